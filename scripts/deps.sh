@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Install everything rv6 needs on a Debian 12 (bookworm) machine, idempotently.
+#
+#  - Debian packages from bookworm main (toolchain, QEMU, guest userland);
+#  - the kernel source package from trixie-backports, fetched through a private
+#    apt state directory so the system's own sources, pins and libc are never
+#    touched (nothing from trixie is ever installed, only unpacked under build/);
+#  - rustup's rust-src and bindgen-cli, the versions Linux 7.3 asks for.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/kernel/source.env"
+cache=${RV6_CACHE:-$top/build/cache}
+mkdir -p "$cache"
+
+say() { printf '[deps] %s\n' "$*"; }
+need_root() { [ "$(id -u)" = 0 ] || { echo "deps: must run as root to install $1" >&2; exit 1; }; }
+
+# --- Debian packages -------------------------------------------------------
+PKGS=(
+  # kernel build
+  build-essential flex bison bc libelf-dev libssl-dev cpio kmod xz-utils zstd rsync
+  clang-19 lld-19 llvm-19 libclang-19-dev
+  # guest runner
+  qemu-system-x86
+  # guest userland used by tests and demos
+  iproute2 nftables iputils-ping procps python3-scapy tcpdump ethtool socat
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  need_root "${missing[*]}"
+  say "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  say "Debian packages: all ${#PKGS[@]} present"
+fi
+
+# --- kernel source (trixie-backports, downloaded only) ---------------------
+if ! ls "$cache"/${KERNEL_PKG}_*.deb >/dev/null 2>&1; then
+  say "downloading $KERNEL_PKG from $KERNEL_SUITE (private apt state, system untouched)"
+  apt_dir="$cache/apt"
+  mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial"
+  cat >"$apt_dir/sources.list" <<SRC
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $KERNEL_MIRROR $KERNEL_SUITE main
+SRC
+  apt_opts=(-o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=-
+            -o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache="$apt_dir"
+            -o APT::Architecture=amd64 -o Debug::NoLocking=1)
+  apt-get "${apt_opts[@]}" update -qq
+  (cd "$cache" && apt-get "${apt_opts[@]}" download "$KERNEL_PKG" >/dev/null)
+fi
+deb=$(ls "$cache"/${KERNEL_PKG}_*.deb | sort -V | tail -n1)
+say "kernel source: $(basename "$deb")"
+
+# --- Rust toolchain pieces ---------------------------------------------------
+if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+  say "rustup component add rust-src"
+  rustup component add rust-src >/dev/null
+fi
+BINDGEN_VERSION=0.73.2
+if ! bindgen --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
+  say "cargo install bindgen-cli $BINDGEN_VERSION (about 3 minutes)"
+  cargo install -q bindgen-cli --version "$BINDGEN_VERSION" --locked
+fi
+
+# --- sanity: one clear line per missing or too-old tool --------------------
+fail=0
+check() { # tool package min-version-regex-or-empty
+  if ! command -v "$1" >/dev/null 2>&1; then echo "deps: '$1' not found (package $2)" >&2; fail=1; fi
+}
+check clang-19 clang-19; check ld.lld-19 lld-19; check llvm-ar-19 llvm-19
+check flex flex; check bison bison; check bc bc; check qemu-system-x86_64 qemu-system-x86
+check bindgen "cargo install bindgen-cli --version $BINDGEN_VERSION"
+rv=$(rustc --version | awk '{print $2}')
+if [ "$(printf '%s\n1.85.0\n' "$rv" | sort -V | head -n1)" != 1.85.0 ]; then
+  echo "deps: rustc $rv is too old: Linux 7.3 needs >= 1.85 (rustup update)" >&2; fail=1
+fi
+libc=$(dpkg-query -W -f='${Version}' libc6)
+case "$libc" in *deb12*|2.36*) ;; *) echo "deps: warning: libc6 is $libc, not bookworm's" >&2 ;; esac
+[ $fail = 0 ] || exit 1
+say "ready (rustc $rv, $(bindgen --version), clang $(clang-19 --version | head -1 | grep -o '[0-9][0-9.]*' | head -1), libc6 $libc)"

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Build the rv6 kernel: pristine Debian source + rv6's rust/ overlay +
+# kernel/patches, configured from kernel/config fragments, built with LLVM.
+#
+# Cache layout (all under $BUILD, default build/):
+#   linux/        source tree: pristine tarball + patches + overlay.  Keyed on
+#                 the source package and the patches (.src-key); re-extracted
+#                 when those change.  tar keeps the upstream mtimes, so after a
+#                 re-extract kbuild rebuilds only what the patches touched.
+#   kobj[-debug]/ object tree (O=).  Its .config is regenerated when the
+#                 fragments change (.config-key).
+#   kobj*/.rv6-stamp  key of everything the image depends on; when it matches,
+#                 `make kernel` returns at once without running kbuild.
+# The overlay is copied with rsync --checksum, so only files whose content
+# changed get a new mtime and kbuild rebuilds only what depends on them.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/kernel/source.env"
+. "$top/scripts/lib.sh"
+
+src=$BUILD/linux
+deb=$(ls "$CACHE"/${KERNEL_PKG}_*.deb 2>/dev/null | sort -V | tail -n1) ||
+  die "kernel source package missing: run 'make deps'"
+[ -n "$deb" ] || die "kernel source package missing: run 'make deps'"
+
+hash_files() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
+patches=$(ls "$top"/kernel/patches/*.patch 2>/dev/null || true)
+
+# 1. source tree -------------------------------------------------------------
+src_key=$( { basename "$deb"; hash_files $patches; } | sha256sum | cut -c1-16)
+if [ "$(cat "$src/.src-key" 2>/dev/null)" != "$src_key" ]; then
+  say "unpacking $(basename "$deb") into $src"
+  rm -rf "$src" "$BUILD/linux.tmp"; mkdir -p "$BUILD/linux.tmp"
+  dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$BUILD/linux.tmp" --wildcards './usr/src/*.tar.*'
+  tarball=$(ls "$BUILD"/linux.tmp/usr/src/${KERNEL_PKG}.tar.*)
+  mkdir -p "$src"; tar -x -f "$tarball" -C "$src" --strip-components=1
+  rm -rf "$BUILD/linux.tmp"
+  for p in $patches; do
+    say "applying $(basename "$p")"
+    patch -d "$src" -p1 -s --no-backup-if-mismatch <"$p"
+  done
+  echo "$src_key" >"$src/.src-key"
+fi
+
+# 2. overlay rv6's additions to the kernel crate --------------------------------
+rsync -r --checksum "$top/rust/" "$src/rust/"
+
+# 3. configuration -------------------------------------------------------------
+frags=$(ls "$top"/kernel/config/*.config)
+[ "${DEBUG:-0}" = 1 ] && frags="$frags $(ls "$top"/kernel/config/debug/*.config)"
+cfg_key=$( { echo "$src_key"; hash_files $frags; } | sha256sum | cut -c1-16)
+mkdir -p "$KOBJ"
+if [ "$(cat "$KOBJ/.config-key" 2>/dev/null)" != "$cfg_key" ] || [ ! -f "$KOBJ/.config" ]; then
+  say "configuring $KOBJ (tinyconfig + $(echo $frags | wc -w) fragments)"
+  kmake tinyconfig >/dev/null
+  (cd "$src" && KCONFIG_CONFIG="$KOBJ/.config" scripts/kconfig/merge_config.sh -m -O "$KOBJ" \
+      "$KOBJ/.config" $frags >/dev/null)
+  kmake olddefconfig >/dev/null
+  # Every option a fragment asks for must have survived Kconfig's dependency
+  # resolution; otherwise say which one, now rather than at boot.
+  bad=0
+  for f in $frags; do
+    while IFS= read -r line; do
+      case "$line" in ''|'#'*) continue ;; esac
+      opt=${line%%=*}; want=${line#*=}
+      got=$(grep -E "^$opt=" "$KOBJ/.config" | cut -d= -f2- || true)
+      [ -z "$got" ] && grep -q "^# $opt is not set" "$KOBJ/.config" && got=n
+      [ -z "$got" ] && got=n
+      if [ "$got" != "$want" ]; then
+        echo "kernel: $(basename "$f"): $opt=$want requested, Kconfig gave $got" >&2; bad=1
+      fi
+    done <"$f"
+  done
+  [ $bad = 0 ] || die "config fragments do not apply cleanly (see above)"
+  echo "$cfg_key" >"$KOBJ/.config-key"
+fi
+
+# 4. build ------------------------------------------------------------------------
+stamp=$( { echo "$cfg_key"; find "$top/rust" -type f -print0 | sort -z | xargs -0 cat; } |
+         sha256sum | cut -c1-16)
+if [ "$(cat "$KOBJ/.rv6-stamp" 2>/dev/null)" = "$stamp" ] && [ -f "$KOBJ/arch/x86/boot/bzImage" ]; then
+  say "kernel up to date ($KOBJ/arch/x86/boot/bzImage)"
+  exit 0
+fi
+say "building kernel in $KOBJ (LLVM=-19, -j$JOBS)"
+kmake -j"$JOBS" bzImage modules >"$KOBJ/build.log" 2>&1 || {
+  grep -E -B2 -A8 'error(\[E[0-9]+\])?:|Error [0-9]' "$KOBJ/build.log" | head -80 >&2
+  die "kernel build failed; full log: $KOBJ/build.log"
+}
+echo "$stamp" >"$KOBJ/.rv6-stamp"
+say "kernel ready: $(cat "$KOBJ/include/config/kernel.release") ($KOBJ/arch/x86/boot/bzImage)"

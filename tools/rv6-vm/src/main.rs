@@ -1,0 +1,307 @@
+//! `rv6-vm`: run one command as root in a throw-away QEMU guest that boots the
+//! rv6 kernel over the host's root filesystem (9p, read-only).
+//!
+//! The guest's console streams to a log file (and, with `-v`, to stderr).  The
+//! run's exit status is the command's, unless the guest timed out (124), died
+//! without reporting a status (125), or the kernel printed an oops, WARN,
+//! sanitizer, lockdep or kmemleak report (126), whatever the command returned.
+
+use ktap::reports;
+use std::env;
+use std::fs;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{exit, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+const USAGE: &str = "\
+usage: rv6-vm [options] -- command [args...]
+       rv6-vm [options] --shell
+
+Boot the rv6 kernel in QEMU (TCG unless RV6_KVM=1) with the host's / as a
+read-only root, run the command as root in the guest, and exit with its status.
+
+options:
+  --kernel PATH     bzImage to boot (default: $RV6_KERNEL or build/kobj/arch/x86/boot/bzImage)
+  --moddir PATH     directory served as /lib/modules/$(uname -r) in the guest
+  --rw DIR          make host DIR writable in the guest at the same path (repeatable)
+  --log FILE        write the guest console here (default: build/logs/vm.log)
+  --timeout SECS    power the guest off after SECS seconds (default 600): exit 124
+  --mem SIZE        guest memory (default 2G)
+  --cpus N          guest CPUs (default 2)
+  --append ARGS     extra kernel command line
+  --allow-reports   do not fail the run on kernel oops/WARN/sanitizer reports
+  --shell           interactive shell on the console instead of a command
+  -v, --verbose     also stream the console to stderr
+
+exit status: the command's; 124 timeout; 125 guest died without a status;
+126 the kernel reported a bug (oops, WARN, KASAN, UBSAN, lockdep, kmemleak).
+";
+
+struct Options {
+    kernel: PathBuf,
+    moddir: Option<PathBuf>,
+    rw: Vec<PathBuf>,
+    log: PathBuf,
+    timeout: Duration,
+    mem: String,
+    cpus: u32,
+    append: String,
+    allow_reports: bool,
+    shell: bool,
+    verbose: bool,
+    command: Vec<String>,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut args = env::args().skip(1);
+    let mut o = Options {
+        kernel: env::var_os("RV6_KERNEL")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("build/kobj/arch/x86/boot/bzImage")),
+        moddir: None,
+        rw: Vec::new(),
+        log: PathBuf::from("build/logs/vm.log"),
+        timeout: Duration::from_secs(600),
+        mem: "2G".into(),
+        cpus: 2,
+        append: String::new(),
+        allow_reports: false,
+        shell: false,
+        verbose: false,
+        command: Vec::new(),
+    };
+    while let Some(a) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match a.as_str() {
+            "--kernel" => o.kernel = value("--kernel")?.into(),
+            "--moddir" => o.moddir = Some(value("--moddir")?.into()),
+            "--rw" => o.rw.push(value("--rw")?.into()),
+            "--log" => o.log = value("--log")?.into(),
+            "--timeout" => {
+                let v = value("--timeout")?;
+                let secs = v.parse().map_err(|_| format!("--timeout: '{v}' is not a number of seconds"))?;
+                o.timeout = Duration::from_secs(secs);
+            }
+            "--mem" => o.mem = value("--mem")?,
+            "--cpus" => {
+                let v = value("--cpus")?;
+                o.cpus = v.parse().map_err(|_| format!("--cpus: '{v}' is not a number"))?;
+            }
+            "--append" => o.append = value("--append")?,
+            "--allow-reports" => o.allow_reports = true,
+            "--shell" => o.shell = true,
+            "-v" | "--verbose" => o.verbose = true,
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                exit(0);
+            }
+            "--" => {
+                o.command = args.collect();
+                break;
+            }
+            other => return Err(format!("unknown option '{other}' (see --help)")),
+        }
+    }
+    if o.command.is_empty() && !o.shell {
+        return Err("no command given (see --help)".into());
+    }
+    if o.rw.len() > 10 {
+        return Err("at most 10 --rw directories".into());
+    }
+    Ok(o)
+}
+
+/// Quote one word for /bin/sh.
+fn sh_quote(s: &str) -> String {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+fn abs(p: &Path) -> io::Result<PathBuf> {
+    fs::canonicalize(p)
+}
+
+fn run(o: Options) -> Result<i32, String> {
+    let kernel = abs(&o.kernel).map_err(|e| format!("kernel {}: {e}", o.kernel.display()))?;
+    let init = abs(&env::current_exe().map_err(|e| e.to_string())?)
+        .ok()
+        .and_then(|exe| {
+            // tools/target/<profile>/rv6-vm -> tools/vm/guest-init
+            exe.ancestors().nth(3).map(|tools| tools.join("vm/guest-init"))
+        })
+        .filter(|p| p.exists())
+        .or_else(|| env::var_os("RV6_GUEST_INIT").map(PathBuf::from))
+        .ok_or("cannot find tools/vm/guest-init (set RV6_GUEST_INIT)")?;
+
+    // The run directory: command and environment in, status out.
+    let rundir = env::temp_dir().join(format!("rv6-vm.{}", std::process::id()));
+    let _ = fs::remove_dir_all(&rundir);
+    fs::create_dir_all(&rundir).map_err(|e| format!("{}: {e}", rundir.display()))?;
+    let cwd = env::current_dir().map_err(|e| e.to_string())?;
+    let mut envfile = format!("RV6_CWD={}\n", sh_quote(&cwd.to_string_lossy()));
+    if let Some(m) = &o.moddir {
+        let m = abs(m).map_err(|e| format!("moddir {}: {e}", m.display()))?;
+        envfile += &format!("RV6_MODDIR={}\n", sh_quote(&m.to_string_lossy()));
+    }
+    let mut rw = Vec::new();
+    for (i, d) in o.rw.iter().enumerate() {
+        let d = abs(d).map_err(|e| format!("--rw {}: {e}", d.display()))?;
+        envfile += &format!("RV6_RW_{i}={}\n", sh_quote(&d.to_string_lossy()));
+        rw.push(d);
+    }
+    if o.shell {
+        envfile += "RV6_INTERACTIVE=1\n";
+        envfile += &format!("RV6_TERM={}\n", sh_quote(&env::var("TERM").unwrap_or_default()));
+    }
+    // Test scripts may want to know they run in the guest and where the tree is.
+    for (k, v) in env::vars().filter(|(k, _)| k.starts_with("RV6_") && k != "RV6_KERNEL") {
+        envfile += &format!("export {k}={}\n", sh_quote(&v));
+    }
+    fs::write(rundir.join("env"), envfile).map_err(|e| e.to_string())?;
+    let cmd: Vec<String> = o.command.iter().map(|w| sh_quote(w)).collect();
+    fs::write(rundir.join("cmd"), cmd.join(" ") + "\n").map_err(|e| e.to_string())?;
+
+    if let Some(parent) = o.log.parent() {
+        fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    let mut log = fs::File::create(&o.log).map_err(|e| format!("{}: {e}", o.log.display()))?;
+
+    let kvm = env::var("RV6_KVM").is_ok_and(|v| v == "1");
+    let mut q = Command::new("qemu-system-x86_64");
+    q.args(["-nodefaults", "-no-user-config", "-nographic", "-no-reboot"]);
+    q.args(["-machine", if kvm { "pc,accel=kvm" } else { "pc,accel=tcg" }]);
+    q.args(["-cpu", if kvm { "host" } else { "max" }]);
+    q.args(["-m", &o.mem, "-smp", &o.cpus.to_string()]);
+    q.args(["-device", "virtio-rng-pci"]);
+    let share = |q: &mut Command, path: &Path, tag: &str, ro: bool| {
+        q.args([
+            "-fsdev",
+            &format!(
+                "local,id={tag},path={},security_model=none,multidevs=remap{}",
+                path.display(),
+                if ro { ",readonly=on" } else { "" }
+            ),
+            "-device",
+            &format!("virtio-9p-pci,fsdev={tag},mount_tag={tag}"),
+        ]);
+    };
+    share(&mut q, Path::new("/"), "rootfs", true);
+    share(&mut q, &rundir, "rv6run", false);
+    for (i, d) in rw.iter().enumerate() {
+        share(&mut q, d, &format!("rv6rw{i}"), false);
+    }
+    if o.shell {
+        q.args(["-serial", "mon:stdio"]);
+    } else {
+        q.args(["-serial", "stdio"]);
+    }
+    q.args(["-kernel", &kernel.to_string_lossy()]);
+    q.args([
+        "-append",
+        &format!(
+            "console=ttyS0 root=rootfs rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144 \
+             ro init={} panic=-1 oops=panic loglevel=7 {}",
+            init.display(),
+            o.append
+        ),
+    ]);
+    q.stdout(Stdio::piped()).stderr(Stdio::piped());
+    if o.shell {
+        q.stdin(Stdio::inherit()).stdout(Stdio::inherit());
+    } else {
+        q.stdin(Stdio::null());
+    }
+    let started = Instant::now();
+    let mut child = q.spawn().map_err(|e| format!("qemu-system-x86_64: {e} (run 'make deps')"))?;
+
+    // Stream the console: log file always, stderr with -v.
+    let (tx, rx) = mpsc::channel::<String>();
+    if let Some(out) = child.stdout.take() {
+        let tx = tx.clone();
+        thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    if let Some(err) = child.stderr.take() {
+        thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let _ = tx.send(format!("qemu: {line}"));
+            }
+        });
+    }
+    let mut console = Vec::new();
+    let mut timed_out = false;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) => {
+                let _ = writeln!(log, "{line}");
+                if o.verbose {
+                    eprintln!("{line}");
+                }
+                console.push(line);
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {}
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            // Drain what the reader threads still hold.
+            while let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+                let _ = writeln!(log, "{line}");
+                if o.verbose {
+                    eprintln!("{line}");
+                }
+                console.push(line);
+            }
+            break;
+        }
+        if started.elapsed() > o.timeout {
+            timed_out = true;
+            let _ = child.kill();
+            let _ = child.wait();
+            break;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let status = fs::read_to_string(rundir.join("status")).ok();
+    let _ = fs::remove_dir_all(&rundir);
+
+    let found = reports::kernel_reports(console.iter().map(String::as_str));
+    for r in &found {
+        eprintln!("rv6-vm: kernel report: {r}");
+    }
+    if timed_out {
+        eprintln!("rv6-vm: timeout after {}s; console in {}", o.timeout.as_secs(), o.log.display());
+        return Ok(124);
+    }
+    let Some(status) = status else {
+        eprintln!("rv6-vm: guest ended without a status after {elapsed:.1}s; console in {}", o.log.display());
+        return Ok(125);
+    };
+    let rc: i32 = status.trim().parse().unwrap_or(125);
+    if !found.is_empty() && !o.allow_reports {
+        eprintln!("rv6-vm: failing the run: the kernel reported {} problem(s); console in {}", found.len(), o.log.display());
+        return Ok(126);
+    }
+    eprintln!("rv6-vm: guest exit status {rc} after {elapsed:.1}s");
+    Ok(rc)
+}
+
+fn main() {
+    let rc = match parse_args().and_then(run) {
+        Ok(rc) => rc,
+        Err(e) => {
+            eprintln!("rv6-vm: {e}");
+            2
+        }
+    };
+    exit(rc);
+}
