@@ -66,6 +66,10 @@ if ! bindgen --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
   cargo install -q bindgen-cli --version "$BINDGEN_VERSION" --locked
 fi
 
+# The guest mounts the kernel's own modules over /lib/modules, which needs the
+# directory to exist on the (read-only) host root it boots from.
+[ -d /lib/modules ] || { need_root /lib/modules; mkdir -p /lib/modules; }
+
 # --- sanity: one clear line per missing or too-old tool --------------------
 fail=0
 check() { # tool package min-version-regex-or-empty

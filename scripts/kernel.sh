@@ -48,7 +48,7 @@ rsync -r --checksum "$top/rust/" "$src/rust/"
 # 3. configuration -------------------------------------------------------------
 frags=$(ls "$top"/kernel/config/*.config)
 [ "${DEBUG:-0}" = 1 ] && frags="$frags $(ls "$top"/kernel/config/debug/*.config)"
-cfg_key=$( { echo "$src_key"; hash_files $frags; } | sha256sum | cut -c1-16)
+cfg_key=$( { basename "$deb"; hash_files $frags; } | sha256sum | cut -c1-16)
 mkdir -p "$KOBJ"
 if [ "$(cat "$KOBJ/.config-key" 2>/dev/null)" != "$cfg_key" ] || [ ! -f "$KOBJ/.config" ]; then
   say "configuring $KOBJ (tinyconfig + $(echo $frags | wc -w) fragments)"
@@ -76,7 +76,7 @@ if [ "$(cat "$KOBJ/.config-key" 2>/dev/null)" != "$cfg_key" ] || [ ! -f "$KOBJ/.
 fi
 
 # 4. build ------------------------------------------------------------------------
-stamp=$( { echo "$cfg_key"; find "$top/rust" -type f -print0 | sort -z | xargs -0 cat; } |
+stamp=$( { echo "$src_key $cfg_key"; find "$top/rust" -type f -print0 | sort -z | xargs -0 cat; } |
          sha256sum | cut -c1-16)
 if [ "$(cat "$KOBJ/.rv6-stamp" 2>/dev/null)" = "$stamp" ] && [ -f "$KOBJ/arch/x86/boot/bzImage" ]; then
   say "kernel up to date ($KOBJ/arch/x86/boot/bzImage)"
@@ -87,5 +87,9 @@ kmake -j"$JOBS" bzImage modules >"$KOBJ/build.log" 2>&1 || {
   grep -E -B2 -A8 'error(\[E[0-9]+\])?:|Error [0-9]' "$KOBJ/build.log" | head -80 >&2
   die "kernel build failed; full log: $KOBJ/build.log"
 }
+# The kernel's own modules (mip6, xcbc, nf_conntrack_ftp), for modprobe in the guest.
+rm -rf "$KOBJ/modroot"
+kmake INSTALL_MOD_PATH="$KOBJ/modroot" modules_install >>"$KOBJ/build.log" 2>&1 ||
+  die "modules_install failed; see $KOBJ/build.log"
 echo "$stamp" >"$KOBJ/.rv6-stamp"
 say "kernel ready: $(cat "$KOBJ/include/config/kernel.release") ($KOBJ/arch/x86/boot/bzImage)"

@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Netfilter hooks, registered in every network namespace.
+//!
+//! A module describes its hooks once ([`NetHooks::HOOKS`]) and keeps per-namespace state of a
+//! type implementing [`NetHooks`].  [`Registration`] creates that state and registers the hooks
+//! in each existing namespace and in every namespace created later; dropping it unregisters the
+//! hooks and drops the state everywhere.  The hook function borrows the packet and returns a
+//! [`Verdict`]; it never sees a raw pointer.
+//!
+//! C headers: [`include/linux/netfilter.h`](srctree/include/linux/netfilter.h),
+//! [`include/uapi/linux/netfilter.h`](srctree/include/uapi/linux/netfilter.h)
+
+use crate::{
+    bindings,
+    error::{from_result, Error, Result},
+    net::{
+        namespace::{Namespace, PernetSlot},
+        skbuff::SkBuff,
+    },
+    prelude::*,
+    types::Opaque,
+};
+use core::{
+    ffi::{c_int, c_uint, c_void},
+    marker::PhantomPinned,
+    pin::Pin,
+};
+
+/// A protocol family whose hooks can be used (`NFPROTO_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Family {
+    /// IPv4 (`NFPROTO_IPV4`).
+    Ipv4 = bindings::NFPROTO_IPV4 as u8,
+    /// IPv6 (`NFPROTO_IPV6`).
+    Ipv6 = bindings::NFPROTO_IPV6 as u8,
+}
+
+/// Where in the IP stack a hook runs (`enum nf_inet_hooks`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum HookPoint {
+    /// Every incoming packet, before the routing decision.
+    PreRouting = bindings::nf_inet_hooks_NF_INET_PRE_ROUTING as u8,
+    /// Incoming packets addressed to this host.
+    LocalIn = bindings::nf_inet_hooks_NF_INET_LOCAL_IN as u8,
+    /// Packets routed through this host.
+    Forward = bindings::nf_inet_hooks_NF_INET_FORWARD as u8,
+    /// Packets sent by this host, before routing.
+    LocalOut = bindings::nf_inet_hooks_NF_INET_LOCAL_OUT as u8,
+    /// Every outgoing packet, after routing.
+    PostRouting = bindings::nf_inet_hooks_NF_INET_POST_ROUTING as u8,
+}
+
+impl HookPoint {
+    /// All hook points, in the order a forwarded packet meets them.
+    pub const ALL: [HookPoint; 5] = [
+        HookPoint::PreRouting,
+        HookPoint::LocalIn,
+        HookPoint::Forward,
+        HookPoint::LocalOut,
+        HookPoint::PostRouting,
+    ];
+
+    fn from_raw(hook: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|h| *h as u8 == hook)
+    }
+
+    /// The name iptables uses for the chain at this point.
+    pub fn name(self) -> &'static str {
+        match self {
+            HookPoint::PreRouting => "PREROUTING",
+            HookPoint::LocalIn => "INPUT",
+            HookPoint::Forward => "FORWARD",
+            HookPoint::LocalOut => "OUTPUT",
+            HookPoint::PostRouting => "POSTROUTING",
+        }
+    }
+}
+
+/// What happens to a packet after a hook (`NF_ACCEPT`, `NF_DROP`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Let the packet continue to the next hook.
+    Accept,
+    /// Free the packet; the sender sees `EPERM` for a locally generated one.
+    Drop,
+    /// Free the packet and report `errno` to a local sender (`NF_DROP_ERR`).
+    DropWith(Error),
+}
+
+impl Verdict {
+    /// The C verdict.
+    pub fn to_raw(self) -> c_uint {
+        match self {
+            Verdict::Accept => bindings::NF_ACCEPT,
+            Verdict::Drop => bindings::NF_DROP,
+            // NF_DROP_ERR(x): the positive errno in the upper 16 bits.
+            Verdict::DropWith(e) => ((e.to_errno().unsigned_abs()) << 16) | bindings::NF_DROP,
+        }
+    }
+}
+
+/// One hook a [`NetHooks`] type asks for.
+#[derive(Clone, Copy, Debug)]
+pub struct Hook {
+    /// The protocol family.
+    pub family: Family,
+    /// The hook point.
+    pub point: HookPoint,
+    /// Order among the hooks at the same point: lower runs first (`NF_IP6_PRI_*`).
+    pub priority: i32,
+}
+
+impl Hook {
+    /// An IPv6 hook at `point` with `priority`.
+    pub const fn ipv6(point: HookPoint, priority: i32) -> Self {
+        Hook { family: Family::Ipv6, point, priority }
+    }
+}
+
+/// Priorities of the stock IPv6 hooks (`enum nf_ip6_hook_priorities`), to place a hook among
+/// them.
+pub mod priority {
+    /// Before everything, including conntrack defragmentation.
+    pub const FIRST: i32 = bindings::nf_ip6_hook_priorities_NF_IP6_PRI_FIRST;
+    /// Connection tracking.
+    pub const CONNTRACK: i32 = bindings::nf_ip6_hook_priorities_NF_IP6_PRI_CONNTRACK;
+    /// The `filter` table.
+    pub const FILTER: i32 = bindings::nf_ip6_hook_priorities_NF_IP6_PRI_FILTER;
+    /// After everything.
+    pub const LAST: i32 = bindings::nf_ip6_hook_priorities_NF_IP6_PRI_LAST;
+}
+
+/// The context a hook runs in (`struct nf_hook_state`).
+///
+/// # Invariants
+///
+/// Points to a live `nf_hook_state` for the lifetime of the reference.
+#[repr(transparent)]
+pub struct HookState(Opaque<bindings::nf_hook_state>);
+
+impl HookState {
+    /// # Safety
+    ///
+    /// `ptr` must point to a live `nf_hook_state` that outlives `'a`.
+    unsafe fn from_raw<'a>(ptr: *const bindings::nf_hook_state) -> &'a Self {
+        // SAFETY: `repr(transparent)`; the caller promises validity.
+        unsafe { &*ptr.cast() }
+    }
+
+    fn raw(&self) -> &bindings::nf_hook_state {
+        // SAFETY: By the type invariant the state is live; netfilter does not change it while
+        // the hook runs.
+        unsafe { &*self.0.get() }
+    }
+
+    /// The hook point the packet is at.
+    pub fn point(&self) -> HookPoint {
+        // netfilter only calls a hook at the point it was registered for, and registration only
+        // uses `HookPoint` values.
+        HookPoint::from_raw(self.raw().hook).unwrap_or(HookPoint::PreRouting)
+    }
+
+    /// The protocol family of the packet.
+    pub fn family(&self) -> Family {
+        if u32::from(self.raw().pf) == bindings::NFPROTO_IPV4 {
+            Family::Ipv4
+        } else {
+            Family::Ipv6
+        }
+    }
+
+    /// The namespace the packet is in.
+    pub fn net(&self) -> &Namespace {
+        // SAFETY: `state->net` is the live namespace the hook runs in; it outlives the call.
+        unsafe { Namespace::from_raw(self.raw().net) }
+    }
+
+    /// Index of the receiving device, at the points that have one.
+    pub fn in_ifindex(&self) -> Option<i32> {
+        let dev = self.raw().in_;
+        // SAFETY: A non-null `state->in` is a live device held by the packet's path.
+        (!dev.is_null()).then(|| unsafe { (*dev).ifindex })
+    }
+
+    /// Index of the sending device, at the points that have one.
+    pub fn out_ifindex(&self) -> Option<i32> {
+        let dev = self.raw().out;
+        // SAFETY: A non-null `state->out` is a live device held by the packet's path.
+        (!dev.is_null()).then(|| unsafe { (*dev).ifindex })
+    }
+}
+
+/// Per-namespace state with netfilter hooks.
+pub trait NetHooks: Send + Sync + Sized + 'static {
+    /// Module-wide data the per-namespace state is created from (a debugfs directory, limits).
+    type Shared: Send + Sync;
+
+    /// The hooks registered in every namespace: at most [`MAX_HOOKS`].
+    const HOOKS: &'static [Hook];
+
+    /// The slot the state lives in; a `static PernetSlot` of the module's.
+    const SLOT: &'static PernetSlot;
+
+    /// Creates the state for `net`; the hooks are registered right after.
+    fn init<'a>(shared: &'a Self::Shared, net: &'a Namespace) -> impl PinInit<Self, Error> + 'a;
+
+    /// Called for every packet at every hook in [`NetHooks::HOOKS`], in softirq or process
+    /// context with RCU read-locked: must not sleep.
+    fn hook(&self, skb: &SkBuff, state: &HookState) -> Verdict;
+}
+
+/// The most hooks one [`NetHooks`] type may register.
+pub const MAX_HOOKS: usize = 8;
+
+/// What lives in a namespace's slot: the user's state and the hook descriptions.
+///
+/// `ops` point at `state` through `priv`, so the pair never moves: it is created in place in
+/// memory the namespace core allocated and freed.
+#[repr(C)]
+struct PerNet<T> {
+    ops: [bindings::nf_hook_ops; MAX_HOOKS],
+    state: T,
+    _pin: PhantomPinned,
+}
+
+/// Registers `T`'s hooks in every network namespace, present and future.
+///
+/// Dropping it unregisters the hooks and drops `T`'s state in every namespace.
+///
+/// # Invariants
+///
+/// `inner.ops` is registered with the namespace core and `T::SLOT` is claimed with
+/// `inner.shared` as its shared data, for as long as this object lives.
+pub struct Registration<T: NetHooks> {
+    inner: Pin<KBox<RegistrationInner<T>>>,
+}
+
+#[pin_data]
+struct RegistrationInner<T: NetHooks> {
+    #[pin]
+    ops: Opaque<bindings::pernet_operations>,
+    shared: T::Shared,
+}
+
+// SAFETY: The registration only hands out `&T::Shared`, which is `Sync`; the C object is
+// touched only at registration and unregistration.
+unsafe impl<T: NetHooks> Sync for Registration<T> {}
+// SAFETY: See above; `T::Shared` is `Send`.
+unsafe impl<T: NetHooks> Send for Registration<T> {}
+
+impl<T: NetHooks> Registration<T> {
+    /// Registers `T` in every namespace; `shared` is handed to each [`NetHooks::init`].
+    ///
+    /// Fails with `EBUSY` if `T::SLOT` is in use, or with the error of the first namespace whose
+    /// state or hooks could not be set up (the others are then torn down again).
+    pub fn new(shared: T::Shared) -> Result<Self> {
+        const {
+            assert!(T::HOOKS.len() <= MAX_HOOKS, "too many hooks");
+            // The namespace core allocates the slot with kzalloc().
+            assert!(core::mem::align_of::<PerNet<T>>() <= 8);
+        };
+        let inner = KBox::pin_init(
+            try_pin_init!(RegistrationInner::<T> {
+                ops: Opaque::zeroed(),
+                shared,
+            }? Error),
+            GFP_KERNEL,
+        )?;
+        T::SLOT.claim(&inner.shared)?;
+        let ops = bindings::pernet_operations {
+            init: Some(Self::init_callback),
+            pre_exit: Some(Self::pre_exit_callback),
+            exit: Some(Self::exit_callback),
+            id: T::SLOT.id_ptr(),
+            size: core::mem::size_of::<PerNet<T>>(),
+            // SAFETY: All-zero is valid for the remaining fields (null links and callbacks).
+            ..unsafe { core::mem::zeroed() }
+        };
+        // SAFETY: `inner.ops` is pinned memory owned by `inner`; nothing else refers to it yet.
+        unsafe { inner.ops.get().write(ops) };
+        // SAFETY: `ops` is fully initialised and stays at this address until `drop`
+        // unregisters it; the callbacks only use the slot claimed above.
+        let ret = unsafe { bindings::register_pernet_subsys(inner.ops.get()) };
+        if ret != 0 {
+            T::SLOT.release();
+            return Err(Error::from_errno(ret));
+        }
+        Ok(Self { inner })
+    }
+
+    /// The data shared with every namespace's state.
+    pub fn shared(&self) -> &T::Shared {
+        &self.inner.shared
+    }
+
+    /// # Safety
+    ///
+    /// Called by the namespace core for a live `net` while the registration exists.
+    unsafe fn slot(net: &Namespace) -> *mut PerNet<T> {
+        // SAFETY: The registration holds the slot claimed and registered (type invariant).
+        unsafe { T::SLOT.storage(net) }.cast()
+    }
+
+    unsafe extern "C" fn init_callback(raw: *mut bindings::net) -> c_int {
+        // SAFETY: The namespace core passes a live namespace being set up.
+        let net = unsafe { Namespace::from_raw(raw) };
+        from_result(|| {
+            // SAFETY: The registration is alive while its callbacks run.
+            let pernet = unsafe { Self::slot(net) };
+            // SAFETY: The slot was claimed with a pointer to `shared`, which lives as long as
+            // the registration.
+            let shared = unsafe { &*T::SLOT.shared::<T::Shared>() };
+            // SAFETY: `pernet` is zeroed, suitably aligned storage of `size_of::<PerNet<T>>()`
+            // bytes owned by this namespace; `state` is initialised in place and never moves.
+            let state = unsafe { core::ptr::addr_of_mut!((*pernet).state) };
+            // SAFETY: `state` is valid for writes (see above); on error nothing is left to drop.
+            unsafe { T::init(shared, net).__init(state)? };
+            for (i, hook) in T::HOOKS.iter().enumerate() {
+                // SAFETY: `i < MAX_HOOKS` (checked at compile time); the zeroed entry is ours.
+                let op = unsafe { &mut (*pernet).ops[i] };
+                op.hook = Some(Self::hook_callback);
+                op.priv_ = state.cast();
+                op.pf = hook.family as u8;
+                op.hooknum = hook.point as c_uint;
+                op.priority = hook.priority;
+            }
+            // SAFETY: The first `HOOKS.len()` entries of `ops` are filled in and stay in place
+            // until `pre_exit_callback` unregisters them.
+            let ret = unsafe {
+                bindings::nf_register_net_hooks(
+                    raw,
+                    core::ptr::addr_of!((*pernet).ops).cast(),
+                    T::HOOKS.len() as c_uint,
+                )
+            };
+            if ret != 0 {
+                // SAFETY: `state` was initialised above and no hook refers to it.
+                unsafe { core::ptr::drop_in_place(state) };
+                return Err(Error::from_errno(ret));
+            }
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn pre_exit_callback(raw: *mut bindings::net) {
+        // SAFETY: The namespace core passes a live namespace whose `init` succeeded.
+        let net = unsafe { Namespace::from_raw(raw) };
+        // SAFETY: The registration is alive while its callbacks run.
+        let pernet = unsafe { Self::slot(net) };
+        // SAFETY: `init_callback` registered exactly these hooks in this namespace.
+        unsafe {
+            bindings::nf_unregister_net_hooks(
+                raw,
+                core::ptr::addr_of!((*pernet).ops).cast(),
+                T::HOOKS.len() as c_uint,
+            )
+        };
+    }
+
+    unsafe extern "C" fn exit_callback(raw: *mut bindings::net) {
+        // SAFETY: The namespace core passes a live namespace whose `init` succeeded.
+        let net = unsafe { Namespace::from_raw(raw) };
+        // SAFETY: The registration is alive while its callbacks run.
+        let pernet = unsafe { Self::slot(net) };
+        // SAFETY: The hooks were unregistered in `pre_exit_callback` and the core waits for an
+        // RCU grace period between `pre_exit` and `exit`, so no hook still runs on `state`.
+        unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*pernet).state)) };
+    }
+
+    unsafe extern "C" fn hook_callback(
+        priv_: *mut c_void,
+        skb: *mut bindings::sk_buff,
+        state: *const bindings::nf_hook_state,
+    ) -> c_uint {
+        // SAFETY: `priv` is the `state` pointer `init_callback` stored; the state lives until
+        // `exit_callback`, which runs only after the hook is unregistered and RCU readers are
+        // done.
+        let this = unsafe { &*priv_.cast::<T>() };
+        // SAFETY: netfilter lends the hook a live skb it does not free or change meanwhile.
+        let skb = unsafe { SkBuff::from_raw(skb) };
+        // SAFETY: netfilter passes a live state for the duration of the call.
+        let state = unsafe { HookState::from_raw(state) };
+        this.hook(skb, state).to_raw()
+    }
+}
+
+impl<T: NetHooks> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `ops` is registered; this unregisters it, which runs
+        // `pre_exit` and `exit` in every namespace before returning.
+        unsafe { bindings::unregister_pernet_subsys(self.inner.ops.get()) };
+        T::SLOT.release();
+    }
+}
+
+#[kunit_tests(rv6_netfilter)]
+mod tests {
+    use super::*;
+    use crate::sync::atomic::{ordering::Relaxed, Atomic};
+
+    #[test]
+    fn verdicts_have_the_c_values() {
+        assert_eq!(Verdict::Accept.to_raw(), 1);
+        assert_eq!(Verdict::Drop.to_raw(), 0);
+        // NF_DROP_ERR(-EHOSTUNREACH) == (113 << 16) | NF_DROP
+        assert_eq!(Verdict::DropWith(EHOSTUNREACH).to_raw(), 113 << 16);
+    }
+
+    #[test]
+    fn hook_points_have_the_c_values() {
+        let raw: [u8; 5] = [0, 1, 2, 3, 4];
+        for (p, r) in HookPoint::ALL.iter().zip(raw) {
+            assert_eq!(*p as u8, r);
+            assert_eq!(HookPoint::from_raw(r), Some(*p));
+        }
+        assert_eq!(HookPoint::from_raw(5), None);
+    }
+
+    static LIVE: Atomic<i32> = Atomic::new(0);
+    static PACKETS: Atomic<u64> = Atomic::new(0);
+    static TEST_SLOT: PernetSlot = PernetSlot::new();
+
+    struct Probe;
+
+    impl NetHooks for Probe {
+        type Shared = u32;
+        const HOOKS: &'static [Hook] = &[
+            Hook::ipv6(HookPoint::LocalOut, priority::FIRST),
+            Hook::ipv6(HookPoint::LocalIn, priority::LAST),
+        ];
+        const SLOT: &'static PernetSlot = &TEST_SLOT;
+
+        fn init<'a>(shared: &'a u32, _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
+            if *shared != 42 {
+                return Err(EINVAL);
+            }
+            LIVE.add(1, Relaxed);
+            Ok(Probe)
+        }
+
+        fn hook(&self, _skb: &SkBuff, _state: &HookState) -> Verdict {
+            PACKETS.add(1, Relaxed);
+            Verdict::Accept
+        }
+    }
+
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            LIVE.add(-1, Relaxed);
+        }
+    }
+
+    #[test]
+    fn registration_creates_state_per_namespace_and_drop_removes_it() -> Result {
+        let before = LIVE.load(Relaxed);
+        let reg = Registration::<Probe>::new(42)?;
+        // At least the initial namespace got a state.
+        assert!(LIVE.load(Relaxed) > before);
+        drop(reg);
+        assert_eq!(LIVE.load(Relaxed), before);
+        Ok(())
+    }
+
+    #[test]
+    fn a_slot_serves_one_registration_at_a_time() -> Result {
+        let first = Registration::<Probe>::new(42)?;
+        let second = Registration::<Probe>::new(42);
+        assert!(matches!(second, Err(e) if e == EBUSY));
+        drop(first);
+        // Free again once the first is gone.
+        let third = Registration::<Probe>::new(42)?;
+        drop(third);
+        Ok(())
+    }
+}
