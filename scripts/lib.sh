@@ -3,7 +3,9 @@
 : "${top:?}"
 BUILD=${RV6_BUILD:-$top/build}
 CACHE=${RV6_CACHE:-$BUILD/cache}
-if [ "${DEBUG:-0}" = 1 ]; then KOBJ=$BUILD/kobj-debug; else KOBJ=$BUILD/kobj; fi
+if [ "${DEBUG:-0}" = 1 ]; then VARIANT=-debug; else VARIANT=; fi
+KOBJ=$BUILD/kobj$VARIANT        # kernel object tree
+MODOUT=$BUILD/modules$VARIANT   # rv6's out-of-tree modules
 JOBS=${JOBS:-$(( $(nproc) + 1 ))}
 export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
 export PATH=$HOME/.cargo/bin:$PATH

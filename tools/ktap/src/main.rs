@@ -4,24 +4,28 @@ use ktap::{parse, reports::kernel_reports, Outcome};
 use std::process::exit;
 
 const USAGE: &str = "\
-usage: rv6-ktap [--expect SUITE]... [--counts FILE] LOG...
+usage: rv6-ktap [--kernel-only] [--expect SUITE]... [--counts FILE] LOG...
 
 Reads guest console logs, prints a table of KUnit suites (pass/fail/skip per
 suite) and a closing 'N passed, N failed, N skipped' line counting test cases.
 Exits 1 when a suite failed, never finished (crash or hang), an --expect'ed
 suite is missing, or the kernel printed a bug report.
 --counts FILE writes 'passed failed skipped' for make check's summary.
+--kernel-only reads only printk lines (with a timestamp): KUnit's output on a
+console that userspace writes to as well.
 ";
 
 fn main() {
     let mut expect = Vec::new();
     let mut logs = Vec::new();
     let mut counts_file = None;
+    let mut kernel_only = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--expect" => expect.push(args.next().unwrap_or_default()),
             "--counts" => counts_file = args.next(),
+            "--kernel-only" => kernel_only = true,
             "-h" | "--help" => {
                 print!("{USAGE}");
                 return;
@@ -43,7 +47,11 @@ fn main() {
             }
         }
     }
-    let suites = parse(text.lines());
+    let suites = if kernel_only {
+        parse(text.lines().filter(|l| ktap::strip_printk_prefix(l).0))
+    } else {
+        parse(text.lines())
+    };
     let mut bad = false;
     let (mut p, mut f, mut s) = (0, 0, 0);
     println!("{:<36} {:>5} {:>5} {:>5}  result", "KUnit suite", "pass", "fail", "skip");

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Host test layer: the tools workspace (protocol cores, runner, KTAP parser)
+# under cargo test, plus formatting and lint gates for host and kernel Rust.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib.sh"
+out=$BUILD/check; mkdir -p "$out"
+cd "$top/tools"
+say "cargo fmt --check, cargo clippy -D warnings"
+cargo fmt --all --check
+cargo clippy --release --quiet --all-targets -- -D warnings
+say "rustfmt --check on kernel-side Rust (kernel's .rustfmt.toml)"
+find "$top/rust" "$top/samples" "$top/crypto" "$top/net" -name '*.rs' 2>/dev/null |
+  xargs -r rustfmt --check --edition 2021 --config-path "$BUILD/linux/.rustfmt.toml"
+say "cargo test"
+cargo test --release 2>&1 | tee "$out/host.log"
+awk '/^test result:/ { p += $4; f += $6; s += $8 } END { print p+0, f+0, s+0 }' \
+  "$out/host.log" >"$out/host.counts"

@@ -1,0 +1,45 @@
+# shellcheck shell=bash
+# Shared by rv6's guest selftests: KTAP output through the kernel's own
+# helpers, and small network-namespace topologies.
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
+. "${RV6_BUILD:-$top/build}/linux/tools/testing/selftests/kselftest/ktap_helpers.sh"
+
+# The module file of an rv6 module, by name.
+rv6_ko() { find "${RV6_MODULES:-$top/build/modules}" -name "$1.ko" | head -n1; }
+
+# ensure_module NAME: load an rv6 module unless it is loaded.
+ensure_module() {
+  grep -q "^$1 " /proc/modules || insmod "$(rv6_ko "$1")"
+}
+
+# The inode number of a named netns (what /proc/<pid>/ns/net links to).
+netns_inum() { stat -L -c %i "/run/netns/$1"; }
+
+# check DESCRIPTION EXPECTED ACTUAL: one KTAP result, with the values on failure.
+check() {
+  if [ "$2" = "$3" ]; then
+    ktap_test_pass "$1"
+  else
+    ktap_print_msg "$1: expected '$2', got '$3'"
+    ktap_test_fail "$1"
+  fi
+}
+
+# A chain of namespaces: a -- r -- b over veth, r forwarding IPv6.
+#   a: 2001:db8:1::1/64   r: 2001:db8:1::2, 2001:db8:2::1   b: 2001:db8:2::2/64
+chain_setup() {
+  local n
+  for n in a r b; do ip netns add "$n"; ip -n "$n" link set lo up; done
+  ip link add va netns a type veth peer name vra netns r
+  ip link add vb netns b type veth peer name vrb netns r
+  ip -n a addr add 2001:db8:1::1/64 dev va nodad
+  ip -n r addr add 2001:db8:1::2/64 dev vra nodad
+  ip -n r addr add 2001:db8:2::1/64 dev vrb nodad
+  ip -n b addr add 2001:db8:2::2/64 dev vb nodad
+  for l in "a va" "r vra" "r vrb" "b vb"; do set -- $l; ip -n "$1" link set "$2" up; done
+  ip netns exec r sysctl -qw net.ipv6.conf.all.forwarding=1
+  ip -n a -6 route add default via 2001:db8:1::2
+  ip -n b -6 route add default via 2001:db8:2::1
+}
+
+chain_cleanup() { for n in a r b; do ip netns del "$n" 2>/dev/null; done; }
