@@ -9,17 +9,9 @@
 # DEBUG=1 selects the debug kernel (KASAN, UBSAN, lockdep, kmemleak) for any target.
 
 SHELL := /bin/bash
-TOP := $(CURDIR)
-BUILD ?= $(TOP)/build
-DEBUG ?= 0
-KOBJ := $(BUILD)/kobj$(if $(filter 1,$(DEBUG)),-debug)
-MODOUT := $(BUILD)/modules$(if $(filter 1,$(DEBUG)),-debug)
-TOOLS := $(TOP)/tools/target/release
-export DEBUG RV6_BUILD := $(BUILD)
-export PATH := $(HOME)/.cargo/bin:$(PATH)
-export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
+export DEBUG ?= 0
 
-.PHONY: all deps kernel modules tools test-host test-guest check check-debug run shell bench clean
+.PHONY: all deps kernel modules tools test-host test-guest check check-debug run shell clean
 
 all: kernel modules tools
 
@@ -29,20 +21,19 @@ deps:
 kernel:
 	@scripts/kernel.sh
 
-# Out-of-tree modules: built against the kernel build tree, objects in $(MODOUT).
+# Out-of-tree modules: built against the kernel build tree, objects in build/modules.
 modules:
-	@mkdir -p $(MODOUT)
-	@$(MAKE) -s -C $(KOBJ) M=$(TOP) MO=$(MODOUT) LLVM=-19 ARCH=x86_64 modules
-	@echo "[modules] $$(find $(MODOUT) -name '*.ko' | wc -l) module(s) in $(MODOUT)"
+	@scripts/modules.sh
 
 tools:
-	@cd tools && cargo build --release --quiet
+	@cd tools && PATH=$$HOME/.cargo/bin:$$PATH cargo build --release --quiet
 
 test-host:
 	@scripts/test-host.sh
 
 test-guest: tools
 	@scripts/test-guest.sh
+
 
 check:
 	@scripts/check.sh
@@ -53,10 +44,10 @@ check-debug:
 run:
 	@scripts/run.sh
 
-shell: kernel modules tools
-	@$(TOOLS)/rv6-vm --shell --moddir $(KOBJ)/modroot/lib/modules/$$(cat $(KOBJ)/include/config/kernel.release) \
-		--log $(BUILD)/logs/shell.log --timeout 86400 --append "rv6.load=1"
+shell: tools
+	@scripts/run.sh --shell
 
+# The kernel cache (~/.cache/rv6) is left alone: remove it by hand to rebuild the kernel.
 clean:
-	rm -rf $(MODOUT) tools/target
+	rm -rf build tools/target
 	find . -path ./build -prune -o \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' \) -print | xargs -r rm -f

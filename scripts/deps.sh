@@ -9,10 +9,10 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/kernel/source.env"
-cache=${RV6_CACHE:-$top/build/cache}
+. "$top/scripts/lib.sh"
+cache=$CACHE
 mkdir -p "$cache"
 
-say() { printf '[deps] %s\n' "$*"; }
 need_root() { [ "$(id -u)" = 0 ] || { echo "deps: must run as root to install $1" >&2; exit 1; }; }
 
 # --- Debian packages -------------------------------------------------------

@@ -2,7 +2,7 @@
 # Build the rv6 kernel: pristine Debian source + rv6's rust/ overlay +
 # kernel/patches, configured from kernel/config fragments, built with LLVM.
 #
-# Cache layout (all under $BUILD, default build/):
+# Cache layout (under $RV6_KCACHE, see scripts/lib.sh):
 #   linux/        source tree: pristine tarball + patches + overlay.  Keyed on
 #                 the source package and the patches (.src-key); re-extracted
 #                 when those change.  tar keeps the upstream mtimes, so after a
@@ -18,7 +18,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/kernel/source.env"
 . "$top/scripts/lib.sh"
 
-src=$BUILD/linux
+src=$SRC
 deb=$(ls "$CACHE"/${KERNEL_PKG}_*.deb 2>/dev/null | sort -V | tail -n1) ||
   die "kernel source package missing: run 'make deps'"
 [ -n "$deb" ] || die "kernel source package missing: run 'make deps'"
@@ -30,11 +30,11 @@ patches=$(ls "$top"/kernel/patches/*.patch 2>/dev/null || true)
 src_key=$( { basename "$deb"; hash_files $patches; } | sha256sum | cut -c1-16)
 if [ "$(cat "$src/.src-key" 2>/dev/null)" != "$src_key" ]; then
   say "unpacking $(basename "$deb") into $src"
-  rm -rf "$src" "$BUILD/linux.tmp"; mkdir -p "$BUILD/linux.tmp"
-  dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$BUILD/linux.tmp" --wildcards './usr/src/*.tar.*'
-  tarball=$(ls "$BUILD"/linux.tmp/usr/src/${KERNEL_PKG}.tar.*)
+  rm -rf "$src" "$KCACHE/linux.tmp"; mkdir -p "$KCACHE/linux.tmp"
+  dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$KCACHE/linux.tmp" --wildcards './usr/src/*.tar.*'
+  tarball=$(ls "$KCACHE"/linux.tmp/usr/src/${KERNEL_PKG}.tar.*)
   mkdir -p "$src"; tar -x -f "$tarball" -C "$src" --strip-components=1
-  rm -rf "$BUILD/linux.tmp"
+  rm -rf "$KCACHE/linux.tmp"
   for p in $patches; do
     say "applying $(basename "$p")"
     patch -d "$src" -p1 -s --no-backup-if-mismatch <"$p"

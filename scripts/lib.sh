@@ -1,15 +1,28 @@
 # Shared settings for rv6's scripts (sourced, not run).
 # shellcheck shell=bash
+#
+# Two places hold build products:
+#  - the kernel cache, $RV6_KCACHE (default ~/.cache/rv6): the downloaded source
+#    package, the unpacked and patched tree, and the kernel object trees.  It
+#    lives outside the checkout so that a fresh clone on the same machine (CI)
+#    reuses a kernel build whose key still matches, instead of spending 15
+#    minutes on an identical one; every key is checked, so a stale tree is
+#    never used.
+#  - the checkout's build/: rv6's modules, logs and test results.
 : "${top:?}"
 BUILD=${RV6_BUILD:-$top/build}
-CACHE=${RV6_CACHE:-$BUILD/cache}
+KCACHE=${RV6_KCACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rv6}
+CACHE=$KCACHE/dl               # downloaded packages
+SRC=$KCACHE/linux              # kernel source tree (pristine + patches + overlay)
 if [ "${DEBUG:-0}" = 1 ]; then VARIANT=-debug; else VARIANT=; fi
-KOBJ=$BUILD/kobj$VARIANT        # kernel object tree
-MODOUT=$BUILD/modules$VARIANT   # rv6's out-of-tree modules
+KOBJ=$KCACHE/kobj$VARIANT      # kernel object tree (O=)
+MODOUT=$BUILD/modules$VARIANT  # rv6's out-of-tree modules
+TOOLS=$top/tools/target/release
 JOBS=${JOBS:-$(( $(nproc) + 1 ))}
 export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
 export PATH=$HOME/.cargo/bin:$PATH
 
 say() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*"; }
 die() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }
-kmake() { make -C "$BUILD/linux" O="$KOBJ" ARCH=x86_64 LLVM=-19 "$@"; }
+kmake() { make -C "$SRC" O="$KOBJ" ARCH=x86_64 LLVM=-19 "$@"; }
+krelease() { cat "$KOBJ/include/config/kernel.release"; }

@@ -11,7 +11,7 @@ cargo fmt --all --check
 cargo clippy --release --quiet --all-targets -- -D warnings
 say "rustfmt --check on kernel-side Rust (kernel's .rustfmt.toml)"
 find "$top/rust" "$top/samples" "$top/crypto" "$top/net" -name '*.rs' 2>/dev/null |
-  xargs -r rustfmt --check --edition 2021 --config-path "$BUILD/linux/.rustfmt.toml"
+  xargs -r rustfmt --check --edition 2021 --config-path "$SRC/.rustfmt.toml"
 say "cargo test"
 cargo test --release 2>&1 | tee "$out/host.log"
 awk '/^test result:/ { p += $4; f += $6; s += $8 } END { print p+0, f+0, s+0 }' \

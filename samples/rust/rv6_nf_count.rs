@@ -127,7 +127,10 @@ struct NfCount {
 impl kernel::Module for NfCount {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let hooks = Registration::new(Dir::new(c"rv6_nf_count"))?;
-        pr_info!("counting IPv6 packets at {} hooks in every namespace\n", NetCounters::HOOKS.len());
+        pr_info!(
+            "counting IPv6 packets at {} hooks in every namespace\n",
+            NetCounters::HOOKS.len()
+        );
         Ok(NfCount { _hooks: hooks })
     }
 }
@@ -173,7 +176,9 @@ mod tests {
         let text = CString::try_from_fmt(fmt!("{:?}", c))?;
         let text = text.to_str().map_err(|_| EINVAL)?;
         assert_eq!(text.lines().count(), 5);
-        assert!(text.lines().any(|l| l.starts_with("OUTPUT") && l.ends_with("echo 3")));
+        assert!(text
+            .lines()
+            .any(|l| l.starts_with("OUTPUT") && l.ends_with("echo 3")));
         Ok(())
     }
 }

@@ -116,7 +116,11 @@ pub struct Hook {
 impl Hook {
     /// An IPv6 hook at `point` with `priority`.
     pub const fn ipv6(point: HookPoint, priority: i32) -> Self {
-        Hook { family: Family::Ipv6, point, priority }
+        Hook {
+            family: Family::Ipv6,
+            point,
+            priority,
+        }
     }
 }
 

@@ -38,7 +38,8 @@ impl Suite {
     }
     /// Passed: closed with `ok`, and no case failed.
     pub fn passed(&self) -> bool {
-        matches!(self.outcome, Some(Outcome::Pass | Outcome::Skip)) && self.count(Outcome::Fail) == 0
+        matches!(self.outcome, Some(Outcome::Pass | Outcome::Skip))
+            && self.count(Outcome::Fail) == 0
     }
 }
 
@@ -93,10 +94,16 @@ pub fn parse<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<Suite> {
         let (_, body) = strip_printk_prefix(raw);
         let s = body.trim_start();
         if let Some(name) = s.strip_prefix("# Subtest: ") {
-            stack.push(Suite { name: name.trim().to_string(), cases: Vec::new(), outcome: None });
+            stack.push(Suite {
+                name: name.trim().to_string(),
+                cases: Vec::new(),
+                outcome: None,
+            });
             continue;
         }
-        let Some((outcome, name)) = result_line(s) else { continue };
+        let Some((outcome, name)) = result_line(s) else {
+            continue;
+        };
         match stack.last() {
             Some(top) if top.name == name => {
                 let mut closed = stack.pop().expect("top exists");
@@ -104,12 +111,18 @@ pub fn parse<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<Suite> {
                 match stack.len() {
                     0 => done.push(closed),
                     // A parameterised case closing inside its suite.
-                    1 => stack[0].cases.push(Case { name: closed.name, outcome }),
+                    1 => stack[0].cases.push(Case {
+                        name: closed.name,
+                        outcome,
+                    }),
                     _ => {}
                 }
             }
             Some(_) if stack.len() == 1 => {
-                stack[0].cases.push(Case { name: name.to_string(), outcome });
+                stack[0].cases.push(Case {
+                    name: name.to_string(),
+                    outcome,
+                });
             }
             _ => {}
         }
@@ -144,14 +157,22 @@ rv6-guest: exit status 0
         assert_eq!(suites.len(), 1);
         let s = &suites[0];
         assert_eq!(s.name, "rv6_netfilter");
-        assert_eq!((s.count(Outcome::Pass), s.count(Outcome::Fail), s.count(Outcome::Skip)), (1, 1, 1));
+        assert_eq!(
+            (
+                s.count(Outcome::Pass),
+                s.count(Outcome::Fail),
+                s.count(Outcome::Skip)
+            ),
+            (1, 1, 1)
+        );
         assert_eq!(s.outcome, Some(Outcome::Fail));
         assert!(!s.passed());
     }
 
     #[test]
     fn a_suite_that_never_closes_is_reported_unfinished() {
-        let log = "[ 1.0] # Subtest: crashy\n[ 1.0] 1..2\n[ 1.1] ok 1 first\n[ 1.2] Oops: 0000 [#1]\n";
+        let log =
+            "[ 1.0] # Subtest: crashy\n[ 1.0] 1..2\n[ 1.1] ok 1 first\n[ 1.2] Oops: 0000 [#1]\n";
         let suites = parse(log.lines());
         assert_eq!(suites.len(), 1);
         assert_eq!(suites[0].outcome, None);
@@ -171,19 +192,31 @@ not ok 1 param
 not ok 1 s
 ";
         let suites = parse(log.lines());
-        assert_eq!(suites[0].cases, vec![Case { name: "param".into(), outcome: Outcome::Fail }]);
+        assert_eq!(
+            suites[0].cases,
+            vec![Case {
+                name: "param".into(),
+                outcome: Outcome::Fail
+            }]
+        );
     }
 
     #[test]
     fn printk_prefix_is_stripped_only_when_it_is_a_timestamp() {
         assert_eq!(strip_printk_prefix("[   12.5] ok 1 x"), (true, "ok 1 x"));
-        assert_eq!(strip_printk_prefix("[not a stamp] ok"), (false, "[not a stamp] ok"));
+        assert_eq!(
+            strip_printk_prefix("[not a stamp] ok"),
+            (false, "[not a stamp] ok")
+        );
     }
 
     #[test]
     fn result_lines_need_a_number() {
         assert_eq!(result_line("ok 12 name"), Some((Outcome::Pass, "name")));
         assert_eq!(result_line("ok computer"), None);
-        assert_eq!(result_line("not ok 3 x # skip later"), Some((Outcome::Skip, "x")));
+        assert_eq!(
+            result_line("not ok 3 x # skip later"),
+            Some((Outcome::Skip, "x"))
+        );
     }
 }

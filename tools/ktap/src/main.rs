@@ -54,9 +54,16 @@ fn main() {
     };
     let mut bad = false;
     let (mut p, mut f, mut s) = (0, 0, 0);
-    println!("{:<36} {:>5} {:>5} {:>5}  result", "KUnit suite", "pass", "fail", "skip");
+    println!(
+        "{:<36} {:>5} {:>5} {:>5}  result",
+        "KUnit suite", "pass", "fail", "skip"
+    );
     for suite in &suites {
-        let (sp, sf, ss) = (suite.count(Outcome::Pass), suite.count(Outcome::Fail), suite.count(Outcome::Skip));
+        let (sp, sf, ss) = (
+            suite.count(Outcome::Pass),
+            suite.count(Outcome::Fail),
+            suite.count(Outcome::Skip),
+        );
         let result = match suite.outcome {
             None => "CRASHED (no result line)",
             Some(_) if suite.passed() => "ok",
@@ -76,7 +83,10 @@ fn main() {
     }
     for e in &expect {
         if !suites.iter().any(|s| &s.name == e) {
-            println!("{e:<36} {:>5} {:>5} {:>5}  MISSING (never ran)", "-", "-", "-");
+            println!(
+                "{e:<36} {:>5} {:>5} {:>5}  MISSING (never ran)",
+                "-", "-", "-"
+            );
             f += 1;
             bad = true;
         }

@@ -8,17 +8,17 @@ use crate::strip_printk_prefix;
 
 /// Markers that open a kernel report, matched at the start of a printk line.
 const OPENERS: &[&str] = &[
-    "BUG:",                  // KASAN, NULL deref, sleeping in atomic, list corruption, ...
-    "WARNING:",              // WARN_ON and lockdep's "possible ... detected"
-    "Oops:",                 // oops header
+    "BUG:",     // KASAN, NULL deref, sleeping in atomic, list corruption, ...
+    "WARNING:", // WARN_ON and lockdep's "possible ... detected"
+    "Oops:",    // oops header
     "general protection fault",
     "Kernel panic",
     "UBSAN:",
     "kernel BUG at",
-    "INFO: task",            // hung tasks
-    "rcu: INFO:",            // RCU stalls
-    "unreferenced object",   // kmemleak's report (cat /sys/kernel/debug/kmemleak)
-    "kmemleak:",             // "kmemleak: N new suspected memory leaks"
+    "INFO: task",          // hung tasks
+    "rcu: INFO:",          // RCU stalls
+    "unreferenced object", // kmemleak's report (cat /sys/kernel/debug/kmemleak)
+    "kmemleak:",           // "kmemleak: N new suspected memory leaks"
 ];
 
 /// Benign lines that happen to start like a report.

@@ -82,13 +82,17 @@ fn parse_args() -> Result<Options, String> {
             "--log" => o.log = value("--log")?.into(),
             "--timeout" => {
                 let v = value("--timeout")?;
-                let secs = v.parse().map_err(|_| format!("--timeout: '{v}' is not a number of seconds"))?;
+                let secs = v
+                    .parse()
+                    .map_err(|_| format!("--timeout: '{v}' is not a number of seconds"))?;
                 o.timeout = Duration::from_secs(secs);
             }
             "--mem" => o.mem = value("--mem")?,
             "--cpus" => {
                 let v = value("--cpus")?;
-                o.cpus = v.parse().map_err(|_| format!("--cpus: '{v}' is not a number"))?;
+                o.cpus = v
+                    .parse()
+                    .map_err(|_| format!("--cpus: '{v}' is not a number"))?;
             }
             "--append" => o.append = value("--append")?,
             "--allow-reports" => o.allow_reports = true,
@@ -116,7 +120,10 @@ fn parse_args() -> Result<Options, String> {
 
 /// Quote one word for /bin/sh.
 fn sh_quote(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b)) {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
@@ -133,7 +140,9 @@ fn run(o: Options) -> Result<i32, String> {
         .ok()
         .and_then(|exe| {
             // tools/target/<profile>/rv6-vm -> tools/vm/guest-init
-            exe.ancestors().nth(3).map(|tools| tools.join("vm/guest-init"))
+            exe.ancestors()
+                .nth(3)
+                .map(|tools| tools.join("vm/guest-init"))
         })
         .filter(|p| p.exists())
         .or_else(|| env::var_os("RV6_GUEST_INIT").map(PathBuf::from))
@@ -157,7 +166,10 @@ fn run(o: Options) -> Result<i32, String> {
     }
     if o.shell {
         envfile += "RV6_INTERACTIVE=1\n";
-        envfile += &format!("RV6_TERM={}\n", sh_quote(&env::var("TERM").unwrap_or_default()));
+        envfile += &format!(
+            "RV6_TERM={}\n",
+            sh_quote(&env::var("TERM").unwrap_or_default())
+        );
     }
     // Test scripts may want to know they run in the guest and where the tree is.
     for (k, v) in env::vars().filter(|(k, _)| k.starts_with("RV6_") && k != "RV6_KERNEL") {
@@ -175,7 +187,10 @@ fn run(o: Options) -> Result<i32, String> {
     let kvm = env::var("RV6_KVM").is_ok_and(|v| v == "1");
     let mut q = Command::new("qemu-system-x86_64");
     q.args(["-nodefaults", "-no-user-config", "-nographic", "-no-reboot"]);
-    q.args(["-machine", if kvm { "pc,accel=kvm" } else { "pc,accel=tcg" }]);
+    q.args([
+        "-machine",
+        if kvm { "pc,accel=kvm" } else { "pc,accel=tcg" },
+    ]);
     q.args(["-cpu", if kvm { "host" } else { "max" }]);
     q.args(["-m", &o.mem, "-smp", &o.cpus.to_string()]);
     q.args(["-device", "virtio-rng-pci"]);
@@ -218,7 +233,9 @@ fn run(o: Options) -> Result<i32, String> {
         q.stdin(Stdio::null());
     }
     let started = Instant::now();
-    let mut child = q.spawn().map_err(|e| format!("qemu-system-x86_64: {e} (run 'make deps')"))?;
+    let mut child = q
+        .spawn()
+        .map_err(|e| format!("qemu-system-x86_64: {e} (run 'make deps')"))?;
 
     // Stream the console: log file always, stderr with -v.
     let (tx, rx) = mpsc::channel::<String>();
@@ -279,16 +296,27 @@ fn run(o: Options) -> Result<i32, String> {
         eprintln!("rv6-vm: kernel report: {r}");
     }
     if timed_out {
-        eprintln!("rv6-vm: timeout after {}s; console in {}", o.timeout.as_secs(), o.log.display());
+        eprintln!(
+            "rv6-vm: timeout after {}s; console in {}",
+            o.timeout.as_secs(),
+            o.log.display()
+        );
         return Ok(124);
     }
     let Some(status) = status else {
-        eprintln!("rv6-vm: guest ended without a status after {elapsed:.1}s; console in {}", o.log.display());
+        eprintln!(
+            "rv6-vm: guest ended without a status after {elapsed:.1}s; console in {}",
+            o.log.display()
+        );
         return Ok(125);
     };
     let rc: i32 = status.trim().parse().unwrap_or(125);
     if !found.is_empty() && !o.allow_reports {
-        eprintln!("rv6-vm: failing the run: the kernel reported {} problem(s); console in {}", found.len(), o.log.display());
+        eprintln!(
+            "rv6-vm: failing the run: the kernel reported {} problem(s); console in {}",
+            found.len(),
+            o.log.display()
+        );
         return Ok(126);
     }
     eprintln!("rv6-vm: guest exit status {rc} after {elapsed:.1}s");

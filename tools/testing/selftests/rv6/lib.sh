@@ -2,7 +2,7 @@
 # Shared by rv6's guest selftests: KTAP output through the kernel's own
 # helpers, and small network-namespace topologies.
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
-. "${RV6_BUILD:-$top/build}/linux/tools/testing/selftests/kselftest/ktap_helpers.sh"
+. "${RV6_SRC:?RV6_SRC: the kernel source tree}/tools/testing/selftests/kselftest/ktap_helpers.sh"
 
 # The module file of an rv6 module, by name.
 rv6_ko() { find "${RV6_MODULES:-$top/build/modules}" -name "$1.ko" | head -n1; }
