@@ -48,7 +48,7 @@ deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $KERNEL_MIRROR $K
 SRC
   apt_opts=(-o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=-
             -o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache="$apt_dir"
-            -o APT::Architecture=amd64 -o Debug::NoLocking=1)
+            -o APT::Architecture=amd64 -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
   apt-get "${apt_opts[@]}" update -qq
   (cd "$cache" && apt-get "${apt_opts[@]}" download "$KERNEL_PKG" >/dev/null)
 fi

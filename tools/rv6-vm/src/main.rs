@@ -333,3 +333,31 @@ fn main() {
     };
     exit(rc);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::sh_quote;
+
+    #[test]
+    fn plain_words_stay_unquoted() {
+        assert_eq!(
+            sh_quote("/work/main/tools/testing/guest-check.sh"),
+            "/work/main/tools/testing/guest-check.sh"
+        );
+        assert_eq!(
+            sh_quote("kunit.filter_glob=rv6*"),
+            "'kunit.filter_glob=rv6*'"
+        );
+    }
+
+    #[test]
+    fn quotes_survive_a_round_trip_through_sh() {
+        for word in ["", "a b", "it's", "$(reboot)", "x'y'z", "tab\there"] {
+            let out = std::process::Command::new("sh")
+                .args(["-c", &format!("printf %s {}", sh_quote(word))])
+                .output()
+                .expect("sh runs");
+            assert_eq!(String::from_utf8_lossy(&out.stdout), word, "word {word:?}");
+        }
+    }
+}
