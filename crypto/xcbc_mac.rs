@@ -64,11 +64,6 @@ impl<C: BlockCipher> Keyed<C> {
         }
     }
 
-    /// The cipher, for tests and benchmarks that compare against raw block encryptions.
-    pub fn cipher(&self) -> &C {
-        &self.cipher
-    }
-
     /// Keys the MAC with `key` per RFC 3566 §2.1: exactly 16 bytes, or `KeyError::Length` and
     /// the previous key stays in force.
     pub fn set_key(&mut self, key: &[u8]) -> Result<(), KeyError<C::Error>> {

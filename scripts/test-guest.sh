@@ -20,7 +20,7 @@ expect=(); for s in "${suites[@]}"; do expect+=(--expect "$s"); done
 say "booting $(basename "$KOBJ") ($release), ${#suites[@]} KUnit suite(s) expected; console: $log"
 set +e
 RV6_OUT=$out RV6_MODULES=$MODOUT RV6_SRC=$SRC RV6_SELFTESTS=${RV6_SELFTESTS:-} \
-  "$tools/rv6-vm" --moddir "$KOBJ/modroot/lib/modules/$release" --rw "$out" \
+  "$tools/rv6-vm" --kernel "$KOBJ/arch/x86/boot/bzImage" --moddir "$KOBJ/modroot/lib/modules/$release" --rw "$out" \
   --log "$log" --timeout "${RV6_GUEST_TIMEOUT:-1500}" --append "kunit.filter_glob=rv6*" \
   -- "$top/tools/testing/guest-check.sh"
 vm_rc=$?

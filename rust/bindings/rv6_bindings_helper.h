@@ -8,3 +8,7 @@
 #include <linux/skbuff.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
+#include <crypto/algapi.h>
+#include <crypto/hash.h>
+#include <crypto/internal/cipher.h>
+#include <crypto/internal/hash.h>

@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Keyed hashes (`shash`): templates that build one over a spawned block cipher, and a handle to
+//! use any registered one.
+//!
+//! A template (`xcbc`, `cmac`, ...) turns a cipher name into an algorithm: `xcbc(aes)` is the
+//! `xcbc` template instantiated over `aes`.  [`Template`] registers a [`CipherTemplate`]: the
+//! crypto API calls it to create instances, and every transform of an instance owns a
+//! [`Cipher`] spawned from the instance's cipher and a context of the template's type.
+//! Per-request state lives in the `shash_desc` and must be `Copy`: the crypto API copies and
+//! zeroes it as plain bytes.
+//!
+//! C header: [`include/crypto/internal/hash.h`](srctree/include/crypto/internal/hash.h)
+
+use crate::{
+    bindings,
+    crypto::cipher::Cipher,
+    error::{from_err_ptr, from_result, to_result, Result},
+    fmt,
+    prelude::*,
+    str::CString,
+    types::Opaque,
+    ThisModule,
+};
+use core::{
+    ffi::{c_int, c_uint, c_void},
+    marker::PhantomData,
+    mem::{align_of, size_of},
+    ptr::NonNull,
+};
+
+/// A keyed hash built from a block cipher, instantiated by name (`NAME(<cipher>)`).
+pub trait CipherTemplate: 'static {
+    /// The template's name, `xcbc` in `xcbc(aes)`.
+    const NAME: &'static CStr;
+    /// Bytes of the digest.
+    const DIGEST_SIZE: usize;
+    /// Bytes of [`CipherTemplate::export`]'s output.
+    const STATE_SIZE: usize;
+
+    /// Per-transform context: the spawned cipher and the derived keys.
+    type Tfm: Send + Sync;
+    /// Per-request state, kept in the `shash_desc`.
+    type State: Copy;
+
+    /// Whether the template works over a cipher with this block size; `EINVAL` otherwise.
+    fn check_block_size(block_size: usize) -> Result;
+    /// The priority of an instance over a cipher of `cipher_priority`.
+    fn priority(cipher_priority: i32) -> i32 {
+        cipher_priority
+    }
+    /// A new transform's context, around its own cipher (not keyed yet).
+    fn init_tfm(cipher: Cipher) -> Result<Self::Tfm>;
+    /// Keys the transform; on error the previous key must stay in force.
+    fn set_key(tfm: &mut Self::Tfm, key: &[u8]) -> Result;
+    /// The state at the start of a message.
+    fn init(tfm: &Self::Tfm) -> Self::State;
+    /// Feeds more of the message.
+    fn update(tfm: &Self::Tfm, state: &mut Self::State, data: &[u8]);
+    /// Writes the digest (`DIGEST_SIZE` bytes).
+    fn finish(tfm: &Self::Tfm, state: &Self::State, out: &mut [u8]);
+    /// Writes the state as `STATE_SIZE` bytes.
+    fn export(state: &Self::State, out: &mut [u8]);
+    /// A state from `STATE_SIZE` bytes of [`CipherTemplate::export`]; `EINVAL` if impossible.
+    fn import(bytes: &[u8]) -> Result<Self::State>;
+}
+
+/// A registered [`CipherTemplate`]; dropping it unregisters the template and every instance.
+///
+/// # Invariants
+///
+/// `tmpl` is registered with the crypto API for as long as this object lives.
+pub struct Template<T: CipherTemplate> {
+    tmpl: Pin<KBox<Opaque<bindings::crypto_template>>>,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: The registration is only touched at registration and unregistration, which the crypto
+// API serialises.
+unsafe impl<T: CipherTemplate> Send for Template<T> {}
+// SAFETY: See above; no method gives access to the C object.
+unsafe impl<T: CipherTemplate> Sync for Template<T> {}
+
+/// Builds a slice from a C pointer and length, also when the pointer is null and `len` zero.
+///
+/// # Safety
+///
+/// If `len` is non-zero, `ptr` must be valid for reads of `len` bytes during `'a`.
+unsafe fn slice<'a>(ptr: *const u8, len: c_uint) -> &'a [u8] {
+    if len == 0 {
+        &[]
+    } else {
+        // SAFETY: Per the function's safety requirement.
+        unsafe { core::slice::from_raw_parts(ptr, len as usize) }
+    }
+}
+
+impl<T: CipherTemplate> Template<T> {
+    /// Registers the template, owned by `module`.
+    pub fn new(module: &'static ThisModule) -> Result<Self> {
+        const {
+            // The crypto API aligns transform and request contexts to ARCH_SLAB_MINALIGN.
+            assert!(align_of::<T::Tfm>() <= 8 && align_of::<T::State>() <= 8);
+        };
+        let name = T::NAME.to_bytes_with_nul();
+        if name.len() > bindings::CRYPTO_MAX_ALG_NAME as usize {
+            return Err(ENAMETOOLONG);
+        }
+        let tmpl = KBox::pin_init(Opaque::<bindings::crypto_template>::zeroed(), GFP_KERNEL)?;
+        // SAFETY: `tmpl` is zeroed, pinned memory that nothing else refers to yet.
+        let raw = unsafe { &mut *tmpl.get() };
+        for (d, s) in raw.name.iter_mut().zip(name) {
+            *d = *s as _;
+        }
+        raw.create = Some(Self::create);
+        raw.module = module.as_ptr();
+        // SAFETY: `tmpl` is fully set up and stays pinned until `drop` unregisters it.
+        to_result(unsafe { bindings::crypto_register_template(tmpl.get()) })?;
+        Ok(Self {
+            tmpl,
+            _p: PhantomData,
+        })
+    }
+
+    /// Creates the instance over the best `cipher` now, so that it takes part in lookups of
+    /// `NAME(cipher)`.
+    ///
+    /// The crypto API only consults a template when no registered algorithm has the requested
+    /// name; this asks for the instance by its driver name (`xcbc(aes-lib)`), which nothing has
+    /// yet, and from then on the instance competes by priority for `xcbc(aes)`.
+    pub fn instantiate(&self, cipher: &CStr) -> Result {
+        let driver = Cipher::new(cipher)?;
+        let name = CString::try_from_fmt(fmt!("{}({})", T::NAME, driver.driver_name()))?;
+        drop(driver);
+        Shash::new(&name).map(drop)
+    }
+
+    /// `crypto_template.create`: instantiates `NAME(<cipher>)`.
+    unsafe extern "C" fn create(
+        tmpl: *mut bindings::crypto_template,
+        tb: *mut *mut bindings::rtattr,
+    ) -> c_int {
+        from_result(|| {
+            let mut mask = 0u32;
+            // SAFETY: `tb` is the attribute table the crypto API passes to `create`.
+            to_result(unsafe {
+                bindings::crypto_check_attr_type(tb, bindings::CRYPTO_ALG_TYPE_SHASH, &mut mask)
+            })?;
+            let size =
+                size_of::<bindings::shash_instance>() + size_of::<bindings::crypto_cipher_spawn>();
+            // SAFETY: Plain zeroed allocation; freed below or by `inst->free`.
+            let inst = unsafe {
+                bindings::__kmalloc_noprof(size, bindings::GFP_KERNEL | bindings::__GFP_ZERO)
+            }
+            .cast::<bindings::shash_instance>();
+            if inst.is_null() {
+                return Err(ENOMEM);
+            }
+            // SAFETY: `inst` is a zeroed `shash_instance` followed by room for the spawn.
+            match unsafe { Self::fill_and_register(tmpl, tb, inst, mask) } {
+                Ok(()) => Ok(0),
+                Err(e) => {
+                    // SAFETY: `inst` was not registered; this drops the spawn if it was grabbed
+                    // (a zeroed spawn is handled) and frees the allocation.
+                    unsafe { bindings::shash_free_singlespawn_instance(inst) };
+                    Err(e)
+                }
+            }
+        })
+    }
+
+    /// # Safety
+    ///
+    /// `inst` is a zeroed, unregistered `shash_instance` with a `crypto_cipher_spawn` after it;
+    /// `tmpl` and `tb` are what `create` got.
+    unsafe fn fill_and_register(
+        tmpl: *mut bindings::crypto_template,
+        tb: *mut *mut bindings::rtattr,
+        inst: *mut bindings::shash_instance,
+        mask: u32,
+    ) -> Result {
+        // SAFETY: Per the safety requirements `inst` is valid; the spawn follows it.
+        let spawn =
+            unsafe { bindings::shash_instance_ctx(inst) }.cast::<bindings::crypto_cipher_spawn>();
+        // SAFETY: As above.
+        let base = unsafe { bindings::shash_crypto_instance(inst) };
+        // SAFETY: `tb[1]` exists for a template with one argument (checked by
+        // `crypto_attr_alg_name`, which returns an error pointer otherwise and that
+        // `crypto_grab_cipher` passes on).
+        let cipher_name = unsafe { bindings::crypto_attr_alg_name(*tb.add(1)) };
+        // SAFETY: `spawn` and `base` belong to `inst`; a bad name comes back as an error.
+        to_result(unsafe { bindings::crypto_grab_cipher(spawn, base, cipher_name, 0, mask) })?;
+        // SAFETY: The spawn was grabbed, so it names a live algorithm.
+        let alg = unsafe { &*bindings::crypto_spawn_cipher_alg(spawn) };
+        T::check_block_size(alg.cra_blocksize as usize)?;
+        // SAFETY: `tmpl` is our registered template; `alg` the grabbed cipher.
+        to_result(unsafe {
+            bindings::crypto_inst_setname(base, (*tmpl).name.as_ptr(), alg as *const _ as *mut _)
+        })?;
+        // SAFETY: `inst` is valid and not yet visible to anyone else; `alg` is the member of
+        // the instance union that shash instances use.
+        let a = unsafe { (*inst).__bindgen_anon_1.alg.as_mut() };
+        // SAFETY: `halg` is the view of the common hash fields every shash algorithm uses.
+        let common = unsafe { &mut a.__bindgen_anon_1.halg };
+        common.base.cra_priority = T::priority(alg.cra_priority);
+        common.base.cra_blocksize = alg.cra_blocksize;
+        common.base.cra_ctxsize = size_of::<T::Tfm>() as c_uint;
+        common.digestsize = T::DIGEST_SIZE as c_uint;
+        common.statesize = T::STATE_SIZE as c_uint;
+        a.descsize = size_of::<T::State>() as c_uint;
+        a.init_tfm = Some(Self::init_tfm);
+        a.exit_tfm = Some(Self::exit_tfm);
+        a.setkey = Some(Self::setkey);
+        a.init = Some(Self::init);
+        a.update = Some(Self::update);
+        a.final_ = Some(Self::final_);
+        a.export = Some(Self::export);
+        a.import = Some(Self::import);
+        a.export_core = Some(Self::export);
+        a.import_core = Some(Self::import);
+        // SAFETY: `inst` is valid.
+        unsafe { (*inst).free = Some(bindings::shash_free_singlespawn_instance) };
+        // SAFETY: `inst` is fully set up; on success the crypto API owns it.
+        to_result(unsafe { bindings::shash_register_instance(tmpl, inst) })
+    }
+
+    /// # Safety
+    ///
+    /// `tfm` is a live transform of one of our instances.
+    unsafe fn ctx(tfm: *mut bindings::crypto_shash) -> *mut T::Tfm {
+        // SAFETY: Per the safety requirement; the context is `cra_ctxsize` bytes we own.
+        unsafe { bindings::crypto_shash_ctx(tfm) }.cast()
+    }
+
+    /// # Safety
+    ///
+    /// `desc` is a live request of one of our instances' transforms, initialised by `init`.
+    unsafe fn desc<'a>(desc: *mut bindings::shash_desc) -> (&'a T::Tfm, *mut T::State) {
+        // SAFETY: Per the safety requirement `desc->tfm` is live and its context initialised.
+        let tfm = unsafe { &*Self::ctx((*desc).tfm) };
+        // SAFETY: The request context is `descsize` bytes, room for a `T::State`.
+        let state = unsafe { bindings::shash_desc_ctx(desc) }.cast();
+        (tfm, state)
+    }
+
+    unsafe extern "C" fn init_tfm(tfm: *mut bindings::crypto_shash) -> c_int {
+        from_result(|| {
+            // SAFETY: The crypto API calls `init_tfm` on a transform of one of our instances,
+            // whose spawn follows the instance.
+            let spawn = unsafe { bindings::shash_instance_ctx(bindings::shash_alg_instance(tfm)) }
+                .cast::<bindings::crypto_cipher_spawn>();
+            // SAFETY: The spawn was grabbed when the instance was created.
+            let raw = from_err_ptr(unsafe { bindings::crypto_spawn_cipher(spawn) })?;
+            let raw = NonNull::new(raw).ok_or(ENOMEM)?;
+            // SAFETY: `crypto_spawn_cipher` hands us a new transform to own.
+            let cipher = unsafe { Cipher::from_raw(raw) };
+            let ctx = T::init_tfm(cipher)?;
+            // SAFETY: The transform context is `size_of::<T::Tfm>()` bytes, suitably aligned
+            // (checked at compile time), and uninitialised until now.
+            unsafe { Self::ctx(tfm).write(ctx) };
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn exit_tfm(tfm: *mut bindings::crypto_shash) {
+        // SAFETY: `init_tfm` succeeded on this transform, so the context holds a `T::Tfm`, and
+        // the crypto API calls `exit_tfm` once, after the last use.
+        unsafe { core::ptr::drop_in_place(Self::ctx(tfm)) };
+    }
+
+    unsafe extern "C" fn setkey(
+        tfm: *mut bindings::crypto_shash,
+        key: *const u8,
+        len: c_uint,
+    ) -> c_int {
+        // SAFETY: `key` is readable for `len` bytes.
+        let key = unsafe { slice(key, len) };
+        // SAFETY: The context was initialised by `init_tfm`; the crypto API's contract is that
+        // `setkey` does not run concurrently with other uses of the same transform.
+        let ctx = unsafe { &mut *Self::ctx(tfm) };
+        from_result(|| T::set_key(ctx, key).map(|()| 0))
+    }
+
+    unsafe extern "C" fn init(desc: *mut bindings::shash_desc) -> c_int {
+        // SAFETY: `desc` is a request of our transform; its state is written, not read.
+        let (tfm, state) = unsafe { Self::desc(desc) };
+        // SAFETY: The request context has room for a `T::State`.
+        unsafe { state.write(T::init(tfm)) };
+        0
+    }
+
+    unsafe extern "C" fn update(
+        desc: *mut bindings::shash_desc,
+        data: *const u8,
+        len: c_uint,
+    ) -> c_int {
+        // SAFETY: `desc` was initialised by `init` (or `import`).
+        let (tfm, state) = unsafe { Self::desc(desc) };
+        // SAFETY: `data` is readable for `len` bytes; the state is ours for the call.
+        T::update(tfm, unsafe { &mut *state }, unsafe { slice(data, len) });
+        0
+    }
+
+    unsafe extern "C" fn final_(desc: *mut bindings::shash_desc, out: *mut u8) -> c_int {
+        // SAFETY: `desc` was initialised by `init` (or `import`).
+        let (tfm, state) = unsafe { Self::desc(desc) };
+        // SAFETY: `out` has room for the digest size the instance declared.
+        let out = unsafe { core::slice::from_raw_parts_mut(out, T::DIGEST_SIZE) };
+        // SAFETY: The state is initialised.
+        T::finish(tfm, unsafe { &*state }, out);
+        0
+    }
+
+    unsafe extern "C" fn export(desc: *mut bindings::shash_desc, out: *mut c_void) -> c_int {
+        // SAFETY: `desc` was initialised by `init` (or `import`).
+        let (_, state) = unsafe { Self::desc(desc) };
+        // SAFETY: `out` has room for the state size the instance declared.
+        let out = unsafe { core::slice::from_raw_parts_mut(out.cast::<u8>(), T::STATE_SIZE) };
+        // SAFETY: The state is initialised.
+        T::export(unsafe { &*state }, out);
+        0
+    }
+
+    unsafe extern "C" fn import(desc: *mut bindings::shash_desc, input: *const c_void) -> c_int {
+        // SAFETY: `desc` is a request of our transform; the state is written, not read.
+        let (_, state) = unsafe { Self::desc(desc) };
+        // SAFETY: `input` holds the state size the instance declared.
+        let bytes = unsafe { core::slice::from_raw_parts(input.cast::<u8>(), T::STATE_SIZE) };
+        from_result(|| {
+            // SAFETY: The request context has room for a `T::State`.
+            unsafe { state.write(T::import(bytes)?) };
+            Ok(0)
+        })
+    }
+}
+
+impl<T: CipherTemplate> Drop for Template<T> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the template is registered; this removes it and every
+        // instance (the crypto API waits for their users to go).
+        unsafe { bindings::crypto_unregister_template(self.tmpl.get()) };
+    }
+}
+
+/// A handle to a keyed hash by name (`crypto_alloc_shash`), to compute digests.
+///
+/// # Invariants
+///
+/// `tfm` is a live `crypto_shash` owned by this object.
+pub struct Shash {
+    tfm: NonNull<bindings::crypto_shash>,
+}
+
+// SAFETY: Transforms may be used from any thread.
+unsafe impl Send for Shash {}
+
+impl Shash {
+    /// Allocates a transform of the algorithm called `name` (`xcbc(aes)`).
+    pub fn new(name: &CStr) -> Result<Self> {
+        // SAFETY: `name` is a valid C string.
+        let tfm = from_err_ptr(unsafe { bindings::crypto_alloc_shash(name.as_char_ptr(), 0, 0) })?;
+        Ok(Self {
+            tfm: NonNull::new(tfm).ok_or(ENOMEM)?,
+        })
+    }
+
+    /// Bytes of the digest.
+    pub fn digest_size(&self) -> usize {
+        // SAFETY: The transform is live.
+        unsafe { bindings::crypto_shash_digestsize(self.tfm.as_ptr()) as usize }
+    }
+
+    /// Bytes of an exported state.
+    pub fn state_size(&self) -> usize {
+        // SAFETY: The transform is live.
+        unsafe { bindings::crypto_shash_statesize(self.tfm.as_ptr()) as usize }
+    }
+
+    /// The driver behind the handle (`xcbc-aes-lib`, `xcbc(aes-lib)`, ...).
+    pub fn driver_name(&self) -> &CStr {
+        // SAFETY: The transform and its algorithm are live as long as `self`; the name is a
+        // NUL-terminated array.
+        unsafe {
+            let alg = (*self.tfm.as_ptr()).base.__crt_alg;
+            CStr::from_char_ptr((*alg).cra_driver_name.as_ptr())
+        }
+    }
+
+    /// Sets the key.
+    pub fn set_key(&mut self, key: &[u8]) -> Result {
+        let len = u32::try_from(key.len()).map_err(|_| EINVAL)?;
+        // SAFETY: The transform is live; `key` is readable for `len` bytes.
+        to_result(unsafe { bindings::crypto_shash_setkey(self.tfm.as_ptr(), key.as_ptr(), len) })
+    }
+
+    /// A request on this transform, to feed a message piece by piece.
+    pub fn request(&self) -> Result<Request<'_>> {
+        // SAFETY: The transform is live.
+        let descsize = unsafe { bindings::crypto_shash_descsize(self.tfm.as_ptr()) } as usize;
+        let words = (size_of::<bindings::shash_desc>() + descsize).div_ceil(8);
+        let mut buf = KVec::from_elem(0u64, words, GFP_KERNEL)?;
+        let desc = buf.as_mut_ptr().cast::<bindings::shash_desc>();
+        // SAFETY: `buf` is zeroed, 8-byte aligned and large enough for the descriptor.
+        unsafe { (*desc).tfm = self.tfm.as_ptr() };
+        // SAFETY: The descriptor is set up for our live transform.
+        to_result(unsafe { bindings::crypto_shash_init(desc) })?;
+        Ok(Request {
+            buf,
+            _tfm: PhantomData,
+        })
+    }
+
+    /// The digest of `data` in one call; `out` must hold [`Shash::digest_size`] bytes.
+    pub fn digest(&self, data: &[u8], out: &mut [u8]) -> Result {
+        let mut req = self.request()?;
+        req.update(data)?;
+        req.finish(out)
+    }
+}
+
+impl Drop for Shash {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we own the live transform.
+        unsafe { bindings::crypto_free_shash(self.tfm.as_ptr()) };
+    }
+}
+
+/// One message being hashed (`struct shash_desc` with its state).
+///
+/// # Invariants
+///
+/// `buf` holds an initialised `shash_desc` of a transform that outlives `'a`.
+pub struct Request<'a> {
+    buf: KVec<u64>,
+    _tfm: PhantomData<&'a Shash>,
+}
+
+impl Request<'_> {
+    fn desc(&mut self) -> *mut bindings::shash_desc {
+        self.buf.as_mut_ptr().cast()
+    }
+
+    fn tfm(&mut self) -> *mut bindings::crypto_shash {
+        // SAFETY: By the type invariant the descriptor is initialised.
+        unsafe { (*self.desc()).tfm }
+    }
+
+    /// Feeds more of the message.
+    pub fn update(&mut self, data: &[u8]) -> Result {
+        let len = u32::try_from(data.len()).map_err(|_| EINVAL)?;
+        // SAFETY: The descriptor is initialised; `data` is readable for `len` bytes.
+        to_result(unsafe { bindings::crypto_shash_update(self.desc(), data.as_ptr(), len) })
+    }
+
+    /// Writes the digest into `out`, which must hold the digest size.
+    pub fn finish(mut self, out: &mut [u8]) -> Result {
+        // SAFETY: The transform is live.
+        if out.len() < unsafe { bindings::crypto_shash_digestsize(self.tfm()) } as usize {
+            return Err(EINVAL);
+        }
+        // SAFETY: The descriptor is initialised; `out` is large enough.
+        to_result(unsafe { bindings::crypto_shash_final(self.desc(), out.as_mut_ptr()) })
+    }
+
+    /// Writes the state into `out`, which must hold the transform's state size.
+    pub fn export(&mut self, out: &mut [u8]) -> Result {
+        // SAFETY: The transform is live.
+        if out.len() < unsafe { bindings::crypto_shash_statesize(self.tfm()) } as usize {
+            return Err(EINVAL);
+        }
+        // SAFETY: The descriptor is initialised; `out` is large enough.
+        to_result(unsafe { bindings::crypto_shash_export(self.desc(), out.as_mut_ptr().cast()) })
+    }
+
+    /// Replaces the state with one from [`Request::export`].
+    pub fn import(&mut self, state: &[u8]) -> Result {
+        // SAFETY: The transform is live.
+        if state.len() < unsafe { bindings::crypto_shash_statesize(self.tfm()) } as usize {
+            return Err(EINVAL);
+        }
+        // SAFETY: The descriptor is set up; `state` holds a full state.
+        to_result(unsafe { bindings::crypto_shash_import(self.desc(), state.as_ptr().cast()) })
+    }
+}
