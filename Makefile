@@ -11,7 +11,7 @@
 SHELL := /bin/bash
 export DEBUG ?= 0
 
-.PHONY: all deps kernel modules tools test-host test-guest check check-debug run shell clean
+.PHONY: all deps kernel modules tools test-host test-guest check check-debug run shell bench clean
 
 all: kernel modules tools
 
@@ -37,6 +37,9 @@ test-guest: tools
 
 check:
 	@scripts/check.sh
+
+bench:
+	@scripts/bench.sh
 
 check-debug:
 	@DEBUG=1 scripts/check.sh

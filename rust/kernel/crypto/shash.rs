@@ -410,11 +410,23 @@ impl Shash {
         })
     }
 
-    /// The digest of `data` in one call; `out` must hold [`Shash::digest_size`] bytes.
+    /// The digest of `data` in one call, without allocating; `out` must hold
+    /// [`Shash::digest_size`] bytes.
     pub fn digest(&self, data: &[u8], out: &mut [u8]) -> Result {
-        let mut req = self.request()?;
-        req.update(data)?;
-        req.finish(out)
+        if out.len() < self.digest_size() {
+            return Err(EINVAL);
+        }
+        let len = u32::try_from(data.len()).map_err(|_| EINVAL)?;
+        // SAFETY: The transform is live; `data` is readable for `len` bytes and `out` holds the
+        // digest.
+        to_result(unsafe {
+            bindings::crypto_shash_tfm_digest(
+                self.tfm.as_ptr(),
+                data.as_ptr(),
+                len,
+                out.as_mut_ptr(),
+            )
+        })
     }
 }
 

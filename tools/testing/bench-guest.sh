@@ -1,0 +1,18 @@
+#!/bin/bash
+# The guest half of `make bench`.  xcbc: rv6's template and the AES library's
+# xcbc-aes-lib measured side by side, then the C template (crypto/xcbc.c, built
+# as xcbc.ko) in place of rv6's, alternating twice.  Both templates are named
+# "xcbc", so they cannot be loaded at once; their instances over aes-lib are
+# both called xcbc(aes-lib).
+set -u
+mods=${RV6_MODULES:?}
+bench=$(find "$mods" -name rv6_xcbc_bench.ko)
+for round in 1 2; do
+  insmod "$(find "$mods" -name rv6_xcbc.ko)"
+  insmod "$bench" label=$((round * 10 + 1)) 2>/dev/null
+  rmmod rv6_xcbc
+  modprobe xcbc
+  insmod "$bench" label=$((round * 10 + 2)) 2>/dev/null
+  rmmod xcbc
+done
+dmesg | grep 'rv6-bench:' | sed 's/^\[[^]]*\] //' >"${RV6_OUT:?}/bench.txt"
