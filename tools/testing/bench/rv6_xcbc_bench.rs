@@ -56,8 +56,8 @@ struct XcbcBench;
 
 impl kernel::Module for XcbcBench {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let label = *module_parameters::label.value();
-        let millis = *module_parameters::millis.value();
+        let label = module_parameters::label.value();
+        let millis = module_parameters::millis.value();
         let data = KVec::from_elem(0xa5u8, SIZES[2], GFP_KERNEL)?;
 
         let mut aes = Cipher::new(c"aes")?;
@@ -81,7 +81,8 @@ impl kernel::Module for XcbcBench {
                 }
             };
             h.set_key(&KEY)?;
-            let driver = CString::try_from_fmt(fmt!("{}", h.driver_name()))?;
+            let driver_name = CString::try_from_fmt(fmt!("{}", h.driver_name()))?;
+            let driver: &CStr = &driver_name;
             let mut out = [0u8; 16];
             for size in SIZES {
                 let (mbps, runs) = measure(size, millis, || h.digest(&data[..size], &mut out))?;
