@@ -39,10 +39,24 @@ pub enum KeyError<E> {
     Cipher(E),
 }
 
-fn xor_into(acc: &mut Block, other: &Block) {
-    for (a, b) in acc.iter_mut().zip(other) {
-        *a ^= b;
-    }
+/// `acc ^= other`, two 64-bit words at a time (the kernel builds without SIMD).
+fn xor_into(acc: &mut Block, other: &[u8; BLOCK_SIZE]) {
+    let word = |b: &[u8; BLOCK_SIZE], i: usize| {
+        u64::from_ne_bytes([
+            b[i],
+            b[i + 1],
+            b[i + 2],
+            b[i + 3],
+            b[i + 4],
+            b[i + 5],
+            b[i + 6],
+            b[i + 7],
+        ])
+    };
+    let lo = word(acc, 0) ^ word(other, 0);
+    let hi = word(acc, 8) ^ word(other, 8);
+    acc[..8].copy_from_slice(&lo.to_ne_bytes());
+    acc[8..].copy_from_slice(&hi.to_ne_bytes());
 }
 
 /// A keyed XCBC instance: the cipher keyed with K1, and K2, K3.
@@ -130,25 +144,38 @@ impl State {
         }
     }
 
-    fn absorb_pending<C: BlockCipher>(&mut self, key: &Keyed<C>) {
-        xor_into(&mut self.chain, &self.pending);
+    /// Chains one block that is known not to be the last.
+    fn absorb<C: BlockCipher>(&mut self, key: &Keyed<C>, block: &[u8; BLOCK_SIZE]) {
+        xor_into(&mut self.chain, block);
         key.cipher.encrypt_block(&mut self.chain);
-        self.pending_len = 0;
     }
 
     /// Feeds more of the message.
     pub fn update<C: BlockCipher>(&mut self, key: &Keyed<C>, mut data: &[u8]) {
-        while !data.is_empty() {
-            if usize::from(self.pending_len) == BLOCK_SIZE {
-                // More input follows, so the held-back block was not the last one.
-                self.absorb_pending(key);
-            }
-            let at = usize::from(self.pending_len);
+        // Top up a partly filled held-back block.
+        let at = usize::from(self.pending_len);
+        if at < BLOCK_SIZE {
             let take = (BLOCK_SIZE - at).min(data.len());
             self.pending[at..at + take].copy_from_slice(&data[..take]);
             self.pending_len += take as u8;
             data = &data[take..];
         }
+        if data.is_empty() {
+            return;
+        }
+        // More input follows, so the held-back block was not the last one.
+        let pending = self.pending;
+        self.absorb(key, &pending);
+        // Whole blocks straight from the input, always holding the last one back.
+        while let Some((block, rest)) = data.split_first_chunk::<BLOCK_SIZE>() {
+            if rest.is_empty() {
+                break;
+            }
+            self.absorb(key, block);
+            data = rest;
+        }
+        self.pending[..data.len()].copy_from_slice(data);
+        self.pending_len = data.len() as u8;
     }
 
     /// The 128-bit MAC of everything fed so far; IPsec truncates it to 96 bits.

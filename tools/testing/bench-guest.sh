@@ -7,12 +7,12 @@
 set -u
 mods=${RV6_MODULES:?}
 bench=$(find "$mods" -name rv6_xcbc_bench.ko)
-for round in 1 2; do
+for round in 1 2 3; do
   insmod "$(find "$mods" -name rv6_xcbc.ko)"
-  insmod "$bench" label=$((round * 10 + 1)) 2>/dev/null
+  insmod "$bench" millis=1000 label=$((round * 10 + 1)) 2>/dev/null
   rmmod rv6_xcbc
   modprobe xcbc
-  insmod "$bench" label=$((round * 10 + 2)) 2>/dev/null
+  insmod "$bench" millis=1000 label=$((round * 10 + 2)) 2>/dev/null
   rmmod xcbc
 done
 dmesg | grep 'rv6-bench:' | sed 's/^\[[^]]*\] //' >"${RV6_OUT:?}/bench.txt"
