@@ -6,7 +6,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 
 ktap_print_header
-ktap_set_plan 15
+ktap_set_plan 17
 ensure_module rv6_xcbc || ktap_exit_fail_msg "cannot load rv6_xcbc"
 
 # /proc/crypto: the entry whose name is $1, as "driver module selftest priority".
@@ -92,4 +92,15 @@ for proto in esp ah; do
 done
 check "rv6's driver is the one IPsec used" yes \
   "$(grep -q 'authenc(xcbc(aes-lib)' /proc/crypto && echo yes || echo no)"
+
+# Unloading while an SA uses the template is refused; once the SAs are gone it
+# works (and the module is loaded again for the rest of the run).
+ipsec_setup esp $KA
+check "rmmod rv6_xcbc while an ESP SA uses it is refused" refused \
+  "$(rmmod rv6_xcbc 2>/dev/null && echo unloaded || echo refused)"
+ipsec_cleanup
+for _ in $(seq 50); do rmmod rv6_xcbc 2>/dev/null && break; sleep 0.2; done
+check "rmmod rv6_xcbc once the SAs are gone works" gone \
+  "$(grep -q '^rv6_xcbc ' /proc/modules && echo loaded || echo gone)"
+ensure_module rv6_xcbc
 ktap_finished
