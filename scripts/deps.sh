@@ -24,6 +24,7 @@ PKGS=(
   qemu-system-x86
   # guest userland used by tests and demos
   iproute2 nftables iputils-ping procps python3-scapy tcpdump ethtool socat
+  strongswan-charon strongswan-swanctl
 )
 missing=()
 for p in "${PKGS[@]}"; do
