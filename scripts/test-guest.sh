@@ -17,11 +17,22 @@ mapfile -t suites < <(grep -rhoE 'kunit_tests\([a-z0-9_]+\)' "$top"/rust "$top"/
   "$top"/crypto "$top"/net 2>/dev/null | sed 's/kunit_tests(\(.*\))/\1/' | sort -u)
 expect=(); for s in "${suites[@]}"; do expect+=(--expect "$s"); done
 
+# The kernel's own selftests that rv6's suites run, built against this kernel.
+mkdir -p "$out/bin"
+if [ "${RV6_SLOW:-0}" = 1 ] && { [ ! -x "$out/bin/ipsec" ] || [ "$SRC/tools/testing/selftests/net/ipsec.c" -nt "$out/bin/ipsec" ]; }; then
+  [ -d "$KOBJ/usr/include/linux" ] || kmake headers_install >/dev/null
+  gcc -O2 -Wall -I"$KOBJ/usr/include" -I"$SRC/tools/testing/selftests" \
+    -o "$out/bin/ipsec" "$SRC/tools/testing/selftests/net/ipsec.c" ||
+    say "could not build selftests/net/ipsec.c"
+fi
+
 say "booting $(basename "$KOBJ") ($release), ${#suites[@]} KUnit suite(s) expected; console: $log"
+# The debug kernel (KASAN, lockdep, kmemleak) runs several times slower under TCG.
+if [ "${DEBUG:-0}" = 1 ]; then per_test=1200 whole=5400; else per_test=300 whole=1500; fi
 set +e
-RV6_OUT=$out RV6_MODULES=$MODOUT RV6_SRC=$SRC RV6_SELFTESTS=${RV6_SELFTESTS:-} \
+RV6_TEST_TIMEOUT=${RV6_TEST_TIMEOUT:-$per_test} RV6_OUT=$out RV6_MODULES=$MODOUT RV6_SRC=$SRC RV6_SLOW=${RV6_SLOW:-0} RV6_SELFTESTS=${RV6_SELFTESTS:-} \
   "$tools/rv6-vm" --kernel "$KOBJ/arch/x86/boot/bzImage" --moddir "$KOBJ/modroot/lib/modules/$release" --rw "$out" \
-  --log "$log" --timeout "${RV6_GUEST_TIMEOUT:-1500}" --append "kunit.filter_glob=rv6*" \
+  --log "$log" --timeout "${RV6_GUEST_TIMEOUT:-$whole}" --append "kunit.filter_glob=rv6*" \
   -- "$top/tools/testing/guest-check.sh"
 vm_rc=$?
 "$tools/rv6-ktap" --kernel-only "${expect[@]}" --counts "$out/$tag-kunit.counts" "$log"
