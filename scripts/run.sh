@@ -16,4 +16,4 @@ if [ "${1:-}" = --shell ]; then
   exec "${vm[@]}" --shell --log "$BUILD/logs/shell.log" --timeout 86400
 fi
 say "booting the rv6 kernel; console in $BUILD/logs/run.log"
-"${vm[@]}" --log "$BUILD/logs/run.log" --timeout 600 -- "$top/tools/testing/demo.sh"
+"${vm[@]}" --user --log "$BUILD/logs/run.log" --timeout 600 -- "$top/tools/testing/demo.sh"

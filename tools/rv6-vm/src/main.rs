@@ -35,6 +35,8 @@ options:
   --allow-reports   do not fail the run on kernel oops/WARN/sanitizer reports
   --shell           interactive shell on the console instead of a command
   -v, --verbose     also stream the console to stderr
+  -u, --user        stream the guest's userspace output (console lines without
+                    a printk timestamp) to stdout
 
 exit status: the command's; 124 timeout; 125 guest died without a status;
 126 the kernel reported a bug (oops, WARN, KASAN, UBSAN, lockdep, kmemleak).
@@ -52,6 +54,7 @@ struct Options {
     allow_reports: bool,
     shell: bool,
     verbose: bool,
+    user: bool,
     command: Vec<String>,
 }
 
@@ -71,6 +74,7 @@ fn parse_args() -> Result<Options, String> {
         allow_reports: false,
         shell: false,
         verbose: false,
+        user: false,
         command: Vec::new(),
     };
     while let Some(a) = args.next() {
@@ -98,6 +102,7 @@ fn parse_args() -> Result<Options, String> {
             "--allow-reports" => o.allow_reports = true,
             "--shell" => o.shell = true,
             "-v" | "--verbose" => o.verbose = true,
+            "-u" | "--user" => o.user = true,
             "-h" | "--help" => {
                 print!("{USAGE}");
                 exit(0);
@@ -256,13 +261,27 @@ fn run(o: Options) -> Result<i32, String> {
     }
     let mut console = Vec::new();
     let mut timed_out = false;
+    // Userspace output starts with guest-init's first line; before it come
+    // the firmware's screen codes.
+    let mut user_started = false;
+    let mut show = |line: &str| {
+        if o.verbose {
+            eprintln!("{line}");
+        }
+        user_started |= line.starts_with("rv6-guest:");
+        if o.user
+            && user_started
+            && !ktap::strip_printk_prefix(line).0
+            && !line.starts_with("qemu: ")
+        {
+            println!("{line}");
+        }
+    };
     loop {
         match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(line) => {
                 let _ = writeln!(log, "{line}");
-                if o.verbose {
-                    eprintln!("{line}");
-                }
+                show(&line);
                 console.push(line);
                 continue;
             }
@@ -273,9 +292,7 @@ fn run(o: Options) -> Result<i32, String> {
             // Drain what the reader threads still hold.
             while let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
                 let _ = writeln!(log, "{line}");
-                if o.verbose {
-                    eprintln!("{line}");
-                }
+                show(&line);
                 console.push(line);
             }
             break;
