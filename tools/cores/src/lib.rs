@@ -4,3 +4,6 @@
 
 #[path = "../../../crypto/xcbc_mac.rs"]
 pub mod xcbc_mac;
+
+#[path = "../../../net/netfilter/ftp_parse.rs"]
+pub mod ftp_parse;

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! FTP control-connection parsing for connection tracking: the commands and replies that name
+//! a data connection (RFC 959 PORT / 227, RFC 2428 EPRT / EPSV 229), and reassembly of command
+//! lines that TCP split across segments.
+//!
+//! Pure `no_std` code without allocation, shared by `rv6_ct_ftp` and the host tests/fuzzers.
+//! Everything returns `None` (or an error) for malformed input; nothing here panics on any
+//! input, which the host proptests check.
+//!
+//! What the helper does with a parsed endpoint (refusing addresses other than the control
+//! connection's peer, v4-mapped addresses on IPv6, port 0) is policy and lives in
+//! [`DataEndpoint::check`], so that the tests pin it too.
+
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Longest control line the helper looks at, CRLF included: longer lines (10^4-byte attacks)
+/// are skipped whole.  RFC 959 commands and replies are far shorter.
+pub const MAX_LINE: usize = 512;
+
+/// A data-connection endpoint named on the control connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DataEndpoint {
+    /// The address, when the message names one (EPSV's 229 reply does not).
+    pub addr: Option<IpAddr>,
+    /// The TCP port, never 0.
+    pub port: u16,
+}
+
+/// Why a parsed endpoint must not become an expectation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The address is not the control connection's peer (FTP bounce, RFC 2577).
+    NotThePeer,
+    /// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) in EPRT: KAME's rule, a v4 endpoint
+    /// must be named with net-prt 1.
+    V4Mapped,
+}
+
+impl DataEndpoint {
+    /// Checks the endpoint against the address the message came from.
+    pub fn check(&self, peer: IpAddr) -> Result<(), Refusal> {
+        match self.addr {
+            None => Ok(()),
+            Some(IpAddr::V6(a)) if a.to_ipv4_mapped().is_some() => Err(Refusal::V4Mapped),
+            Some(a) if a == peer => Ok(()),
+            Some(_) => Err(Refusal::NotThePeer),
+        }
+    }
+}
+
+/// Which message a control line carries, for the direction it travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// Client to server: `PORT h1,h2,h3,h4,p1,p2` (active, IPv4).
+    Port,
+    /// Client to server: `EPRT |proto|addr|port|` (active, both families).
+    Eprt,
+    /// Server to client: `227 ... (h1,h2,h3,h4,p1,p2)` (passive, IPv4).
+    Pasv227,
+    /// Server to client: `229 ... (|||port|)` (extended passive).
+    Epsv229,
+}
+
+/// Parses a decimal number of at most `max`, with no sign and no leading `+`.
+fn number(s: &[u8], max: u32) -> Option<u32> {
+    if s.is_empty() || s.len() > 10 {
+        return None;
+    }
+    let mut n: u32 = 0;
+    for &c in s {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u32::from(c - b'0'))?;
+    }
+    (n <= max).then_some(n)
+}
+
+fn port(n: u32) -> Option<u16> {
+    u16::try_from(n).ok().filter(|&p| p != 0)
+}
+
+/// `h1,h2,h3,h4,p1,p2` (RFC 959 host-port): the six numbers and nothing else.
+pub fn parse_host_port(s: &[u8]) -> Option<DataEndpoint> {
+    let mut f = [0u32; 6];
+    let mut parts = s.split(|&c| c == b',');
+    for slot in f.iter_mut() {
+        *slot = number(parts.next()?, 255)?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    let addr = Ipv4Addr::new(f[0] as u8, f[1] as u8, f[2] as u8, f[3] as u8);
+    Some(DataEndpoint {
+        addr: Some(IpAddr::V4(addr)),
+        port: port(f[4] * 256 + f[5])?,
+    })
+}
+
+/// `<d>proto<d>addr<d>port<d>` (RFC 2428 §2), `d` any printable ASCII but a digit or letter.
+pub fn parse_eprt_args(s: &[u8]) -> Option<DataEndpoint> {
+    let (&d, rest) = s.split_first()?;
+    if !(33..=126).contains(&d) || d.is_ascii_alphanumeric() {
+        return None;
+    }
+    let mut f = rest.split(|&c| c == d);
+    let (proto, addr, p, end) = (f.next()?, f.next()?, f.next()?, f.next()?);
+    if !end.is_empty() || f.next().is_some() {
+        return None;
+    }
+    let text = core::str::from_utf8(addr).ok()?;
+    let addr = match number(proto, 2)? {
+        1 => IpAddr::V4(text.parse::<Ipv4Addr>().ok()?),
+        2 => IpAddr::V6(text.parse::<Ipv6Addr>().ok()?),
+        _ => return None,
+    };
+    Some(DataEndpoint {
+        addr: Some(addr),
+        port: port(number(p, 65535)?)?,
+    })
+}
+
+/// `(<d><d><d>port<d>)` inside an EPSV 229 reply (RFC 2428 §3).
+pub fn parse_epsv_reply(s: &[u8]) -> Option<DataEndpoint> {
+    let open = s.iter().position(|&c| c == b'(')?;
+    let inner = &s[open + 1..];
+    let close = inner.iter().position(|&c| c == b')')?;
+    let inner = &inner[..close];
+    let (&d, rest) = inner.split_first()?;
+    if !(33..=126).contains(&d) || d.is_ascii_alphanumeric() {
+        return None;
+    }
+    let mut f = rest.split(|&c| c == d);
+    let (a, b, p, end) = (f.next()?, f.next()?, f.next()?, f.next()?);
+    if !a.is_empty() || !b.is_empty() || !end.is_empty() || f.next().is_some() {
+        return None;
+    }
+    Some(DataEndpoint {
+        addr: None,
+        port: port(number(p, 65535)?)?,
+    })
+}
+
+/// The host-port in a 227 reply: the first run of `digit,digit,...` after the code, with or
+/// without parentheses (RFC 1123 §4.1.2.6 warns servers differ).
+pub fn parse_pasv_reply(s: &[u8]) -> Option<DataEndpoint> {
+    let start = s.iter().position(|c| c.is_ascii_digit())?;
+    let rest = &s[start..];
+    let end = rest
+        .iter()
+        .position(|&c| !(c.is_ascii_digit() || c == b','))
+        .unwrap_or(rest.len());
+    parse_host_port(&rest[..end])
+}
+
+/// Parses one control line (without its CRLF) of the given direction.
+///
+/// `from_client` lines are commands (`PORT`, `EPRT`, case-insensitive); the others replies
+/// (`227`, `229`).  Anything else, or a malformed argument, is `None`.
+pub fn parse_line(line: &[u8], from_client: bool) -> Option<(Message, DataEndpoint)> {
+    if from_client {
+        let (verb, args) = split_verb(line)?;
+        if verb.eq_ignore_ascii_case(b"PORT") {
+            Some((Message::Port, parse_host_port(args)?))
+        } else if verb.eq_ignore_ascii_case(b"EPRT") {
+            Some((Message::Eprt, parse_eprt_args(args)?))
+        } else {
+            None
+        }
+    } else if let Some(rest) = line.strip_prefix(b"227 ") {
+        Some((Message::Pasv227, parse_pasv_reply(rest)?))
+    } else if let Some(rest) = line.strip_prefix(b"229 ") {
+        Some((Message::Epsv229, parse_epsv_reply(rest)?))
+    } else {
+        None
+    }
+}
+
+/// `VERB args`: the verb, then exactly one space.
+fn split_verb(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let sp = line.iter().position(|&c| c == b' ')?;
+    Some((&line[..sp], &line[sp + 1..]))
+}
+
+/// Reassembles control lines from TCP segments, per direction: at most [`MAX_LINE`] bytes are
+/// kept, a longer line is dropped whole (up to its CRLF), and nothing is ever allocated.
+#[derive(Clone, Debug)]
+pub struct LineBuffer {
+    buf: [u8; MAX_LINE],
+    len: usize,
+    /// Inside a line that outgrew the buffer: skip up to the next LF.
+    skipping: bool,
+}
+
+impl LineBuffer {
+    /// An empty buffer.
+    pub const fn new() -> Self {
+        Self {
+            buf: [0; MAX_LINE],
+            len: 0,
+            skipping: false,
+        }
+    }
+
+    /// Feeds `data`, calling `line` for every complete line (CRLF or LF stripped) in order.
+    pub fn feed(&mut self, mut data: &[u8], mut line: impl FnMut(&[u8])) {
+        while !data.is_empty() {
+            let lf = data.iter().position(|&c| c == b'\n');
+            let (chunk, rest, complete) = match lf {
+                Some(i) => (&data[..i], &data[i + 1..], true),
+                None => (data, &[][..], false),
+            };
+            if !self.skipping {
+                if self.len + chunk.len() > MAX_LINE {
+                    self.skipping = true;
+                    self.len = 0;
+                } else {
+                    self.buf[self.len..self.len + chunk.len()].copy_from_slice(chunk);
+                    self.len += chunk.len();
+                }
+            }
+            if complete {
+                if !self.skipping {
+                    let l = &self.buf[..self.len];
+                    line(l.strip_suffix(b"\r").unwrap_or(l));
+                }
+                self.len = 0;
+                self.skipping = false;
+            }
+            data = rest;
+        }
+    }
+
+    /// Bytes of an unfinished line held.
+    pub fn pending(&self) -> usize {
+        self.len
+    }
+}
+
+impl Default for LineBuffer {
+    fn default() -> Self {
+        Self::new()
+    }
+}

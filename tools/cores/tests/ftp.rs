@@ -1,0 +1,220 @@
+//! The FTP control-line parser: RFC 959 / RFC 2428 examples, the security rules, line
+//! reassembly at every split, and proptests that arbitrary bytes never panic.
+
+use proptest::prelude::*;
+use rv6_cores::ftp_parse::*;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+fn ep(addr: Option<IpAddr>, port: u16) -> DataEndpoint {
+    DataEndpoint { addr, port }
+}
+
+fn v4(s: &str) -> Option<IpAddr> {
+    Some(IpAddr::V4(s.parse().unwrap()))
+}
+
+fn v6(s: &str) -> Option<IpAddr> {
+    Some(IpAddr::V6(s.parse().unwrap()))
+}
+
+#[test]
+fn rfc2428_eprt_examples() {
+    assert_eq!(
+        parse_line(b"EPRT |1|132.235.1.2|6275|", true),
+        Some((Message::Eprt, ep(v4("132.235.1.2"), 6275)))
+    );
+    assert_eq!(
+        parse_line(b"EPRT |2|1080::8:800:200C:417A|5282|", true),
+        Some((Message::Eprt, ep(v6("1080::8:800:200C:417A"), 5282)))
+    );
+}
+
+#[test]
+fn rfc2428_epsv_reply_example() {
+    assert_eq!(
+        parse_line(b"229 Entering Extended Passive Mode (|||6446|)", false),
+        Some((Message::Epsv229, ep(None, 6446)))
+    );
+}
+
+#[test]
+fn port_and_227() {
+    assert_eq!(
+        parse_line(b"PORT 192,168,1,2,7,138", true),
+        Some((Message::Port, ep(v4("192.168.1.2"), 7 * 256 + 138)))
+    );
+    assert_eq!(
+        parse_line(b"port 10,0,0,1,0,21", true),
+        Some((Message::Port, ep(v4("10.0.0.1"), 21)))
+    );
+    assert_eq!(
+        parse_line(b"227 Entering Passive Mode (10,0,0,1,195,80).", false),
+        Some((Message::Pasv227, ep(v4("10.0.0.1"), 195 * 256 + 80)))
+    );
+    assert_eq!(
+        parse_line(b"227 =10,0,0,1,195,80", false),
+        Some((Message::Pasv227, ep(v4("10.0.0.1"), 195 * 256 + 80)))
+    );
+}
+
+#[test]
+fn any_printable_non_alphanumeric_delimiter_works_the_same() {
+    for d in ['|', '!', '#', '$', '%', '^', '~'] {
+        let line = format!("EPRT {d}2{d}2001:db8::1{d}2121{d}");
+        assert_eq!(
+            parse_line(line.as_bytes(), true),
+            Some((Message::Eprt, ep(v6("2001:db8::1"), 2121))),
+            "{d}"
+        );
+    }
+    assert_eq!(parse_line(b"EPRT a2a2001:db8::1a2121a", true), None);
+    assert_eq!(parse_line(b"EPRT 121212001:db8::11212112", true), None);
+}
+
+#[test]
+fn ports_out_of_range_or_zero_are_refused() {
+    for line in [
+        &b"EPRT |2|2001:db8::1|0|"[..],
+        b"EPRT |2|2001:db8::1|65536|",
+        b"EPRT |2|2001:db8::1|99999999999|",
+        b"PORT 10,0,0,1,0,0",
+        b"PORT 10,0,0,1,256,1",
+        b"PORT 10,0,0,1,1,256",
+        b"PORT 300,0,0,1,1,1",
+    ] {
+        assert_eq!(
+            parse_line(line, true),
+            None,
+            "{}",
+            String::from_utf8_lossy(line)
+        );
+    }
+    assert_eq!(parse_line(b"229 ok (|||0|)", false), None);
+    assert_eq!(parse_line(b"229 ok (|||65536|)", false), None);
+}
+
+#[test]
+fn malformed_arguments_are_refused() {
+    for line in [
+        &b"EPRT |2|2001:db8::1|21"[..], // missing final delimiter
+        b"EPRT |2|2001:db8::1|21||",    // one too many
+        b"EPRT |3|2001:db8::1|21|",     // unknown net-prt
+        b"EPRT |1|2001:db8::1|21|",     // v6 address with net-prt 1
+        b"EPRT |2|10.0.0.1|21|",        // v4 address with net-prt 2
+        b"EPRT |2|2001:db8::g|21|",
+        b"EPRT |2||21|",
+        b"EPRT ",
+        b"EPRT",
+        b"PORT 10,0,0,1,1",
+        b"PORT 10,0,0,1,1,1,1",
+        b"PORT 10,0,0,1,+1,1",
+        b"PORT 10,0,0,-1,1,1",
+        b"PORT ,,,,,",
+    ] {
+        assert_eq!(
+            parse_line(line, true),
+            None,
+            "{}",
+            String::from_utf8_lossy(line)
+        );
+    }
+    for line in [
+        &b"229 (||6446|)"[..],
+        b"229 (|||6446)",
+        b"229 |||6446|",
+        b"229 (|1|6446|)",
+        b"227 no numbers",
+    ] {
+        assert_eq!(
+            parse_line(line, false),
+            None,
+            "{}",
+            String::from_utf8_lossy(line)
+        );
+    }
+}
+
+#[test]
+fn commands_are_only_commands_in_their_direction() {
+    assert_eq!(parse_line(b"227 (10,0,0,1,1,1)", true), None);
+    assert_eq!(parse_line(b"PORT 10,0,0,1,1,1", false), None);
+}
+
+#[test]
+fn bounce_and_v4_mapped_are_refused_by_policy() {
+    let peer: IpAddr = "2001:db8::1".parse().unwrap();
+    let (_, same) = parse_line(b"EPRT |2|2001:db8::1|2000|", true).unwrap();
+    assert_eq!(same.check(peer), Ok(()));
+    let (_, other) = parse_line(b"EPRT |2|2001:db8::99|2000|", true).unwrap();
+    assert_eq!(other.check(peer), Err(Refusal::NotThePeer));
+    let (_, mapped) = parse_line(b"EPRT |2|::ffff:192.0.2.1|2000|", true).unwrap();
+    assert_eq!(
+        mapped.check("::ffff:192.0.2.1".parse().unwrap()),
+        Err(Refusal::V4Mapped)
+    );
+    let (_, pasv) = parse_line(b"229 x (|||2000|)", false).unwrap();
+    assert_eq!(pasv.check(peer), Ok(()));
+    let v4peer = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+    let (_, port) = parse_line(b"PORT 10,0,0,2,1,1", true).unwrap();
+    assert_eq!(port.check(v4peer), Err(Refusal::NotThePeer));
+    let _ = Ipv6Addr::LOCALHOST;
+}
+
+#[test]
+fn a_line_split_at_every_offset_comes_out_whole() {
+    let stream = b"USER anonymous\r\nEPRT |2|2001:db8::1|2121|\r\nPASV\r\n";
+    for i in 0..=stream.len() {
+        for j in i..=stream.len() {
+            let mut b = LineBuffer::new();
+            let mut lines: Vec<Vec<u8>> = Vec::new();
+            for part in [&stream[..i], &stream[i..j], &stream[j..]] {
+                b.feed(part, |l| lines.push(l.to_vec()));
+            }
+            assert_eq!(
+                lines,
+                vec![
+                    b"USER anonymous".to_vec(),
+                    b"EPRT |2|2001:db8::1|2121|".to_vec(),
+                    b"PASV".to_vec()
+                ]
+            );
+            assert_eq!(b.pending(), 0);
+        }
+    }
+}
+
+#[test]
+fn a_ten_thousand_byte_line_is_skipped_and_the_next_line_still_parses() {
+    let mut b = LineBuffer::new();
+    let mut lines: Vec<Vec<u8>> = Vec::new();
+    let mut long = b"EPRT |2|2001:db8::1|2121|".to_vec();
+    long.extend(std::iter::repeat(b'A').take(10_000));
+    long.extend_from_slice(b"\r\nPORT 10,0,0,1,1,1\r\n");
+    for chunk in long.chunks(1460) {
+        b.feed(chunk, |l| lines.push(l.to_vec()));
+    }
+    assert_eq!(lines, vec![b"PORT 10,0,0,1,1,1".to_vec()]);
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic(line in proptest::collection::vec(any::<u8>(), 0..600), dir in any::<bool>()) {
+        let _ = parse_line(&line, dir);
+        let mut b = LineBuffer::new();
+        b.feed(&line, |l| { let _ = parse_line(l, dir); });
+        prop_assert!(b.pending() <= MAX_LINE);
+    }
+
+    #[test]
+    fn eprt_round_trips(a in any::<[u16; 8]>(), port in 1u16..) {
+        let addr = Ipv6Addr::from(a);
+        let line = format!("EPRT |2|{addr}|{port}|");
+        prop_assert_eq!(parse_line(line.as_bytes(), true), Some((Message::Eprt, ep(Some(IpAddr::V6(addr)), port))));
+    }
+
+    #[test]
+    fn port_round_trips(a in any::<[u8; 4]>(), port in 1u16..) {
+        let line = format!("PORT {},{},{},{},{},{}", a[0], a[1], a[2], a[3], port >> 8, port & 0xff);
+        prop_assert_eq!(parse_line(line.as_bytes(), true), Some((Message::Port, ep(Some(IpAddr::V4(Ipv4Addr::from(a))), port))));
+    }
+}
