@@ -188,7 +188,7 @@ fn a_ten_thousand_byte_line_is_skipped_and_the_next_line_still_parses() {
     let mut b = LineBuffer::new();
     let mut lines: Vec<Vec<u8>> = Vec::new();
     let mut long = b"EPRT |2|2001:db8::1|2121|".to_vec();
-    long.extend(std::iter::repeat(b'A').take(10_000));
+    long.extend(std::iter::repeat_n(b'A', 10_000));
     long.extend_from_slice(b"\r\nPORT 10,0,0,1,1,1\r\n");
     for chunk in long.chunks(1460) {
         b.feed(chunk, |l| lines.push(l.to_vec()));
