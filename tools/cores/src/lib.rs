@@ -7,3 +7,6 @@ pub mod xcbc_mac;
 
 #[path = "../../../net/netfilter/ftp_parse.rs"]
 pub mod ftp_parse;
+
+#[path = "../../../net/netfilter/dhcpv6_parse.rs"]
+pub mod dhcpv6_parse;
