@@ -10,3 +10,6 @@ pub mod ftp_parse;
 
 #[path = "../../../net/netfilter/dhcpv6_parse.rs"]
 pub mod dhcpv6_parse;
+
+#[path = "../../../net/ipv6/mip6/mip6_wire.rs"]
+pub mod mip6_wire;
