@@ -23,7 +23,7 @@ deb=$(ls "$CACHE"/${KERNEL_PKG}_*.deb 2>/dev/null | sort -V | tail -n1) ||
   die "kernel source package missing: run 'make deps'"
 [ -n "$deb" ] || die "kernel source package missing: run 'make deps'"
 
-hash_files() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
+hash_files() { if [ $# -gt 0 ]; then cat "$@"; fi | sha256sum | cut -c1-16; }
 patches=$(ls "$top"/kernel/patches/*.patch 2>/dev/null || true)
 
 # 1. source tree -------------------------------------------------------------
