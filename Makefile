@@ -11,7 +11,7 @@
 SHELL := /bin/bash
 export DEBUG ?= 0
 
-.PHONY: all deps kernel modules tools test-host test-guest check check-debug run shell bench clean
+.PHONY: all deps kernel modules tools test-host fuzz test-guest check check-debug run shell bench clean
 
 all: kernel modules tools
 
@@ -30,6 +30,9 @@ tools:
 
 test-host:
 	@scripts/test-host.sh
+
+fuzz:
+	@scripts/fuzz.sh
 
 test-guest: tools
 	@scripts/test-guest.sh

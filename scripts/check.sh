@@ -29,6 +29,7 @@ phase kernel "$top/scripts/kernel.sh" || broken=1
 phase modules "$top/scripts/modules.sh" || broken=1
 phase tools bash -c "cd '$top/tools' && cargo build --release --quiet" || broken=1
 phase host-tests "$top/scripts/test-host.sh"
+phase fuzz "$top/scripts/fuzz.sh"
 phase guest-tests "$top/scripts/test-guest.sh"
 
 echo

@@ -71,6 +71,13 @@ fi
 # directory to exist on the (read-only) host root it boots from.
 [ -d /lib/modules ] || { need_root /lib/modules; mkdir -p /lib/modules; }
 
+# cargo-fuzz, for the fuzz layer of make check (run with RUSTC_BOOTSTRAP=1).
+CARGO_FUZZ_VERSION=0.13.1
+if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+  say "cargo install cargo-fuzz $CARGO_FUZZ_VERSION (about 1 minute)"
+  cargo install -q cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+fi
+
 # --- sanity: one clear line per missing or too-old tool --------------------
 fail=0
 check() { # tool package min-version-regex-or-empty

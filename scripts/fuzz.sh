@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Fuzz layer: every cargo-fuzz target in tools/fuzz runs for RV6_FUZZ_SECONDS
+# (default 10) over the pure cores.  cargo-fuzz needs nightly features;
+# RUSTC_BOOTSTRAP=1 lets the machine's stable rustc provide them.  The corpus
+# is kept in the kernel cache directory so coverage grows from run to run.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib.sh"
+out=$BUILD/check; mkdir -p "$out"
+secs=${RV6_FUZZ_SECONDS:-10}
+export RUSTC_BOOTSTRAP=1
+cd "$top/tools/fuzz"
+cargo fuzz build -O >/dev/null 2>&1 || { cargo fuzz build -O; exit 1; }
+pass=0 fail=0
+for t in $(cargo fuzz list); do
+  corpus=$KCACHE/fuzz-corpus/$t; mkdir -p "$corpus"
+  if cargo fuzz run -O "$t" "$corpus" -- -max_total_time="$secs" -rss_limit_mb=1024 \
+       >"$out/fuzz-$t.log" 2>&1; then
+    say "$t: $(grep -E '^Done' "$out/fuzz-$t.log" | tail -1)"
+    pass=$((pass + 1))
+  else
+    say "$t: FAILED, see $out/fuzz-$t.log and tools/fuzz/artifacts/$t/"
+    grep -E 'panicked|ERROR|SUMMARY' "$out/fuzz-$t.log" | head -5 >&2
+    fail=$((fail + 1))
+  fi
+done
+echo "$pass $fail 0" >"$out/fuzz.counts"
+[ "$fail" = 0 ]
