@@ -24,7 +24,7 @@ PKGS=(
   qemu-system-x86
   # guest userland used by tests and demos
   iproute2 nftables iputils-ping procps python3-scapy tcpdump ethtool socat
-  strongswan-charon strongswan-swanctl
+  strongswan-charon strongswan-swanctl tshark
 )
 missing=()
 for p in "${PKGS[@]}"; do
