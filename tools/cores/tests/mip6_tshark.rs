@@ -28,9 +28,7 @@ fn ipv6(next_header: u8, payload: &[u8]) -> Vec<u8> {
 /// A pcap file (LINKTYPE_RAW = 101: bare IP packets).
 fn pcap(packets: &[Vec<u8>]) -> Vec<u8> {
     let mut f = Vec::new();
-    for v in [0xa1b2c3d4u32] {
-        f.extend(v.to_le_bytes());
-    }
+    f.extend(0xa1b2c3d4u32.to_le_bytes());
     f.extend(2u16.to_le_bytes());
     f.extend(4u16.to_le_bytes());
     f.extend([0u8; 8]);
