@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 const USAGE: &str = "\
 usage: rv6-vm [options] -- command [args...]
-       rv6-vm [options] --shell
+       rv6-vm [options] --shell [-- setup-command [args...]]
 
 Boot the rv6 kernel in QEMU (TCG unless RV6_KVM=1) with the host's / as a
 read-only root, run the command as root in the guest, and exit with its status.
@@ -33,7 +33,7 @@ options:
   --cpus N          guest CPUs (default 2)
   --append ARGS     extra kernel command line
   --allow-reports   do not fail the run on kernel oops/WARN/sanitizer reports
-  --shell           interactive shell on the console instead of a command
+  --shell           interactive shell on the console; a command, if given, runs first
   -v, --verbose     also stream the console to stderr
   -u, --user        stream the guest's userspace output (console lines without
                     a printk timestamp) to stdout
