@@ -5,6 +5,8 @@
 #[path = "../../../crypto/xcbc_mac.rs"]
 pub mod xcbc_mac;
 
+pub mod soft_aes;
+
 #[path = "../../../net/netfilter/ftp_parse.rs"]
 pub mod ftp_parse;
 
