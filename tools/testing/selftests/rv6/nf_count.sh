@@ -23,12 +23,12 @@ check "a namespace created after loading gets a counter file" yes \
 
 # Hook order in the file: PREROUTING INPUT FORWARD OUTPUT POSTROUTING.
 before=$(echo_counts a)
-ip netns exec a ping -q -c 3 -i 0.2 -W 2 ::1 >/dev/null
+ip netns exec a ping -q -c 3 -i 0.2 -W 5 ::1 >/dev/null
 check "ping ::1 x3: each echo crosses OUTPUT, POSTROUTING, PREROUTING, INPUT" \
   "6 6 0 6 6" "$(diff_counts "$before" "$(echo_counts a)")"
 
 ba=$(echo_counts a); br=$(echo_counts r); bb=$(echo_counts b)
-ip netns exec a ping -q -c 3 -i 0.2 -W 2 2001:db8:2::2 >/dev/null
+ip netns exec a ping -q -c 3 -i 0.2 -W 5 2001:db8:2::2 >/dev/null
 check "ping a->b x3: sender sees requests out, replies in" "3 3 0 3 3" "$(diff_counts "$ba" "$(echo_counts a)")"
 check "ping a->b x3: router forwards all six" "6 0 6 0 6" "$(diff_counts "$br" "$(echo_counts r)")"
 check "ping a->b x3: target sees requests in, replies out" "3 3 0 3 3" "$(diff_counts "$bb" "$(echo_counts b)")"

@@ -69,7 +69,7 @@ ipsec_setup() { # ipsec_setup esp|ah B-side-auth-key
 }
 ipsec_cleanup() { ip netns del a 2>/dev/null; ip netns del b 2>/dev/null; }
 trap ipsec_cleanup EXIT
-ping_ok() { ip netns exec a ping -q -c 3 -i 0.2 -W 1 $B >/dev/null 2>&1 && echo pass || echo fail; }
+ping_ok() { ip netns exec a ping -q -c 3 -i 0.2 -W 3 $B >/dev/null 2>&1 && echo pass || echo fail; }
 tcp_ok() { # 1 MiB over TCP, compared byte for byte
   head -c 1048576 /dev/urandom >/tmp/xcbc.in
   ip netns exec b socat -u TCP6-LISTEN:5001,reuseaddr OPEN:/tmp/xcbc.out,creat,trunc &

@@ -87,7 +87,7 @@ check "the kernel SA carries auth-trunc xcbc(aes) 96" yes \
 sa_packets() { ip -n "$1" -s xfrm state | awk '/lifetime current/ {getline; sub(/\(packets\)/, "", $2); n += $2} END {print n + 0}'; }
 before=$(sa_packets ike-b)
 check "ping6 through the negotiated SAs" pass \
-  "$(ip netns exec ike-a ping -q -c 3 -i 0.2 -W 2 $B >/dev/null 2>&1 && echo pass || echo fail)"
+  "$(ip netns exec ike-a ping -q -c 3 -i 0.2 -W 5 $B >/dev/null 2>&1 && echo pass || echo fail)"
 check "the responder's SAs processed the pings (6 packets)" 6 "$(( $(sa_packets ike-b) - before ))"
 check "the SA used rv6's driver" yes "$(grep -q 'authenc(xcbc(aes-lib)' /proc/crypto && echo yes || echo no)"
 [ -f "$w/a/charon.log" ] && grep -E "selected proposal|CHILD_SA .* established" "$w/a/charon.log" | sed 's/^/# /'
