@@ -6,5 +6,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 [ -f "$KOBJ/.rv6-stamp" ] || die "no kernel build in $KOBJ: run 'make kernel'"
 mkdir -p "$MODOUT"
-make -s -C "$KOBJ" M="$top" MO="$MODOUT" LLVM=-19 ARCH=x86_64 -j"$JOBS" modules
+log=$MODOUT/build.log
+if ! make -s -C "$KOBJ" M="$top" MO="$MODOUT" LLVM=-19 ARCH=x86_64 -j"$JOBS" modules >"$log" 2>&1; then
+  cat "$log" >&2; die "module build failed"
+fi
+# Warnings in rv6's modules fail the build: they are ours.
+if grep -q '^warning' "$log"; then cat "$log" >&2; die "rv6's modules have warnings (above)"; fi
 say "$(find "$MODOUT" -name '*.ko' | wc -l) module(s) in $MODOUT"

@@ -16,7 +16,6 @@ use crate::{
     bindings,
     crypto::cipher::Cipher,
     error::{from_err_ptr, from_result, to_result, Result},
-    fmt,
     prelude::*,
     str::CString,
     types::Opaque,

@@ -70,3 +70,69 @@ impl SkBuff {
         Some(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), len) })
     }
 }
+
+#[macros::kunit_tests(rv6_skbuff)]
+mod tests {
+    use super::*;
+    use crate::prelude::*;
+    use core::ptr::NonNull;
+
+    /// A linear test packet: 16 bytes of headroom, then `data` as the network header on.
+    struct TestSkb(NonNull<bindings::sk_buff>);
+
+    impl TestSkb {
+        fn new(data: &[u8]) -> Result<Self> {
+            // SAFETY: Plain allocation; freed in `drop`.
+            let skb = unsafe { bindings::alloc_skb(data.len() as u32 + 16, GFP_KERNEL.as_raw()) };
+            let skb = NonNull::new(skb).ok_or(ENOMEM)?;
+            // SAFETY: The skb is ours, linear, with room for 16 + `data.len()` bytes.
+            unsafe {
+                bindings::skb_reserve(skb.as_ptr(), 16);
+                bindings::skb_reset_network_header(skb.as_ptr());
+                let p = bindings::skb_put(skb.as_ptr(), data.len() as u32);
+                core::ptr::copy_nonoverlapping(data.as_ptr(), p.cast::<u8>(), data.len());
+            }
+            Ok(Self(skb))
+        }
+
+        fn skb(&self) -> &SkBuff {
+            // SAFETY: We own the live skb and do not change it while the borrow lasts.
+            unsafe { SkBuff::from_raw(self.0.as_ptr()) }
+        }
+    }
+
+    impl Drop for TestSkb {
+        fn drop(&mut self) {
+            // SAFETY: We own the skb.
+            unsafe { bindings::kfree_skb(self.0.as_ptr()) };
+        }
+    }
+
+    #[test]
+    fn network_bytes_reads_inside_the_packet() -> Result {
+        let t = TestSkb::new(&[1, 2, 3, 4, 5, 6, 7, 8])?;
+        assert_eq!(t.skb().len(), 8);
+        let mut buf = [0u8; 3];
+        assert_eq!(t.skb().network_bytes(2, &mut buf), Some(&[3u8, 4, 5][..]));
+        let mut all = [0u8; 8];
+        assert_eq!(
+            t.skb().network_bytes(0, &mut all),
+            Some(&[1u8, 2, 3, 4, 5, 6, 7, 8][..])
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn network_bytes_refuses_reads_past_the_end() -> Result {
+        let t = TestSkb::new(&[1, 2, 3, 4])?;
+        let mut buf = [0u8; 2];
+        assert_eq!(t.skb().network_bytes(3, &mut buf), None);
+        assert_eq!(t.skb().network_bytes(4, &mut buf), None);
+        assert_eq!(t.skb().network_bytes(usize::MAX, &mut buf), None);
+        let mut big = [0u8; 5];
+        assert_eq!(t.skb().network_bytes(0, &mut big), None);
+        let mut none = [0u8; 0];
+        assert_eq!(t.skb().network_bytes(4, &mut none), Some(&[][..]));
+        Ok(())
+    }
+}
