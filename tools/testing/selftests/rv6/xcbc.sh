@@ -72,9 +72,10 @@ trap ipsec_cleanup EXIT
 ping_ok() { ip netns exec a ping -q -c 3 -i 0.2 -W 3 $B >/dev/null 2>&1 && echo pass || echo fail; }
 tcp_ok() { # 1 MiB over TCP, compared byte for byte
   head -c 1048576 /dev/urandom >/tmp/xcbc.in
-  ip netns exec b socat -u TCP6-LISTEN:5001,reuseaddr OPEN:/tmp/xcbc.out,creat,trunc &
+  # Both ends are bounded: a transfer that stalls fails the check, never hangs it.
+  ip netns exec b timeout 120 socat -u TCP6-LISTEN:5001,reuseaddr OPEN:/tmp/xcbc.out,creat,trunc &
   local srv=$!; sleep 0.5
-  timeout 60 ip netns exec a socat -u OPEN:/tmp/xcbc.in TCP6:[$B]:5001 2>/dev/null
+  timeout 100 ip netns exec a socat -u OPEN:/tmp/xcbc.in TCP6:[$B]:5001 2>/dev/null
   wait $srv
   cmp -s /tmp/xcbc.in /tmp/xcbc.out && echo pass || echo fail
 }
