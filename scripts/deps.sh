@@ -25,6 +25,8 @@ PKGS=(
   # guest userland used by tests and demos
   iproute2 nftables iputils-ping procps python3-scapy tcpdump ethtool socat
   strongswan-charon strongswan-swanctl tshark
+  # conntrack helpers (issue 5): real servers, clients, relay and conntrack-tools
+  conntrack iptables dnsmasq-base isc-dhcp-client isc-dhcp-relay vsftpd lftp curl
 )
 missing=()
 for p in "${PKGS[@]}"; do

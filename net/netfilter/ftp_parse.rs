@@ -236,6 +236,76 @@ impl LineBuffer {
     pub fn pending(&self) -> usize {
         self.len
     }
+
+    /// Forgets the unfinished line and skips up to the next LF: the bytes before it are lost.
+    pub fn resync(&mut self) {
+        self.len = 0;
+        self.skipping = true;
+    }
+}
+
+/// One direction of a control connection: the line buffer plus the TCP sequence number of the
+/// next byte it expects, so that retransmitted bytes are fed once and a gap (a segment the
+/// helper never saw) never splices two lines together.
+#[derive(Clone, Debug, Default)]
+pub struct Stream {
+    lines: LineBuffer,
+    next: Option<u32>,
+}
+
+/// What [`Stream::accept`] decided about a segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Segment {
+    /// Feed the segment from this byte on (non-zero when its start was seen already).
+    Feed(usize),
+    /// Everything in it was seen already.
+    Old,
+}
+
+impl Stream {
+    /// A stream that has seen nothing; its first segment is taken to start a line.
+    pub const fn new() -> Self {
+        Self {
+            lines: LineBuffer::new(),
+            next: None,
+        }
+    }
+
+    /// Places a segment of `len` bytes starting at sequence number `seq` (mod 2^32).
+    ///
+    /// After this the stream expects `seq + len`, unless the whole segment was old.  A segment
+    /// that starts beyond the expected byte means bytes were missed: the line they belonged
+    /// to is dropped.
+    pub fn accept(&mut self, seq: u32, len: usize) -> Segment {
+        let end = seq.wrapping_add(len as u32);
+        let Some(next) = self.next else {
+            self.next = Some(end);
+            return Segment::Feed(0);
+        };
+        // Signed distance of the segment's start and end from the expected byte (RFC 793
+        // sequence arithmetic: valid while segments are shorter than 2^31).
+        let start = seq.wrapping_sub(next) as i32;
+        let stop = end.wrapping_sub(next) as i32;
+        if stop <= 0 {
+            return Segment::Old;
+        }
+        self.next = Some(end);
+        if start > 0 {
+            self.lines.resync();
+            return Segment::Feed(0);
+        }
+        Segment::Feed(start.unsigned_abs() as usize)
+    }
+
+    /// Feeds bytes of the segment last accepted, in order; see [`LineBuffer::feed`].
+    pub fn feed(&mut self, data: &[u8], line: impl FnMut(&[u8])) {
+        self.lines.feed(data, line);
+    }
+
+    /// Bytes of an unfinished line held.
+    pub fn pending(&self) -> usize {
+        self.lines.pending()
+    }
 }
 
 impl Default for LineBuffer {

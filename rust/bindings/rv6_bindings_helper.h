@@ -12,3 +12,6 @@
 #include <crypto/hash.h>
 #include <crypto/internal/cipher.h>
 #include <crypto/internal/hash.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_expect.h>
+#include <net/netfilter/nf_conntrack_helper.h>

@@ -11,6 +11,8 @@
 //! C headers: [`include/linux/netfilter.h`](srctree/include/linux/netfilter.h),
 //! [`include/uapi/linux/netfilter.h`](srctree/include/uapi/linux/netfilter.h)
 
+pub mod conntrack;
+
 use crate::{
     bindings,
     error::{from_result, Error, Result},

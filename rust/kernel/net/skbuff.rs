@@ -49,14 +49,46 @@ impl SkBuff {
     /// Returns a view of the bytes in place when they are in the linear part of the packet, or
     /// of `buf` after copying them out of the fragments; `None` when the packet is too short.
     pub fn network_bytes<'a>(&'a self, offset: usize, buf: &'a mut [u8]) -> Option<&'a [u8]> {
-        let len = buf.len();
         // SAFETY: By the type invariant the skb is live.
         let nh = unsafe { bindings::skb_network_offset(self.as_raw()) };
-        let start = i32::try_from(offset).ok()?.checked_add(nh)?;
+        let start = i64::from(nh).checked_add(i64::try_from(offset).ok()?)?;
+        self.bytes_at(start, buf)
+    }
+
+    /// Reads `buf.len()` bytes starting `offset` bytes after `skb->data`, the way
+    /// [`SkBuff::network_bytes`] does; netfilter's `protoff` is such an offset.
+    pub fn bytes<'a>(&'a self, offset: usize, buf: &'a mut [u8]) -> Option<&'a [u8]> {
+        self.bytes_at(i64::try_from(offset).ok()?, buf)
+    }
+
+    /// Calls `f` with consecutive pieces of the bytes from `offset` (after `skb->data`) to the
+    /// end of the packet, each at most `buf.len()` long, copying only what is not linear.
+    ///
+    /// Returns `false` (having called `f` for nothing) when `offset` is past the end.
+    pub fn for_each_chunk(&self, offset: usize, buf: &mut [u8], mut f: impl FnMut(&[u8])) -> bool {
+        let total = self.len() as usize;
+        if offset > total || buf.is_empty() {
+            return false;
+        }
+        let mut at = offset;
+        while at < total {
+            let n = buf.len().min(total - at);
+            let Some(piece) = self.bytes(at, &mut buf[..n]) else {
+                return false;
+            };
+            f(piece);
+            at += n;
+        }
+        true
+    }
+
+    fn bytes_at<'a>(&'a self, start: i64, buf: &'a mut [u8]) -> Option<&'a [u8]> {
+        let len = buf.len();
         let ilen = i32::try_from(len).ok()?;
-        if start < 0 || i64::from(start) + i64::from(ilen) > i64::from(self.len()) {
+        if start < 0 || start + i64::from(ilen) > i64::from(self.len()) {
             return None;
         }
+        let start = i32::try_from(start).ok()?;
         // SAFETY: The skb is live; `[start, start + len)` lies within `skb->len`, and `buf` is
         // writable for `len` bytes.
         let p = unsafe {
@@ -133,6 +165,26 @@ mod tests {
         assert_eq!(t.skb().network_bytes(0, &mut big), None);
         let mut none = [0u8; 0];
         assert_eq!(t.skb().network_bytes(4, &mut none), Some(&[][..]));
+        Ok(())
+    }
+
+    #[test]
+    fn chunks_cover_the_rest_of_the_packet_in_order() -> Result {
+        let data: [u8; 10] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+        let t = TestSkb::new(&data)?;
+        let mut buf = [0u8; 4];
+        let mut seen = KVec::new();
+        let mut sizes = KVec::new();
+        assert!(t.skb().for_each_chunk(1, &mut buf, |c| {
+            let _ = seen.extend_from_slice(c, GFP_KERNEL);
+            let _ = sizes.push(c.len(), GFP_KERNEL);
+        }));
+        assert_eq!(&seen[..], &data[1..]);
+        assert_eq!(&sizes[..], &[4, 4, 1]);
+        let mut calls = 0;
+        assert!(t.skb().for_each_chunk(10, &mut buf, |_| calls += 1));
+        assert!(!t.skb().for_each_chunk(11, &mut buf, |_| calls += 1));
+        assert_eq!(calls, 0);
         Ok(())
     }
 }

@@ -196,6 +196,57 @@ fn a_ten_thousand_byte_line_is_skipped_and_the_next_line_still_parses() {
     assert_eq!(lines, vec![b"PORT 10,0,0,1,1,1".to_vec()]);
 }
 
+/// Feeds `(seq, bytes)` segments through a [`Stream`] the way the helper does.
+fn run_stream(segments: &[(u32, &[u8])]) -> Vec<Vec<u8>> {
+    let mut s = Stream::new();
+    let mut lines = Vec::new();
+    for &(seq, data) in segments {
+        if let Segment::Feed(skip) = s.accept(seq, data.len()) {
+            s.feed(&data[skip..], |l| lines.push(l.to_vec()));
+        }
+    }
+    lines
+}
+
+#[test]
+fn stream_feeds_in_order_segments_across_sequence_wraparound() {
+    let seq = u32::MAX - 3;
+    let lines = run_stream(&[(seq, b"EPRT |2|"), (seq.wrapping_add(8), b"::1|21|\r\n")]);
+    assert_eq!(lines, vec![b"EPRT |2|::1|21|".to_vec()]);
+}
+
+#[test]
+fn stream_feeds_retransmitted_bytes_once() {
+    // Whole retransmission, then a segment that overlaps the end of the previous one.
+    let lines = run_stream(&[
+        (100, b"PORT 10,0"),
+        (100, b"PORT 10,0"),
+        (105, b"10,0,0,1,1,1\r\nPASV\r\n"),
+    ]);
+    assert_eq!(lines, vec![b"PORT 10,0,0,1,1,1".to_vec(), b"PASV".to_vec()]);
+}
+
+#[test]
+fn stream_drops_a_line_with_a_hole_instead_of_splicing_it() {
+    // Bytes 108..112 never pass the helper: "PORT 10," + "1,1,1" must not become a command.
+    let lines = run_stream(&[
+        (100, b"PORT 10,"),
+        (112, b"0,0,1,1,1\r\n"),
+        (123, b"PORT 10,0,0,1,1,2\r\n"),
+    ]);
+    assert_eq!(lines, vec![b"PORT 10,0,0,1,1,2".to_vec()]);
+}
+
+#[test]
+fn stream_split_at_every_offset_with_retransmissions_yields_each_line_once() {
+    let text: &[u8] = b"EPRT |2|2001:db8::1|2121|\r\n229 Entering Extended Passive Mode (|||6446|)\r\n";
+    for cut in 0..=text.len() {
+        let (a, b) = text.split_at(cut);
+        let lines = run_stream(&[(7, a), (7, a), (7 + cut as u32, b), (7, text)]);
+        assert_eq!(lines.len(), 2, "cut at {cut}");
+    }
+}
+
 proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(line in proptest::collection::vec(any::<u8>(), 0..600), dir in any::<bool>()) {
@@ -216,5 +267,17 @@ proptest! {
     fn port_round_trips(a in any::<[u8; 4]>(), port in 1u16..) {
         let line = format!("PORT {},{},{},{},{},{}", a[0], a[1], a[2], a[3], port >> 8, port & 0xff);
         prop_assert_eq!(parse_line(line.as_bytes(), true), Some((Message::Port, ep(Some(IpAddr::V4(Ipv4Addr::from(a))), port))));
+    }
+
+    #[test]
+    fn stream_never_panics_on_any_segment_order(segs in proptest::collection::vec((any::<u32>(), proptest::collection::vec(any::<u8>(), 0..80)), 0..20)) {
+        let mut s = Stream::new();
+        for (seq, data) in &segs {
+            if let Segment::Feed(skip) = s.accept(*seq, data.len()) {
+                prop_assert!(skip <= data.len());
+                s.feed(&data[skip..], |l| { let _ = parse_line(l, true); });
+            }
+            prop_assert!(s.pending() <= MAX_LINE);
+        }
     }
 }

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! FTP connection tracking helper, `rv6-ftp`: the data connections an FTP control connection
+//! announces become `related` to it.
+//!
+//! The C twin is [`net/netfilter/nf_conntrack_ftp.c`](srctree/net/netfilter/nf_conntrack_ftp.c)
+//! (helper `ftp`); both can be loaded at once and attached to different connections.  What
+//! this one does differently:
+//!
+//! - Commands split across TCP segments are reassembled (up to 512 bytes per line, per
+//!   direction), where the C helper only looks at segments that start a line and drops a
+//!   segment that ends inside a command, hoping the retransmission arrives whole.
+//! - The endpoint must be the sender's own address, always: the C helper's `loose` mode is
+//!   not offered, and a `PORT` on an IPv6 control connection (which C turns into an IPv4
+//!   expectation with a truncated address) and `EPRT |2|::ffff:a.b.c.d|` (KAME's rule for
+//!   v4-mapped addresses) are refused.
+//! - No NAT: `nf_nat_ftp` rewrites only for the C helper.
+//!
+//! Counters are in debugfs `rv6_ct_ftp/stats`.
+
+use kernel::{
+    debugfs::{Dir, File},
+    fmt,
+    net::netfilter::{
+        conntrack::{
+            Direction, Expect, ExpectPolicy, Helper, HelperSlot, Packet, Protocol, Registration,
+            State,
+        },
+        Family, Verdict,
+    },
+    prelude::*,
+    sync::atomic::{ordering::Relaxed, Atomic},
+};
+
+// The core is `pub` for the host tests; here it is private and partly unused.
+#[allow(unreachable_pub, dead_code)]
+#[path = "ftp_parse.rs"]
+mod ftp_parse;
+
+use ftp_parse::{DataEndpoint, Refusal, Segment, Stream};
+
+module! {
+    type: CtFtp,
+    name: "rv6_ct_ftp",
+    authors: ["rv6 developers"],
+    description: "FTP connection tracking helper rv6-ftp (PORT/PASV, EPRT/EPSV)",
+    license: "GPL",
+    alias: ["nfct-helper-rv6-ftp"],
+}
+
+/// What the helper saw and did, since load.
+struct Stats {
+    /// Control lines looked at.
+    lines: Atomic<u64>,
+    /// Expectations created.
+    expected: Atomic<u64>,
+    /// Endpoints refused: not the sender's address (FTP bounce).
+    bounce: Atomic<u64>,
+    /// Endpoints refused: IPv4-mapped IPv6 address.
+    v4_mapped: Atomic<u64>,
+    /// Expectations conntrack refused; the packet was dropped so that its retransmission
+    /// tries again.
+    expect_failed: Atomic<u64>,
+    /// Segments whose connection state could not be had (first packet, or out of memory).
+    no_state: Atomic<u64>,
+}
+
+static STATS: Stats = Stats {
+    lines: Atomic::new(0),
+    expected: Atomic::new(0),
+    bounce: Atomic::new(0),
+    v4_mapped: Atomic::new(0),
+    expect_failed: Atomic::new(0),
+    no_state: Atomic::new(0),
+};
+
+struct StatsView;
+
+impl fmt::Debug for StatsView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &STATS;
+        writeln!(f, "lines {}", s.lines.load(Relaxed))?;
+        writeln!(f, "expected {}", s.expected.load(Relaxed))?;
+        writeln!(f, "bounce {}", s.bounce.load(Relaxed))?;
+        writeln!(f, "v4_mapped {}", s.v4_mapped.load(Relaxed))?;
+        writeln!(f, "expect_failed {}", s.expect_failed.load(Relaxed))?;
+        writeln!(f, "no_state {}", s.no_state.load(Relaxed))
+    }
+}
+
+/// Per control connection: one line stream per direction.
+#[derive(Clone, Default)]
+struct Control {
+    streams: [Stream; 2],
+}
+
+/// Most data endpoints one segment may announce; more are ignored (a client sends one
+/// command and waits for its reply).
+const MAX_PER_SEGMENT: usize = 4;
+
+/// Bytes of the TCP header the helper reads: up to the data offset.
+const TCP_FIXED: usize = 20;
+
+static SLOT: HelperSlot = HelperSlot::new();
+
+struct RvFtp;
+
+impl Helper for RvFtp {
+    const NAME: &'static CStr = c"rv6-ftp";
+    const PROTOCOL: Protocol = Protocol::Tcp;
+    const FAMILIES: &'static [Family] = &[Family::Ipv4, Family::Ipv6];
+    // As the C helper: one pending data connection per control connection, 5 minutes.
+    const POLICY: ExpectPolicy = ExpectPolicy {
+        max_expected: 1,
+        timeout_secs: 5 * 60,
+    };
+    const SLOT: &'static HelperSlot = &SLOT;
+    type Conn = Control;
+
+    fn help(pkt: &mut Packet<'_, Self>) -> Verdict {
+        // Until traffic has passed both ways there is no control data to look at.
+        if pkt.state() != State::Established {
+            return Verdict::Accept;
+        }
+        let skb = pkt.skb();
+        let mut th = [0u8; TCP_FIXED];
+        let Some(th) = skb.bytes(pkt.protoff(), &mut th) else {
+            return Verdict::Accept;
+        };
+        let seq = u32::from_be_bytes([th[4], th[5], th[6], th[7]]);
+        let data_off = pkt.protoff() + usize::from(th[12] >> 4) * 4;
+        let Some(len) = (skb.len() as usize)
+            .checked_sub(data_off)
+            .filter(|&l| l > 0)
+        else {
+            return Verdict::Accept;
+        };
+
+        let dir = pkt.direction();
+        let sender = pkt.tuple(dir).src;
+        let from_client = dir == Direction::Original;
+
+        let Ok(conn) = pkt.conn() else {
+            STATS.no_state.add(1, Relaxed);
+            return Verdict::Accept;
+        };
+        let stream = &mut conn.streams[dir.index()];
+        let before = stream.clone();
+        let Segment::Feed(skip) = stream.accept(seq, len) else {
+            return Verdict::Accept;
+        };
+        let mut found = [None::<DataEndpoint>; MAX_PER_SEGMENT];
+        let mut n = 0;
+        let mut chunk = [0u8; 256];
+        skb.for_each_chunk(data_off + skip, &mut chunk, |c| {
+            stream.feed(c, |line| {
+                STATS.lines.add(1, Relaxed);
+                let Some((_, ep)) = ftp_parse::parse_line(line, from_client) else {
+                    return;
+                };
+                match ep.check(sender) {
+                    Ok(()) if n < MAX_PER_SEGMENT => {
+                        found[n] = Some(ep);
+                        n += 1;
+                    }
+                    Ok(()) => {}
+                    Err(Refusal::NotThePeer) => STATS.bounce.add(1, Relaxed),
+                    Err(Refusal::V4Mapped) => STATS.v4_mapped.add(1, Relaxed),
+                }
+            })
+        });
+
+        // The peer connects to the sender: from the other side's address, any port.
+        let connector = pkt.tuple(dir.other());
+        for ep in found.iter().flatten() {
+            let e = Expect {
+                src: Some((connector.src, 128)),
+                sport: None,
+                dst: connector.dst,
+                dport: ep.port,
+                permanent: false,
+            };
+            if pkt.expect(&e).is_err() {
+                STATS.expect_failed.add(1, Relaxed);
+                // Rewind, so that the retransmission of this segment is parsed again.
+                if let Ok(conn) = pkt.conn() {
+                    conn.streams[dir.index()] = before;
+                }
+                return Verdict::Drop;
+            }
+            STATS.expected.add(1, Relaxed);
+        }
+        Verdict::Accept
+    }
+}
+
+struct CtFtp {
+    _helper: Registration<RvFtp>,
+    _stats: Pin<KBox<File<StatsView>>>,
+    _dir: Dir,
+}
+
+impl kernel::Module for CtFtp {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let dir = Dir::new(c"rv6_ct_ftp");
+        let stats = KBox::pin_init(dir.read_only_file(c"stats", StatsView), GFP_KERNEL)?;
+        let helper = Registration::new(module)?;
+        pr_info!("conntrack helper rv6-ftp registered for IPv4 and IPv6\n");
+        Ok(CtFtp {
+            _helper: helper,
+            _stats: stats,
+            _dir: dir,
+        })
+    }
+}

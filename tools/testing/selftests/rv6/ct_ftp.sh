@@ -1,0 +1,145 @@
+#!/bin/bash
+# rv6_ct_ftp: curl fetches a file from vsftpd through a drop-by-default
+# firewall, in active (EPRT, PORT) and passive (EPSV, PASV) mode over IPv6 and
+# IPv4, with rv6's helper attached by an nft `ct helper` object; the same runs
+# fail without a helper and pass with the C nf_conntrack_ftp (parity).  Then
+# crafted control connections check what becomes an expectation (bounce,
+# v4-mapped, bad ports, split and overlong lines), and the kernel's own
+# nft_conntrack_helper.sh passes with rv6-ftp substituted for ftp.
+. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+work=/tmp/rv6-ftp
+
+ktap_print_header
+probes=$(python3 "$here/ct_ftp_probe.py" count)
+ktap_set_plan $((4 * 3 + 3 + probes + 1))
+ensure_module rv6_ct_ftp || ktap_exit_fail_msg "cannot load rv6_ct_ftp"
+modprobe nf_conntrack_ftp || ktap_exit_fail_msg "cannot load nf_conntrack_ftp (the C twin)"
+
+# c (client) -- fw (forwarding firewall) -- s (server), IPv6 and IPv4.
+cleanup() {
+  [ -n "${ev_pid:-}" ] && kill "$ev_pid" 2>/dev/null
+  ip netns pids s 2>/dev/null | xargs -r kill 2>/dev/null
+  for n in c fw s; do ip netns del "$n" 2>/dev/null; done
+}
+trap cleanup EXIT
+for n in c fw s; do ip netns add "$n"; ip -n "$n" link set lo up; done
+ip link add c0 netns c type veth peer name f1 netns fw
+ip link add s0 netns s type veth peer name f2 netns fw
+ip -n c addr add 2001:db8:1::1/64 dev c0 nodad; ip -n c addr add 10.0.1.1/24 dev c0
+ip -n fw addr add 2001:db8:1::2/64 dev f1 nodad; ip -n fw addr add 10.0.1.2/24 dev f1
+ip -n fw addr add 2001:db8:2::1/64 dev f2 nodad; ip -n fw addr add 10.0.2.1/24 dev f2
+ip -n s addr add 2001:db8:2::2/64 dev s0 nodad; ip -n s addr add 10.0.2.2/24 dev s0
+for l in "c c0" "fw f1" "fw f2" "s s0"; do set -- $l; ip -n "$1" link set "$2" up; done
+ip netns exec fw sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1
+ip -n c route add default via 10.0.1.2; ip -n c -6 route add default via 2001:db8:1::2
+ip -n s route add default via 10.0.2.1; ip -n s -6 route add default via 2001:db8:2::1
+
+# firewall HELPER: forward only what is established or related, and new
+# control connections; HELPER (an nft helper type, or "none") is attached to
+# them.
+firewall() {
+  local attach=""
+  [ "$1" = none ] || attach="ct helper ftp-h { type \"$1\" protocol tcp; }
+  chain pre { type filter hook prerouting priority 0; tcp dport 21 ct helper set \"ftp-h\"; }"
+  ip netns exec fw nft -f - <<EOF
+flush ruleset
+table inet fw {
+  $attach
+  chain fwd {
+    type filter hook forward priority 0; policy drop;
+    ct state established,related accept
+    tcp dport 21 ct state new accept
+  }
+}
+EOF
+  ip netns exec fw conntrack -F 2>/dev/null
+  ip netns exec fw conntrack -F expect 2>/dev/null
+}
+
+# The server: vsftpd, anonymous read-only, with short data-connection timeouts
+# so that a blocked data connection fails fast.
+mkdir -p $work/pub $work/empty
+head -c 200000 /dev/urandom > $work/pub/file
+cat > $work/vsftpd.conf <<EOF
+listen=NO
+listen_ipv6=YES
+background=NO
+anonymous_enable=YES
+no_anon_password=YES
+anon_root=$work/pub
+local_enable=NO
+write_enable=NO
+ftp_username=nobody
+secure_chroot_dir=$work/empty
+seccomp_sandbox=NO
+connect_from_port_20=NO
+pasv_min_port=40000
+pasv_max_port=40100
+connect_timeout=3
+data_connection_timeout=5
+accept_timeout=5
+xferlog_enable=NO
+EOF
+ip netns exec s vsftpd $work/vsftpd.conf &
+for _ in $(seq 50); do ip netns exec s ss -ltn | grep -q ':21 ' && break; sleep 0.1; done
+
+# fetch MODE FAMILY: "ok" when curl gets the file byte for byte.
+fetch() {
+  local url opts=()
+  if [ "$2" = 6 ]; then url="ftp://[2001:db8:2::2]/file"; else url="ftp://10.0.2.2/file"; fi
+  case $1 in
+    epsv) ;;
+    pasv) opts=(--disable-epsv) ;;
+    eprt) opts=(-P -) ;;
+    port) opts=(-P - --disable-eprt) ;;
+  esac
+  rm -f $work/got
+  ip netns exec c curl -s --connect-timeout 3 -m 10 "${opts[@]}" -o $work/got "$url"
+  cmp -s $work/got $work/pub/file && echo ok || echo failed
+}
+
+scenarios=("epsv 6" "eprt 6" "pasv 4" "port 4")
+name() { case $1 in epsv|eprt) echo "$1 over IPv6" ;; *) echo "$1 over IPv4" ;; esac; }
+
+firewall rv6-ftp
+ip netns exec fw conntrack -E expect -o id > $work/events 2>&1 & ev_pid=$!
+sleep 0.5
+for sc in "${scenarios[@]}"; do set -- $sc
+  check "rv6-ftp: $(name "$1") through the firewall" ok "$(fetch "$1" "$2")"
+done
+sleep 0.5; kill $ev_pid; ev_pid=
+ktap_print_msg "expectation events:"; sed 's/^/#   /' $work/events
+check "conntrack -E expect shows rv6-ftp's 4 expectations" 4 "$(grep -c 'NEW.*helper=rv6-ftp' $work/events)"
+check "rv6_ct_ftp counted 4 expectations and no refusal" "4 0 0" \
+  "$(awk '/^expected/ {e=$2} /^bounce/ {b=$2} /^v4_mapped/ {v=$2} END {print e, b, v}' /sys/kernel/debug/rv6_ct_ftp/stats)"
+
+firewall none
+for sc in "${scenarios[@]}"; do set -- $sc
+  check "no helper: $(name "$1") data connection is blocked" failed "$(fetch "$1" "$2")"
+done
+
+firewall ftp
+for sc in "${scenarios[@]}"; do set -- $sc
+  check "C nf_conntrack_ftp (parity): $(name "$1") through the firewall" ok "$(fetch "$1" "$2")"
+done
+
+# Crafted control connections against a sink in place of vsftpd.
+ip netns pids s | xargs -r kill; sleep 0.3
+firewall rv6-ftp
+ip netns exec s python3 "$here/ct_ftp_probe.py" sink &
+for _ in $(seq 50); do ip netns exec s ss -ltn | grep -q ':21 ' && break; sleep 0.1; done
+while read -r case got want; do
+  check "probe $case: $want expectation(s)" "$want" "$got"
+done < <(ip netns exec c python3 "$here/ct_ftp_probe.py")
+ip netns pids s | xargs -r kill
+
+# The kernel's own helper-assignment test, with rv6-ftp for ftp.
+mkdir -p $work/kselftest
+sed -e 's/type "ftp"/type "rv6-ftp"/' -e 's/helper=ftp/helper=rv6-ftp/' \
+  "$RV6_SRC/tools/testing/selftests/net/netfilter/nft_conntrack_helper.sh" > $work/kselftest/nft_conntrack_helper.sh
+out=$(cd "$RV6_SRC/tools/testing/selftests/net/netfilter" && bash $work/kselftest/nft_conntrack_helper.sh 2>&1); rc=$?
+echo "$out" | sed 's/^/# /'
+check "selftests/net/netfilter/nft_conntrack_helper.sh with rv6-ftp" "0 0" "$rc $(echo "$out" | grep -c FAIL)"
+
+ktap_finished
