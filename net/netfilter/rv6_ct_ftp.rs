@@ -174,7 +174,7 @@ impl Helper for RvFtp {
         let connector = pkt.tuple(dir.other());
         for ep in found.iter().flatten() {
             let e = Expect {
-                src: Some((connector.src, 128)),
+                src: Some(Expect::host(connector.src)),
                 sport: None,
                 dst: connector.dst,
                 dport: ep.port,

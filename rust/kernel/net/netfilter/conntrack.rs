@@ -126,6 +126,16 @@ pub struct Expect {
     pub permanent: bool,
 }
 
+impl Expect {
+    /// The prefix that is exactly `addr`, for [`Expect::src`].
+    pub fn host(addr: IpAddr) -> (IpAddr, u8) {
+        match addr {
+            IpAddr::V4(_) => (addr, 32),
+            IpAddr::V6(_) => (addr, 128),
+        }
+    }
+}
+
 /// A connection tracking helper.
 pub trait Helper: Sized + 'static {
     /// The name nft and iptables attach the helper by (`ct helper ... type "NAME"`), at most

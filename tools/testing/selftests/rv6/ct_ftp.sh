@@ -12,7 +12,7 @@ work=/tmp/rv6-ftp
 
 ktap_print_header
 probes=$(python3 "$here/ct_ftp_probe.py" count)
-ktap_set_plan $((4 * 3 + 3 + probes + 1))
+ktap_set_plan $((4 * 3 + 2 + probes + 1))
 ensure_module rv6_ct_ftp || ktap_exit_fail_msg "cannot load rv6_ct_ftp"
 modprobe nf_conntrack_ftp || ktap_exit_fail_msg "cannot load nf_conntrack_ftp (the C twin)"
 
@@ -44,9 +44,9 @@ firewall() {
   chain pre { type filter hook prerouting priority 0; tcp dport 21 ct helper set \"ftp-h\"; }"
   ip netns exec fw nft -f - <<EOF
 flush ruleset
-table inet fw {
+table inet rv6fw {
   $attach
-  chain fwd {
+  chain forward {
     type filter hook forward priority 0; policy drop;
     ct state established,related accept
     tcp dport 21 ct state new accept
@@ -70,7 +70,7 @@ no_anon_password=YES
 anon_root=$work/pub
 local_enable=NO
 write_enable=NO
-ftp_username=nobody
+ftp_username=ftp
 secure_chroot_dir=$work/empty
 seccomp_sandbox=NO
 connect_from_port_20=NO

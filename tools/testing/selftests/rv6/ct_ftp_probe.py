@@ -19,14 +19,17 @@ HELPER = "rv6-ftp"
 
 
 def expectations():
-    out = subprocess.run(["ip", "netns", "exec", "fw", "conntrack", "-L", "expect"],
-                         capture_output=True, text=True).stdout
+    # conntrack -L expect lists one family at a time (IPv4 unless told).
+    out = ""
+    for fam in ("ipv4", "ipv6"):
+        out += subprocess.run(["ip", "netns", "exec", "fw", "conntrack", "-L", "expect", "-f", fam],
+                              capture_output=True, text=True).stdout
     return [l for l in out.splitlines() if HELPER in l]
 
 
 def flush():
-    subprocess.run(["ip", "netns", "exec", "fw", "conntrack", "-D", "expect"],
-                   capture_output=True)
+    # Flushing takes no family: it empties the whole table.
+    subprocess.run(["ip", "netns", "exec", "fw", "conntrack", "-F", "expect"], capture_output=True)
 
 
 def session(server, pieces, pause=0.05):
