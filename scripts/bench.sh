@@ -34,3 +34,20 @@ awk '
     }
     printf "rv6 at 64 KiB runs at %.2f of raw single-block AES (the limit: one AES per 16 bytes)\n", best["rv6", 65536] / (best["AES-raw", 16] ? best["AES-raw", 16] : 1)
   }' "$out/bench.txt" | tee "$out/summary.txt"
+
+# Conntrack helpers: median seconds per run of each mode over 3 rounds.
+awk '
+  function median(a, n,   i, j, t) {
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return a[int((n + 1) / 2)]
+  }
+  { k = $1 SUBSEP $2; c[k]++; v[k, c[k]] = $5; n[$1] = $4; if ($1 == "dhcpv6") lost += $6 }
+  END {
+    for (k in c) { delete a; for (i = 1; i <= c[k]; i++) a[i] = v[k, i]; m[k] = median(a, c[k]) }
+    none = m["ftp", "none"]; r = m["ftp", "rv6-ftp"]; cc = m["ftp", "ftp"]
+    printf "\nFTP control connection through a forwarding firewall, %d command/reply round trips (median of 3 runs):\n", n["ftp"]
+    printf "  no helper %.3f s, rv6-ftp %.3f s, C ftp %.3f s; us per round trip: %.1f / %.1f / %.1f\n", none, r, cc, none / n["ftp"] * 1e6, r / n["ftp"] * 1e6, cc / n["ftp"] * 1e6
+    printf "  helper cost per round trip (2 data packets): rv6 %+.2f us, C %+.2f us; time ratio C/rv6 %.3f\n", (r - none) / n["ftp"] * 1e6, (cc - none) / n["ftp"] * 1e6, cc / r
+    dn = m["dhcpv6", "none"]; dr = m["dhcpv6", "rv6-dhcpv6"]
+    printf "DHCPv6 Solicit/Advertise, %d exchanges (median of 3 runs): stateless rule %.3f s, rv6-dhcpv6 %.3f s (%+.1f%%), %d lost\n", n["dhcpv6"], dn, dr, (dr / dn - 1) * 100, lost
+  }' "$out/ct_bench.txt" | tee -a "$out/summary.txt"

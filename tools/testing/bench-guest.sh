@@ -16,3 +16,6 @@ for round in 1 2 3; do
   rmmod xcbc
 done
 dmesg | grep 'rv6-bench:' | sed 's/^\[[^]]*\] //' >"${RV6_OUT:?}/bench.txt"
+# The conntrack helpers: rv6-ftp against the C ftp helper and no helper,
+# rv6-dhcpv6 against a stateless rule (ct_bench.txt).
+"$(dirname "$0")/bench/ct_bench.sh" > /dev/null

@@ -53,6 +53,39 @@ sleep 1; ip netns exec ea ping -q -c 2 -i 0.2 $B >/dev/null; wait
 grep 'authenc(xcbc' /proc/crypto | head -n 2 | sed 's/^/  \/proc\/crypto: /'
 ip netns del ea; ip netns del eb
 
+step "rv6_ct_dhcpv6: a DHCPv6 lease through a stateful firewall"
+echo "Client netns dc, server netns ds running dnsmasq; dc drops all input but established/related."
+for n in dc ds; do ip netns add $n; ip -n $n link set lo up
+  ip netns exec $n sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0; done
+ip link add c0 netns dc type veth peer name s0 netns ds
+ip -n ds addr add 2001:db8:1::2/64 dev s0; ip -n dc link set c0 up; ip -n ds link set s0 up
+ip netns exec ds dnsmasq --keep-in-foreground --port=0 --interface=s0 --bind-interfaces --user=root \
+  --dhcp-range=2001:db8:1::100,2001:db8:1::1ff,64,2h --dhcp-leasefile=/tmp/demo.leases --pid-file=/tmp/demo.pid &
+cat > /tmp/demo.nft <<'NFT'
+table ip6 rv6fw {
+  ct helper dhcpv6 { type "rv6-dhcpv6" protocol udp; l3proto ip6; }
+  chain out { type filter hook output priority 0; udp dport 547 ct helper set "dhcpv6"; }
+  chain in {
+    type filter hook input priority 0; policy drop;
+    ct state established,related accept
+    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
+  }
+}
+NFT
+run ip netns exec dc nft -f /tmp/demo.nft
+run ip netns exec dc nft list chain ip6 rv6fw in
+sleep 1
+echo 'timeout 10;' > /tmp/demo-dhclient.conf
+echo "$ ip netns exec dc dhclient -6 -1 -v c0"
+ip netns exec dc dhclient -6 -1 -v -cf /tmp/demo-dhclient.conf -lf /tmp/demo.lease -pf /tmp/demo-dhc.pid c0 2>&1 |
+  grep -E '^(XMT|RCV): [A-Z]|Bound'
+run ip -n dc -6 addr show dev c0 scope global
+echo "The expectation rv6-dhcpv6 created for the answers (any fe80::/10 address, port 547):"
+run ip netns exec dc conntrack -L expect -f ipv6
+run cat /sys/kernel/debug/rv6_ct_dhcpv6/stats
+ip netns exec dc dhclient -6 -r -cf /tmp/demo-dhclient.conf -lf /tmp/demo.lease -pf /tmp/demo-dhc.pid c0 >/dev/null 2>&1
+kill "$(cat /tmp/demo.pid)"; ip netns del dc; ip netns del ds
+
 step "unloading"
 for m in $(lsmod | awk '/^rv6/ {print $1}'); do run rmmod "$m"; done
 echo "done."

@@ -12,7 +12,7 @@ work=/tmp/rv6-ftp
 
 ktap_print_header
 probes=$(python3 "$here/ct_ftp_probe.py" count)
-ktap_set_plan $((4 * 3 + 2 + probes + 1))
+ktap_set_plan $((4 * 3 + 3 + probes + 1))
 ensure_module rv6_ct_ftp || ktap_exit_fail_msg "cannot load rv6_ct_ftp"
 modprobe nf_conntrack_ftp || ktap_exit_fail_msg "cannot load nf_conntrack_ftp (the C twin)"
 
@@ -113,6 +113,12 @@ ktap_print_msg "expectation events:"; sed 's/^/#   /' $work/events
 check "conntrack -E expect shows rv6-ftp's 4 expectations" 4 "$(grep -c 'NEW.*helper=rv6-ftp' $work/events)"
 check "rv6_ct_ftp counted 4 expectations and no refusal" "4 0 0" \
   "$(awk '/^expected/ {e=$2} /^bounce/ {b=$2} /^v4_mapped/ {v=$2} END {print e, b, v}' /sys/kernel/debug/rv6_ct_ftp/stats)"
+
+# The iptables way of attaching a helper: the raw table's CT target.
+firewall none
+ip netns exec fw ip6tables -t raw -A PREROUTING -p tcp --dport 21 -j CT --helper rv6-ftp
+check "rv6-ftp attached by ip6tables -t raw -j CT --helper: eprt over IPv6" ok "$(fetch eprt 6)"
+ip netns exec fw ip6tables -t raw -F
 
 firewall none
 for sc in "${scenarios[@]}"; do set -- $sc

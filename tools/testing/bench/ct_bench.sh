@@ -1,0 +1,89 @@
+#!/bin/bash
+# The conntrack-helper half of `make bench`, in the guest.
+#  FTP: one control connection, client c -- firewall fw -- server s, 20000
+#    command/reply round trips per run, with rv6-ftp, the C ftp helper, or no
+#    helper attached in fw; three rounds in rotating order.
+#  DHCPv6: 10^4 Solicit/Advertise exchanges between c and s, c behind an
+#    input-drop firewall with rv6-dhcpv6, against no helper with a stateless
+#    rule that accepts the answers instead.
+# Writes "ftp MODE ROUND N SECONDS" and "dhcpv6 MODE ROUND N SECONDS LOST"
+# lines to $RV6_OUT/ct_bench.txt.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+py="python3 $here/ct_bench.py"
+out=${RV6_OUT:?}/ct_bench.txt
+: > "$out"
+mods=${RV6_MODULES:?}
+insmod "$(find "$mods" -name rv6_ct_ftp.ko)"
+insmod "$(find "$mods" -name rv6_ct_dhcpv6.ko)"
+modprobe nf_conntrack_ftp
+N_FTP=${N_FTP:-20000} N_DHCP=${N_DHCP:-10000}
+
+for n in c fw s; do ip netns add "$n"; ip -n "$n" link set lo up
+  ip netns exec "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0; done
+ip link add c0 netns c type veth peer name f1 netns fw
+ip link add s0 netns s type veth peer name f2 netns fw
+ip -n c addr add 2001:db8:1::1/64 dev c0; ip -n fw addr add 2001:db8:1::2/64 dev f1
+ip -n fw addr add 2001:db8:2::1/64 dev f2; ip -n s addr add 2001:db8:2::2/64 dev s0
+for l in "c c0" "fw f1" "fw f2" "s s0"; do set -- $l; ip -n "$1" link set "$2" up; done
+ip netns exec fw sysctl -qw net.ipv6.conf.all.forwarding=1
+ip -n c -6 route add default via 2001:db8:1::2; ip -n s -6 route add default via 2001:db8:2::1
+ip netns exec s $py ftp-server & sleep 1
+
+ftp_firewall() {
+  local attach=""
+  [ "$1" = none ] || attach="ct helper h { type \"$1\" protocol tcp; }
+  chain pre { type filter hook prerouting priority 0; tcp dport 21 ct helper set \"h\"; }"
+  ip netns exec fw nft -f - <<EOF2
+flush ruleset
+table inet rv6fw {
+  $attach
+  chain forward { type filter hook forward priority 0; policy drop;
+    ct state established,related accept
+    tcp dport 21 ct state new accept
+  }
+}
+EOF2
+}
+for round in 1 2 3; do
+  case $round in 1) order="none rv6-ftp ftp" ;; 2) order="rv6-ftp ftp none" ;; 3) order="ftp none rv6-ftp" ;; esac
+  for mode in $order; do
+    ftp_firewall "$mode"
+    echo "ftp $mode $round $(ip netns exec c $py ftp-client 2001:db8:2::2 "$N_FTP")" >> "$out"
+  done
+done
+ip netns pids s | xargs -r kill
+
+# DHCPv6 on a direct link c -- s (c0 moves over from fw).
+ip -n fw link del f1
+ip link add c1 netns c type veth peer name s1 netns s
+ip -n c link set c1 up; ip -n s link set s1 up; sleep 1
+ip netns exec s $py dhcp-server s1 & sleep 1
+dhcp_firewall() {
+  local attach="" stateless=""
+  if [ "$1" = none ]; then stateless="udp sport 547 udp dport 546 accept"
+  else attach="ct helper h { type \"$1\" protocol udp; l3proto ip6; }
+  chain out { type filter hook output priority 0; udp dport 547 ct helper set \"h\"; }"; fi
+  ip netns exec c nft -f - <<EOF2
+flush ruleset
+table ip6 rv6fw {
+  $attach
+  chain in { type filter hook input priority 0; policy drop;
+    ct state established,related accept
+    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
+    $stateless
+  }
+}
+EOF2
+}
+for round in 1 2 3; do
+  case $round in 1|3) order="none rv6-dhcpv6" ;; 2) order="rv6-dhcpv6 none" ;; esac
+  for mode in $order; do
+    dhcp_firewall "$mode"
+    echo "dhcpv6 $mode $round $(ip netns exec c $py dhcp-client c1 "$N_DHCP")" >> "$out"
+  done
+done
+ip netns pids s | xargs -r kill
+for n in c fw s; do ip netns del "$n"; done
+rmmod rv6_ct_ftp rv6_ct_dhcpv6 nf_conntrack_ftp
+cat "$out"

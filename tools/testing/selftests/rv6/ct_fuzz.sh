@@ -1,0 +1,73 @@
+#!/bin/bash
+# rv6_ct_ftp and rv6_ct_dhcpv6 under malformed input from the client side:
+# 10^4 random control-connection writes and 10^4 random DHCPv6 payloads
+# (RV6_FUZZ_N sets the count; 10^5 for the debug-kernel run).  Nothing may
+# crash or leak (the runner judges the console), expectations stay within the
+# helpers' caps, every DHCPv6 payload is counted, and both helpers still do
+# their job afterwards.
+. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+N=${RV6_FUZZ_N:-10000}
+
+ktap_print_header
+ktap_set_plan 6
+ensure_module rv6_ct_ftp || ktap_exit_fail_msg "cannot load rv6_ct_ftp"
+ensure_module rv6_ct_dhcpv6 || ktap_exit_fail_msg "cannot load rv6_ct_dhcpv6"
+
+cleanup() {
+  ip netns pids s 2>/dev/null | xargs -r kill 2>/dev/null
+  for n in c fw s; do ip netns del "$n" 2>/dev/null; done
+}
+trap cleanup EXIT
+for n in c fw s; do ip netns add "$n"; ip -n "$n" link set lo up
+  ip netns exec "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0; done
+ip link add c0 netns c type veth peer name f1 netns fw
+ip link add s0 netns s type veth peer name f2 netns fw
+ip -n c addr add 2001:db8:1::1/64 dev c0; ip -n fw addr add 2001:db8:1::2/64 dev f1
+ip -n fw addr add 2001:db8:2::1/64 dev f2; ip -n s addr add 2001:db8:2::2/64 dev s0
+for l in "c c0" "fw f1" "fw f2" "s s0"; do set -- $l; ip -n "$1" link set "$2" up; done
+ip netns exec fw sysctl -qw net.ipv6.conf.all.forwarding=1
+ip -n c -6 route add default via 2001:db8:1::2; ip -n s -6 route add default via 2001:db8:2::1
+ip netns exec fw nft -f - <<NFT
+table inet rv6fw {
+  ct helper ftp { type "rv6-ftp" protocol tcp; }
+  chain pre { type filter hook prerouting priority 0; tcp dport 21 ct helper set "ftp"; }
+}
+NFT
+ip netns exec c nft -f - <<NFT
+table ip6 rv6fw {
+  ct helper dhcpv6 { type "rv6-dhcpv6" protocol udp; l3proto ip6; }
+  chain out { type filter hook output priority 0; udp dport 547 ct helper set "dhcpv6"; }
+}
+NFT
+ip netns exec s python3 "$here/ct_ftp_probe.py" sink &
+for _ in $(seq 100); do ip netns exec s ss -ltn | grep -q ':21 ' && break; sleep 0.1; done
+
+stat() { awk -v k="$2" '$1 == k {print $2}' "/sys/kernel/debug/$1/stats"; }
+ftp_lines0=$(stat rv6_ct_ftp lines)
+d_msgs0=$(stat rv6_ct_dhcpv6 messages) d_bad0=$(stat rv6_ct_dhcpv6 malformed)
+
+t0=$(date +%s)
+out=$(ip netns exec c python3 "$here/ct_fuzz.py" ftp 2001:db8:2::2 "$N" 1 2>&1)
+check "$N random FTP control writes sent through rv6-ftp" "sent $N" "$out"
+exps=$(ip netns exec fw conntrack -L expect -f ipv6 2>/dev/null | grep -c rv6-ftp)
+ktap_print_msg "rv6-ftp: $(($(stat rv6_ct_ftp lines) - ftp_lines0)) lines parsed, $exps expectations left, $(( $(date +%s) - t0 )) s"
+check "expectations stay within one per control connection (8)" yes "$([ "$exps" -le 8 ] && echo yes)"
+
+t0=$(date +%s)
+out=$(ip netns exec c python3 "$here/ct_fuzz.py" dhcpv6 c0 "$N" 2 2>&1)
+check "$N random DHCPv6 payloads sent through rv6-dhcpv6" "sent $N" "$out"
+seen=$(( $(stat rv6_ct_dhcpv6 messages) - d_msgs0 + $(stat rv6_ct_dhcpv6 malformed) - d_bad0 ))
+ktap_print_msg "rv6-dhcpv6: $seen payloads counted ($(( $(stat rv6_ct_dhcpv6 malformed) - d_bad0 )) malformed), $(( $(date +%s) - t0 )) s"
+check "every DHCPv6 payload is counted, as a message or as malformed" "$N" "$seen"
+exps=$(ip netns exec c conntrack -L expect -f ipv6 2>/dev/null | grep -c rv6-dhcpv6)
+check "at most one DHCPv6 expectation for the one client tuple" yes "$([ "$exps" -le 1 ] && echo yes)"
+
+# Still working: a valid EPRT on a fresh connection gets its expectation.
+ip netns exec fw conntrack -F expect 2>/dev/null
+ip netns exec c python3 -c "import socket, time
+s = socket.create_connection(('2001:db8:2::2', 21)); s.recv(100)
+s.sendall(b'EPRT |2|2001:db8:1::1|50000|\r\n'); time.sleep(0.3)"
+check "rv6-ftp still creates an expectation for a valid EPRT" 1 \
+  "$(ip netns exec fw conntrack -L expect -f ipv6 2>/dev/null | grep -c 'dport=50000 .*rv6-ftp')"
+ktap_finished
