@@ -102,7 +102,7 @@ cll=$(ip -n c -6 addr show dev c0 scope link | awk '/inet6/ {sub("/.*", "", $2);
 sll=$(ip -n s -6 addr show dev s0 scope link | awk '/inet6/ {sub("/.*", "", $2); print $2}')
 unsolicited() { # unsolicited SOURCE: what c's port 546 hears from s
   ip netns exec c python3 "$client" c0 listen 60 > $work/heard & local l=$!
-  for _ in $(seq 100); do ip netns exec c ss -lun | grep -q ':546 ' && break; sleep 0.05; done
+  for _ in $(seq 200); do grep -q ready $work/heard && break; sleep 0.05; done
   ip netns exec s python3 -c "import socket, sys
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 s.bind(('$1', 547, 0, socket.if_nametoindex('s0')))
@@ -110,11 +110,13 @@ s.sendto(b'\x07\x00\x00\x09', ('$cll', 546, 0, socket.if_nametoindex('s0')))" ||
   # Sent: a datagram that gets in is heard well within a second.
   sleep 1; kill $l; wait $l 2>/dev/null
   if [ -s $work/sent ]; then cat $work/sent; rm $work/sent
-  elif [ -s $work/heard ]; then head -n1 $work/heard
+  elif grep -q heard $work/heard; then grep -m1 heard $work/heard
   else echo "heard nothing"; fi
 }
-# No server from here on: only the test sends from port 547.
+# No server from here on: only the test sends from port 547, and only the
+# test listens on 546 (dhclient -x stops any dhclient left behind).
 kill "$(cat $work/dnsmasq.pid)"; sleep 0.3
+dhclient_run -x > /dev/null
 firewall c rv6-dhcpv6
 check "unrequested answer from a link-local source is not related" "heard nothing" "$(unsolicited "$sll")"
 check "unrequested answer from a global source is not related" "heard nothing" "$(unsolicited 2001:db8:1::2)"

@@ -37,6 +37,7 @@ def main():
         return
 
     if mode == "listen":
+        print("ready", flush=True)
         s.settimeout(float(sys.argv[3]))
         try:
             while True:
