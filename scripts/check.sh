@@ -6,7 +6,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
-out=$BUILD/check
+out=$CHECKOUT
 rm -rf "$out"; mkdir -p "$out"
 names=(); secs=(); results=()
 broken=0

@@ -6,7 +6,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
-out=$BUILD/check; mkdir -p "$out"
+out=$CHECKOUT; mkdir -p "$out"
 secs=${RV6_FUZZ_SECONDS:-10}
 export RUSTC_BOOTSTRAP=1
 cd "$top/tools/fuzz"

@@ -4,7 +4,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
-out=$BUILD/check; mkdir -p "$out"
+out=$CHECKOUT; mkdir -p "$out"
 cd "$top/tools"
 say "cargo fmt --check, cargo clippy -D warnings"
 cargo fmt --all --check
