@@ -239,7 +239,8 @@ fn stream_drops_a_line_with_a_hole_instead_of_splicing_it() {
 
 #[test]
 fn stream_split_at_every_offset_with_retransmissions_yields_each_line_once() {
-    let text: &[u8] = b"EPRT |2|2001:db8::1|2121|\r\n229 Entering Extended Passive Mode (|||6446|)\r\n";
+    let text: &[u8] =
+        b"EPRT |2|2001:db8::1|2121|\r\n229 Entering Extended Passive Mode (|||6446|)\r\n";
     for cut in 0..=text.len() {
         let (a, b) = text.split_at(cut);
         let lines = run_stream(&[(7, a), (7, a), (7 + cut as u32, b), (7, text)]);
