@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 N=${RV6_FUZZ_N:-10000}
 
 ktap_print_header
-ktap_set_plan 6
+ktap_set_plan 8
 ensure_module rv6_ct_ftp || ktap_exit_fail_msg "cannot load rv6_ct_ftp"
 ensure_module rv6_ct_dhcpv6 || ktap_exit_fail_msg "cannot load rv6_ct_dhcpv6"
 
@@ -70,4 +70,19 @@ s = socket.create_connection(('2001:db8:2::2', 21)); s.recv(100)
 s.sendall(b'EPRT |2|2001:db8:1::1|50000|\r\n'); time.sleep(0.3)"
 check "rv6-ftp still creates an expectation for a valid EPRT" 1 \
   "$(ip netns exec fw conntrack -L expect -f ipv6 2>/dev/null | grep -c 'dport=50000 .*rv6-ftp')"
+# Unloading with live state: a control connection holding half a command has
+# rv6-ftp state.  With the ruleset gone (its helper object pins the module),
+# rmmod must free that state; the connection keeps working without a helper.
+ip netns exec c python3 -c "import socket, time
+s = socket.create_connection(('2001:db8:2::2', 21)); s.recv(100)
+s.sendall(b'EPRT |2|2001:db8:1::1|'); time.sleep(4)
+s.sendall(b'50001|\r\n' + b'NOOP\r\n' * 100); s.close(); print('connection survived')" > /tmp/rv6-live.out 2>&1 &
+live=$!
+sleep 2
+ip netns exec fw nft flush ruleset
+rmmod rv6_ct_ftp; rc=$?
+wait $live
+check "rmmod rv6_ct_ftp with a connection holding helper state" 0 "$rc"
+check "the connection carries on after the helper is gone" "connection survived" "$(cat /tmp/rv6-live.out)"
+ensure_module rv6_ct_ftp
 ktap_finished
