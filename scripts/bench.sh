@@ -45,9 +45,9 @@ awk '
   END {
     for (k in c) { delete a; for (i = 1; i <= c[k]; i++) a[i] = v[k, i]; m[k] = median(a, c[k]) }
     none = m["ftp", "none"]; r = m["ftp", "rv6-ftp"]; cc = m["ftp", "ftp"]
-    printf "\nFTP control connection through a forwarding firewall, %d command/reply round trips (median of 3 runs):\n", n["ftp"]
+    printf "\nFTP control connection through a forwarding firewall, %d command/reply round trips (median of 5 runs):\n", n["ftp"]
     printf "  no helper %.3f s, rv6-ftp %.3f s, C ftp %.3f s; us per round trip: %.1f / %.1f / %.1f\n", none, r, cc, none / n["ftp"] * 1e6, r / n["ftp"] * 1e6, cc / n["ftp"] * 1e6
     printf "  helper cost per round trip (2 data packets): rv6 %+.2f us, C %+.2f us; time ratio C/rv6 %.3f\n", (r - none) / n["ftp"] * 1e6, (cc - none) / n["ftp"] * 1e6, cc / r
     dn = m["dhcpv6", "none"]; dr = m["dhcpv6", "rv6-dhcpv6"]
-    printf "DHCPv6 Solicit/Advertise, %d exchanges (median of 3 runs): stateless rule %.3f s, rv6-dhcpv6 %.3f s (%+.1f%%), %d lost\n", n["dhcpv6"], dn, dr, (dr / dn - 1) * 100, lost
+    printf "DHCPv6 Solicit/Advertise, %d exchanges (median of 5 runs): stateless rule %.3f s, rv6-dhcpv6 %.3f s (%+.1f%%), %d lost\n", n["dhcpv6"], dn, dr, (dr / dn - 1) * 100, lost
   }' "$out/ct_bench.txt" | tee -a "$out/summary.txt"

@@ -2,7 +2,7 @@
 # The conntrack-helper half of `make bench`, in the guest.
 #  FTP: one control connection, client c -- firewall fw -- server s, 20000
 #    command/reply round trips per run, with rv6-ftp, the C ftp helper, or no
-#    helper attached in fw; three rounds in rotating order.
+#    helper attached in fw; five rounds in rotating order.
 #  DHCPv6: 10^4 Solicit/Advertise exchanges between c and s, c behind an
 #    input-drop firewall with rv6-dhcpv6, against no helper with a stateless
 #    rule that accepts the answers instead.
@@ -45,9 +45,12 @@ table inet rv6fw {
 }
 EOF2
 }
-for round in 1 2 3; do
-  case $round in 1) order="none rv6-ftp ftp" ;; 2) order="rv6-ftp ftp none" ;; 3) order="ftp none rv6-ftp" ;; esac
-  for mode in $order; do
+# rotate R WORDS...: the words rotated left by R, so every mode takes every
+# position in turn and drift in the guest's speed does not favour one.
+rotate() { local r=$1; shift; local a=("$@"); local i; for i in "${!a[@]}"; do echo -n "${a[(i + r) % ${#a[@]}]} "; done; }
+ROUNDS=5
+for round in $(seq $ROUNDS); do
+  for mode in $(rotate "$round" none rv6-ftp ftp); do
     ftp_firewall "$mode"
     echo "ftp $mode $round $(ip netns exec c $py ftp-client 2001:db8:2::2 "$N_FTP")" >> "$out"
   done
@@ -76,9 +79,8 @@ table ip6 rv6fw {
 }
 EOF2
 }
-for round in 1 2 3; do
-  case $round in 1|3) order="none rv6-dhcpv6" ;; 2) order="rv6-dhcpv6 none" ;; esac
-  for mode in $order; do
+for round in $(seq $ROUNDS); do
+  for mode in $(rotate "$round" none rv6-dhcpv6); do
     dhcp_firewall "$mode"
     echo "dhcpv6 $mode $round $(ip netns exec c $py dhcp-client c1 "$N_DHCP")" >> "$out"
   done
