@@ -480,6 +480,21 @@ struct Inner {
     lock: SpinLock<()>,
 }
 
+impl Inner {
+    /// Allocates the lock of a registration.
+    ///
+    /// Not generic and never inlined: `new_spinlock!` names the lock class after its call
+    /// site, and a call site in generic code would be compiled into every module that
+    /// instantiates it, giving one lockdep key several names (which lockdep warns about).
+    #[inline(never)]
+    fn new() -> Result<Pin<KBox<Self>>> {
+        KBox::pin_init(
+            pin_init!(Inner { lock <- new_spinlock!((), "rv6_ct_helper") }),
+            GFP_KERNEL,
+        )
+    }
+}
+
 // SAFETY: The raw pointers are only used at registration and in `drop`, which conntrack allows
 // from any process context.
 unsafe impl<T: Helper> Send for Registration<T> {}
@@ -499,7 +514,7 @@ impl<T: Helper> Registration<T> {
         if T::NAME.count_bytes() >= bindings::NF_CT_HELPER_NAME_LEN as usize || T::NAME.is_empty() {
             return Err(EINVAL);
         }
-        let inner = KBox::pin_init(pin_init!(Inner { lock <- new_spinlock!(()) }), GFP_KERNEL)?;
+        let inner = Inner::new()?;
         let lock: *const SpinLock<()> = &inner.lock;
         if T::SLOT
             .lock

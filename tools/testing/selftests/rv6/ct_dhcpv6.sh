@@ -61,8 +61,8 @@ dnsmasq_start() { # dnsmasq_start NETNS IFACE
   for _ in $(seq 50); do ip netns exec "$1" ss -lun | grep -q ':547 ' && return; sleep 0.1; done
 }
 
-# dhclient_run ARGS...: one dhclient -6 run on c0 in c, giving up after 10 s.
-echo 'timeout 10; retry 1;' > $work/dhclient.conf
+# dhclient_run ARGS...: one dhclient -6 run on c0 in c, giving up after 10 s (times S).
+echo "timeout $((10 * S)); retry 1;" > $work/dhclient.conf
 dhclient_run() {
   ip netns exec c dhclient -6 -v -cf $work/dhclient.conf -lf $work/lease -pf $work/dhclient.pid "$@" c0 2>&1
 }
@@ -108,7 +108,7 @@ s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 s.bind(('$1', 547, 0, socket.if_nametoindex('s0')))
 s.sendto(b'\x07\x00\x00\x09', ('$cll', 546, 0, socket.if_nametoindex('s0')))" || echo "send failed" > $work/sent
   # Sent: a datagram that gets in is heard well within a second.
-  sleep 1; kill $l; wait $l 2>/dev/null
+  sleep "$S"; kill $l; wait $l 2>/dev/null
   if [ -s $work/sent ]; then cat $work/sent; rm $work/sent
   elif grep -q heard $work/heard; then grep -m1 heard $work/heard
   else echo "heard nothing"; fi

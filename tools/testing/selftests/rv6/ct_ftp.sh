@@ -76,9 +76,9 @@ seccomp_sandbox=NO
 connect_from_port_20=NO
 pasv_min_port=40000
 pasv_max_port=40100
-connect_timeout=3
-data_connection_timeout=5
-accept_timeout=5
+connect_timeout=$((3 * S))
+data_connection_timeout=$((5 * S))
+accept_timeout=$((5 * S))
 xferlog_enable=NO
 EOF
 ip netns exec s vsftpd $work/vsftpd.conf &
@@ -95,7 +95,7 @@ fetch() {
     port) opts=(-P - --disable-eprt) ;;
   esac
   rm -f $work/got
-  ip netns exec c curl -s --connect-timeout 3 -m 10 "${opts[@]}" -o $work/got "$url"
+  ip netns exec c curl -s --connect-timeout $((3 * S)) -m $((10 * S)) "${opts[@]}" -o $work/got "$url"
   cmp -s $work/got $work/pub/file && echo ok || echo failed
 }
 

@@ -11,7 +11,10 @@ line per case: "<name> <expectations> <expected>", and exits 1 if any differ.
 import socket
 import subprocess
 import sys
+import os
 import time
+
+SCALE = int(os.environ.get("RV6_TIME_SCALE", "1"))
 
 SERVER6, SERVER4 = "2001:db8:2::2", "10.0.2.2"
 CLIENT6, CLIENT4 = "2001:db8:1::1", "10.0.1.1"
@@ -36,13 +39,13 @@ def session(server, pieces, pause=0.05):
     fam = socket.AF_INET6 if ":" in server else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    s.settimeout(5)
+    s.settimeout(5 * SCALE)
     s.connect((server, 21))
     s.recv(100)  # the sink's greeting: the connection is established both ways
     for p in pieces:
         s.sendall(p)
-        time.sleep(pause)
-    time.sleep(0.2)
+        time.sleep(pause * SCALE)
+    time.sleep(0.2 * SCALE)
     n = len(expectations())
     s.close()
     flush()

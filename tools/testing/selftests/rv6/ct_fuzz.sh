@@ -67,7 +67,7 @@ check "at most one DHCPv6 expectation for the one client tuple" yes "$([ "$exps"
 ip netns exec fw conntrack -F expect 2>/dev/null
 ip netns exec c python3 -c "import socket, time
 s = socket.create_connection(('2001:db8:2::2', 21)); s.recv(100)
-s.sendall(b'EPRT |2|2001:db8:1::1|50000|\r\n'); time.sleep(0.3)"
+s.sendall(b'EPRT |2|2001:db8:1::1|50000|\r\n'); time.sleep(0.3 * $S)"
 check "rv6-ftp still creates an expectation for a valid EPRT" 1 \
   "$(ip netns exec fw conntrack -L expect -f ipv6 2>/dev/null | grep -c 'dport=50000 .*rv6-ftp')"
 # Unloading with live state: a control connection holding half a command has
@@ -75,10 +75,10 @@ check "rv6-ftp still creates an expectation for a valid EPRT" 1 \
 # rmmod must free that state; the connection keeps working without a helper.
 ip netns exec c python3 -c "import socket, time
 s = socket.create_connection(('2001:db8:2::2', 21)); s.recv(100)
-s.sendall(b'EPRT |2|2001:db8:1::1|'); time.sleep(4)
+s.sendall(b'EPRT |2|2001:db8:1::1|'); time.sleep(4 * $S)
 s.sendall(b'50001|\r\n' + b'NOOP\r\n' * 100); s.close(); print('connection survived')" > /tmp/rv6-live.out 2>&1 &
 live=$!
-sleep 2
+sleep $((2 * S))
 ip netns exec fw nft flush ruleset
 rmmod rv6_ct_ftp; rc=$?
 wait $live

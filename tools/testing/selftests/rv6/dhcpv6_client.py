@@ -11,6 +11,7 @@ Messages go to ff02::1:2 port 547 from the interface's link-local address
 port 546, through the netns's firewall like any client's.  Prints one line per
 message, "<sent> <answer type or none>", or for listen the sources heard.
 """
+import os
 import socket
 import sys
 
@@ -54,7 +55,7 @@ def main():
                                     DHCP6_Solicit, DHCP6OptClientId, DHCP6OptIA_NA,
                                     DHCP6OptIAAddress, DHCP6OptServerId, DUID_LL)
     answers = {2: ("advertise", DHCP6_Advertise), 7: ("reply", DHCP6_Reply)}
-    s.settimeout(3)
+    s.settimeout(3 * int(os.environ.get("RV6_TIME_SCALE", "1")))
 
     def ask(trid, msg):
         s.sendto(bytes(msg), ("ff02::1:2", 547, 0, idx))

@@ -4,6 +4,10 @@
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
 . "${RV6_SRC:?RV6_SRC: the kernel source tree}/tools/testing/selftests/kselftest/ktap_helpers.sh"
 
+# Timeouts in the selftests are multiplied by this: the debug kernel (KASAN,
+# lockdep) runs several times slower under TCG.
+S=${RV6_TIME_SCALE:-1}
+
 # The module file of an rv6 module, by name.
 rv6_ko() { find "${RV6_MODULES:-$top/build/modules}" -name "$1.ko" | head -n1; }
 
