@@ -297,6 +297,15 @@ impl Stream {
         Segment::Feed(start.unsigned_abs() as usize)
     }
 
+    /// Forgets everything since the segment that started at `seq`, so that its retransmission
+    /// is taken as new data starting a line: for a segment whose expectation could not be
+    /// created.  Without copying the line buffer, the part of a line that came in earlier
+    /// segments is lost; a command that starts in the segment is parsed again.
+    pub fn rewind(&mut self, seq: u32) {
+        self.next = Some(seq);
+        self.lines = LineBuffer::new();
+    }
+
     /// Feeds bytes of the segment last accepted, in order; see [`LineBuffer::feed`].
     pub fn feed(&mut self, data: &[u8], line: impl FnMut(&[u8])) {
         self.lines.feed(data, line);

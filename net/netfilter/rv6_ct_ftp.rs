@@ -89,7 +89,7 @@ impl fmt::Debug for StatsView {
 }
 
 /// Per control connection: one line stream per direction.
-#[derive(Clone, Default)]
+#[derive(Default)]
 struct Control {
     streams: [Stream; 2],
 }
@@ -145,7 +145,6 @@ impl Helper for RvFtp {
             return Verdict::Accept;
         };
         let stream = &mut conn.streams[dir.index()];
-        let before = stream.clone();
         let Segment::Feed(skip) = stream.accept(seq, len) else {
             return Verdict::Accept;
         };
@@ -184,7 +183,7 @@ impl Helper for RvFtp {
                 STATS.expect_failed.add(1, Relaxed);
                 // Rewind, so that the retransmission of this segment is parsed again.
                 if let Ok(conn) = pkt.conn() {
-                    conn.streams[dir.index()] = before;
+                    conn.streams[dir.index()].rewind(seq);
                 }
                 return Verdict::Drop;
             }
