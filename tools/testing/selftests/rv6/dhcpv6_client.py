@@ -4,8 +4,9 @@
 
     dhcpv6_client.py IFACE exchange   Solicit, Request, Renew, Rebind,
                                       Information-request, Release, in turn
-    dhcpv6_client.py IFACE listen N   wait N seconds for anything on port 546
-    dhcpv6_client.py IFACE solicit    send one Solicit, wait for nothing
+    dhcpv6_client.py IFACE listen N [solicit]
+                                      wait N seconds for anything on port 546,
+                                      after sending one Solicit if asked
 
 Messages go to ff02::1:2 port 547 from the interface's link-local address
 port 546, through the netns's firewall like any client's.  Prints one line per
@@ -32,12 +33,10 @@ def main():
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((link_local(iface), 546, 0, idx))
 
-    if mode == "solicit":
-        s.sendto(b"\x01\x00\x00\x2a\x00\x08\x00\x02\x00\x00",  # Solicit, Elapsed Time 0
-                 ("ff02::1:2", 547, 0, idx))
-        return
-
     if mode == "listen":
+        if sys.argv[4:] == ["solicit"]:
+            s.sendto(b"\x01\x00\x00\x2a\x00\x08\x00\x02\x00\x00",  # Solicit, Elapsed Time 0
+                     ("ff02::1:2", 547, 0, idx))
         print("ready", flush=True)
         s.settimeout(float(sys.argv[3]))
         try:
