@@ -73,9 +73,9 @@ ping_ok() { ip netns exec a ping -q -c 3 -i 0.2 -W 3 $B >/dev/null 2>&1 && echo 
 tcp_ok() { # 1 MiB over TCP, compared byte for byte
   head -c 1048576 /dev/urandom >/tmp/xcbc.in
   # Both ends are bounded: a transfer that stalls fails the check, never hangs it.
-  ip netns exec b timeout 120 socat -u TCP6-LISTEN:5001,reuseaddr OPEN:/tmp/xcbc.out,creat,trunc &
+  ip netns exec b timeout $((120 * S)) socat -u TCP6-LISTEN:5001,reuseaddr OPEN:/tmp/xcbc.out,creat,trunc &
   local srv=$!; sleep 0.5
-  timeout 100 ip netns exec a socat -u OPEN:/tmp/xcbc.in TCP6:[$B]:5001 2>/dev/null
+  timeout $((100 * S)) ip netns exec a socat -u OPEN:/tmp/xcbc.in TCP6:[$B]:5001 2>/dev/null
   wait $srv
   cmp -s /tmp/xcbc.in /tmp/xcbc.out && echo pass || echo fail
 }
