@@ -684,24 +684,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn addresses_round_trip_through_the_c_union() {
+    fn addresses_round_trip_through_the_c_union() -> Result {
         let v6: IpAddr = IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 1, 2, 3, 4));
-        let raw = addr_to_raw(Family::Ipv6, v6).unwrap();
+        let raw = addr_to_raw(Family::Ipv6, v6).ok_or(EINVAL)?;
         assert_eq!(addr_from_raw(Family::Ipv6, &raw), v6);
         let v4: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
-        let raw = addr_to_raw(Family::Ipv4, v4).unwrap();
+        let raw = addr_to_raw(Family::Ipv4, v4).ok_or(EINVAL)?;
         // SAFETY: Reading the plain-bytes union.
         assert_eq!(unsafe { raw.ip }, u32::from_ne_bytes([192, 0, 2, 1]));
         assert_eq!(addr_from_raw(Family::Ipv4, &raw), v4);
         assert!(addr_to_raw(Family::Ipv4, v6).is_none());
         assert!(addr_to_raw(Family::Ipv6, v4).is_none());
+        Ok(())
     }
 
     #[test]
-    fn prefixes_mask_the_address() {
+    fn prefixes_mask_the_address() -> Result {
         let mut mask = bindings::nf_inet_addr { all: [u32::MAX; 4] };
         let a = IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 1, 2, 3, 4));
-        let mut addr = addr_to_raw(Family::Ipv6, a).unwrap();
+        let mut addr = addr_to_raw(Family::Ipv6, a).ok_or(EINVAL)?;
         apply_prefix(&mut mask, &mut addr, 10);
         let m = addr_from_raw(Family::Ipv6, &mask);
         assert_eq!(m, IpAddr::V6(Ipv6Addr::new(0xffc0, 0, 0, 0, 0, 0, 0, 0)));
@@ -713,6 +714,7 @@ mod tests {
         apply_prefix(&mut mask, &mut addr, 0);
         // SAFETY: Reading the plain-bytes union.
         assert_eq!(unsafe { mask.all }, [0; 4]);
+        Ok(())
     }
 
     #[test]
