@@ -15,3 +15,7 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
+#include <net/xfrm.h>
+#include <net/rawv6.h>
+#include <net/ipv6.h>
+#include <linux/icmpv6.h>

@@ -278,21 +278,9 @@ impl MhType {
 pub struct MobilityHeader<'a>(&'a [u8]);
 
 impl<'a> MobilityHeader<'a> {
-    /// Checks Payload Proto (offset 0), Header Len against the type's minimum (offset 1) and
-    /// that the header is all there.  Unknown types pass: the daemon answers them.
+    /// Checks the header as [`check_mobility_header`] does and that all of it is in `b`.
     pub fn new_checked(b: &'a [u8]) -> Result<Self, Error> {
-        if b.len() < 6 {
-            return Err(Error::Truncated);
-        }
-        if b[0] != IPPROTO_NONE {
-            return Err(Error::Field(0));
-        }
-        if let Some(t) = MhType::from_u8(b[2]) {
-            if b[1] < t.min_header_len() {
-                return Err(Error::Field(1));
-            }
-        }
-        let len = ext_len(b)?;
+        let len = check_mobility_header(b, b.len())?;
         Ok(Self(&b[..len]))
     }
 
@@ -311,6 +299,83 @@ impl<'a> MobilityHeader<'a> {
     pub fn checksum_ok(&self, src: &Addr, dst: &Addr) -> bool {
         checksum(src, dst, 135, self.0) == 0
     }
+}
+
+/// Bytes of a Mobility Header's fixed part: Payload Proto, Header Len, MH Type, Reserved,
+/// Checksum.
+pub const MH_FIXED_LEN: usize = 6;
+
+/// Checks a Mobility Header (RFC 6275 §9.2) from its first bytes `head` (at least
+/// [`MH_FIXED_LEN`]) and the bytes `available` from its start to the end of the packet, in
+/// the order Linux's raw-socket filter does: a header longer than the packet or a
+/// truncated fixed part is `Truncated` (silently discarded); a Header Len below the type's
+/// minimum is `Field(1)` and a Payload Proto other than `IPPROTO_NONE` is `Field(0)`, both
+/// answered with a Parameter Problem pointing there.  Unknown types pass: the daemon answers
+/// them with a Binding Error.  Returns the header's length.
+pub fn check_mobility_header(head: &[u8], available: usize) -> Result<usize, Error> {
+    if head.len() < MH_FIXED_LEN || available < MH_FIXED_LEN {
+        return Err(Error::Truncated);
+    }
+    let len = (usize::from(head[1]) + 1) * 8;
+    if len > available {
+        return Err(Error::Truncated);
+    }
+    if let Some(t) = MhType::from_u8(head[2]) {
+        if head[1] < t.min_header_len() {
+            return Err(Error::Field(1));
+        }
+    }
+    if head[0] != IPPROTO_NONE {
+        return Err(Error::Field(0));
+    }
+    Ok(len)
+}
+
+/// Finds the first option of type `kind` in a Destination Options header of `hdr_len` bytes
+/// that is read two bytes at a time through `read(offset, buf)` (which returns `false` when
+/// it cannot), so that a header of any length can be walked inside a packet without copying
+/// it.  Returns the option's offset from the start of the header; `Err(Field(n))` for an
+/// option at `n` that overruns the header, `Err(Truncated)` when `read` fails.
+pub fn find_option(
+    hdr_len: usize,
+    kind: u8,
+    mut read: impl FnMut(usize, &mut [u8; 2]) -> bool,
+) -> Result<Option<usize>, Error> {
+    let mut at = 2;
+    while at < hdr_len {
+        let mut tl = [0u8; 2];
+        if hdr_len - at == 1 {
+            // Only a Pad1 fits; read the one byte as part of the pair before it.
+            let mut pair = [0u8; 2];
+            if !read(at - 1, &mut pair) {
+                return Err(Error::Truncated);
+            }
+            return match pair[1] {
+                OPT_PAD1 if kind != OPT_PAD1 => Ok(None),
+                OPT_PAD1 => Ok(Some(at)),
+                _ => Err(Error::Field(at)),
+            };
+        }
+        if !read(at, &mut tl) {
+            return Err(Error::Truncated);
+        }
+        if tl[0] == kind {
+            if kind != OPT_PAD1 && at + 2 + usize::from(tl[1]) > hdr_len {
+                return Err(Error::Field(at + 1));
+            }
+            return Ok(Some(at));
+        }
+        if tl[0] == OPT_PAD1 {
+            at += 1;
+            continue;
+        }
+        let next = at + 2 + usize::from(tl[1]);
+        if next > hdr_len {
+            return Err(Error::Field(at + 1));
+        }
+        at = next;
+    }
+    Ok(None)
 }
 
 /// The Internet checksum (RFC 1071) of an IPv6 pseudo-header and `data`; over data whose

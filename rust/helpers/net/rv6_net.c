@@ -10,6 +10,9 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
+#include <net/ipv6.h>
+#include <net/xfrm.h>
+#include <linux/icmpv6.h>
 
 #ifdef CONFIG_NET
 
@@ -93,6 +96,95 @@ __rust_helper void rust_helper_rv6_ct_helper_put(struct nf_conntrack_helper *h)
 {
 	if (refcount_dec_and_test(&h->ct_refcnt))
 		kfree_rcu(h, rcu);
+}
+#endif
+
+#if IS_ENABLED(CONFIG_IPV6)
+/* IPv6 packets: kernel::net::ipv6. */
+__rust_helper u16 rust_helper_rv6_ip6cb_dsthao(const struct sk_buff *skb)
+{
+	return IP6CB(skb)->dsthao;
+}
+
+__rust_helper int rust_helper_rv6_ip6cb_iif(const struct sk_buff *skb)
+{
+	return IP6CB(skb)->iif;
+}
+
+__rust_helper s64 rust_helper_rv6_skb_tstamp(const struct sk_buff *skb)
+{
+	return skb_get_ktime(skb);
+}
+
+__rust_helper u32 rust_helper_skb_network_header_len(const struct sk_buff *skb)
+{
+	return skb_network_header_len(skb);
+}
+
+__rust_helper int rust_helper_skb_transport_offset(const struct sk_buff *skb)
+{
+	return skb_transport_offset(skb);
+}
+
+__rust_helper void rust_helper_rv6_icmpv6_param_prob(struct sk_buff *skb, u8 code, u32 pointer)
+{
+	icmpv6_send(skb, ICMPV6_PARAMPROB, code, pointer);
+}
+#endif
+
+#if IS_ENABLED(CONFIG_XFRM)
+/* XFRM types: kernel::net::xfrm. */
+__rust_helper struct net *rust_helper_xs_net(struct xfrm_state *x)
+{
+	return xs_net(x);
+}
+
+__rust_helper bool rust_helper_rv6_xfrm_state_coaddr(struct xfrm_state *x, u8 *out)
+{
+	bool present = false;
+
+	spin_lock_bh(&x->lock);
+	if (x->coaddr) {
+		memcpy(out, x->coaddr, sizeof(struct in6_addr));
+		present = true;
+	}
+	spin_unlock_bh(&x->lock);
+	return present;
+}
+
+__rust_helper __be16 rust_helper_rv6_xfrm_flowi6_sport(const struct flowi *fl)
+{
+	return xfrm_flowi_sport(fl, &fl->u.ip6.uli);
+}
+
+__rust_helper __be16 rust_helper_rv6_xfrm_flowi6_dport(const struct flowi *fl)
+{
+	return xfrm_flowi_dport(fl, &fl->u.ip6.uli);
+}
+
+/*
+ * A type's ->output runs after xfrm6_ro_output()/xfrm6_transport_output() moved
+ * the IPv6 header (and the extension headers that stay in front) forward:
+ * the network header is ahead of skb->data, the mac header marks the Next
+ * Header byte to rewrite, the transport header the room for the new header.
+ * Move data back to the network header and report both offsets from there,
+ * checked to lie, with the room, in the linear area.
+ */
+__rust_helper int rust_helper_rv6_xfrm_output_prepare(struct sk_buff *skb, u32 header_len,
+						      u32 *prevhdr, u32 *slot)
+{
+	int mac, th;
+
+	if (skb_network_offset(skb) > 0)
+		return -EINVAL;
+	skb_push(skb, -skb_network_offset(skb));
+	mac = skb_mac_header(skb) - skb->data;
+	th = skb_transport_header(skb) - skb->data;
+	if (mac < 0 || th < 0 || mac >= th || th + header_len > skb_headlen(skb))
+		return -EINVAL;
+	*prevhdr = mac;
+	*slot = th;
+	return 0;
 }
 #endif
 

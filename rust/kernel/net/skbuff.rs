@@ -29,7 +29,7 @@ impl SkBuff {
         unsafe { &*ptr.cast() }
     }
 
-    fn as_raw(&self) -> *mut bindings::sk_buff {
+    pub(crate) fn as_raw(&self) -> *mut bindings::sk_buff {
         self.0.get()
     }
 

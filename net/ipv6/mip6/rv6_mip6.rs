@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Mobile IPv6 packet processing (RFC 6275), the part USAGI/MIPL put in the kernel: a
+//! drop-in replacement for [`net/ipv6/mip6.c`](srctree/net/ipv6/mip6.c).
+//!
+//! - XFRM type `IPPROTO_DSTOPTS` (`ip xfrm state ... proto hao mode ro coa COA`): on output
+//!   it inserts a Destination Options header with the Home Address option (RFC 6275 §6.3),
+//!   moving the home address there and putting the care-of address in the source field; on
+//!   input it accepts a packet whose care-of address matches the state.  When policy then
+//!   refuses such a packet, it reports to the key manager (`XFRM_MSG_REPORT`), which is how a
+//!   Mobile IPv6 daemon learns to send a Binding Error (§9.3.1).
+//! - XFRM type `IPPROTO_ROUTING` (`proto route2`): the type 2 Routing Header (§6.4), carrying
+//!   the home address while the destination field holds the care-of address.
+//! - The raw-socket Mobility Header filter (§9.2): a header shorter than its type needs or
+//!   with a Payload Proto other than `IPPROTO_NONE` is answered with an ICMPv6 Parameter
+//!   Problem pointing at the field, and no daemon sees it.
+//!
+//! The IPv6 core keeps what it always did (the Home Address option's length and unicast
+//! checks, type 2 header field checks, the address swap, MIB counters); this module adds the
+//! counters of its own decisions in debugfs `rv6_mip6/stats`.  It carries `mip6.ko`'s module
+//! aliases, so the XFRM core autoloads it when `mip6` is blacklisted; the two cannot be
+//! loaded together (the second registration fails with `EEXIST`), and every XFRM state of
+//! either type pins its module.
+
+use kernel::{
+    debugfs::{Dir, File},
+    fmt,
+    net::{
+        ipv6::{MhFilter, MhFilterRegistration, MhPacket},
+        skbuff::SkBuff,
+        xfrm::{self, flags, Addr, Flow, OutputPacket, Refusal, Selector, State, Type},
+    },
+    prelude::*,
+    sync::atomic::{ordering::Relaxed, Atomic},
+};
+
+// The core is `pub` for the host tests; here it is private and partly unused.
+#[allow(unreachable_pub, dead_code)]
+#[path = "mip6_wire.rs"]
+mod mip6_wire;
+
+use mip6_wire::{
+    check_mobility_header, find_option, Error as WireError, HomeAddressRepr, RoutingType2Repr,
+    MH_FIXED_LEN, OPT_HOME_ADDRESS,
+};
+
+module! {
+    type: Mip6,
+    name: "rv6_mip6",
+    authors: ["rv6 developers"],
+    description: "Mobile IPv6: Home Address option, type 2 Routing Header, Mobility Header filter",
+    license: "GPL",
+    // MODULE_ALIAS_XFRM_TYPE(AF_INET6, XFRM_PROTO_DSTOPTS / XFRM_PROTO_ROUTING), as mip6.ko.
+    alias: ["xfrm-type-10-60", "xfrm-type-10-43"],
+}
+
+const IPPROTO_ROUTING: u8 = 43;
+const IPPROTO_DSTOPTS: u8 = 60;
+const IPPROTO_MH: u8 = 135;
+/// The highest Mobility Header type RFC 6275 defines (`IP6_MH_TYPE_MAX`, Binding Error).
+const MH_TYPE_MAX: u16 = 7;
+
+/// Decisions of this module, for debugfs.
+struct Stats {
+    /// Inbound packets whose care-of address did not match a state (the core then tries the
+    /// next candidate state or drops the packet, counting `XfrmInNoStates`).
+    hao_in_mismatch: Atomic<u64>,
+    rt2_in_mismatch: Atomic<u64>,
+    /// Headers inserted on output.
+    hao_out: Atomic<u64>,
+    rt2_out: Atomic<u64>,
+    /// Outbound packets the type could not transform (no room, state without care-of).
+    out_errors: Atomic<u64>,
+    /// Binding Error reports passed to the key manager, and those suppressed as repeats of
+    /// the same packet (the policy check can reject one packet more than once).
+    reports: Atomic<u64>,
+    reports_repeated: Atomic<u64>,
+    /// Reports no key manager took.
+    reports_unheard: Atomic<u64>,
+    /// Mobility Headers delivered, and dropped by kind.
+    mh_ok: Atomic<u64>,
+    mh_truncated: Atomic<u64>,
+    mh_bad_len: Atomic<u64>,
+    mh_bad_proto: Atomic<u64>,
+}
+
+static STATS: Stats = Stats {
+    hao_in_mismatch: Atomic::new(0),
+    rt2_in_mismatch: Atomic::new(0),
+    hao_out: Atomic::new(0),
+    rt2_out: Atomic::new(0),
+    out_errors: Atomic::new(0),
+    reports: Atomic::new(0),
+    reports_repeated: Atomic::new(0),
+    reports_unheard: Atomic::new(0),
+    mh_ok: Atomic::new(0),
+    mh_truncated: Atomic::new(0),
+    mh_bad_len: Atomic::new(0),
+    mh_bad_proto: Atomic::new(0),
+};
+
+fn bump(c: &Atomic<u64>) {
+    c.fetch_add(1, Relaxed);
+}
+
+struct StatsView;
+
+impl fmt::Debug for StatsView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &STATS;
+        for (name, c) in [
+            ("hao_in_mismatch", &s.hao_in_mismatch),
+            ("rt2_in_mismatch", &s.rt2_in_mismatch),
+            ("hao_out", &s.hao_out),
+            ("rt2_out", &s.rt2_out),
+            ("out_errors", &s.out_errors),
+            ("reports", &s.reports),
+            ("reports_repeated", &s.reports_repeated),
+            ("reports_unheard", &s.reports_unheard),
+            ("mh_ok", &s.mh_ok),
+            ("mh_truncated", &s.mh_truncated),
+            ("mh_bad_len", &s.mh_bad_len),
+            ("mh_bad_proto", &s.mh_bad_proto),
+        ] {
+            writeln!(f, "{name} {}", c.load(Relaxed))?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks common to both types (RFC 6275 has no SPI for them; they exist only in route
+/// optimization mode and need a care-of address).
+fn check_ro_state(x: &State) -> Result<(), Refusal> {
+    if x.spi() != 0 {
+        return Err(c"SPI must be 0");
+    }
+    if x.mode() != xfrm::MODE_ROUTE_OPTIMIZATION {
+        return Err(c"XFRM mode must be XFRM_MODE_ROUTEOPTIMIZATION");
+    }
+    if x.coaddr().is_none() {
+        return Err(c"Mobile IPv6 states need a care-of address");
+    }
+    Ok(())
+}
+
+/// Whether `addr` matches the state's care-of address, `::` in the state matching any.
+fn coaddr_matches(x: &State, addr: &Addr) -> bool {
+    match x.coaddr() {
+        Some(coa) => coa == [0; 16] || coa == *addr,
+        None => false,
+    }
+}
+
+/// Reads the 16 bytes of an address `offset` bytes into the IPv6 header.
+fn ipv6_addr(skb: &SkBuff, offset: usize) -> Option<Addr> {
+    let mut a = [0u8; 16];
+    skb.network_bytes(offset, &mut a)?;
+    Some(a)
+}
+
+/// Offsets of the source and destination addresses in the IPv6 header.
+const SADDR: usize = 8;
+const DADDR: usize = 24;
+
+/// The Home Address option's XFRM type.
+struct HomeAddress;
+
+#[vtable]
+impl Type for HomeAddress {
+    const PROTO: u8 = IPPROTO_DSTOPTS;
+    const FLAGS: u8 = flags::NON_FRAGMENT | flags::LOCAL_COADDR;
+
+    fn init_state(x: &State) -> Result<u32, Refusal> {
+        check_ro_state(x)?;
+        Ok(HomeAddressRepr::LEN as u32)
+    }
+
+    /// The core found the option valid and is about to swap it in: the packet's source is
+    /// still the care-of address.
+    fn input(x: &State, skb: &SkBuff) -> Result<u8> {
+        let mut nh = [0u8; 1];
+        let next = skb.bytes(0, &mut nh).ok_or(EINVAL)?[0];
+        let src = ipv6_addr(skb, SADDR).ok_or(EINVAL)?;
+        if !coaddr_matches(x, &src) {
+            bump(&STATS.hao_in_mismatch);
+            return Err(ENOENT);
+        }
+        Ok(next)
+    }
+
+    fn output(x: &State, pkt: &mut OutputPacket<'_>) -> Result {
+        let Some(coa) = x.coaddr() else {
+            bump(&STATS.out_errors);
+            return Err(EINVAL);
+        };
+        let next_header = pkt.next_header();
+        let (ip, slot) = pkt.split();
+        let mut home_address = [0u8; 16];
+        home_address.copy_from_slice(&ip[SADDR..SADDR + 16]);
+        if (HomeAddressRepr {
+            next_header,
+            home_address,
+        })
+        .emit(slot)
+        .is_err()
+        {
+            bump(&STATS.out_errors);
+            return Err(EINVAL);
+        }
+        ip[SADDR..SADDR + 16].copy_from_slice(&coa);
+        pkt.set_next_header(IPPROTO_DSTOPTS);
+        bump(&STATS.hao_out);
+        Ok(())
+    }
+
+    /// A packet with a Home Address option got through a state but no policy wants it: the
+    /// sender thinks it has a binding we do not (RFC 6275 §9.3.1).  Report it (once per
+    /// packet) so that the daemon answers with a Binding Error, status 1.
+    fn reject(x: &State, skb: &SkBuff, fl: &Flow) -> Result {
+        // Mobility Header signalling is the daemon's own business.
+        if fl.proto() == IPPROTO_MH && fl.sport() <= MH_TYPE_MAX {
+            return Ok(());
+        }
+        // After the core's swap the option holds the care-of address.
+        let coa = hao_address(skb);
+        let src = ipv6_addr(skb, SADDR).ok_or(EINVAL)?;
+        let dst = ipv6_addr(skb, DADDR).ok_or(EINVAL)?;
+        if !first_report_for(skb.tstamp(), skb.ip6_iif(), coa.as_ref().unwrap_or(&src), &dst) {
+            bump(&STATS.reports_repeated);
+            return Ok(());
+        }
+        let sel = Selector {
+            daddr: dst,
+            prefixlen_d: 128,
+            saddr: src,
+            prefixlen_s: 128,
+            proto: fl.proto(),
+            dport: fl.dport(),
+            sport: fl.sport(),
+            ifindex: fl.oif(),
+        };
+        match x.report(IPPROTO_DSTOPTS, &sel, coa.as_ref()) {
+            Ok(()) => bump(&STATS.reports),
+            Err(_) => bump(&STATS.reports_unheard),
+        }
+        Ok(())
+    }
+}
+
+/// The address in the packet's Home Address option, if the input path recorded one.
+fn hao_address(skb: &SkBuff) -> Option<Addr> {
+    let at = usize::from(skb.ip6_dsthao());
+    if at == 0 {
+        return None;
+    }
+    let mut hdr = [0u8; 2];
+    let len = (usize::from(skb.network_bytes(at, &mut hdr)?[1]) + 1) * 8;
+    let opt = find_option(len, OPT_HOME_ADDRESS, |off, buf| {
+        let mut tmp = [0u8; 2];
+        let Some(b) = skb.network_bytes(at + off, &mut tmp) else {
+            return false;
+        };
+        *buf = [b[0], b[1]];
+        true
+    })
+    .ok()??;
+    ipv6_addr(skb, at + opt + 2)
+}
+
+/// The last packet reported, as a hash of what identifies it (receive time, interface,
+/// addresses), like `mip6.ko`'s `mip6_report_rl`.  A hash in one atomic word instead of a
+/// locked copy: a collision can only suppress one report of a packet the daemon will hear
+/// about again on the next one.
+static LAST_REPORT: Atomic<u64> = Atomic::new(0);
+
+fn first_report_for(stamp: i64, iif: i32, src: &Addr, dst: &Addr) -> bool {
+    // FNV-1a over the fields.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    eat(&stamp.to_ne_bytes());
+    eat(&iif.to_ne_bytes());
+    eat(src);
+    eat(dst);
+    LAST_REPORT.xchg(h, Relaxed) != h
+}
+
+/// The type 2 Routing Header's XFRM type.
+struct RoutingType2;
+
+#[vtable]
+impl Type for RoutingType2 {
+    const PROTO: u8 = IPPROTO_ROUTING;
+    const FLAGS: u8 = flags::NON_FRAGMENT | flags::REMOTE_COADDR;
+
+    fn init_state(x: &State) -> Result<u32, Refusal> {
+        check_ro_state(x)?;
+        Ok(RoutingType2Repr::LEN as u32)
+    }
+
+    /// The core checked Hdr Ext Len and Segments Left; the destination is still the care-of
+    /// address.  The header is checked again through the shared core, which costs one read.
+    fn input(x: &State, skb: &SkBuff) -> Result<u8> {
+        let mut b = [0u8; RoutingType2Repr::LEN];
+        let rt2 = RoutingType2Repr::parse(skb.bytes(0, &mut b).ok_or(EINVAL)?)
+            .map_err(|_| EINVAL)?;
+        let dst = ipv6_addr(skb, DADDR).ok_or(EINVAL)?;
+        if !coaddr_matches(x, &dst) {
+            bump(&STATS.rt2_in_mismatch);
+            return Err(ENOENT);
+        }
+        Ok(rt2.next_header)
+    }
+
+    fn output(x: &State, pkt: &mut OutputPacket<'_>) -> Result {
+        let Some(coa) = x.coaddr() else {
+            bump(&STATS.out_errors);
+            return Err(EINVAL);
+        };
+        let next_header = pkt.next_header();
+        let (ip, slot) = pkt.split();
+        let mut home_address = [0u8; 16];
+        home_address.copy_from_slice(&ip[DADDR..DADDR + 16]);
+        if (RoutingType2Repr {
+            next_header,
+            segments_left: 1,
+            home_address,
+        })
+        .emit(slot)
+        .is_err()
+        {
+            bump(&STATS.out_errors);
+            return Err(EINVAL);
+        }
+        ip[DADDR..DADDR + 16].copy_from_slice(&coa);
+        pkt.set_next_header(IPPROTO_ROUTING);
+        bump(&STATS.rt2_out);
+        Ok(())
+    }
+}
+
+/// The raw-socket Mobility Header filter.
+struct MhCheck;
+
+impl MhFilter for MhCheck {
+    fn filter(pkt: &mut MhPacket<'_>) -> Result {
+        let mut buf = [0u8; MH_FIXED_LEN];
+        let mut head = [0u8; MH_FIXED_LEN];
+        let n = pkt.mh_bytes(0, &mut buf).map(|b| {
+            head.copy_from_slice(b);
+            b.len()
+        });
+        let checked = match n {
+            Some(_) => check_mobility_header(&head, pkt.mh_len() as usize),
+            None => Err(WireError::Truncated),
+        };
+        match checked {
+            Ok(_) => {
+                bump(&STATS.mh_ok);
+                Ok(())
+            }
+            Err(WireError::Truncated) => {
+                bump(&STATS.mh_truncated);
+                Err(EINVAL)
+            }
+            Err(WireError::Field(at)) => {
+                bump(if at == 1 {
+                    &STATS.mh_bad_len
+                } else {
+                    &STATS.mh_bad_proto
+                });
+                // RFC 6275 §9.2: Parameter Problem, Code 0, pointing at the field.
+                pkt.param_prob(0, at as u32);
+                Err(EINVAL)
+            }
+        }
+    }
+}
+
+struct Mip6 {
+    // Dropped in reverse of registration: the filter first, like mip6_fini.
+    _mh: MhFilterRegistration<MhCheck>,
+    _rt2: xfrm::Registration<RoutingType2>,
+    _hao: xfrm::Registration<HomeAddress>,
+    _stats: Pin<KBox<File<StatsView>>>,
+    _dir: Dir,
+}
+
+impl kernel::Module for Mip6 {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let dir = Dir::new(c"rv6_mip6");
+        let stats = KBox::pin_init(dir.read_only_file(c"stats", StatsView), GFP_KERNEL)?;
+        // The XFRM types first: they fail with EEXIST while mip6.ko is loaded, before the
+        // filter (whose slot registration would silently replace mip6.ko's) is touched.
+        let hao = xfrm::Registration::<HomeAddress>::new(module).inspect_err(|e| {
+            pr_err!("cannot register the HAO XFRM type ({e:?}): is mip6.ko loaded?\n")
+        })?;
+        let rt2 = xfrm::Registration::<RoutingType2>::new(module)?;
+        let mh = MhFilterRegistration::<MhCheck>::new()?;
+        pr_info!("Mobile IPv6 (HAO, RT2, MH filter)\n");
+        Ok(Mip6 {
+            _mh: mh,
+            _rt2: rt2,
+            _hao: hao,
+            _stats: stats,
+            _dir: dir,
+        })
+    }
+}
+
+#[kunit_tests(rv6_mip6)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_report_per_packet() {
+        let (a, b) = ([1u8; 16], [2u8; 16]);
+        assert!(first_report_for(100, 2, &a, &b));
+        assert!(!first_report_for(100, 2, &a, &b));
+        assert!(first_report_for(101, 2, &a, &b));
+        assert!(first_report_for(101, 3, &a, &b));
+        assert!(first_report_for(101, 3, &b, &a));
+    }
+
+    #[test]
+    fn headers_are_what_linux_inserts() -> Result {
+        let mut b = [0u8; 24];
+        HomeAddressRepr {
+            next_header: 17,
+            home_address: [0x20; 16],
+        }
+        .emit(&mut b)
+        .map_err(|_| EINVAL)?;
+        // Next Header, Hdr Ext Len 2, PadN of 4, HAO type 0xc9 length 16 at offset 6.
+        assert_eq!(&b[..8], &[17, 2, 1, 2, 0, 0, 0xc9, 16]);
+        RoutingType2Repr {
+            next_header: 58,
+            segments_left: 1,
+            home_address: [0x20; 16],
+        }
+        .emit(&mut b)
+        .map_err(|_| EINVAL)?;
+        assert_eq!(&b[..8], &[58, 2, 2, 1, 0, 0, 0, 0]);
+        Ok(())
+    }
+
+    #[test]
+    fn mobility_header_checks_point_where_icmp_must() {
+        // Binding Update with Header Len 0 (needs 1): Header Len, offset 1.
+        assert_eq!(
+            check_mobility_header(&[59, 0, 5, 0, 0, 0], 8),
+            Err(WireError::Field(1))
+        );
+        // Payload Proto TCP: offset 0.
+        assert_eq!(
+            check_mobility_header(&[6, 1, 5, 0, 0, 0], 16),
+            Err(WireError::Field(0))
+        );
+        assert_eq!(check_mobility_header(&[59, 1, 5, 0, 0, 0], 16), Ok(16));
+    }
+}

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! IPv6 packet processing hooks: the raw-socket Mobility Header filter, and what the IPv6
+//! input path recorded about a packet (its control block, `IP6CB`).
+//!
+//! C headers: [`include/net/rawv6.h`](srctree/include/net/rawv6.h),
+//! [`include/linux/ipv6.h`](srctree/include/linux/ipv6.h)
+
+use crate::{bindings, error::to_result, net::skbuff::SkBuff, prelude::*};
+#[cfg(CONFIG_IPV6_MIP6)]
+use core::marker::PhantomData;
+
+impl SkBuff {
+    /// Offset of the Destination Options header that carried a Home Address option (the
+    /// option has been processed: the addresses are swapped back), from the network header;
+    /// 0 when there was none.
+    pub fn ip6_dsthao(&self) -> u16 {
+        // SAFETY: The skb is live (type invariant); its control block is IPv6's on the IPv6
+        // input path, where the callers that ask run.
+        unsafe { bindings::rv6_ip6cb_dsthao(self.as_raw()) }
+    }
+
+    /// The interface the packet arrived on (`IP6CB(skb)->iif`).
+    pub fn ip6_iif(&self) -> i32 {
+        // SAFETY: As in `ip6_dsthao`.
+        unsafe { bindings::rv6_ip6cb_iif(self.as_raw()) }
+    }
+
+    /// The packet's receive timestamp in nanoseconds (`skb->tstamp`), 0 when unset.
+    pub fn tstamp(&self) -> i64 {
+        // SAFETY: The skb is live.
+        unsafe { bindings::rv6_skb_tstamp(self.as_raw()) }
+    }
+
+    /// Offset of the transport header from the network header (`skb_network_header_len`).
+    pub fn network_header_len(&self) -> u32 {
+        // SAFETY: The skb is live.
+        unsafe { bindings::skb_network_header_len(self.as_raw()) }
+    }
+
+    /// Offset of the transport header from `skb->data` (negative when `data` is past it).
+    pub fn transport_offset(&self) -> i32 {
+        // SAFETY: The skb is live.
+        unsafe { bindings::skb_transport_offset(self.as_raw()) }
+    }
+}
+
+#[cfg(CONFIG_IPV6_MIP6)]
+/// A received Mobility Header packet that raw sockets are about to get.
+///
+/// # Invariants
+///
+/// `skb` is an IPv6 packet whose transport header is a Mobility Header, owned by the raw
+/// socket layer for the duration of the filter call.
+pub struct MhPacket<'a> {
+    skb: &'a SkBuff,
+}
+
+#[cfg(CONFIG_IPV6_MIP6)]
+impl MhPacket<'_> {
+    /// The packet, to read.
+    pub fn skb(&self) -> &SkBuff {
+        self.skb
+    }
+
+    /// Bytes from the Mobility Header to the end of the packet.
+    pub fn mh_len(&self) -> u32 {
+        let off = self.skb.transport_offset();
+        (i64::from(self.skb.len()) - i64::from(off)).clamp(0, i64::from(u32::MAX)) as u32
+    }
+
+    /// Reads `buf.len()` bytes of the Mobility Header starting `offset` bytes into it.
+    pub fn mh_bytes<'b>(&'b self, offset: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+        let start = usize::try_from(self.skb.transport_offset()).ok()?;
+        self.skb.bytes(start.checked_add(offset)?, buf)
+    }
+
+    /// Sends an ICMPv6 Parameter Problem (`code`, RFC 4443 §3.4) for the packet, whose
+    /// Pointer is `mh_offset` bytes into the Mobility Header.  Rate-limited by ICMPv6.
+    ///
+    /// Takes `&mut self`: on a packet that carried a Home Address option, ICMPv6 swaps the
+    /// addresses in place for the duration of the call, so no view of the packet may be
+    /// alive across it.
+    pub fn param_prob(&mut self, code: u8, mh_offset: u32) {
+        let pointer = self.skb.network_header_len().saturating_add(mh_offset);
+        // SAFETY: The skb is live and not borrowed by any view (`&mut self`); ICMPv6 only
+        // reads it, save the temporary address swap described above.
+        unsafe { bindings::rv6_icmpv6_param_prob(self.skb.as_raw(), code, pointer) };
+    }
+}
+
+#[cfg(CONFIG_IPV6_MIP6)]
+/// A Mobility Header filter: decides, once per raw socket bound to `IPPROTO_MH`, whether
+/// the packet may be delivered.  The Mobile IPv6 daemon then sees only well-formed headers.
+pub trait MhFilter: 'static {
+    /// `Ok` delivers the packet; an error drops it for this and every later socket.
+    fn filter(pkt: &mut MhPacket<'_>) -> Result;
+}
+
+#[cfg(CONFIG_IPV6_MIP6)]
+/// Installs `T` as the raw-socket Mobility Header filter while it lives.
+///
+/// The kernel has one filter slot and registration replaces what is there: whoever
+/// registers must be the only Mobility Header handler (for rv6, registering the Mobile IPv6
+/// XFRM types first settles that, since those fail with `EEXIST` while `mip6.ko` is loaded).
+///
+/// # Invariants
+///
+/// `mh_filter_callback::<T>` is the installed filter.
+pub struct MhFilterRegistration<T: MhFilter> {
+    _filter: PhantomData<T>,
+}
+
+#[cfg(CONFIG_IPV6_MIP6)]
+impl<T: MhFilter> MhFilterRegistration<T> {
+    /// Installs the filter.
+    pub fn new() -> Result<Self> {
+        // SAFETY: The callback is valid until `drop` uninstalls it (and waits for RCU readers).
+        to_result(unsafe { bindings::rawv6_mh_filter_register(Some(mh_filter_callback::<T>)) })?;
+        Ok(Self {
+            _filter: PhantomData,
+        })
+    }
+}
+
+#[cfg(CONFIG_IPV6_MIP6)]
+impl<T: MhFilter> Drop for MhFilterRegistration<T> {
+    fn drop(&mut self) {
+        // SAFETY: Uninstalls our filter; the call waits for running filters (synchronize_rcu).
+        unsafe { bindings::rawv6_mh_filter_unregister(Some(mh_filter_callback::<T>)) };
+    }
+}
+
+#[cfg(CONFIG_IPV6_MIP6)]
+unsafe extern "C" fn mh_filter_callback<T: MhFilter>(
+    _sk: *mut bindings::sock,
+    skb: *mut bindings::sk_buff,
+) -> c_int {
+    // SAFETY: The raw socket layer owns the live packet for the call and passes it only to us.
+    let skb = unsafe { SkBuff::from_raw(skb) };
+    let mut pkt = MhPacket { skb };
+    match T::filter(&mut pkt) {
+        Ok(()) => 0,
+        Err(_) => -1,
+    }
+}

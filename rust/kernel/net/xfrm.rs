@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! XFRM types: the per-protocol transforms the IPsec/XFRM core applies to packets.
+//!
+//! A module implements [`Type`] and keeps a [`Registration`] alive; the XFRM core then calls
+//! it for every state of that protocol (`ip xfrm state add ... proto P ...`).  A state pins
+//! the module that created it, so `rmmod` is refused while states of the type exist.
+//!
+//! What the callbacks get is safe: a [`State`] to read (mode, SPI, addresses, care-of address
+//! under the state's lock), the packet as a read-only [`SkBuff`] on input, and on output an
+//! [`OutputPacket`]: the room `xfrm6_ro_output`/`xfrm6_transport_output` opened for the new
+//! header, plus the IPv6 header and the Next Header byte that must name it.
+//!
+//! C header: [`include/net/xfrm.h`](srctree/include/net/xfrm.h)
+
+use crate::{
+    bindings,
+    error::{from_result, to_result},
+    net::skbuff::SkBuff,
+    prelude::*,
+    types::Opaque,
+    ThisModule,
+};
+use core::{marker::PhantomData, ptr::NonNull};
+
+/// An IPv6 address as it appears on the wire.
+pub type Addr = [u8; 16];
+
+/// `XFRM_MODE_ROUTEOPTIMIZATION`: the mode of Mobile IPv6 states.
+pub const MODE_ROUTE_OPTIMIZATION: u8 = bindings::XFRM_MODE_ROUTEOPTIMIZATION as u8;
+
+/// Flags of an XFRM type (`XFRM_TYPE_*`).
+pub mod flags {
+    use crate::bindings;
+    /// Packets of this type must not be fragmented before it runs.
+    pub const NON_FRAGMENT: u8 = bindings::XFRM_TYPE_NON_FRAGMENT as u8;
+    /// The type protects against replay.
+    pub const REPLAY_PROT: u8 = bindings::XFRM_TYPE_REPLAY_PROT as u8;
+    /// The care-of address is a local one (it becomes the source address).
+    pub const LOCAL_COADDR: u8 = bindings::XFRM_TYPE_LOCAL_COADDR as u8;
+    /// The care-of address is the peer's (it becomes the destination address).
+    pub const REMOTE_COADDR: u8 = bindings::XFRM_TYPE_REMOTE_COADDR as u8;
+}
+
+/// An XFRM state (`struct xfrm_state`) lent to a [`Type`] callback.
+///
+/// # Invariants
+///
+/// A `&State` points to a live `xfrm_state` whose type is the [`Type`] being called; its
+/// fixed fields (id, mode, family, addresses) do not change while the reference exists, and
+/// its care-of address changes only under `x->lock`.
+#[repr(transparent)]
+pub struct State(Opaque<bindings::xfrm_state>);
+
+impl State {
+    /// # Safety
+    ///
+    /// `ptr` must satisfy the type invariant for `'a`.
+    unsafe fn from_raw<'a>(ptr: *mut bindings::xfrm_state) -> &'a Self {
+        // SAFETY: `State` is `repr(transparent)` over `xfrm_state`; the caller promises the rest.
+        unsafe { &*ptr.cast() }
+    }
+
+    fn as_raw(&self) -> *mut bindings::xfrm_state {
+        self.0.get()
+    }
+
+    /// The SPI, in host order.
+    pub fn spi(&self) -> u32 {
+        // SAFETY: By the type invariant the state is live and `id` is fixed.
+        u32::from_be(unsafe { (*self.as_raw()).id.spi })
+    }
+
+    /// The mode (`XFRM_MODE_*`), e.g. [`MODE_ROUTE_OPTIMIZATION`].
+    pub fn mode(&self) -> u8 {
+        // SAFETY: As in `spi`.
+        unsafe { (*self.as_raw()).props.mode }
+    }
+
+    /// The address family (`AF_INET6` for the Mobile IPv6 types).
+    pub fn family(&self) -> u16 {
+        // SAFETY: As in `spi`.
+        unsafe { (*self.as_raw()).props.family }
+    }
+
+    /// The state's destination address (as given to `ip xfrm state add ... dst`).
+    pub fn daddr(&self) -> Addr {
+        // SAFETY: As in `spi`; the address union is plain bytes.
+        addr_from_raw(unsafe { (*self.as_raw()).id.daddr.a6 })
+    }
+
+    /// The state's source address.
+    pub fn saddr(&self) -> Addr {
+        // SAFETY: As in `daddr`.
+        addr_from_raw(unsafe { (*self.as_raw()).props.saddr.a6 })
+    }
+
+    /// The care-of address, read under the state's lock; `None` for a state without one.
+    pub fn coaddr(&self) -> Option<Addr> {
+        let mut a = [0u8; 16];
+        // SAFETY: The state is live; the helper takes `x->lock` (with BH off) around the copy
+        // into our 16-byte buffer.
+        let present = unsafe { bindings::rv6_xfrm_state_coaddr(self.as_raw(), a.as_mut_ptr()) };
+        present.then_some(a)
+    }
+
+    /// The network namespace of the state.
+    fn net(&self) -> *mut bindings::net {
+        // SAFETY: The state is live; its namespace outlives it.
+        unsafe { bindings::xs_net(self.as_raw()) }
+    }
+
+    /// Asks the key managers of the state's namespace (`XFRM_MSG_REPORT` to
+    /// `ip xfrm monitor` and daemons) to act on `sel`; `addr` is the address the report is
+    /// about (Mobile IPv6: the home address a Binding Error is for).
+    ///
+    /// Fails with `EINVAL` when no key manager listens.
+    pub fn report(&self, proto: u8, sel: &Selector, addr: Option<&Addr>) -> Result {
+        // SAFETY: All-zero is a valid selector.
+        let mut raw: bindings::xfrm_selector = unsafe { core::mem::zeroed() };
+        raw.daddr = addr_to_raw(&sel.daddr);
+        raw.saddr = addr_to_raw(&sel.saddr);
+        raw.prefixlen_d = sel.prefixlen_d;
+        raw.prefixlen_s = sel.prefixlen_s;
+        raw.family = bindings::AF_INET6 as u16;
+        raw.proto = sel.proto;
+        raw.dport = sel.dport.to_be();
+        raw.dport_mask = if sel.dport != 0 { !0 } else { 0 };
+        raw.sport = sel.sport.to_be();
+        raw.sport_mask = if sel.sport != 0 { !0 } else { 0 };
+        raw.ifindex = sel.ifindex;
+        let mut a = addr.map(addr_to_raw);
+        let ap = a
+            .as_mut()
+            .map_or(core::ptr::null_mut(), |a| core::ptr::from_mut(a));
+        // SAFETY: The namespace is live (the state holds it); `raw` and `a` are valid for the
+        // call, which copies them into the message.
+        to_result(unsafe { bindings::km_report(self.net(), proto, &mut raw, ap) })
+    }
+}
+
+fn addr_from_raw(words: [u32; 4]) -> Addr {
+    let mut a = [0u8; 16];
+    for (c, w) in a.chunks_exact_mut(4).zip(words) {
+        c.copy_from_slice(&w.to_ne_bytes());
+    }
+    a
+}
+
+fn addr_to_raw(a: &Addr) -> bindings::xfrm_address_t {
+    // SAFETY: All-zero is a valid address.
+    let mut raw: bindings::xfrm_address_t = unsafe { core::mem::zeroed() };
+    let mut words = [0u32; 4];
+    for (w, c) in words.iter_mut().zip(a.chunks_exact(4)) {
+        *w = u32::from_ne_bytes([c[0], c[1], c[2], c[3]]);
+    }
+    raw.a6 = words;
+    raw
+}
+
+/// An IPv6 traffic selector for [`State::report`]; ports are in host order, 0 for "any".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Selector {
+    /// Destination address and prefix length.
+    pub daddr: Addr,
+    /// See `daddr`.
+    pub prefixlen_d: u8,
+    /// Source address and prefix length.
+    pub saddr: Addr,
+    /// See `saddr`.
+    pub prefixlen_s: u8,
+    /// Upper-layer protocol.
+    pub proto: u8,
+    /// Destination port (ICMPv6: code).
+    pub dport: u16,
+    /// Source port (ICMPv6: type; Mobility Header: MH type).
+    pub sport: u16,
+    /// Interface, 0 for any.
+    pub ifindex: i32,
+}
+
+/// The flow a packet belongs to (`struct flowi`, IPv6 part), as the policy check saw it.
+///
+/// # Invariants
+///
+/// Points to a live `flowi` of family `AF_INET6` that does not change while borrowed.
+#[repr(transparent)]
+pub struct Flow(Opaque<bindings::flowi>);
+
+impl Flow {
+    fn as_raw(&self) -> *mut bindings::flowi {
+        self.0.get()
+    }
+
+    /// The upper-layer protocol.
+    pub fn proto(&self) -> u8 {
+        // SAFETY: By the type invariant the flow is live and IPv6.
+        unsafe { (*self.as_raw()).u.ip6.__fl_common.flowic_proto }
+    }
+
+    /// The outgoing interface, 0 for none.
+    pub fn oif(&self) -> i32 {
+        // SAFETY: As in `proto`.
+        unsafe { (*self.as_raw()).u.ip6.__fl_common.flowic_oif }
+    }
+
+    /// The source "port" as XFRM selectors see it (TCP/UDP/SCTP port, ICMPv6 type, MH type),
+    /// in host order.
+    pub fn sport(&self) -> u16 {
+        // SAFETY: As in `proto`; the helper reads the union member `proto` selects.
+        u16::from_be(unsafe { bindings::rv6_xfrm_flowi6_sport(self.as_raw()) })
+    }
+
+    /// The destination "port" (TCP/UDP/SCTP port, ICMPv6 code), in host order.
+    pub fn dport(&self) -> u16 {
+        // SAFETY: As in `sport`.
+        u16::from_be(unsafe { bindings::rv6_xfrm_flowi6_dport(self.as_raw()) })
+    }
+}
+
+/// A packet on its way out, with room for the type's header opened by the XFRM core.
+///
+/// The core has moved the IPv6 header and the extension headers that must precede the new
+/// one towards the front; `bytes[..slot]` are those headers (the IPv6 header first),
+/// `bytes[slot..]` the `header_len` bytes for the type to fill, and `bytes[prevhdr]` the Next
+/// Header byte that still names what followed.
+pub struct OutputPacket<'a> {
+    bytes: &'a mut [u8],
+    prevhdr: usize,
+    slot: usize,
+}
+
+/// Bytes of an IPv6 header.
+pub const IPV6_HEADER_LEN: usize = 40;
+
+impl<'a> OutputPacket<'a> {
+    /// The Next Header value the new header must carry (what `bytes[prevhdr]` says).
+    pub fn next_header(&self) -> u8 {
+        self.bytes[self.prevhdr]
+    }
+
+    /// Makes the preceding header's Next Header name the new header (`proto`).
+    pub fn set_next_header(&mut self, proto: u8) {
+        self.bytes[self.prevhdr] = proto;
+    }
+
+    /// The IPv6 header and the room for the new header, to fill in together.
+    pub fn split(&mut self) -> (&mut [u8; IPV6_HEADER_LEN], &mut [u8]) {
+        let (head, slot) = self.bytes.split_at_mut(self.slot);
+        // `slot >= IPV6_HEADER_LEN` was checked when the packet was made.
+        let ip: &mut [u8; IPV6_HEADER_LEN] = (&mut head[..IPV6_HEADER_LEN])
+            .try_into()
+            .unwrap_or_else(|_| unreachable!());
+        (ip, slot)
+    }
+}
+
+/// Why [`Type::init_state`] refuses a state: the message goes to the netlink caller's extack,
+/// the errno (`EINVAL`) to its return value.
+pub type Refusal = &'static CStr;
+
+/// An XFRM type.
+#[vtable]
+pub trait Type: Sized + 'static {
+    /// The protocol number the type handles (`IPPROTO_DSTOPTS`, `IPPROTO_ROUTING`, ...).
+    const PROTO: u8;
+    /// [`flags`] of the type.
+    const FLAGS: u8;
+
+    /// Checks a new state and returns the bytes of header its output inserts
+    /// (`x->props.header_len`); an `Err` refuses the state with `EINVAL` and the message.
+    fn init_state(x: &State) -> Result<u32, Refusal>;
+
+    /// Verifies an inbound packet against `x`; `skb.bytes(0, ..)` is the type's header.
+    /// Returns the header's Next Header value when the packet matches the state.
+    fn input(x: &State, skb: &SkBuff) -> Result<u8>;
+
+    /// Fills in the type's header on an outbound packet.
+    fn output(x: &State, pkt: &mut OutputPacket<'_>) -> Result;
+
+    /// Called when a packet that went through `x` on input is refused by policy; typically
+    /// reports to the key manager.
+    fn reject(_x: &State, _skb: &SkBuff, _fl: &Flow) -> Result {
+        crate::build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// Registers `T` with the XFRM core for `AF_INET6` while it lives.
+///
+/// # Invariants
+///
+/// `ty` is registered with `xfrm_register_type` for `AF_INET6`.
+pub struct Registration<T: Type> {
+    ty: Pin<KBox<Opaque<bindings::xfrm_type>>>,
+    _type: PhantomData<T>,
+}
+
+// SAFETY: Registration and unregistration may happen from any process context.
+unsafe impl<T: Type> Send for Registration<T> {}
+// SAFETY: `&Registration` gives access to nothing.
+unsafe impl<T: Type> Sync for Registration<T> {}
+
+impl<T: Type> Registration<T> {
+    /// Registers the type; `module` (`THIS_MODULE`) is pinned by every state of the type.
+    ///
+    /// Fails with `EEXIST` when another module serves the protocol (e.g. `mip6.ko`).
+    pub fn new(module: &'static ThisModule) -> Result<Self> {
+        let raw = bindings::xfrm_type {
+            owner: module.as_ptr(),
+            proto: T::PROTO,
+            flags: T::FLAGS,
+            init_state: Some(init_state_callback::<T>),
+            destructor: Some(destructor_callback),
+            input: Some(input_callback::<T>),
+            output: Some(output_callback::<T>),
+            reject: if T::HAS_REJECT {
+                Some(reject_callback::<T>)
+            } else {
+                None
+            },
+        };
+        let ty = KBox::pin(Opaque::new(raw), GFP_KERNEL)?;
+        // SAFETY: `ty` is a valid type that stays at its address until `drop` unregisters it;
+        // its callbacks are valid for as long.
+        to_result(unsafe { bindings::xfrm_register_type(ty.get(), bindings::AF_INET6 as u16) })?;
+        Ok(Self {
+            ty,
+            _type: PhantomData,
+        })
+    }
+}
+
+impl<T: Type> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: Registered (type invariant).  No state of the type exists any more: each
+        // pins the module, which is being unloaded; the core's lookups are under RCU and done
+        // by the time the module's exit runs.
+        unsafe { bindings::xfrm_unregister_type(self.ty.get(), bindings::AF_INET6 as u16) };
+    }
+}
+
+unsafe extern "C" fn init_state_callback<T: Type>(
+    x: *mut bindings::xfrm_state,
+    extack: *mut bindings::netlink_ext_ack,
+) -> c_int {
+    // SAFETY: The core calls `init_state` with a live state of our type being constructed.
+    let state = unsafe { State::from_raw(x) };
+    match T::init_state(state) {
+        Ok(len) => match c_int::try_from(len) {
+            Ok(len) => {
+                // SAFETY: The state is not yet visible to anyone else: setting its header
+                // length is what `init_state` is for.
+                unsafe { (*x).props.header_len = len };
+                0
+            }
+            Err(_) => EINVAL.to_errno(),
+        },
+        Err(msg) => {
+            if let Some(extack) = NonNull::new(extack) {
+                // SAFETY: A non-NULL extack is the caller's, writable for the call; the
+                // message is a static string (NL_SET_ERR_MSG).
+                unsafe { (*extack.as_ptr())._msg = msg.as_char_ptr() };
+            }
+            EINVAL.to_errno()
+        }
+    }
+}
+
+/// The core calls `destructor` unconditionally; the types own nothing in the state.
+unsafe extern "C" fn destructor_callback(_x: *mut bindings::xfrm_state) {}
+
+unsafe extern "C" fn input_callback<T: Type>(
+    x: *mut bindings::xfrm_state,
+    skb: *mut bindings::sk_buff,
+) -> c_int {
+    from_result(|| {
+        // SAFETY: The core calls `input` with a held, live state of our type and the packet it
+        // owns, which it does not touch during the call.
+        let (state, skb) = unsafe { (State::from_raw(x), SkBuff::from_raw(skb)) };
+        Ok(c_int::from(T::input(state, skb)?))
+    })
+}
+
+unsafe extern "C" fn output_callback<T: Type>(
+    x: *mut bindings::xfrm_state,
+    skb: *mut bindings::sk_buff,
+) -> c_int {
+    from_result(|| {
+        // SAFETY: The core calls `output` with a live state of our type.
+        let state = unsafe { State::from_raw(x) };
+        // SAFETY: `skb` is the packet being output, exclusively ours for the call.
+        let header_len = usize::try_from(unsafe { (*x).props.header_len }).map_err(|_| EINVAL)?;
+        // SAFETY: As above; the helper moves `skb->data` to the network header and reports the
+        // offsets (from there) of the Next Header byte and of the room for our header, both in
+        // the linear part: the core has just moved those headers there.
+        let (mut prevhdr, mut slot) = (0u32, 0u32);
+        to_result(unsafe {
+            bindings::rv6_xfrm_output_prepare(skb, header_len as u32, &mut prevhdr, &mut slot)
+        })?;
+        let (prevhdr, slot) = (prevhdr as usize, slot as usize);
+        if slot < IPV6_HEADER_LEN || prevhdr >= slot {
+            return Err(EINVAL);
+        }
+        // SAFETY: `rv6_xfrm_output_prepare` checked that `[data, data + slot + header_len)` is
+        // in the skb's linear area; nothing else accesses the packet during `output`.
+        let bytes = unsafe {
+            core::slice::from_raw_parts_mut((*skb).data, slot + header_len)
+        };
+        let mut pkt = OutputPacket {
+            bytes,
+            prevhdr,
+            slot,
+        };
+        T::output(state, &mut pkt)?;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn reject_callback<T: Type>(
+    x: *mut bindings::xfrm_state,
+    skb: *mut bindings::sk_buff,
+    fl: *const bindings::flowi,
+) -> c_int {
+    from_result(|| {
+        // SAFETY: The core calls `reject` with a state of our type from the packet's secpath,
+        // the packet (not modified during the call) and its IPv6 flow.
+        let (state, skb, fl) = unsafe {
+            (
+                State::from_raw(x),
+                SkBuff::from_raw(skb),
+                &*fl.cast::<Flow>(),
+            )
+        };
+        T::reject(state, skb, fl)?;
+        Ok(0)
+    })
+}
