@@ -153,8 +153,10 @@ fn coaddr_matches(x: &State, addr: &Addr) -> bool {
 
 /// Reads the 16 bytes of an address `offset` bytes into the IPv6 header.
 fn ipv6_addr(skb: &SkBuff, offset: usize) -> Option<Addr> {
+    let mut buf = [0u8; 16];
+    // The view is either `buf` or the packet's own bytes: copy out of it, not out of `buf`.
     let mut a = [0u8; 16];
-    skb.network_bytes(offset, &mut a)?;
+    a.copy_from_slice(skb.network_bytes(offset, &mut buf)?);
     Some(a)
 }
 

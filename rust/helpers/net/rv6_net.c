@@ -163,6 +163,46 @@ __rust_helper __be16 rust_helper_rv6_xfrm_flowi6_dport(const struct flowi *fl)
 }
 
 /*
+ * xfrm_register_type() does not refuse a protocol that already has a type: it
+ * WARNs and replaces it.  Let the Rust registration ask first.
+ */
+__rust_helper bool rust_helper_rv6_xfrm_type_registered(u8 proto, unsigned short family)
+{
+	struct xfrm_state_afinfo *afinfo;
+	bool taken = true;
+
+	rcu_read_lock();
+	afinfo = xfrm_state_afinfo_get_rcu(family);
+	if (afinfo) {
+		switch (proto) {
+		case IPPROTO_COMP:
+			taken = afinfo->type_comp;
+			break;
+		case IPPROTO_AH:
+			taken = afinfo->type_ah;
+			break;
+		case IPPROTO_ESP:
+			taken = afinfo->type_esp;
+			break;
+		case IPPROTO_IPIP:
+			taken = afinfo->type_ipip;
+			break;
+		case IPPROTO_IPV6:
+			taken = afinfo->type_ipip6;
+			break;
+		case IPPROTO_DSTOPTS:
+			taken = afinfo->type_dstopts;
+			break;
+		case IPPROTO_ROUTING:
+			taken = afinfo->type_routing;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return taken;
+}
+
+/*
  * A type's ->output runs after xfrm6_ro_output()/xfrm6_transport_output() moved
  * the IPv6 header (and the extension headers that stay in front) forward:
  * the network header is ahead of skb->data, the mac header marks the Next

@@ -82,15 +82,20 @@ impl SkBuff {
         true
     }
 
+    /// Reads from `start` bytes after `skb->data`; `start` may be negative down to the network
+    /// header, which input paths have already pulled past.
     fn bytes_at<'a>(&'a self, start: i64, buf: &'a mut [u8]) -> Option<&'a [u8]> {
         let len = buf.len();
         let ilen = i32::try_from(len).ok()?;
-        if start < 0 || start + i64::from(ilen) > i64::from(self.len()) {
+        // SAFETY: By the type invariant the skb is live.
+        let nh = i64::from(unsafe { bindings::skb_network_offset(self.as_raw()) });
+        if start < nh.min(0) || start + i64::from(ilen) > i64::from(self.len()) {
             return None;
         }
         let start = i32::try_from(start).ok()?;
-        // SAFETY: The skb is live; `[start, start + len)` lies within `skb->len`, and `buf` is
-        // writable for `len` bytes.
+        // SAFETY: The skb is live; `[start, start + len)` lies between the network header (in
+        // the linear head; the bytes from it to `data` are the headers already parsed) and the
+        // end of the packet, and `buf` is writable for `len` bytes.
         let p = unsafe {
             bindings::skb_header_pointer(self.as_raw(), start, ilen, buf.as_mut_ptr().cast())
         };
@@ -138,6 +143,22 @@ mod tests {
             // SAFETY: We own the skb.
             unsafe { bindings::kfree_skb(self.0.as_ptr()) };
         }
+    }
+
+    #[test]
+    fn network_bytes_reach_back_to_the_network_header() -> Result {
+        let t = TestSkb::new(&[1, 2, 3, 4, 5, 6, 7, 8])?;
+        // SAFETY: The skb is ours and holds 8 linear bytes; input paths pull like this.
+        unsafe { bindings::skb_pull(t.0.as_ptr(), 4) };
+        assert_eq!(t.skb().len(), 4);
+        let mut buf = [0u8; 2];
+        assert_eq!(t.skb().network_bytes(1, &mut buf), Some(&[2u8, 3][..]));
+        assert_eq!(t.skb().bytes(0, &mut buf), Some(&[5u8, 6][..]));
+        let mut all = [0u8; 8];
+        assert_eq!(t.skb().network_bytes(0, &mut all), Some(&[1u8, 2, 3, 4, 5, 6, 7, 8][..]));
+        let mut more = [0u8; 9];
+        assert_eq!(t.skb().network_bytes(0, &mut more), None);
+        Ok(())
     }
 
     #[test]

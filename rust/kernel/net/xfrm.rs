@@ -303,7 +303,8 @@ unsafe impl<T: Type> Sync for Registration<T> {}
 impl<T: Type> Registration<T> {
     /// Registers the type; `module` (`THIS_MODULE`) is pinned by every state of the type.
     ///
-    /// Fails with `EEXIST` when another module serves the protocol (e.g. `mip6.ko`).
+    /// Fails with `EEXIST` when another module serves the protocol (e.g. `mip6.ko`), and with
+    /// `EPROTONOSUPPORT` for a protocol the core has no slot for.
     pub fn new(module: &'static ThisModule) -> Result<Self> {
         let raw = bindings::xfrm_type {
             owner: module.as_ptr(),
@@ -319,6 +320,13 @@ impl<T: Type> Registration<T> {
                 None
             },
         };
+        // The core WARNs and replaces an existing type instead of refusing it: refuse here.
+        // (Module inits can race between this check and the registration; the only other
+        // registrants of these protocols are the kernel's own modules, loaded by modprobe.)
+        // SAFETY: Reads the type table under RCU.
+        if unsafe { bindings::rv6_xfrm_type_registered(T::PROTO, bindings::AF_INET6 as u16) } {
+            return Err(EEXIST);
+        }
         let ty = KBox::pin(Opaque::new(raw), GFP_KERNEL)?;
         // SAFETY: `ty` is a valid type that stays at its address until `drop` unregisters it;
         // its callbacks are valid for as long.

@@ -1,0 +1,608 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Mobile IPv6 packet processing (RFC 6275), the kernel's part: the Home Address option,
+the type 2 Routing Header, the Mobility Header checks and the Binding Error trigger.
+
+Test IDs follow the structure of the IPv6 Ready Logo MIPv6 test specifications
+(Correspondent Node, Home Agent, Mobile Node), restricted to what the kernel does; the
+numbers are rv6's own.  The NUT plays the role each section names:
+
+  CN  NUT = correspondent node 2001:db8:1::1; TN = mobile node, home address
+      2001:db8:9::100, care-of address 2001:db8:1::100 (on the link).
+  HA  NUT = home agent 2001:db8:1::1 receiving Binding Updates.
+  MN  NUT = mobile node, home address 2001:db8:9::1 (flag `home`), care-of address
+      2001:db8:1::1; TN = correspondent 2001:db8:5::200 (off-link, via the TN).
+  MH  NUT with a raw Mobility Header socket, as a daemon holds one.
+  SA  the XFRM states themselves, configured with iproute2.
+
+Bindings are the states and policies a Mobile IPv6 daemon (UMIP) installs, written with
+`ip xfrm`.  Each test runs on a fresh topology.
+"""
+import os
+import re
+import subprocess
+import time
+
+from conformance import (NUT_IF, TN_LL, Fail, Impl, Skip, nut, sh, snmp6, test,
+                         tn_neighbour)
+from scapy.layers.inet6 import (HAO, ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6EchoRequest,
+                                ICMPv6ParamProblem, IPv6, IPv6ExtHdrDestOpt,
+                                IPv6ExtHdrRouting, PadN)
+from scapy.layers.inet import UDP
+from scapy.packet import Raw
+
+SUITE = "mip6"
+
+CN = "2001:db8:1::1"
+MN_HOA = "2001:db8:9::100"
+MN_COA = "2001:db8:1::100"
+NUT_HOA = "2001:db8:9::1"
+NUT_COA = CN
+PEER = "2001:db8:5::200"
+
+IPPROTO_ROUTING, IPPROTO_DSTOPTS, IPPROTO_MH, IPPROTO_ICMPV6 = 43, 60, 135, 58
+
+MODULES = os.environ.get("RV6_MODULES", os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "../../../../build/modules"))
+
+
+def _find_ko(name):
+    for root, _, files in os.walk(MODULES):
+        if name + ".ko" in files:
+            return os.path.join(root, name + ".ko")
+    raise Fail(f"{name}.ko not found under {MODULES}")
+
+
+def _loaded(name):
+    with open("/proc/modules") as f:
+        return any(line.split()[0] == name for line in f)
+
+
+def _rmmod(name):
+    """Unloads `name`, waiting for states being destroyed to let go of it (their release is
+    deferred to a work item after a flush)."""
+    for _ in range(120):
+        if not _loaded(name):
+            return
+        subprocess.run(["rmmod", name], capture_output=True)
+        time.sleep(0.5)
+    raise Fail(f"cannot unload {name}")
+
+
+def _load_rv6():
+    if _loaded("mip6"):
+        _rmmod("mip6")
+    if not _loaded("rv6_mip6"):
+        sh(f"insmod {_find_ko('rv6_mip6')}")
+
+
+def _load_c():
+    if _loaded("rv6_mip6"):
+        _rmmod("rv6_mip6")
+    sh("modprobe mip6")
+
+
+IMPLS = {
+    "rv6": Impl("rv6", _load_rv6, lambda: None, "rv6_mip6 (Rust)"),
+    "mip6": Impl("mip6", _load_c, lambda: _rmmod("mip6"), "mip6.ko (C, Linux 7.3)"),
+}
+MODNAME = {"rv6": "rv6_mip6", "mip6": "mip6"}
+
+
+def setup(tn):
+    tn_neighbour(MN_COA)
+    tn_neighbour("2001:db8:1::200")
+    nut(f"ip -6 route add 2001:db8:9::/64 via {TN_LL} dev {NUT_IF}")
+    nut(f"ip -6 route add 2001:db8:5::/64 via {TN_LL} dev {NUT_IF}")
+
+
+def teardown():
+    # States pin the module: flush them before the namespace goes, so that switching
+    # implementations does not wait for the namespace's asynchronous cleanup.
+    nut("ip xfrm state flush", check=False)
+    nut("ip xfrm policy flush", check=False)
+
+
+# --- bindings, as a daemon installs them ------------------------------------------------
+
+def cn_binding(hoa=MN_HOA, coa=MN_COA, rt2=True):
+    """CN side of a binding: accept HAO from `coa` for `hoa`; answer with RT2."""
+    nut(f"ip xfrm state add src {hoa} dst {CN} proto hao mode ro coa {coa}")
+    nut(f"ip xfrm policy add src {hoa}/128 dst {CN}/128 dir in "
+        f"tmpl src {hoa} dst {CN} proto hao mode ro level use")
+    if rt2:
+        nut(f"ip xfrm state add src {CN} dst {hoa} proto route2 mode ro coa {coa}")
+        nut(f"ip xfrm policy add src {CN}/128 dst {hoa}/128 dir out "
+            f"tmpl src {CN} dst {hoa} proto route2 mode ro")
+
+
+def cn_wildcard():
+    """What UMIP's CN installs to hear about packets with HAO from unknown nodes: a state
+    for any addresses (flag wildrecv) and no policy admitting them."""
+    nut("ip xfrm state add src :: dst :: proto hao mode ro coa :: flag wildrecv")
+
+
+def mn_binding(peer=PEER, hoa=NUT_HOA, coa=NUT_COA, hao_out=True):
+    """MN side of route optimisation with `peer`: RT2 accepted, HAO inserted."""
+    nut(f"ip addr add {hoa}/128 dev lo home nodad")
+    nut(f"ip xfrm state add src {peer} dst {hoa} proto route2 mode ro coa {coa}")
+    nut(f"ip xfrm policy add src {peer}/128 dst {hoa}/128 dir in "
+        f"tmpl src {peer} dst {hoa} proto route2 mode ro level use")
+    if hao_out:
+        nut(f"ip xfrm state add src {hoa} dst {peer} proto hao mode ro coa {coa}")
+        nut(f"ip xfrm policy add src {hoa}/128 dst {peer}/128 dir out "
+            f"tmpl src {hoa} dst {peer} proto hao mode ro")
+
+
+# --- packets -------------------------------------------------------------------------
+
+def csum(src, dst, nh, data):
+    """The upper-layer checksum over the IPv6 pseudo-header (RFC 8200 §8.1)."""
+    import socket
+    ph = (socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst)
+          + len(data).to_bytes(4, "big") + bytes([0, 0, 0, nh]))
+    b = ph + data
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(int.from_bytes(b[i:i + 2], "big") for i in range(0, len(b), 2))
+    while s > 0xffff:
+        s = (s & 0xffff) + (s >> 16)
+    return s
+
+
+def checksum_ok(src, dst, nh, data):
+    return csum(src, dst, nh, data) == 0xffff
+
+
+def hao_echo(seq, hoa=MN_HOA, coa=MN_COA, dst=CN, opts=None):
+    """Echo Request from the MN at `coa` with a Home Address option for `hoa`."""
+    opts = opts if opts is not None else [HAO(hoa=hoa)]
+    return (IPv6(src=coa, dst=dst) / IPv6ExtHdrDestOpt(options=opts)
+            / ICMPv6EchoRequest(id=0x6d36, seq=seq, data=b"rv6-mip6"))
+
+
+def is_reply(seq):
+    return lambda p: ICMPv6EchoReply in p and p[ICMPv6EchoReply].seq == seq
+
+
+def raw_dstopt_echo(seq, opt_bytes, coa=MN_COA, dst=CN):
+    """An Echo Request behind a Destination Options header made of `opt_bytes` (the bytes
+    after Next Header and Hdr Ext Len, padded here to a multiple of 8)."""
+    body = bytes(opt_bytes)
+    total = (len(body) + 2 + 7) // 8 * 8
+    body += b"\0" * (total - 2 - len(body))
+    icmp = bytes(ICMPv6EchoRequest(id=0x6d36, seq=seq, cksum=0, data=b"rv6-mip6"))
+    hdr = bytes([IPPROTO_ICMPV6, total // 8 - 1]) + body
+    pkt = IPv6(src=coa, dst=dst, nh=IPPROTO_DSTOPTS) / Raw(hdr + icmp)
+    return pkt
+
+
+def expect_silence(tn, pkt, what, timeout=1.0):
+    got = tn.exchange(pkt, lambda p: ICMPv6EchoReply in p or ICMPv6ParamProblem in p, timeout)
+    if got is not None:
+        raise Fail(f"{what}: the NUT answered: {got.summary()}")
+
+
+def counter_rose(before, after, name):
+    if after.get(name, 0) <= before.get(name, 0):
+        raise Fail(f"{name} did not count the drop ({before.get(name, 0)} -> "
+                   f"{after.get(name, 0)})")
+
+
+def xfrm_stat(name):
+    for line in nut("cat /proc/net/xfrm_stat").splitlines():
+        k, v = line.split()
+        if k == name:
+            return int(v)
+    return 0
+
+
+# --- CN: Home Address option -----------------------------------------------------------
+
+@test("CN-1-1-1", "Echo Request with HAO from a bound MN: Echo Reply via RT2 to the care-of "
+      "address, every field and the checksum right")
+def cn_hao_bound(tn):
+    cn_binding()
+    r = tn.exchange(hao_echo(1), is_reply(1))
+    if r is None:
+        raise Fail("no Echo Reply")
+    if r.src != CN or r.dst != MN_COA:
+        raise Fail(f"reply {r.src} -> {r.dst}, expected {CN} -> {MN_COA} (care-of)")
+    if r.nh != IPPROTO_ROUTING or IPv6ExtHdrRouting not in r:
+        raise Fail("reply has no Routing Header right after the IPv6 header")
+    rh = r[IPv6ExtHdrRouting]
+    if (rh.type, rh.segleft, rh.len, rh.nh) != (2, 1, 2, IPPROTO_ICMPV6):
+        raise Fail(f"RT2 type {rh.type} segleft {rh.segleft} len {rh.len} nh {rh.nh}")
+    if list(rh.addresses) != [MN_HOA] or bytes(r[IPv6ExtHdrRouting])[4:8] != b"\0" * 4:
+        raise Fail(f"RT2 address {rh.addresses} / reserved not zero")
+    icmp = bytes(r[ICMPv6EchoReply])
+    if not checksum_ok(CN, MN_HOA, IPPROTO_ICMPV6, icmp):
+        raise Fail("ICMPv6 checksum is not computed over the home address")
+    if r.plen != 24 + len(icmp):
+        raise Fail(f"payload length {r.plen}")
+
+
+@test("CN-1-1-2", "Echo Request with HAO, binding without RT2: Echo Reply to the home address")
+def cn_hao_no_rt2(tn):
+    cn_binding(rt2=False)
+    r = tn.exchange(hao_echo(2), is_reply(2))
+    if r is None:
+        raise Fail("no Echo Reply")
+    if r.dst != MN_HOA or IPv6ExtHdrRouting in r:
+        raise Fail(f"reply to {r.dst} (routing header: {IPv6ExtHdrRouting in r})")
+
+
+@test("CN-1-2-1", "HAO from a node with no binding: discarded, the key manager gets a report "
+      "naming the flow and the care-of address (the Binding Error trigger, RFC 6275 9.3.1)")
+def cn_hao_unbound_report(tn):
+    cn_wildcard()
+    mon = subprocess.Popen(["ip", "netns", "exec", "nut", "stdbuf", "-oL", "ip", "xfrm", "monitor", "report"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(0.5)
+        expect_silence(tn, hao_echo(3), "HAO without binding")
+        time.sleep(0.5)
+    finally:
+        mon.terminate()
+        out = mon.communicate(timeout=5)[0]
+    # iproute2 prints e.g. "report proto hao src 2001:db8:9::100 dst 2001:db8:1::1 \n
+    #   sel src ... dst ... proto ipv6-icmp type 128 ... \n  addr 2001:db8:1::100"
+    if "report proto hao" not in out:
+        raise Fail(f"no XFRM report seen: {out.strip()!r}")
+    if MN_HOA not in out or MN_COA not in out:
+        raise Fail(f"report lacks the home or care-of address: {out.strip()!r}")
+    if not re.search(r"type 128|icmp", out):
+        raise Fail(f"report selector lacks the flow: {out.strip()!r}")
+
+
+def _bad_hoa(tn, hoa, counter):
+    cn_binding()
+    cn_wildcard()
+    b = snmp6()
+    x = xfrm_stat("XfrmInNoStates")
+    expect_silence(tn, hao_echo(4, hoa=hoa), f"HAO {hoa}")
+    a = snmp6()
+    if counter == "XfrmInNoStates":
+        if xfrm_stat("XfrmInNoStates") <= x and a["Ip6InHdrErrors"] <= b["Ip6InHdrErrors"]:
+            raise Fail("the drop was not counted")
+    else:
+        counter_rose(b, a, counter)
+
+
+@test("CN-1-3-1", "HAO with a multicast home address: discarded, Ip6InHdrErrors")
+def cn_hao_multicast(tn):
+    _bad_hoa(tn, "ff02::1", "Ip6InHdrErrors")
+
+
+@test("CN-1-3-2", "HAO with the unspecified address: discarded, Ip6InHdrErrors")
+def cn_hao_unspecified(tn):
+    _bad_hoa(tn, "::", "Ip6InHdrErrors")
+
+
+@test("CN-1-3-3", "HAO with a v4-mapped address: discarded, Ip6InHdrErrors")
+def cn_hao_v4mapped(tn):
+    _bad_hoa(tn, "::ffff:192.0.2.1", "Ip6InHdrErrors")
+
+
+@test("CN-1-3-4", "HAO with the loopback address: discarded (no reply), the drop counted")
+def cn_hao_loopback(tn):
+    # ::1 is unicast to ipv6_addr_type(); the wildcard state takes it and policy refuses.
+    _bad_hoa(tn, "::1", "XfrmInNoStates")
+
+
+@test("CN-1-3-5", "HAO with a link-local home address: discarded (no reply)")
+def cn_hao_linklocal(tn):
+    _bad_hoa(tn, "fe80::99", "XfrmInNoStates")
+
+
+@test("CN-1-4-1", "HAO with Option Length 15 or 17: discarded, Ip6InHdrErrors")
+def cn_hao_bad_length(tn):
+    cn_binding()
+    for n in (15, 17):
+        b = snmp6()
+        body = bytes([1, 2, 0, 0, 0xc9, n]) + bytes(16)[:n]
+        expect_silence(tn, raw_dstopt_echo(5, body), f"HAO length {n}")
+        counter_rose(b, snmp6(), "Ip6InHdrErrors")
+
+
+@test("CN-1-4-2", "Two Home Address options in one header: discarded, Ip6InHdrErrors")
+def cn_hao_twice(tn):
+    cn_binding()
+    b = snmp6()
+    expect_silence(tn, hao_echo(6, opts=[HAO(hoa=MN_HOA), HAO(hoa=MN_HOA)]), "two HAOs")
+    counter_rose(b, snmp6(), "Ip6InHdrErrors")
+
+
+@test("CN-1-4-3", "Option chain overrunning the Destination Options header: discarded, "
+      "Ip6InHdrErrors")
+def cn_hao_overrun(tn):
+    cn_binding()
+    b = snmp6()
+    # PadN claiming 40 bytes in an 8-byte header, then a HAO that would follow.
+    expect_silence(tn, raw_dstopt_echo(7, bytes([1, 40, 0, 0, 0, 0])), "overrun")
+    counter_rose(b, snmp6(), "Ip6InHdrErrors")
+
+
+@test("CN-1-4-4", "HAO from a care-of address other than the bound one: discarded, "
+      "XfrmInNoStates")
+def cn_hao_wrong_coa(tn):
+    cn_binding()
+    tn_neighbour("2001:db8:1::200")
+    x = xfrm_stat("XfrmInNoStates")
+    expect_silence(tn, hao_echo(8, coa="2001:db8:1::200"), "wrong care-of")
+    if xfrm_stat("XfrmInNoStates") <= x:
+        raise Fail("XfrmInNoStates did not count the drop")
+
+
+@test("CN-1-4-5", "HAO not at 8n+6 (RFC 6275 6.3 alignment): accepted like any misaligned "
+      "option (the kernel does not enforce option alignment)")
+def cn_hao_misaligned(tn):
+    cn_binding()
+    body = bytes([1, 3, 0, 0, 0, 0xc9, 16]) + bytes.fromhex("20010db8000900000000000000000100")
+    pkt = raw_dstopt_echo(9, body)
+    # The checksum must be over the home address for the NUT to accept it.
+    raw = bytes(pkt)
+    icmp = bytearray(raw[40 + 24:])
+    icmp[2:4] = b"\0\0"
+    c = 0xffff - csum(MN_HOA, CN, IPPROTO_ICMPV6, bytes(icmp))
+    icmp[2:4] = c.to_bytes(2, "big")
+    r = tn.exchange(raw[:40 + 24] + bytes(icmp), is_reply(9))
+    if r is None:
+        raise Fail("no Echo Reply to a HAO at offset 7")
+
+
+@test("CN-1-5-1", "ICMPv6 error for a packet with HAO: Destination Unreachable to the care-of "
+      "address, quoting the packet as it arrived (HAO intact)")
+def cn_icmp_error_hao(tn):
+    cn_binding(rt2=False)
+    pkt = (IPv6(src=MN_COA, dst=CN) / IPv6ExtHdrDestOpt(options=[HAO(hoa=MN_HOA)])
+           / UDP(sport=4000, dport=9))
+    r = tn.exchange(pkt, lambda p: ICMPv6DestUnreach in p)
+    if r is None:
+        raise Fail("no Destination Unreachable")
+    if r.dst != MN_COA:
+        raise Fail(f"error sent to {r.dst}, expected the care-of address {MN_COA}")
+    quoted = bytes(r[ICMPv6DestUnreach].payload)
+    q = IPv6(quoted)
+    if q.src != MN_COA or HAO not in q or q[HAO].hoa != MN_HOA:
+        raise Fail(f"quoted packet {q.src} HAO {q[HAO].hoa if HAO in q else None}")
+
+
+# --- HA: Binding Update reception -----------------------------------------------------
+
+def mh_listener():
+    """A raw Mobility Header socket on the NUT, like a daemon's; prints each message."""
+    code = ("import socket,sys\n"
+            "s=socket.socket(socket.AF_INET6,socket.SOCK_RAW,135)\n"
+            "s.settimeout(%s)\n"
+            "print('ready',flush=True)\n"
+            "while True:\n"
+            "  try: d,a=s.recvfrom(4096)\n"
+            "  except socket.timeout: break\n"
+            "  print(a[0],d.hex(),flush=True)\n") % (3.0 * float(os.environ.get(
+                "RV6_TIME_SCALE", "1")))
+    p = subprocess.Popen(["ip", "netns", "exec", "nut", "/usr/bin/python3", "-c", code],
+                         stdout=subprocess.PIPE, text=True)
+    if p.stdout.readline().strip() != "ready":
+        raise Fail("MH listener did not start")
+    return p
+
+
+def mh_bytes(mh_type, hdrlen, proto=59, body=None, src=MN_COA, dst=CN, good_csum=True):
+    n = (hdrlen + 1) * 8
+    b = bytearray([proto, hdrlen, mh_type, 0, 0, 0]) + bytearray(body or bytes(max(n - 6, 0)))
+    c = 0xffff - csum(src, dst, IPPROTO_MH, bytes(b))
+    if not good_csum:
+        c ^= 0x5a5a
+    b[4:6] = c.to_bytes(2, "big")
+    return bytes(b)
+
+
+def send_mh(tn, mh, src=MN_COA, dst=CN, ext=None):
+    pkt = IPv6(src=src, dst=dst, nh=IPPROTO_MH) / Raw(mh)
+    if ext is not None:
+        pkt = IPv6(src=src, dst=dst) / ext / Raw(mh)
+        pkt[type(ext)].nh = IPPROTO_MH
+    tn.flush()
+    tn.send(pkt)
+
+
+def finish(listener):
+    out = listener.communicate(timeout=30)[0]
+    return [line.split() for line in out.splitlines() if line.strip()]
+
+
+@test("HA-1-1-1", "Binding Update with HAO from an unknown MN, through a wildcard state and "
+      "the daemon's MH policy: delivered with the home address as source")
+def ha_bu_with_hao(tn):
+    nut("ip xfrm state add src :: dst :: proto hao mode ro coa :: flag wildrecv")
+    nut("ip xfrm policy add dir in proto 135 type 5 tmpl proto hao mode ro level use")
+    listener = mh_listener()
+    bu = mh_bytes(5, 1, src=MN_HOA)
+    send_mh(tn, bu, ext=IPv6ExtHdrDestOpt(options=[HAO(hoa=MN_HOA)]))
+    got = finish(listener)
+    if not got:
+        raise Fail("the Binding Update did not reach the raw socket")
+    if got[0][0] != MN_HOA:
+        raise Fail(f"delivered with source {got[0][0]}, expected the home address")
+
+
+# --- MH: the Mobility Header filter ---------------------------------------------------
+
+def _mh_case(tn, mh, expect_pointer=None, expect_delivered=False):
+    listener = mh_listener()
+    tn.flush()
+    send_mh(tn, mh)
+    pp = tn.capture(1.0, lambda p: ICMPv6ParamProblem in p, count=1)
+    got = finish(listener)
+    if expect_delivered and not got:
+        raise Fail("not delivered to the raw socket")
+    if not expect_delivered and got:
+        raise Fail(f"delivered to the raw socket: {got}")
+    if expect_pointer is None:
+        if pp:
+            raise Fail(f"unexpected Parameter Problem: {pp[0].summary()}")
+        return
+    if not pp:
+        raise Fail("no ICMPv6 Parameter Problem")
+    p = pp[0][ICMPv6ParamProblem]
+    if p.code != 0 or p.ptr != expect_pointer:
+        raise Fail(f"Parameter Problem code {p.code} pointer {p.ptr}, expected 0 / "
+                   f"{expect_pointer}")
+
+
+@test("MH-1-1-1", "Well-formed Binding Update (Header Len 1): delivered to the daemon")
+def mh_bu_ok(tn):
+    _mh_case(tn, mh_bytes(5, 1), expect_delivered=True)
+
+
+@test("MH-1-1-2", "Binding Refresh Request (Header Len 0): delivered to the daemon")
+def mh_brr_ok(tn):
+    _mh_case(tn, mh_bytes(0, 0), expect_delivered=True)
+
+
+@test("MH-1-1-3", "Unknown MH Type 200: delivered (the daemon answers with Binding Error "
+      "status 2)")
+def mh_unknown_type(tn):
+    _mh_case(tn, mh_bytes(200, 0), expect_delivered=True)
+
+
+@test("MH-1-2-1", "Binding Update with Header Len 0: Parameter Problem code 0 pointing at "
+      "Header Len, not delivered")
+def mh_bu_short(tn):
+    _mh_case(tn, mh_bytes(5, 0), expect_pointer=41)
+
+
+@test("MH-1-2-2", "Binding Error with Header Len 1 (needs 2): Parameter Problem at Header Len")
+def mh_be_short(tn):
+    _mh_case(tn, mh_bytes(7, 1), expect_pointer=41)
+
+
+@test("MH-1-2-3", "Payload Proto 6 instead of 59: Parameter Problem code 0 pointing at "
+      "Payload Proto, not delivered")
+def mh_bad_proto(tn):
+    _mh_case(tn, mh_bytes(5, 1, proto=6), expect_pointer=40)
+
+
+@test("MH-1-2-4", "Header Len larger than the packet: silently discarded")
+def mh_overlong(tn):
+    mh = bytearray(mh_bytes(5, 1))
+    mh[1] = 9
+    _mh_case(tn, bytes(mh))
+
+
+@test("MH-1-2-5", "Bad checksum: silently discarded")
+def mh_bad_checksum(tn):
+    _mh_case(tn, mh_bytes(5, 1, good_csum=False))
+
+
+@test("MH-1-2-6", "Mobility Header of 4 bytes: silently discarded")
+def mh_truncated(tn):
+    _mh_case(tn, bytes([59, 0, 0, 0]))
+
+
+# --- MN: type 2 Routing Header ---------------------------------------------------------
+
+def rt2_echo(seq, hoa=NUT_HOA, coa=NUT_COA, segleft=1, src=PEER, hdrlen=None):
+    rh = IPv6ExtHdrRouting(type=2, segleft=segleft, addresses=[hoa])
+    if hdrlen is not None:
+        rh.len = hdrlen
+        rh.addresses = [hoa] * (hdrlen // 2)
+    return IPv6(src=src, dst=coa) / rh / ICMPv6EchoRequest(id=0x6d36, seq=seq, data=b"rv6")
+
+
+@test("MN-1-1-1", "Echo Request with RT2 to the care-of address: Echo Reply from the care-of "
+      "address with HAO (8n+6, PadN), every field and the checksum right")
+def mn_rt2_reply_hao(tn):
+    mn_binding()
+    r = tn.exchange(rt2_echo(11), is_reply(11))
+    if r is None:
+        raise Fail("no Echo Reply")
+    if r.src != NUT_COA or r.dst != PEER:
+        raise Fail(f"reply {r.src} -> {r.dst}, expected {NUT_COA} -> {PEER}")
+    if r.nh != IPPROTO_DSTOPTS or HAO not in r:
+        raise Fail("reply has no Destination Options header with HAO")
+    raw = bytes(r)[40:64]
+    if raw[:8] != bytes([IPPROTO_ICMPV6, 2, 1, 2, 0, 0, 0xc9, 16]):
+        raise Fail(f"Destination Options header {raw[:8].hex()}, expected Linux's layout")
+    if r[HAO].hoa != NUT_HOA:
+        raise Fail(f"HAO {r[HAO].hoa}")
+    icmp = bytes(r[ICMPv6EchoReply])
+    if not checksum_ok(NUT_HOA, PEER, IPPROTO_ICMPV6, icmp):
+        raise Fail("ICMPv6 checksum is not computed over the home address")
+
+
+def _bad_rt2(tn, pkt, counter):
+    mn_binding()
+    b = snmp6()
+    expect_silence(tn, pkt, "bad RT2")
+    counter_rose(b, snmp6(), counter)
+
+
+@test("MN-1-2-1", "RT2 with Segments Left 0: discarded, Ip6InAddrErrors")
+def mn_rt2_segleft0(tn):
+    _bad_rt2(tn, rt2_echo(12, segleft=0), "Ip6InAddrErrors")
+
+
+@test("MN-1-2-2", "RT2 with Segments Left 2: discarded, Ip6InHdrErrors")
+def mn_rt2_segleft2(tn):
+    _bad_rt2(tn, rt2_echo(13, segleft=2), "Ip6InHdrErrors")
+
+
+@test("MN-1-2-3", "RT2 with Hdr Ext Len 4: discarded, Ip6InHdrErrors")
+def mn_rt2_hdrlen4(tn):
+    _bad_rt2(tn, rt2_echo(14, hdrlen=4), "Ip6InHdrErrors")
+
+
+@test("MN-1-2-4", "RT2 naming an address that is not a home address: discarded, "
+      "Ip6InAddrErrors")
+def mn_rt2_not_home(tn):
+    _bad_rt2(tn, rt2_echo(15, hoa="2001:db8:9::77"), "Ip6InAddrErrors")
+
+
+@test("MN-1-2-5", "RT2 to a care-of address the binding does not have: discarded, "
+      "Ip6InAddrErrors")
+def mn_rt2_wrong_coa(tn):
+    mn_binding()
+    nut(f"ip addr add 2001:db8:1::5/64 dev {NUT_IF} nodad")
+    b = snmp6()
+    expect_silence(tn, rt2_echo(16, coa="2001:db8:1::5"), "wrong care-of")
+    counter_rose(b, snmp6(), "Ip6InAddrErrors")
+
+
+@test("MN-1-2-6", "RT2 with a multicast home address: discarded, Ip6InAddrErrors")
+def mn_rt2_multicast(tn):
+    _bad_rt2(tn, rt2_echo(17, hoa="ff02::1"), "Ip6InAddrErrors")
+
+
+# --- SA: the states themselves ---------------------------------------------------------
+
+def _refused(cmd, message):
+    r = subprocess.run(f"ip netns exec nut {cmd}", shell=True, text=True, capture_output=True)
+    if r.returncode == 0:
+        raise Fail(f"accepted: {cmd}")
+    if message not in r.stderr:
+        raise Fail(f"refused without the message {message!r}: {r.stderr.strip()!r}")
+
+
+@test("SA-1-1-1", "HAO state with an SPI: refused with EINVAL and the extack message")
+def sa_spi(tn):
+    _refused(f"ip xfrm state add src {MN_HOA} dst {CN} proto hao spi 5 mode ro coa {MN_COA}",
+             "SPI must be 0")
+
+
+@test("SA-1-1-2", "RT2 state in transport mode: refused with the extack message")
+def sa_mode(tn):
+    _refused(f"ip xfrm state add src {CN} dst {MN_HOA} proto route2 mode transport "
+             f"coa {MN_COA}", "XFRM mode must be XFRM_MODE_ROUTEOPTIMIZATION")
+
+
+@test("SA-1-1-3", "Unloading the module while a state exists is refused; the state works on")
+def sa_rmmod_busy(tn):
+    from conformance import CURRENT_IMPL
+    cn_binding()
+    name = MODNAME[CURRENT_IMPL[0]]
+    r = subprocess.run(["rmmod", name], capture_output=True, text=True)
+    if r.returncode == 0 or not _loaded(name):
+        raise Fail(f"rmmod {name} succeeded with a state in place")
+    if tn.exchange(hao_echo(20), is_reply(20)) is None:
+        raise Fail("the binding stopped working after the refused rmmod")
