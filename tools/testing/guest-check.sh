@@ -34,7 +34,11 @@ i=0
 for t in "${tests[@]}"; do
   i=$((i + 1)); name=rv6_selftest_$(basename "$t" .sh)
   emit "    # Subtest: $name"
-  timeout "${RV6_TEST_TIMEOUT:-300}" bash "$t" 2>&1 | sed -u 's/^/    /' | tee -a "$ktap"
+  # A suite that needs longer says so in a "# timeout: SECONDS" line (scaled like the rest).
+  limit=${RV6_TEST_TIMEOUT:-300}
+  own=$(sed -n 's/^# timeout: \([0-9][0-9]*\)$/\1/p' "$t" | head -n1)
+  [ -n "$own" ] && [ $(( own * ${RV6_TIME_SCALE:-1} )) -gt "$limit" ] && limit=$(( own * ${RV6_TIME_SCALE:-1} ))
+  timeout "$limit" bash "$t" 2>&1 | sed -u 's/^/    /' | tee -a "$ktap"
   rc=${PIPESTATUS[0]}
   if [ "$rc" = 0 ]; then emit "ok $i $name"; else emit "not ok $i $name # exit status $rc"; fi
 done

@@ -227,7 +227,12 @@ impl Type for HomeAddress {
         let coa = hao_address(skb);
         let src = ipv6_addr(skb, SADDR).ok_or(EINVAL)?;
         let dst = ipv6_addr(skb, DADDR).ok_or(EINVAL)?;
-        if !first_report_for(skb.tstamp(), skb.ip6_iif(), coa.as_ref().unwrap_or(&src), &dst) {
+        if !first_report_for(
+            skb.tstamp(),
+            skb.ip6_iif(),
+            coa.as_ref().unwrap_or(&src),
+            &dst,
+        ) {
             bump(&STATS.reports_repeated);
             return Ok(());
         }
@@ -307,8 +312,8 @@ impl Type for RoutingType2 {
     /// address.  The header is checked again through the shared core, which costs one read.
     fn input(x: &State, skb: &SkBuff) -> Result<u8> {
         let mut b = [0u8; RoutingType2Repr::LEN];
-        let rt2 = RoutingType2Repr::parse(skb.bytes(0, &mut b).ok_or(EINVAL)?)
-            .map_err(|_| EINVAL)?;
+        let rt2 =
+            RoutingType2Repr::parse(skb.bytes(0, &mut b).ok_or(EINVAL)?).map_err(|_| EINVAL)?;
         let dst = ipv6_addr(skb, DADDR).ok_or(EINVAL)?;
         if !coaddr_matches(x, &dst) {
             bump(&STATS.rt2_in_mismatch);

@@ -155,7 +155,10 @@ mod tests {
         assert_eq!(t.skb().network_bytes(1, &mut buf), Some(&[2u8, 3][..]));
         assert_eq!(t.skb().bytes(0, &mut buf), Some(&[5u8, 6][..]));
         let mut all = [0u8; 8];
-        assert_eq!(t.skb().network_bytes(0, &mut all), Some(&[1u8, 2, 3, 4, 5, 6, 7, 8][..]));
+        assert_eq!(
+            t.skb().network_bytes(0, &mut all),
+            Some(&[1u8, 2, 3, 4, 5, 6, 7, 8][..])
+        );
         let mut more = [0u8; 9];
         assert_eq!(t.skb().network_bytes(0, &mut more), None);
         Ok(())

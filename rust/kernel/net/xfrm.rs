@@ -411,9 +411,7 @@ unsafe extern "C" fn output_callback<T: Type>(
         }
         // SAFETY: `rv6_xfrm_output_prepare` checked that `[data, data + slot + header_len)` is
         // in the skb's linear area; nothing else accesses the packet during `output`.
-        let bytes = unsafe {
-            core::slice::from_raw_parts_mut((*skb).data, slot + header_len)
-        };
+        let bytes = unsafe { core::slice::from_raw_parts_mut((*skb).data, slot + header_len) };
         let mut pkt = OutputPacket {
             bytes,
             prevhdr,

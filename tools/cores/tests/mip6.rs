@@ -121,10 +121,7 @@ fn mobility_header_checks_point_at_the_bad_field() {
 #[test]
 fn mobility_header_checks_run_in_linux_order() {
     // Header Len is judged before Payload Proto, as mip6.ko does.
-    assert_eq!(
-        check_mobility_header(&mh(6, 0, 5), 8),
-        Err(Error::Field(1))
-    );
+    assert_eq!(check_mobility_header(&mh(6, 0, 5), 8), Err(Error::Field(1)));
     // A header longer than the packet is dropped silently, whatever else is wrong.
     assert_eq!(
         check_mobility_header(&mh(6, 3, 5)[..6], 16),

@@ -97,20 +97,26 @@ def _setns(fd):
         raise OSError(ctypes.get_errno(), "setns")
 
 
+def netns_socket(name, *args):
+    """A socket created inside network namespace `name` (it stays bound to it)."""
+    own = os.open("/proc/self/ns/net", os.O_RDONLY)
+    target = os.open(f"/run/netns/{name}", os.O_RDONLY)
+    try:
+        _setns(target)
+        return socket.socket(*args)
+    finally:
+        _setns(own)
+        os.close(own)
+        os.close(target)
+
+
 class TN:
     """The Tester Node: raw frames in and out of tn0."""
 
     def __init__(self):
-        own = os.open("/proc/self/ns/net", os.O_RDONLY)
-        target = os.open("/run/netns/tn", os.O_RDONLY)
-        try:
-            _setns(target)
-            self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-            self.sock.bind((TN_IF, 0))
-        finally:
-            _setns(own)
-            os.close(own)
-            os.close(target)
+        self.sock = netns_socket("tn", socket.AF_PACKET, socket.SOCK_RAW,
+                                 socket.htons(ETH_P_ALL))
+        self.sock.bind((TN_IF, 0))
 
     def close(self):
         self.sock.close()
