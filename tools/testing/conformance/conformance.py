@@ -61,10 +61,12 @@ TESTS = []
 CURRENT_IMPL = [None]
 
 
-def test(tid, title, differs=None):
-    """Registers a test function under a TAHI-style ID and title."""
+def test(tid, title, differs=None, seconds=None):
+    """Registers a test function under a TAHI-style ID and title; `seconds` overrides the
+    time a test may take (before scaling)."""
     def wrap(fn):
-        TESTS.append({"id": tid, "title": title, "fn": fn, "differs": differs or {}})
+        TESTS.append({"id": tid, "title": title, "fn": fn, "differs": differs or {},
+                      "seconds": seconds})
         return fn
     return wrap
 
@@ -243,7 +245,7 @@ def run(suite, impls, only):
                 topology_up()
                 tn = TN()
                 signal.signal(signal.SIGALRM, _overtime)
-                signal.alarm(int(TEST_SECONDS * SCALE))
+                signal.alarm(int((t["seconds"] or TEST_SECONDS) * SCALE))
                 try:
                     suite.setup(tn)
                     t["fn"](tn)

@@ -678,3 +678,94 @@ def sa_rmmod_busy(tn):
         raise Fail(f"rmmod {name} succeeded with a state in place")
     if tn.exchange(hao_echo(20), is_reply(20)) is None:
         raise Fail("the binding stopped working after the refused rmmod")
+
+
+# --- FZ: malformed input ------------------------------------------------------------
+
+FUZZ_HOAS = ["ff02::1", "::", "::1", "::ffff:192.0.2.1", "fe80::1", "2001:db8:9::100",
+             "2001:db8:9::7"]
+
+
+def fuzz_packet(r):
+    """One malformed (or nearly right) packet: Destination Options with HAO variants,
+    type 2 Routing Headers with bad fields, Mobility Headers, all possibly cut short."""
+    import socket as so
+    a6 = lambda a: so.inet_pton(so.AF_INET6, a)  # noqa: E731
+    k = r.random()
+    nh = IPPROTO_ICMPV6
+    if k < 0.4:
+        # Destination options: a HAO with a bad address or length, or random TLVs.
+        opts = bytearray()
+        for _ in range(r.randrange(1, 4)):
+            c = r.random()
+            if c < 0.5:
+                opts += bytes([0xc9, r.choice([16, 16, 16, 15, 17, 0, 255])]) + a6(
+                    r.choice(FUZZ_HOAS))
+            elif c < 0.7:
+                opts += bytes([1, r.randrange(0, 12)]) + bytes(r.randrange(0, 12))
+            elif c < 0.8:
+                opts += b"\0"
+            else:
+                opts += r.randbytes(r.randrange(1, 20))
+        hlen = r.choice([(len(opts) + 2 + 7) // 8, r.randrange(1, 6)])
+        body = (bytes(opts) + bytes(hlen * 8))[:hlen * 8 - 2]
+        ext = bytes([nh, hlen - 1]) + body
+        proto, src, dst = IPPROTO_DSTOPTS, MN_COA, CN
+    elif k < 0.7:
+        hdrlen = r.choice([2, 2, 2, 0, 1, 4, 6])
+        segleft = r.choice([1, 1, 0, 2, 3, 255])
+        addrs = b"".join(a6(r.choice(FUZZ_HOAS + [NUT_HOA])) for _ in range(hdrlen // 2))
+        ext = bytes([nh, hdrlen, r.choice([2, 2, 2, 0, 3]), segleft, 0, 0, 0, 0]) + addrs
+        ext += bytes(max(0, (hdrlen + 1) * 8 - len(ext)))
+        proto, src, dst = IPPROTO_ROUTING, PEER, NUT_COA
+    else:
+        t = r.choice([0, 1, 2, 3, 4, 5, 6, 7, 8, 200])
+        ln = r.choice([0, 1, 2, 3, r.randrange(256)])
+        ext = bytes([r.choice([59, 59, 6, 0]), ln, t, 0]) + r.randbytes(r.randrange(0, 40))
+        proto, src, dst, nh = IPPROTO_MH, MN_COA, CN, None
+    payload = ext
+    if nh is not None:
+        payload += bytes(ICMPv6EchoRequest(id=1, seq=r.randrange(65536), cksum=0))
+    if r.random() < 0.25:
+        payload = payload[:r.randrange(0, len(payload) + 1)]
+    hdr = (bytes([0x60, 0, 0, 0]) + len(payload).to_bytes(2, "big") + bytes([proto, 64])
+           + a6(src) + a6(dst))
+    return hdr + payload
+
+
+@test("FZ-1-1-1", "Malformed HAO / RT2 / MH packets (RV6_FUZZ_N of them, seeded): the NUT "
+      "survives them and answers a valid HAO Echo Request afterwards",
+      seconds=60 + int(os.environ.get("RV6_FUZZ_N", "10000")) // 50)
+def fz_malformed(tn):
+    import random
+    n = int(os.environ.get("RV6_FUZZ_N", "10000"))
+    cn_binding()
+    cn_wildcard()
+    mn_binding()
+    listener = mh_listener()
+    r = random.Random(6275)
+    b = snmp6()
+    tn.flush()
+    for i in range(n):
+        tn.send_bytes(fuzz_packet(r))
+        if i % 64 == 63:
+            tn.flush()
+            time.sleep(0.001)
+    time.sleep(1.0 * float(os.environ.get("RV6_TIME_SCALE", "1")))
+    a = snmp6()
+    listener.terminate()
+    d = {k: a.get(k, 0) - b.get(k, 0) for k in a}
+    counted = sum(d.get(k, 0) for k in ("Ip6InDelivers", "Ip6InHdrErrors", "Ip6InAddrErrors",
+                                        "Ip6InTruncatedPkts", "Ip6InDiscards",
+                                        "Ip6InUnknownProtos", "Ip6InNoRoutes"))
+    if d["Ip6InReceives"] < n // 2:
+        raise Fail(f"only {d['Ip6InReceives']} of {n} packets arrived")
+    # Known: about 5% of these packets show up in no Ip6 counter besides InReceives, the
+    # same number with either module (core accounting, still to be traced); reported, not
+    # judged.
+    print(f"# FZ-1-1-1 [{__import__('conformance').CURRENT_IMPL[0]}]: {d['Ip6InReceives']} "
+          f"received, {counted} delivered or counted as errors (HdrErrors "
+          f"{d['Ip6InHdrErrors']}, AddrErrors {d['Ip6InAddrErrors']}, UnknownProtos "
+          f"{d['Ip6InUnknownProtos']}, Delivers {d['Ip6InDelivers']})", flush=True)
+    if tn.exchange(hao_echo(99), is_reply(99), timeout=3.0) is None:
+        raise Fail("no Echo Reply to a valid packet afterwards")
