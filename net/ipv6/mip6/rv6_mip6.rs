@@ -164,6 +164,35 @@ fn ipv6_addr(skb: &SkBuff, offset: usize) -> Option<Addr> {
 const SADDR: usize = 8;
 const DADDR: usize = 24;
 
+/// What both types do on output: the home address moves from the IPv6 address field at
+/// `field` into the new header (written by `emit` into the room the core opened), the
+/// care-of address takes its place, and the preceding Next Header names `proto`.
+fn insert_header(
+    x: &State,
+    pkt: &mut OutputPacket<'_>,
+    field: usize,
+    proto: u8,
+    done: &Atomic<u64>,
+    emit: impl FnOnce(u8, Addr, &mut [u8]) -> Result<(), WireError>,
+) -> Result {
+    let Some(coa) = x.coaddr() else {
+        bump(&STATS.out_errors);
+        return Err(EINVAL);
+    };
+    let next_header = pkt.next_header();
+    let (ip, slot) = pkt.split();
+    let mut home = [0u8; 16];
+    home.copy_from_slice(&ip[field..field + 16]);
+    if emit(next_header, home, slot).is_err() {
+        bump(&STATS.out_errors);
+        return Err(EINVAL);
+    }
+    ip[field..field + 16].copy_from_slice(&coa);
+    pkt.set_next_header(proto);
+    bump(done);
+    Ok(())
+}
+
 /// The Home Address option's XFRM type.
 struct HomeAddress;
 
@@ -191,28 +220,20 @@ impl Type for HomeAddress {
     }
 
     fn output(x: &State, pkt: &mut OutputPacket<'_>) -> Result {
-        let Some(coa) = x.coaddr() else {
-            bump(&STATS.out_errors);
-            return Err(EINVAL);
-        };
-        let next_header = pkt.next_header();
-        let (ip, slot) = pkt.split();
-        let mut home_address = [0u8; 16];
-        home_address.copy_from_slice(&ip[SADDR..SADDR + 16]);
-        if (HomeAddressRepr {
-            next_header,
-            home_address,
-        })
-        .emit(slot)
-        .is_err()
-        {
-            bump(&STATS.out_errors);
-            return Err(EINVAL);
-        }
-        ip[SADDR..SADDR + 16].copy_from_slice(&coa);
-        pkt.set_next_header(IPPROTO_DSTOPTS);
-        bump(&STATS.hao_out);
-        Ok(())
+        insert_header(
+            x,
+            pkt,
+            SADDR,
+            IPPROTO_DSTOPTS,
+            &STATS.hao_out,
+            |next_header, home, slot| {
+                HomeAddressRepr {
+                    next_header,
+                    home_address: home,
+                }
+                .emit(slot)
+            },
+        )
     }
 
     /// A packet with a Home Address option got through a state but no policy wants it: the
@@ -323,29 +344,21 @@ impl Type for RoutingType2 {
     }
 
     fn output(x: &State, pkt: &mut OutputPacket<'_>) -> Result {
-        let Some(coa) = x.coaddr() else {
-            bump(&STATS.out_errors);
-            return Err(EINVAL);
-        };
-        let next_header = pkt.next_header();
-        let (ip, slot) = pkt.split();
-        let mut home_address = [0u8; 16];
-        home_address.copy_from_slice(&ip[DADDR..DADDR + 16]);
-        if (RoutingType2Repr {
-            next_header,
-            segments_left: 1,
-            home_address,
-        })
-        .emit(slot)
-        .is_err()
-        {
-            bump(&STATS.out_errors);
-            return Err(EINVAL);
-        }
-        ip[DADDR..DADDR + 16].copy_from_slice(&coa);
-        pkt.set_next_header(IPPROTO_ROUTING);
-        bump(&STATS.rt2_out);
-        Ok(())
+        insert_header(
+            x,
+            pkt,
+            DADDR,
+            IPPROTO_ROUTING,
+            &STATS.rt2_out,
+            |next_header, home, slot| {
+                RoutingType2Repr {
+                    next_header,
+                    segments_left: 1,
+                    home_address: home,
+                }
+                .emit(slot)
+            },
+        )
     }
 }
 
