@@ -51,5 +51,11 @@ for c in "$out"/*.counts; do
   printf '%-28s %5s passed %5s failed %5s skipped\n' "$(basename "$c" .counts)" "$p" "$f" "$s"
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 done
+# Name what failed, so the last lines of a CI log are enough to start from.
+if [ "$failed" != 0 ]; then
+  echo "failures (kernel reports are listed in the guest-tests output, failed phases in the table):"
+  grep -h "not ok" "$out"/*.ktap "$BUILD/logs/guest$VARIANT.log" 2>/dev/null | grep -v "# SKIP" |
+    sed -E 's/^\[[^]]*\] //; s/^ +//; s/^/  /' | sort -u | head -n 30
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
