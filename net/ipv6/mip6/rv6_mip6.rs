@@ -28,7 +28,9 @@ use kernel::{
     net::{
         ipv6::{MhFilter, MhFilterRegistration, MhPacket},
         skbuff::SkBuff,
-        xfrm::{self, flags, Addr, Flow, OutputPacket, Refusal, Selector, State, Type},
+        xfrm::{
+            self, flags, Addr, Flow, InputPacket, OutputPacket, Refusal, Selector, State, Type,
+        },
     },
     prelude::*,
     sync::atomic::{ordering::Relaxed, Atomic},
@@ -143,14 +145,6 @@ fn check_ro_state(x: &State) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// Whether `addr` matches the state's care-of address, `::` in the state matching any.
-fn coaddr_matches(x: &State, addr: &Addr) -> bool {
-    match x.coaddr() {
-        Some(coa) => coa == [0; 16] || coa == *addr,
-        None => false,
-    }
-}
-
 /// Reads the 16 bytes of an address `offset` bytes into the IPv6 header.
 fn ipv6_addr(skb: &SkBuff, offset: usize) -> Option<Addr> {
     let mut buf = [0u8; 16];
@@ -208,11 +202,9 @@ impl Type for HomeAddress {
 
     /// The core found the option valid and is about to swap it in: the packet's source is
     /// still the care-of address.
-    fn input(x: &State, skb: &SkBuff) -> Result<u8> {
-        let mut nh = [0u8; 1];
-        let next = skb.bytes(0, &mut nh).ok_or(EINVAL)?[0];
-        let src = ipv6_addr(skb, SADDR).ok_or(EINVAL)?;
-        if !coaddr_matches(x, &src) {
+    fn input(x: &State, pkt: &InputPacket<'_>) -> Result<u8> {
+        let next = *pkt.header().first().ok_or(EINVAL)?;
+        if !x.coaddr_matches(pkt.saddr()) {
             bump(&STATS.hao_in_mismatch);
             return Err(ENOENT);
         }
@@ -331,12 +323,9 @@ impl Type for RoutingType2 {
 
     /// The core checked Hdr Ext Len and Segments Left; the destination is still the care-of
     /// address.  The header is checked again through the shared core, which costs one read.
-    fn input(x: &State, skb: &SkBuff) -> Result<u8> {
-        let mut b = [0u8; RoutingType2Repr::LEN];
-        let rt2 =
-            RoutingType2Repr::parse(skb.bytes(0, &mut b).ok_or(EINVAL)?).map_err(|_| EINVAL)?;
-        let dst = ipv6_addr(skb, DADDR).ok_or(EINVAL)?;
-        if !coaddr_matches(x, &dst) {
+    fn input(x: &State, pkt: &InputPacket<'_>) -> Result<u8> {
+        let rt2 = RoutingType2Repr::parse(pkt.header()).map_err(|_| EINVAL)?;
+        if !x.coaddr_matches(pkt.daddr()) {
             bump(&STATS.rt2_in_mismatch);
             return Err(ENOENT);
         }

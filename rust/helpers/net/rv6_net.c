@@ -64,6 +64,23 @@ __rust_helper void rust_helper_local_bh_enable(void)
 	local_bh_enable();
 }
 
+/*
+ * The linear bytes from the network header to the end of the head: their start,
+ * and through the out parameters their number and where skb->data lies in them.
+ * NULL when the network header lies after skb->data.
+ */
+__rust_helper const u8 *rust_helper_rv6_skb_linear_from_network(const struct sk_buff *skb,
+							       u32 *len, u32 *data_off)
+{
+	const u8 *nh = skb_network_header(skb);
+
+	if (nh > skb->data)
+		return NULL;
+	*len = skb_tail_pointer(skb) - nh;
+	*data_off = skb->data - nh;
+	return nh;
+}
+
 #if IS_ENABLED(CONFIG_NF_CONNTRACK)
 /* Connection tracking helpers: kernel::net::netfilter::conntrack. */
 __rust_helper struct nf_conn_help *rust_helper_nfct_help(const struct nf_conn *ct)
@@ -150,6 +167,19 @@ __rust_helper bool rust_helper_rv6_xfrm_state_coaddr(struct xfrm_state *x, u8 *o
 	}
 	spin_unlock_bh(&x->lock);
 	return present;
+}
+
+/* Input (softirq): whether addr is x's care-of address, or x's is ::. */
+__rust_helper bool rust_helper_rv6_xfrm_state_coaddr_matches(struct xfrm_state *x, const u8 *addr)
+{
+	bool match = false;
+
+	spin_lock(&x->lock);
+	if (x->coaddr)
+		match = ipv6_addr_any((struct in6_addr *)x->coaddr) ||
+			!memcmp(x->coaddr, addr, sizeof(struct in6_addr));
+	spin_unlock(&x->lock);
+	return match;
 }
 
 __rust_helper __be16 rust_helper_rv6_xfrm_flowi6_sport(const struct flowi *fl)

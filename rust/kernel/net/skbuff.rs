@@ -44,6 +44,24 @@ impl SkBuff {
         self.len() == 0
     }
 
+    /// The linear bytes from the network header to the end of the packet's head, and the
+    /// offset of `skb->data` in them: on input, the headers already parsed and the one being
+    /// processed, for reading without a copy or a call per field.  `None` when the network
+    /// header lies after `skb->data` (an output path that has not pushed down to it).
+    pub fn linear_from_network(&self) -> Option<(&[u8], usize)> {
+        let (mut len, mut data) = (0u32, 0u32);
+        // SAFETY: By the type invariant the skb is live; the helper only reads it.
+        let p =
+            unsafe { bindings::rv6_skb_linear_from_network(self.as_raw(), &mut len, &mut data) };
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: `[p, p + len)` is the linear head from the network header to the tail, which
+        // stays valid and unmodified while `self` is borrowed, by the type invariant.
+        let bytes = unsafe { core::slice::from_raw_parts(p, len as usize) };
+        Some((bytes, data as usize))
+    }
+
     /// Reads `buf.len()` bytes starting `offset` bytes after the network header.
     ///
     /// Returns a view of the bytes in place when they are in the linear part of the packet, or

@@ -104,6 +104,15 @@ impl State {
         present.then_some(a)
     }
 
+    /// Whether `addr` is the care-of address, or the state's care-of address is `::` (any);
+    /// `false` for a state without one.  For input paths, which run with BH off: it takes
+    /// `x->lock` without touching BH and compares in place, as the core's own types do.
+    pub fn coaddr_matches(&self, addr: &Addr) -> bool {
+        // SAFETY: The state is live; the helper reads 16 bytes of `addr` and the care-of
+        // address under `x->lock`.
+        unsafe { bindings::rv6_xfrm_state_coaddr_matches(self.as_raw(), addr.as_ptr()) }
+    }
+
     /// The network namespace of the state.
     fn net(&self) -> *mut bindings::net {
         // SAFETY: The state is live; its namespace outlives it.
@@ -218,6 +227,53 @@ impl Flow {
     }
 }
 
+/// An inbound packet at the type's header, as the XFRM core hands it to [`Type::input`].
+///
+/// The core has pulled the IPv6 header, the extension headers before the type's and the
+/// type's own header into the linear part of the packet; they are read in place.
+pub struct InputPacket<'a> {
+    skb: &'a SkBuff,
+    /// The linear bytes from the IPv6 header on; the type's header starts at `at`.
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> InputPacket<'a> {
+    /// The packet; for what the views below do not cover.
+    pub fn skb(&self) -> &'a SkBuff {
+        self.skb
+    }
+
+    /// The IPv6 header.
+    pub fn ipv6_header(&self) -> &'a [u8; IPV6_HEADER_LEN] {
+        // `at >= IPV6_HEADER_LEN` was checked when the packet was made.
+        self.bytes[..IPV6_HEADER_LEN]
+            .try_into()
+            .unwrap_or_else(|_| unreachable!())
+    }
+
+    /// The IPv6 header's source address.
+    pub fn saddr(&self) -> &'a Addr {
+        Self::addr(self.ipv6_header(), 8)
+    }
+
+    /// The IPv6 header's destination address.
+    pub fn daddr(&self) -> &'a Addr {
+        Self::addr(self.ipv6_header(), 24)
+    }
+
+    fn addr(h: &[u8; IPV6_HEADER_LEN], at: usize) -> &Addr {
+        // 16 bytes at 8 or 24 lie inside the 40-byte header.
+        h[at..at + 16].try_into().unwrap_or_else(|_| unreachable!())
+    }
+
+    /// The linear bytes from the type's header (`skb->data`) on: the whole header, and
+    /// whatever follows it in the linear part.
+    pub fn header(&self) -> &'a [u8] {
+        &self.bytes[self.at..]
+    }
+}
+
 /// A packet on its way out, with room for the type's header opened by the XFRM core.
 ///
 /// The core has moved the IPv6 header and the extension headers that must precede the new
@@ -271,9 +327,9 @@ pub trait Type: Sized + 'static {
     /// (`x->props.header_len`); an `Err` refuses the state with `EINVAL` and the message.
     fn init_state(x: &State) -> Result<u32, Refusal>;
 
-    /// Verifies an inbound packet against `x`; `skb.bytes(0, ..)` is the type's header.
+    /// Verifies an inbound packet against `x`; [`InputPacket::header`] is the type's header.
     /// Returns the header's Next Header value when the packet matches the state.
-    fn input(x: &State, skb: &SkBuff) -> Result<u8>;
+    fn input(x: &State, pkt: &InputPacket<'_>) -> Result<u8>;
 
     /// Fills in the type's header on an outbound packet.
     fn output(x: &State, pkt: &mut OutputPacket<'_>) -> Result;
@@ -385,7 +441,14 @@ unsafe extern "C" fn input_callback<T: Type>(
         // SAFETY: The core calls `input` with a held, live state of our type and the packet it
         // owns, which it does not touch during the call.
         let (state, skb) = unsafe { (State::from_raw(x), SkBuff::from_raw(skb)) };
-        Ok(c_int::from(T::input(state, skb)?))
+        let (bytes, at) = skb.linear_from_network().ok_or(EINVAL)?;
+        if at < IPV6_HEADER_LEN || at > bytes.len() {
+            return Err(EINVAL);
+        }
+        Ok(c_int::from(T::input(
+            state,
+            &InputPacket { skb, bytes, at },
+        )?))
     })
 }
 
