@@ -32,6 +32,9 @@ options:
   --mem SIZE        guest memory (default 2G)
   --cpus N          guest CPUs (default 2)
   --append ARGS     extra kernel command line
+  --icount          count time in instructions (QEMU -icount shift=0, 1 ns each,
+                    one vCPU): the guest clock measures work done, not the host's
+                    speed or load, for benchmarks
   --allow-reports   do not fail the run on kernel oops/WARN/sanitizer reports
   --shell           interactive shell on the console; a command, if given, runs first
   -v, --verbose     also stream the console to stderr
@@ -51,6 +54,7 @@ struct Options {
     mem: String,
     cpus: u32,
     append: String,
+    icount: bool,
     allow_reports: bool,
     shell: bool,
     verbose: bool,
@@ -71,6 +75,7 @@ fn parse_args() -> Result<Options, String> {
         mem: "2G".into(),
         cpus: 2,
         append: String::new(),
+        icount: false,
         allow_reports: false,
         shell: false,
         verbose: false,
@@ -99,6 +104,7 @@ fn parse_args() -> Result<Options, String> {
                     .map_err(|_| format!("--cpus: '{v}' is not a number"))?;
             }
             "--append" => o.append = value("--append")?,
+            "--icount" => o.icount = true,
             "--allow-reports" => o.allow_reports = true,
             "--shell" => o.shell = true,
             "-v" | "--verbose" => o.verbose = true,
@@ -198,6 +204,11 @@ fn run(o: Options) -> Result<i32, String> {
     ]);
     q.args(["-cpu", if kvm { "host" } else { "max" }]);
     q.args(["-m", &o.mem, "-smp", &o.cpus.to_string()]);
+    if o.icount && !kvm {
+        // Every guest instruction advances the virtual clock by 1 ns; an idle guest skips
+        // ahead to its next timer instead of waiting in real time.
+        q.args(["-icount", "shift=0,sleep=off,align=off"]);
+    }
     q.args(["-device", "virtio-rng-pci"]);
     let share = |q: &mut Command, path: &Path, tag: &str, ro: bool| {
         q.args([
