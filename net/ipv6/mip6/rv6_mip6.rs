@@ -162,14 +162,13 @@ const DADDR: usize = 24;
 /// `field` into the new header (written by `emit` into the room the core opened), the
 /// care-of address takes its place, and the preceding Next Header names `proto`.
 fn insert_header(
-    x: &State,
     pkt: &mut OutputPacket<'_>,
     field: usize,
     proto: u8,
     done: &Atomic<u64>,
     emit: impl FnOnce(u8, Addr, &mut [u8]) -> Result<(), WireError>,
 ) -> Result {
-    let Some(coa) = x.coaddr() else {
+    let Some(&coa) = pkt.coaddr() else {
         bump(&STATS.out_errors);
         return Err(EINVAL);
     };
@@ -211,9 +210,8 @@ impl Type for HomeAddress {
         Ok(next)
     }
 
-    fn output(x: &State, pkt: &mut OutputPacket<'_>) -> Result {
+    fn output(_x: &State, pkt: &mut OutputPacket<'_>) -> Result {
         insert_header(
-            x,
             pkt,
             SADDR,
             IPPROTO_DSTOPTS,
@@ -321,20 +319,20 @@ impl Type for RoutingType2 {
         Ok(RoutingType2Repr::LEN as u32)
     }
 
-    /// The core checked Hdr Ext Len and Segments Left; the destination is still the care-of
-    /// address.  The header is checked again through the shared core, which costs one read.
+    /// The core checked Hdr Ext Len (2), the Routing Type and Segments Left (1) before it
+    /// looked the state up, as `mip6.c` relies on too; the destination is still the care-of
+    /// address.
     fn input(x: &State, pkt: &InputPacket<'_>) -> Result<u8> {
-        let rt2 = RoutingType2Repr::parse(pkt.header()).map_err(|_| EINVAL)?;
+        let next = *pkt.header().first().ok_or(EINVAL)?;
         if !x.coaddr_matches(pkt.daddr()) {
             bump(&STATS.rt2_in_mismatch);
             return Err(ENOENT);
         }
-        Ok(rt2.next_header)
+        Ok(next)
     }
 
-    fn output(x: &State, pkt: &mut OutputPacket<'_>) -> Result {
+    fn output(_x: &State, pkt: &mut OutputPacket<'_>) -> Result {
         insert_header(
-            x,
             pkt,
             DADDR,
             IPPROTO_ROUTING,

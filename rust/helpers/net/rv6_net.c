@@ -238,23 +238,37 @@ __rust_helper bool rust_helper_rv6_xfrm_type_registered(u8 proto, unsigned short
  * the network header is ahead of skb->data, the mac header marks the Next
  * Header byte to rewrite, the transport header the room for the new header.
  * Move data back to the network header and report both offsets from there,
- * checked to lie, with the room, in the linear area.
+ * checked to lie, with the room, in the linear area, the Next Header byte
+ * before the room and the room after a whole IPv6 header.  Route optimization types
+ * write the care-of address into the IPv6 header next: copy it (under x->lock,
+ * as mip6.c does) in the same call.  Returns 1 with *coaddr filled, 0 for a
+ * state without a care-of address, or -EINVAL.
  */
-__rust_helper int rust_helper_rv6_xfrm_output_prepare(struct sk_buff *skb, u32 header_len,
-						      u32 *prevhdr, u32 *slot)
+__rust_helper int rust_helper_rv6_xfrm_output_prepare(struct xfrm_state *x, struct sk_buff *skb,
+						      u32 *prevhdr, u32 *slot, u8 *coaddr)
 {
-	int mac, th;
+	int off = skb_network_offset(skb), ret = 0;
+	unsigned int mac, th;
 
-	if (skb_network_offset(skb) > 0)
+	if (off > 0)
 		return -EINVAL;
-	skb_push(skb, -skb_network_offset(skb));
+	/* The network header lies before data in the same head: no headroom check. */
+	__skb_push(skb, -off);
+	/* Unsigned: a header before data wraps around and fails the checks. */
 	mac = skb_mac_header(skb) - skb->data;
 	th = skb_transport_header(skb) - skb->data;
-	if (mac < 0 || th < 0 || mac >= th || th + header_len > skb_headlen(skb))
+	if (mac >= th || th < sizeof(struct ipv6hdr) ||
+	    th + x->props.header_len > skb_headlen(skb))
 		return -EINVAL;
 	*prevhdr = mac;
 	*slot = th;
-	return 0;
+	spin_lock_bh(&x->lock);
+	if (x->coaddr) {
+		memcpy(coaddr, x->coaddr, sizeof(struct in6_addr));
+		ret = 1;
+	}
+	spin_unlock_bh(&x->lock);
+	return ret;
 }
 #endif
 

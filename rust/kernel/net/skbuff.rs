@@ -24,22 +24,26 @@ impl SkBuff {
     /// # Safety
     ///
     /// `ptr` must point to a live `sk_buff` that is neither freed nor modified during `'a`.
+    #[inline]
     pub unsafe fn from_raw<'a>(ptr: *const bindings::sk_buff) -> &'a Self {
         // SAFETY: `SkBuff` is `repr(transparent)` over `sk_buff`; the caller promises validity.
         unsafe { &*ptr.cast() }
     }
 
+    #[inline]
     pub(crate) fn as_raw(&self) -> *mut bindings::sk_buff {
         self.0.get()
     }
 
     /// Bytes in the packet from `skb->data` on (headers and payload).
+    #[inline]
     pub fn len(&self) -> u32 {
         // SAFETY: By the type invariant the skb is live and not being modified.
         unsafe { (*self.as_raw()).len }
     }
 
     /// Whether the packet holds no bytes past `skb->data`.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -48,6 +52,7 @@ impl SkBuff {
     /// offset of `skb->data` in them: on input, the headers already parsed and the one being
     /// processed, for reading without a copy or a call per field.  `None` when the network
     /// header lies after `skb->data` (an output path that has not pushed down to it).
+    #[inline]
     pub fn linear_from_network(&self) -> Option<(&[u8], usize)> {
         let (mut len, mut data) = (0u32, 0u32);
         // SAFETY: By the type invariant the skb is live; the helper only reads it.
@@ -66,6 +71,7 @@ impl SkBuff {
     ///
     /// Returns a view of the bytes in place when they are in the linear part of the packet, or
     /// of `buf` after copying them out of the fragments; `None` when the packet is too short.
+    #[inline]
     pub fn network_bytes<'a>(&'a self, offset: usize, buf: &'a mut [u8]) -> Option<&'a [u8]> {
         // SAFETY: By the type invariant the skb is live.
         let nh = unsafe { bindings::skb_network_offset(self.as_raw()) };
@@ -75,6 +81,7 @@ impl SkBuff {
 
     /// Reads `buf.len()` bytes starting `offset` bytes after `skb->data`, the way
     /// [`SkBuff::network_bytes`] does; netfilter's `protoff` is such an offset.
+    #[inline]
     pub fn bytes<'a>(&'a self, offset: usize, buf: &'a mut [u8]) -> Option<&'a [u8]> {
         self.bytes_at(i64::try_from(offset).ok()?, buf)
     }
@@ -102,6 +109,7 @@ impl SkBuff {
 
     /// Reads from `start` bytes after `skb->data`; `start` may be negative down to the network
     /// header, which input paths have already pulled past.
+    #[inline]
     fn bytes_at<'a>(&'a self, start: i64, buf: &'a mut [u8]) -> Option<&'a [u8]> {
         let len = buf.len();
         let ilen = i32::try_from(len).ok()?;

@@ -56,46 +56,54 @@ impl State {
     /// # Safety
     ///
     /// `ptr` must satisfy the type invariant for `'a`.
+    #[inline]
     unsafe fn from_raw<'a>(ptr: *mut bindings::xfrm_state) -> &'a Self {
         // SAFETY: `State` is `repr(transparent)` over `xfrm_state`; the caller promises the rest.
         unsafe { &*ptr.cast() }
     }
 
+    #[inline]
     fn as_raw(&self) -> *mut bindings::xfrm_state {
         self.0.get()
     }
 
     /// The SPI, in host order.
+    #[inline]
     pub fn spi(&self) -> u32 {
         // SAFETY: By the type invariant the state is live and `id` is fixed.
         u32::from_be(unsafe { (*self.as_raw()).id.spi })
     }
 
     /// The mode (`XFRM_MODE_*`), e.g. [`MODE_ROUTE_OPTIMIZATION`].
+    #[inline]
     pub fn mode(&self) -> u8 {
         // SAFETY: As in `spi`.
         unsafe { (*self.as_raw()).props.mode }
     }
 
     /// The address family (`AF_INET6` for the Mobile IPv6 types).
+    #[inline]
     pub fn family(&self) -> u16 {
         // SAFETY: As in `spi`.
         unsafe { (*self.as_raw()).props.family }
     }
 
     /// The state's destination address (as given to `ip xfrm state add ... dst`).
+    #[inline]
     pub fn daddr(&self) -> Addr {
         // SAFETY: As in `spi`; the address union is plain bytes.
         addr_from_raw(unsafe { (*self.as_raw()).id.daddr.a6 })
     }
 
     /// The state's source address.
+    #[inline]
     pub fn saddr(&self) -> Addr {
         // SAFETY: As in `daddr`.
         addr_from_raw(unsafe { (*self.as_raw()).props.saddr.a6 })
     }
 
     /// The care-of address, read under the state's lock; `None` for a state without one.
+    #[inline]
     pub fn coaddr(&self) -> Option<Addr> {
         let mut a = [0u8; 16];
         // SAFETY: The state is live; the helper takes `x->lock` (with BH off) around the copy
@@ -107,6 +115,7 @@ impl State {
     /// Whether `addr` is the care-of address, or the state's care-of address is `::` (any);
     /// `false` for a state without one.  For input paths, which run with BH off: it takes
     /// `x->lock` without touching BH and compares in place, as the core's own types do.
+    #[inline]
     pub fn coaddr_matches(&self, addr: &Addr) -> bool {
         // SAFETY: The state is live; the helper reads 16 bytes of `addr` and the care-of
         // address under `x->lock`.
@@ -197,17 +206,20 @@ pub struct Selector {
 pub struct Flow(Opaque<bindings::flowi>);
 
 impl Flow {
+    #[inline]
     fn as_raw(&self) -> *mut bindings::flowi {
         self.0.get()
     }
 
     /// The upper-layer protocol.
+    #[inline]
     pub fn proto(&self) -> u8 {
         // SAFETY: By the type invariant the flow is live and IPv6.
         unsafe { (*self.as_raw()).u.ip6.__fl_common.flowic_proto }
     }
 
     /// The outgoing interface, 0 for none.
+    #[inline]
     pub fn oif(&self) -> i32 {
         // SAFETY: As in `proto`.
         unsafe { (*self.as_raw()).u.ip6.__fl_common.flowic_oif }
@@ -215,12 +227,14 @@ impl Flow {
 
     /// The source "port" as XFRM selectors see it (TCP/UDP/SCTP port, ICMPv6 type, MH type),
     /// in host order.
+    #[inline]
     pub fn sport(&self) -> u16 {
         // SAFETY: As in `proto`; the helper reads the union member `proto` selects.
         u16::from_be(unsafe { bindings::rv6_xfrm_flowi6_sport(self.as_raw()) })
     }
 
     /// The destination "port" (TCP/UDP/SCTP port, ICMPv6 code), in host order.
+    #[inline]
     pub fn dport(&self) -> u16 {
         // SAFETY: As in `sport`.
         u16::from_be(unsafe { bindings::rv6_xfrm_flowi6_dport(self.as_raw()) })
@@ -240,11 +254,13 @@ pub struct InputPacket<'a> {
 
 impl<'a> InputPacket<'a> {
     /// The packet; for what the views below do not cover.
+    #[inline]
     pub fn skb(&self) -> &'a SkBuff {
         self.skb
     }
 
     /// The IPv6 header.
+    #[inline]
     pub fn ipv6_header(&self) -> &'a [u8; IPV6_HEADER_LEN] {
         // `at >= IPV6_HEADER_LEN` was checked when the packet was made.
         self.bytes[..IPV6_HEADER_LEN]
@@ -253,15 +269,18 @@ impl<'a> InputPacket<'a> {
     }
 
     /// The IPv6 header's source address.
+    #[inline]
     pub fn saddr(&self) -> &'a Addr {
         Self::addr(self.ipv6_header(), 8)
     }
 
     /// The IPv6 header's destination address.
+    #[inline]
     pub fn daddr(&self) -> &'a Addr {
         Self::addr(self.ipv6_header(), 24)
     }
 
+    #[inline]
     fn addr(h: &[u8; IPV6_HEADER_LEN], at: usize) -> &Addr {
         // 16 bytes at 8 or 24 lie inside the 40-byte header.
         h[at..at + 16].try_into().unwrap_or_else(|_| unreachable!())
@@ -269,6 +288,7 @@ impl<'a> InputPacket<'a> {
 
     /// The linear bytes from the type's header (`skb->data`) on: the whole header, and
     /// whatever follows it in the linear part.
+    #[inline]
     pub fn header(&self) -> &'a [u8] {
         &self.bytes[self.at..]
     }
@@ -284,6 +304,7 @@ pub struct OutputPacket<'a> {
     bytes: &'a mut [u8],
     prevhdr: usize,
     slot: usize,
+    coaddr: Option<Addr>,
 }
 
 /// Bytes of an IPv6 header.
@@ -291,19 +312,30 @@ pub const IPV6_HEADER_LEN: usize = 40;
 
 impl<'a> OutputPacket<'a> {
     /// The Next Header value the new header must carry (what `bytes[prevhdr]` says).
+    #[inline]
     pub fn next_header(&self) -> u8 {
         self.bytes[self.prevhdr]
     }
 
+    /// The state's care-of address, read under `x->lock` as the packet was handed over (the
+    /// same call that prepared the packet, so that a route optimization type's output takes
+    /// the lock once, as `mip6.c` does).
+    #[inline]
+    pub fn coaddr(&self) -> Option<&Addr> {
+        self.coaddr.as_ref()
+    }
+
     /// Makes the preceding header's Next Header name the new header (`proto`).
+    #[inline]
     pub fn set_next_header(&mut self, proto: u8) {
         self.bytes[self.prevhdr] = proto;
     }
 
     /// The IPv6 header and the room for the new header, to fill in together.
+    #[inline]
     pub fn split(&mut self) -> (&mut [u8; IPV6_HEADER_LEN], &mut [u8]) {
         let (head, slot) = self.bytes.split_at_mut(self.slot);
-        // `slot >= IPV6_HEADER_LEN` was checked when the packet was made.
+        // `slot >= IPV6_HEADER_LEN` holds by the contract of `rv6_xfrm_output_prepare`.
         let ip: &mut [u8; IPV6_HEADER_LEN] = (&mut head[..IPV6_HEADER_LEN])
             .try_into()
             .unwrap_or_else(|_| unreachable!());
@@ -459,19 +491,21 @@ unsafe extern "C" fn output_callback<T: Type>(
     from_result(|| {
         // SAFETY: The core calls `output` with a live state of our type.
         let state = unsafe { State::from_raw(x) };
-        // SAFETY: `skb` is the packet being output, exclusively ours for the call.
-        let header_len = usize::try_from(unsafe { (*x).props.header_len }).map_err(|_| EINVAL)?;
-        // SAFETY: As above; the helper moves `skb->data` to the network header and reports the
-        // offsets (from there) of the Next Header byte and of the room for our header, both in
-        // the linear part: the core has just moved those headers there.
-        let (mut prevhdr, mut slot) = (0u32, 0u32);
-        to_result(unsafe {
-            bindings::rv6_xfrm_output_prepare(skb, header_len as u32, &mut prevhdr, &mut slot)
-        })?;
-        let (prevhdr, slot) = (prevhdr as usize, slot as usize);
-        if slot < IPV6_HEADER_LEN || prevhdr >= slot {
-            return Err(EINVAL);
+        // SAFETY: As above.
+        let header_len = unsafe { (*x).props.header_len } as usize;
+        // SAFETY: `skb` is the packet being output, exclusively ours for the call.  The helper
+        // moves `skb->data` to the network header and reports the offsets (from there) of the
+        // Next Header byte and of the room for our header, `prevhdr < slot` and
+        // `IPV6_HEADER_LEN <= slot`, the room in the linear part: the core has just moved
+        // those headers there.  It copies the care-of address, if any, into our 16 bytes.
+        let (mut prevhdr, mut slot, mut coaddr) = (0u32, 0u32, [0u8; 16]);
+        let ret = unsafe {
+            bindings::rv6_xfrm_output_prepare(x, skb, &mut prevhdr, &mut slot, coaddr.as_mut_ptr())
+        };
+        if ret < 0 {
+            return Err(Error::from_errno(ret));
         }
+        let (prevhdr, slot) = (prevhdr as usize, slot as usize);
         // SAFETY: `rv6_xfrm_output_prepare` checked that `[data, data + slot + header_len)` is
         // in the skb's linear area; nothing else accesses the packet during `output`.
         let bytes = unsafe { core::slice::from_raw_parts_mut((*skb).data, slot + header_len) };
@@ -479,6 +513,7 @@ unsafe extern "C" fn output_callback<T: Type>(
             bytes,
             prevhdr,
             slot,
+            coaddr: (ret > 0).then_some(coaddr),
         };
         T::output(state, &mut pkt)?;
         Ok(0)

@@ -41,6 +41,10 @@ options:
   -u, --user        stream the guest's userspace output (console lines without
                     a printk timestamp) to stdout
 
+environment: RV6_KVM=1 boots with KVM; RV6_QEMU_ARGS adds QEMU arguments (for
+investigations: a monitor socket, -d logging); other RV6_* variables reach the
+command.
+
 exit status: the command's; 124 timeout; 125 guest died without a status;
 126 the kernel reported a bug (oops, WARN, KASAN, UBSAN, lockdep, kmemleak).
 ";
@@ -204,6 +208,11 @@ fn run(o: Options) -> Result<i32, String> {
     ]);
     q.args(["-cpu", if kvm { "host" } else { "max" }]);
     q.args(["-m", &o.mem, "-smp", &o.cpus.to_string()]);
+    // Extra QEMU arguments for investigations (a monitor socket, -d logging), split on
+    // whitespace.
+    if let Ok(extra) = env::var("RV6_QEMU_ARGS") {
+        q.args(extra.split_whitespace());
+    }
     if o.icount && !kvm {
         // Every guest instruction advances the virtual clock by 1 ns; an idle guest skips
         // ahead to its next timer instead of waiting in real time.
