@@ -30,7 +30,7 @@ say "booting $(basename "$KOBJ") ($release), ${#suites[@]} KUnit suite(s) expect
 # The debug kernel (KASAN, lockdep, kmemleak) runs several times slower under TCG.
 # It also sends the conntrack helpers 10^5 malformed payloads each, not 10^4.
 # Selftests stretch their own timeouts by RV6_TIME_SCALE.
-if [ "${DEBUG:-0}" = 1 ]; then per_test=1200 whole=5400 fuzz_n=100000 scale=4; else per_test=300 whole=1500 fuzz_n=10000 scale=1; fi
+if [ "${DEBUG:-0}" = 1 ]; then per_test=1200 whole=5400 fuzz_n=100000 scale=4; else per_test=300 whole=2700 fuzz_n=10000 scale=1; fi
 set +e
 RV6_TEST_TIMEOUT=${RV6_TEST_TIMEOUT:-$per_test} RV6_OUT=$out RV6_MODULES=$MODOUT RV6_SRC=$SRC RV6_SLOW=${RV6_SLOW:-0} RV6_SELFTESTS=${RV6_SELFTESTS:-} RV6_FUZZ_N=${RV6_FUZZ_N:-$fuzz_n} RV6_TIME_SCALE=${RV6_TIME_SCALE:-$scale} \
   "$tools/rv6-vm" --kernel "$KOBJ/arch/x86/boot/bzImage" --moddir "$KOBJ/modroot/lib/modules/$release" --rw "$out" \
