@@ -26,11 +26,14 @@ import fnmatch
 import importlib.util
 import json
 import os
+import queue
+import re
 import select
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import traceback
 
@@ -169,6 +172,80 @@ class TN:
             self.send(pkt)
         got = self.capture(timeout, match, count=1)
         return got[0] if got else None
+
+
+class XfrmMonitor:
+    """`ip xfrm monitor` on the NUT, subscribed before the constructor returns.
+
+    A monitor started in the background may not have bound its netlink socket yet when the
+    test sends its packet, and a sleep only makes that less likely (a slow machine lost a
+    report that way).  So the constructor proves the subscription: it adds and deletes a
+    policy for a documentation address nobody else uses until iproute2 prints it.
+    """
+
+    SENTINEL = "2001:db8:ffff::7e57"
+
+    def __init__(self, *objects):
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", "nut", "stdbuf", "-oL", "ip", "xfrm", "monitor",
+             "policy", *objects],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines = queue.Queue()
+        self.buf = ""
+        threading.Thread(target=self._read, daemon=True).start()
+        sel = f"src {self.SENTINEL}/128 dst {self.SENTINEL}/128 dir fwd"
+        try:
+            end = time.monotonic() + 20 * SCALE
+            while not self.wait(re.escape(self.SENTINEL), 0.5):
+                if time.monotonic() > end or self.proc.poll() is not None:
+                    raise Fail(f"ip xfrm monitor did not start: {self.text()!r}")
+                nut(f"ip xfrm policy add {sel}", check=False)
+                nut(f"ip xfrm policy delete {sel}", check=False)
+            nut(f"ip xfrm policy delete {sel}", check=False)
+        except BaseException:
+            self.close()
+            raise
+        self.buf = ""
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def text(self):
+        """Everything printed since the monitor was ready (or the last `clear`)."""
+        while True:
+            try:
+                self.buf += self.lines.get_nowait()
+            except queue.Empty:
+                return self.buf
+
+    def wait(self, pattern, timeout=2.0):
+        """Waits up to `timeout` seconds (scaled) for `pattern` (a regex, matched across
+        lines) in the output; returns the match or None."""
+        end = time.monotonic() + timeout * SCALE
+        while True:
+            m = re.search(pattern, self.text(), re.S)
+            left = end - time.monotonic()
+            if m or left <= 0:
+                return m
+            try:
+                self.buf += self.lines.get(timeout=left)
+            except queue.Empty:
+                pass
+
+    def close(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def topology_up():

@@ -22,8 +22,8 @@ import re
 import subprocess
 import time
 
-from conformance import (NUT_IF, TN_LL, Fail, Impl, netns_socket, nut, sh, snmp6,
-                         test, tn_neighbour)
+from conformance import (NUT_IF, TN_LL, Fail, Impl, XfrmMonitor, netns_socket, nut, sh,
+                         snmp6, test, tn_neighbour)
 from scapy.layers.inet6 import (HAO, ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6EchoRequest,
                                 ICMPv6ParamProblem, IPv6, IPv6ExtHdrDestOpt,
                                 IPv6ExtHdrRouting)
@@ -235,17 +235,12 @@ def cn_hao_no_rt2(tn):
       "naming the flow and the care-of address (the Binding Error trigger, RFC 6275 9.3.1)")
 def cn_hao_unbound_report(tn):
     cn_wildcard()
-    mon = subprocess.Popen(["ip", "netns", "exec", "nut", "stdbuf", "-oL", "ip", "xfrm", "monitor", "report"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        time.sleep(0.5)
+    with XfrmMonitor("report") as mon:
         expect_silence(tn, hao_echo(3), "HAO without binding")
-        time.sleep(0.5)
-    finally:
-        mon.terminate()
-        out = mon.communicate(timeout=5)[0]
-    # iproute2 prints e.g. "report proto hao src 2001:db8:9::100 dst 2001:db8:1::1 \n
-    #   sel src ... dst ... proto ipv6-icmp type 128 ... \n  addr 2001:db8:1::100"
+        # iproute2 prints e.g. "report proto hao src 2001:db8:9::100 dst 2001:db8:1::1 \n
+        #   sel src ... dst ... proto ipv6-icmp type 128 ... \n  addr 2001:db8:1::100"
+        mon.wait(r"report proto .*\baddr \S+\n", 5.0)
+        out = mon.text()
     if "report proto hao" not in out:
         raise Fail(f"no XFRM report seen: {out.strip()!r}")
     if MN_HOA not in out or MN_COA not in out:

@@ -78,7 +78,7 @@ dnsmasq_start s s0
 
 firewall c rv6-dhcpv6
 ip netns exec c conntrack -E expect > $work/events 2>&1 & ev=$!
-sleep 0.3
+wait_nl_subscribed c 12
 out=$(dhclient_run -1); echo "$out" | grep -E '^(XMT|RCV): [A-Z]' | sed 's/^/# dhclient: /'
 check "rv6-dhcpv6: dhclient -6 gets a lease from dnsmasq through the firewall" lease "$(lease_result)"
 out=$(dhclient_run -1)
@@ -91,7 +91,7 @@ while read -r sent got; do
   case $sent in solicit) want=advertise ;; *) want=reply ;; esac
   check "rv6-dhcpv6: scripted $sent is answered ($want)" "$want" "$got"
 done < <(ip netns exec c python3 "$client" c0 exchange)
-sleep 0.3; kill $ev
+wait_for $work/events 'NEW.*helper=rv6-dhcpv6'; kill $ev
 ktap_print_msg "expectation events in the client:"; sed 's/^/#   /' $work/events
 check "conntrack -E expect shows rv6-dhcpv6 expectations from fe80::/10 port 547" yes \
   "$(grep -q 'NEW.*sport=547 dport=546 mask-src=ffc0::.*helper=rv6-dhcpv6' $work/events && echo yes)"

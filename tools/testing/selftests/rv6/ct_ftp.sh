@@ -104,11 +104,11 @@ name() { case $1 in epsv|eprt) echo "$1 over IPv6" ;; *) echo "$1 over IPv4" ;; 
 
 firewall rv6-ftp
 ip netns exec fw conntrack -E expect -o id > $work/events 2>&1 & ev_pid=$!
-sleep 0.5
+wait_nl_subscribed fw 12
 for sc in "${scenarios[@]}"; do set -- $sc
   check "rv6-ftp: $(name "$1") through the firewall" ok "$(fetch "$1" "$2")"
 done
-sleep 0.5; kill $ev_pid; ev_pid=
+wait_for $work/events 'NEW.*helper=rv6-ftp' 4; kill $ev_pid; ev_pid=
 ktap_print_msg "expectation events:"; sed 's/^/#   /' $work/events
 check "conntrack -E expect shows rv6-ftp's 4 expectations" 4 "$(grep -c 'NEW.*helper=rv6-ftp' $work/events)"
 check "rv6_ct_ftp counted 4 expectations and no refusal" "4 0 0" \

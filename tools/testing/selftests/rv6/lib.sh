@@ -29,6 +29,42 @@ check() {
   fi
 }
 
+# Readiness, proven rather than slept for (a sleep that is long enough here is
+# too short on a loaded machine).  Each waits up to 10 s (scaled) and says what
+# it waited for when it gives up.
+
+# wait_listening NS tcp|udp PORT: until a socket in NS listens on PORT.
+wait_listening() {
+  local opt=-ltn; [ "$2" = udp ] && opt=-lun
+  for _ in $(seq $((100 * S))); do
+    [ -n "$(ip netns exec "$1" ss -H $opt "sport = :$3")" ] && return 0
+    sleep 0.1
+  done
+  ktap_print_msg "nothing listens on $2 port $3 in $1"; return 1
+}
+
+# wait_nl_subscribed NS PROTO: until a netlink socket of protocol PROTO in NS
+# (12 netfilter, 6 xfrm) has joined a multicast group, as "conntrack -E" does
+# once it is ready for events.
+wait_nl_subscribed() {
+  for _ in $(seq $((100 * S))); do
+    ip netns exec "$1" awk -v p="$2" 'NR > 1 && $2 == p && $4 != "00000000" {f = 1} END {exit !f}' \
+      /proc/net/netlink && return 0
+    sleep 0.1
+  done
+  ktap_print_msg "no netlink protocol $2 listener in $1"; return 1
+}
+
+# wait_for FILE REGEX [COUNT]: until COUNT (1) lines of FILE match REGEX, e.g.
+# tcpdump's "listening on" or an event a monitor is due to print.
+wait_for() {
+  for _ in $(seq $((100 * S))); do
+    [ "$(grep -cE "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] && return 0
+    sleep 0.1
+  done
+  ktap_print_msg "$1: no ${3:-1} line(s) matching '$2'"; return 1
+}
+
 # A chain of namespaces: a -- r -- b over veth, r forwarding IPv6.
 #   a: 2001:db8:1::1/64   r: 2001:db8:1::2, 2001:db8:2::1   b: 2001:db8:2::2/64
 chain_setup() {

@@ -67,15 +67,18 @@ use_impl() {
 for impl in rv6 mip6; do
   use_impl $impl || ktap_exit_fail_msg "cannot load $impl"
   topology; bindings
-  ip netns exec ha tcpdump -K -l -n -vv -i h1 ip6 >$work/wire.txt 2>/dev/null &
-  sleep $((1 * S))
+  ip netns exec ha tcpdump -K -l -n -vv -i h1 ip6 >$work/wire.txt 2>$work/tcpdump.err &
+  capture=$!
+  wait_for $work/tcpdump.err "listening on"
   ip netns exec cn socat -T $((5 * S)) UDP6-RECVFROM:7,fork EXEC:cat >/dev/null 2>&1 &
-  sleep $((1 * S))
+  wait_listening cn udp 7
   ip netns exec mn ping -q -c 2 -W $((2 * S)) -I $H $C >/dev/null 2>&1
   check "[$impl] ping from the home address to the CN, route-optimised" 0 $?
   got=$(echo rv6-udp | ip netns exec mn socat -T $((3 * S)) - UDP6:[$C]:7,bind=[$H] 2>/dev/null)
   check "[$impl] UDP from the home address and back (checksums over the home address)" rv6-udp "$got"
-  sleep 1; ip netns pids ha | xargs -r kill; sleep 0.5
+  # The datagram is the last packet; once tcpdump printed it, it printed the rest.
+  wait_for $work/wire.txt "homeaddr: $H\) .*UDP"
+  kill $capture; wait $capture
   req=$(grep -c "$A > $C: DSTOPT (padn)(homeaddr: $H) .*ICMP6, echo request" $work/wire.txt)
   check "[$impl] requests leave from the care-of address with HAO = home address" 2 "$req"
   rep=$(grep -c "$C > $A: RT6 (len=2, type=2, segleft=1, rsv=0x0, \[0\]$H) .*ICMP6, echo reply" $work/wire.txt)

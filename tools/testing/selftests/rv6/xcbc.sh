@@ -74,7 +74,7 @@ tcp_ok() { # 1 MiB over TCP, compared byte for byte
   head -c 1048576 /dev/urandom >/tmp/xcbc.in
   # Both ends are bounded: a transfer that stalls fails the check, never hangs it.
   ip netns exec b timeout $((120 * S)) socat -u TCP6-LISTEN:5001,reuseaddr OPEN:/tmp/xcbc.out,creat,trunc &
-  local srv=$!; sleep 0.5
+  local srv=$!; wait_listening b tcp 5001
   timeout $((100 * S)) ip netns exec a socat -u OPEN:/tmp/xcbc.in TCP6:[$B]:5001 2>/dev/null
   wait $srv
   cmp -s /tmp/xcbc.in /tmp/xcbc.out && echo pass || echo fail
