@@ -64,23 +64,6 @@ __rust_helper void rust_helper_local_bh_enable(void)
 	local_bh_enable();
 }
 
-/*
- * The linear bytes from the network header to the end of the head: their start,
- * and through the out parameters their number and where skb->data lies in them.
- * NULL when the network header lies after skb->data.
- */
-__rust_helper const u8 *rust_helper_rv6_skb_linear_from_network(const struct sk_buff *skb,
-							       u32 *len, u32 *data_off)
-{
-	const u8 *nh = skb_network_header(skb);
-
-	if (nh > skb->data)
-		return NULL;
-	*len = skb_tail_pointer(skb) - nh;
-	*data_off = skb->data - nh;
-	return nh;
-}
-
 #if IS_ENABLED(CONFIG_NF_CONNTRACK)
 /* Connection tracking helpers: kernel::net::netfilter::conntrack. */
 __rust_helper struct nf_conn_help *rust_helper_nfct_help(const struct nf_conn *ct)

@@ -48,23 +48,52 @@ impl SkBuff {
         self.len() == 0
     }
 
+    /// Where the linear head's parts are, as offsets from `skb->head`: `data`, the network
+    /// header and the tail.  These are the fields `skb_network_header()`, `skb->data` and
+    /// `skb_tail_pointer()` read; reading them here spares a call per packet on fast paths.
+    #[inline]
+    fn layout(&self) -> (*const u8, usize, usize, usize) {
+        let skb = self.as_raw();
+        // SAFETY: By the type invariant the skb is live and not being modified.  The header
+        // offsets sit in the anonymous struct that the `headers` struct group overlays, which
+        // bindgen turns into a union field; it is read as that struct, which the C code names.
+        let (head, data, network, tail) = unsafe {
+            let offsets = (*skb).__bindgen_anon_4.__bindgen_anon_1.as_ref();
+            ((*skb).head, (*skb).data, offsets.network_header, (*skb).tail)
+        };
+        // `data` lies in the buffer `head` starts (a kernel invariant of every skb).
+        let data = (data as usize).wrapping_sub(head as usize);
+        // With `NET_SKBUFF_DATA_USES_OFFSET` (64-bit) the tail is an offset, else a pointer.
+        #[cfg(CONFIG_64BIT)]
+        let tail = tail as usize;
+        #[cfg(not(CONFIG_64BIT))]
+        let tail = (tail as usize).wrapping_sub(head as usize);
+        (head, data, usize::from(network), tail)
+    }
+
     /// The linear bytes from the network header to the end of the packet's head, and the
     /// offset of `skb->data` in them: on input, the headers already parsed and the one being
     /// processed, for reading without a copy or a call per field.  `None` when the network
     /// header lies after `skb->data` (an output path that has not pushed down to it).
     #[inline]
     pub fn linear_from_network(&self) -> Option<(&[u8], usize)> {
-        let (mut len, mut data) = (0u32, 0u32);
-        // SAFETY: By the type invariant the skb is live; the helper only reads it.
-        let p =
-            unsafe { bindings::rv6_skb_linear_from_network(self.as_raw(), &mut len, &mut data) };
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: `[p, p + len)` is the linear head from the network header to the tail, which
-        // stays valid and unmodified while `self` is borrowed, by the type invariant.
-        let bytes = unsafe { core::slice::from_raw_parts(p, len as usize) };
-        Some((bytes, data as usize))
+        let (head, data, network, tail) = self.layout();
+        let at = data.checked_sub(network)?;
+        let len = tail.checked_sub(network)?;
+        // SAFETY: `head + network <= head + data <= head + tail` lie in the skb's linear head
+        // (kernel invariants: the tail does not precede `data`), which stays valid and
+        // unmodified while `self` is borrowed, by the type invariant.
+        let bytes = unsafe { core::slice::from_raw_parts(head.add(network), len) };
+        Some((bytes, at))
+    }
+
+    /// The network header's offset from `skb->data` (`skb_network_offset()`): negative once an
+    /// input path has pulled past it.
+    #[inline]
+    fn network_offset(&self) -> i64 {
+        let (_, data, network, _) = self.layout();
+        // Both are below 2^32 (offsets into one head).
+        network as i64 - data as i64
     }
 
     /// Reads `buf.len()` bytes starting `offset` bytes after the network header.
@@ -73,9 +102,7 @@ impl SkBuff {
     /// of `buf` after copying them out of the fragments; `None` when the packet is too short.
     #[inline]
     pub fn network_bytes<'a>(&'a self, offset: usize, buf: &'a mut [u8]) -> Option<&'a [u8]> {
-        // SAFETY: By the type invariant the skb is live.
-        let nh = unsafe { bindings::skb_network_offset(self.as_raw()) };
-        let start = i64::from(nh).checked_add(i64::try_from(offset).ok()?)?;
+        let start = self.network_offset().checked_add(i64::try_from(offset).ok()?)?;
         self.bytes_at(start, buf)
     }
 
@@ -113,8 +140,7 @@ impl SkBuff {
     fn bytes_at<'a>(&'a self, start: i64, buf: &'a mut [u8]) -> Option<&'a [u8]> {
         let len = buf.len();
         let ilen = i32::try_from(len).ok()?;
-        // SAFETY: By the type invariant the skb is live.
-        let nh = i64::from(unsafe { bindings::skb_network_offset(self.as_raw()) });
+        let nh = self.network_offset();
         if start < nh.min(0) || start + i64::from(ilen) > i64::from(self.len()) {
             return None;
         }
@@ -187,6 +213,22 @@ mod tests {
         );
         let mut more = [0u8; 9];
         assert_eq!(t.skb().network_bytes(0, &mut more), None);
+        Ok(())
+    }
+
+    #[test]
+    fn linear_from_network_lends_the_parsed_headers_and_the_rest() -> Result {
+        let t = TestSkb::new(&[1, 2, 3, 4, 5, 6, 7, 8])?;
+        assert_eq!(t.skb().linear_from_network(), Some((&[1u8, 2, 3, 4, 5, 6, 7, 8][..], 0)));
+        // SAFETY: The skb is ours and holds 8 linear bytes; input paths pull like this.
+        unsafe { bindings::skb_pull(t.0.as_ptr(), 3) };
+        assert_eq!(t.skb().linear_from_network(), Some((&[1u8, 2, 3, 4, 5, 6, 7, 8][..], 3)));
+        assert_eq!(t.skb().network_offset(), -3);
+        // SAFETY: The skb has 16 bytes of headroom: `data` goes 2 bytes before the network
+        // header, as on an output path that has pushed room for a header in front of it.
+        unsafe { bindings::skb_push(t.0.as_ptr(), 5) };
+        assert_eq!(t.skb().linear_from_network(), None);
+        assert_eq!(t.skb().network_offset(), 2);
         Ok(())
     }
 

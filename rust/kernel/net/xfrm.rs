@@ -304,7 +304,7 @@ pub struct OutputPacket<'a> {
     bytes: &'a mut [u8],
     prevhdr: usize,
     slot: usize,
-    coaddr: Option<Addr>,
+    coaddr: Option<&'a Addr>,
 }
 
 /// Bytes of an IPv6 header.
@@ -321,8 +321,8 @@ impl<'a> OutputPacket<'a> {
     /// same call that prepared the packet, so that a route optimization type's output takes
     /// the lock once, as `mip6.c` does).
     #[inline]
-    pub fn coaddr(&self) -> Option<&Addr> {
-        self.coaddr.as_ref()
+    pub fn coaddr(&self) -> Option<&'a Addr> {
+        self.coaddr
     }
 
     /// Makes the preceding header's Next Header name the new header (`proto`).
@@ -513,7 +513,7 @@ unsafe extern "C" fn output_callback<T: Type>(
             bytes,
             prevhdr,
             slot,
-            coaddr: (ret > 0).then_some(coaddr),
+            coaddr: (ret > 0).then_some(&coaddr),
         };
         T::output(state, &mut pkt)?;
         Ok(0)
