@@ -195,6 +195,7 @@ impl Type for HomeAddress {
 
     /// The core found the option valid and is about to swap it in: the packet's source is
     /// still the care-of address.
+    #[inline]
     fn input(x: &State, pkt: &InputPacket<'_>) -> Result<u8> {
         let next = *pkt.header().first().ok_or(EINVAL)?;
         if !x.coaddr_matches(pkt.saddr()) {
@@ -206,18 +207,13 @@ impl Type for HomeAddress {
 
     #[inline]
     fn output(_x: &State, pkt: &mut OutputPacket<'_>) -> Result {
-        insert_header(
-            pkt,
-            SADDR,
-            IPPROTO_DSTOPTS,
-            |next_header, home, slot| {
-                HomeAddressRepr {
-                    next_header,
-                    home_address: home,
-                }
-                .emit(slot)
-            },
-        )
+        insert_header(pkt, SADDR, IPPROTO_DSTOPTS, |next_header, home, slot| {
+            HomeAddressRepr {
+                next_header,
+                home_address: home,
+            }
+            .emit(slot)
+        })
     }
 
     /// A packet with a Home Address option got through a state but no policy wants it: the
@@ -316,6 +312,7 @@ impl Type for RoutingType2 {
     /// The core checked Hdr Ext Len (2), the Routing Type and Segments Left (1) before it
     /// looked the state up, as `mip6.c` relies on too; the destination is still the care-of
     /// address.
+    #[inline]
     fn input(x: &State, pkt: &InputPacket<'_>) -> Result<u8> {
         let next = *pkt.header().first().ok_or(EINVAL)?;
         if !x.coaddr_matches(pkt.daddr()) {
@@ -327,19 +324,14 @@ impl Type for RoutingType2 {
 
     #[inline]
     fn output(_x: &State, pkt: &mut OutputPacket<'_>) -> Result {
-        insert_header(
-            pkt,
-            DADDR,
-            IPPROTO_ROUTING,
-            |next_header, home, slot| {
-                RoutingType2Repr {
-                    next_header,
-                    segments_left: 1,
-                    home_address: home,
-                }
-                .emit(slot)
-            },
-        )
+        insert_header(pkt, DADDR, IPPROTO_ROUTING, |next_header, home, slot| {
+            RoutingType2Repr {
+                next_header,
+                segments_left: 1,
+                home_address: home,
+            }
+            .emit(slot)
+        })
     }
 }
 

@@ -64,6 +64,17 @@ __rust_helper void rust_helper_local_bh_enable(void)
 	local_bh_enable();
 }
 
+/* rust/helpers/spinlock.c has no _bh variants; these compile to a tail call. */
+__rust_helper void rust_helper_spin_lock_bh(spinlock_t *lock)
+{
+	spin_lock_bh(lock);
+}
+
+__rust_helper void rust_helper_spin_unlock_bh(spinlock_t *lock)
+{
+	spin_unlock_bh(lock);
+}
+
 #if IS_ENABLED(CONFIG_NF_CONNTRACK)
 /* Connection tracking helpers: kernel::net::netfilter::conntrack. */
 __rust_helper struct nf_conn_help *rust_helper_nfct_help(const struct nf_conn *ct)
@@ -139,32 +150,6 @@ __rust_helper struct net *rust_helper_xs_net(struct xfrm_state *x)
 	return xs_net(x);
 }
 
-__rust_helper bool rust_helper_rv6_xfrm_state_coaddr(struct xfrm_state *x, u8 *out)
-{
-	bool present = false;
-
-	spin_lock_bh(&x->lock);
-	if (x->coaddr) {
-		memcpy(out, x->coaddr, sizeof(struct in6_addr));
-		present = true;
-	}
-	spin_unlock_bh(&x->lock);
-	return present;
-}
-
-/* Input (softirq): whether addr is x's care-of address, or x's is ::. */
-__rust_helper bool rust_helper_rv6_xfrm_state_coaddr_matches(struct xfrm_state *x, const u8 *addr)
-{
-	bool match = false;
-
-	spin_lock(&x->lock);
-	if (x->coaddr)
-		match = ipv6_addr_any((struct in6_addr *)x->coaddr) ||
-			!memcmp(x->coaddr, addr, sizeof(struct in6_addr));
-	spin_unlock(&x->lock);
-	return match;
-}
-
 __rust_helper __be16 rust_helper_rv6_xfrm_flowi6_sport(const struct flowi *fl)
 {
 	return xfrm_flowi_sport(fl, &fl->u.ip6.uli);
@@ -215,44 +200,6 @@ __rust_helper bool rust_helper_rv6_xfrm_type_registered(u8 proto, unsigned short
 	return taken;
 }
 
-/*
- * A type's ->output runs after xfrm6_ro_output()/xfrm6_transport_output() moved
- * the IPv6 header (and the extension headers that stay in front) forward:
- * the network header is ahead of skb->data, the mac header marks the Next
- * Header byte to rewrite, the transport header the room for the new header.
- * Move data back to the network header and report both offsets from there,
- * checked to lie, with the room, in the linear area, the Next Header byte
- * before the room and the room after a whole IPv6 header.  Route optimization types
- * write the care-of address into the IPv6 header next: copy it (under x->lock,
- * as mip6.c does) in the same call.  Returns 1 with *coaddr filled, 0 for a
- * state without a care-of address, or -EINVAL.
- */
-__rust_helper int rust_helper_rv6_xfrm_output_prepare(struct xfrm_state *x, struct sk_buff *skb,
-						      u32 *prevhdr, u32 *slot, u8 *coaddr)
-{
-	int off = skb_network_offset(skb), ret = 0;
-	unsigned int mac, th;
-
-	if (off > 0)
-		return -EINVAL;
-	/* The network header lies before data in the same head: no headroom check. */
-	__skb_push(skb, -off);
-	/* Unsigned: a header before data wraps around and fails the checks. */
-	mac = skb_mac_header(skb) - skb->data;
-	th = skb_transport_header(skb) - skb->data;
-	if (mac >= th || th < sizeof(struct ipv6hdr) ||
-	    th + x->props.header_len > skb_headlen(skb))
-		return -EINVAL;
-	*prevhdr = mac;
-	*slot = th;
-	spin_lock_bh(&x->lock);
-	if (x->coaddr) {
-		memcpy(coaddr, x->coaddr, sizeof(struct in6_addr));
-		ret = 1;
-	}
-	spin_unlock_bh(&x->lock);
-	return ret;
-}
 #endif
 
 #endif

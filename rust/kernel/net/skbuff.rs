@@ -59,7 +59,12 @@ impl SkBuff {
         // bindgen turns into a union field; it is read as that struct, which the C code names.
         let (head, data, network, tail) = unsafe {
             let offsets = (*skb).__bindgen_anon_4.__bindgen_anon_1.as_ref();
-            ((*skb).head, (*skb).data, offsets.network_header, (*skb).tail)
+            (
+                (*skb).head,
+                (*skb).data,
+                offsets.network_header,
+                (*skb).tail,
+            )
         };
         // `data` lies in the buffer `head` starts (a kernel invariant of every skb).
         let data = (data as usize).wrapping_sub(head as usize);
@@ -102,7 +107,9 @@ impl SkBuff {
     /// of `buf` after copying them out of the fragments; `None` when the packet is too short.
     #[inline]
     pub fn network_bytes<'a>(&'a self, offset: usize, buf: &'a mut [u8]) -> Option<&'a [u8]> {
-        let start = self.network_offset().checked_add(i64::try_from(offset).ok()?)?;
+        let start = self
+            .network_offset()
+            .checked_add(i64::try_from(offset).ok()?)?;
         self.bytes_at(start, buf)
     }
 
@@ -219,10 +226,16 @@ mod tests {
     #[test]
     fn linear_from_network_lends_the_parsed_headers_and_the_rest() -> Result {
         let t = TestSkb::new(&[1, 2, 3, 4, 5, 6, 7, 8])?;
-        assert_eq!(t.skb().linear_from_network(), Some((&[1u8, 2, 3, 4, 5, 6, 7, 8][..], 0)));
+        assert_eq!(
+            t.skb().linear_from_network(),
+            Some((&[1u8, 2, 3, 4, 5, 6, 7, 8][..], 0))
+        );
         // SAFETY: The skb is ours and holds 8 linear bytes; input paths pull like this.
         unsafe { bindings::skb_pull(t.0.as_ptr(), 3) };
-        assert_eq!(t.skb().linear_from_network(), Some((&[1u8, 2, 3, 4, 5, 6, 7, 8][..], 3)));
+        assert_eq!(
+            t.skb().linear_from_network(),
+            Some((&[1u8, 2, 3, 4, 5, 6, 7, 8][..], 3))
+        );
         assert_eq!(t.skb().network_offset(), -3);
         // SAFETY: The skb has 16 bytes of headroom: `data` goes 2 bytes before the network
         // header, as on an output path that has pushed room for a header in front of it.

@@ -102,24 +102,55 @@ impl State {
         addr_from_raw(unsafe { (*self.as_raw()).props.saddr.a6 })
     }
 
+    /// `x->lock`.
+    #[inline]
+    fn lock_ptr(&self) -> *mut bindings::spinlock_t {
+        // SAFETY: The state is live; only the field's address is taken.
+        unsafe { &raw mut (*self.as_raw()).lock }
+    }
+
+    /// The care-of address as it is under `x->lock`, which the caller holds.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds `x->lock`.
+    #[inline]
+    unsafe fn coaddr_locked(&self) -> Option<Addr> {
+        // SAFETY: The state is live; under `x->lock` its `coaddr` is either null or points to
+        // the 16 bytes the state owns, which nobody writes (`xfrm_state_update` copies a new
+        // address in under the lock).
+        unsafe {
+            let p = (*self.as_raw()).coaddr;
+            (!p.is_null()).then(|| core::ptr::read(p.cast::<Addr>()))
+        }
+    }
+
     /// The care-of address, read under the state's lock; `None` for a state without one.
+    /// For process context and output paths: BH is off while the lock is held, as
+    /// `mip6.c` does.
     #[inline]
     pub fn coaddr(&self) -> Option<Addr> {
-        let mut a = [0u8; 16];
-        // SAFETY: The state is live; the helper takes `x->lock` (with BH off) around the copy
-        // into our 16-byte buffer.
-        let present = unsafe { bindings::rv6_xfrm_state_coaddr(self.as_raw(), a.as_mut_ptr()) };
-        present.then_some(a)
+        // SAFETY: `lock_ptr` is the state's live lock, released below.
+        unsafe { bindings::spin_lock_bh(self.lock_ptr()) };
+        // SAFETY: We hold `x->lock`.
+        let a = unsafe { self.coaddr_locked() };
+        // SAFETY: Taken above.
+        unsafe { bindings::spin_unlock_bh(self.lock_ptr()) };
+        a
     }
 
     /// Whether `addr` is the care-of address, or the state's care-of address is `::` (any);
     /// `false` for a state without one.  For input paths, which run with BH off: it takes
-    /// `x->lock` without touching BH and compares in place, as the core's own types do.
+    /// `x->lock` without touching BH, as the core's own types do.
     #[inline]
     pub fn coaddr_matches(&self, addr: &Addr) -> bool {
-        // SAFETY: The state is live; the helper reads 16 bytes of `addr` and the care-of
-        // address under `x->lock`.
-        unsafe { bindings::rv6_xfrm_state_coaddr_matches(self.as_raw(), addr.as_ptr()) }
+        // SAFETY: `lock_ptr` is the state's live lock, released below.
+        unsafe { bindings::spin_lock(self.lock_ptr()) };
+        // SAFETY: We hold `x->lock`.
+        let a = unsafe { self.coaddr_locked() };
+        // SAFETY: Taken above.
+        unsafe { bindings::spin_unlock(self.lock_ptr()) };
+        a.is_some_and(|a| a == [0; 16] || a == *addr)
     }
 
     /// The network namespace of the state.
@@ -317,9 +348,8 @@ impl<'a> OutputPacket<'a> {
         self.bytes[self.prevhdr]
     }
 
-    /// The state's care-of address, read under `x->lock` as the packet was handed over (the
-    /// same call that prepared the packet, so that a route optimization type's output takes
-    /// the lock once, as `mip6.c` does).
+    /// The state's care-of address, read under `x->lock` as the packet was handed over (so
+    /// that a route optimization type's output takes the lock once, as `mip6.c` does).
     #[inline]
     pub fn coaddr(&self) -> Option<&'a Addr> {
         self.coaddr
@@ -335,7 +365,7 @@ impl<'a> OutputPacket<'a> {
     #[inline]
     pub fn split(&mut self) -> (&mut [u8; IPV6_HEADER_LEN], &mut [u8]) {
         let (head, slot) = self.bytes.split_at_mut(self.slot);
-        // `slot >= IPV6_HEADER_LEN` holds by the contract of `rv6_xfrm_output_prepare`.
+        // `slot >= IPV6_HEADER_LEN` was checked by `ro_output_room`.
         let ip: &mut [u8; IPV6_HEADER_LEN] = (&mut head[..IPV6_HEADER_LEN])
             .try_into()
             .unwrap_or_else(|_| unreachable!());
@@ -484,6 +514,49 @@ unsafe extern "C" fn input_callback<T: Type>(
     })
 }
 
+/// Moves `skb->data` back to the network header, in front of which `xfrm6_ro_output()` has
+/// opened the room for the type's header, and lends the linear bytes from there to the end of
+/// that room, with the offsets (from there) of the Next Header byte to rewrite (which the core
+/// marks with the MAC header) and of the room (the transport header).  `None`, with the packet
+/// untouched, unless `prevhdr < slot`, the IPv6 header fits before the room and the room lies in
+/// the linear part.
+///
+/// # Safety
+///
+/// `skb` is a live packet on the XFRM output path, exclusively the caller's for `'a`.
+#[inline]
+unsafe fn ro_output_room<'a>(
+    skb: *mut bindings::sk_buff,
+    header_len: usize,
+) -> Option<(&'a mut [u8], usize, usize)> {
+    // SAFETY: By the caller, the skb is live and ours.
+    let s = unsafe { &mut *skb };
+    // SAFETY: The header offsets sit in the anonymous struct that the `headers` struct group
+    // overlays (bindgen's union field); they are read as that struct, which the C code names.
+    let o = unsafe { s.__bindgen_anon_4.__bindgen_anon_1.as_ref() };
+    let network = usize::from(o.network_header);
+    // Offsets from the network header; an unset MAC header (`0xffff`) fails the first check.
+    let prevhdr = usize::from(o.mac_header).checked_sub(network)?;
+    let slot = usize::from(o.transport_header).checked_sub(network)?;
+    let data = (s.data as usize).wrapping_sub(s.head as usize);
+    let push = data.checked_sub(network)?;
+    // `skb_headlen()` once `data` is back at the network header.
+    let headlen = (s.len - s.data_len) as usize + push;
+    if prevhdr >= slot || slot < IPV6_HEADER_LEN || slot + header_len > headlen {
+        return None;
+    }
+    // `__skb_push(skb, push)`: the bytes lie in the head, between the network header and data.
+    s.data = s.data.wrapping_sub(push);
+    s.len += push as u32;
+    // SAFETY: `[data, data + slot + header_len)` lies in the linear part (checked above against
+    // `skb_headlen()`), and nothing else accesses the packet during the call.
+    Some((
+        unsafe { core::slice::from_raw_parts_mut(s.data, slot + header_len) },
+        prevhdr,
+        slot,
+    ))
+}
+
 unsafe extern "C" fn output_callback<T: Type>(
     x: *mut bindings::xfrm_state,
     skb: *mut bindings::sk_buff,
@@ -493,27 +566,14 @@ unsafe extern "C" fn output_callback<T: Type>(
         let state = unsafe { State::from_raw(x) };
         // SAFETY: As above.
         let header_len = unsafe { (*x).props.header_len } as usize;
-        // SAFETY: `skb` is the packet being output, exclusively ours for the call.  The helper
-        // moves `skb->data` to the network header and reports the offsets (from there) of the
-        // Next Header byte and of the room for our header, `prevhdr < slot` and
-        // `IPV6_HEADER_LEN <= slot`, the room in the linear part: the core has just moved
-        // those headers there.  It copies the care-of address, if any, into our 16 bytes.
-        let (mut prevhdr, mut slot, mut coaddr) = (0u32, 0u32, [0u8; 16]);
-        let ret = unsafe {
-            bindings::rv6_xfrm_output_prepare(x, skb, &mut prevhdr, &mut slot, coaddr.as_mut_ptr())
-        };
-        if ret < 0 {
-            return Err(Error::from_errno(ret));
-        }
-        let (prevhdr, slot) = (prevhdr as usize, slot as usize);
-        // SAFETY: `rv6_xfrm_output_prepare` checked that `[data, data + slot + header_len)` is
-        // in the skb's linear area; nothing else accesses the packet during `output`.
-        let bytes = unsafe { core::slice::from_raw_parts_mut((*skb).data, slot + header_len) };
+        // SAFETY: `skb` is the packet being output, exclusively ours for the call.
+        let (bytes, prevhdr, slot) = unsafe { ro_output_room(skb, header_len) }.ok_or(EINVAL)?;
+        let coaddr = state.coaddr();
         let mut pkt = OutputPacket {
             bytes,
             prevhdr,
             slot,
-            coaddr: (ret > 0).then_some(&coaddr),
+            coaddr: coaddr.as_ref(),
         };
         T::output(state, &mut pkt)?;
         Ok(0)
