@@ -12,9 +12,13 @@
 Clients print "<N> <seconds>".  Every round trip is two data packets through
 the firewall (and its helper) plus the ACKs TCP piggybacks or delays.
 """
+import os
 import socket
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../selftests/rv6"))
+from dhcpv6_client import link_local  # noqa: E402
 
 
 def ftp_server():
@@ -42,15 +46,6 @@ def ftp_client(host, n):
         s.sendall(b"CWD /pub/rv6/bench\r\n")
         f.readline()
     print(n, time.perf_counter() - t)
-
-
-def link_local(iface):
-    with open("/proc/net/if_inet6") as f:
-        for line in f:
-            hexaddr, _, _, scope, _, name = line.split()
-            if name == iface and scope == "20":
-                return socket.inet_ntop(socket.AF_INET6, bytes.fromhex(hexaddr))
-    sys.exit(f"{iface}: no link-local address")
 
 
 def dhcp_socket(iface, port):

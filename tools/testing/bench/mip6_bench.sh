@@ -46,16 +46,8 @@ sinks() {
   sleep 0.5
 }
 
-bindings() { # as in selftests/rv6/mip6_ro.sh
-  ip -n mn xfrm state add src $H dst $C proto hao mode ro coa $A
-  ip -n mn xfrm policy add src $H/128 dst $C/128 dir out tmpl src $H dst $C proto hao mode ro
-  ip -n mn xfrm state add src $C dst $H proto route2 mode ro coa $A
-  ip -n mn xfrm policy add src $C/128 dst $H/128 dir in tmpl src $C dst $H proto route2 mode ro level use
-  ip -n cn xfrm state add src $H dst $C proto hao mode ro coa $A
-  ip -n cn xfrm policy add src $H/128 dst $C/128 dir in tmpl src $H dst $C proto hao mode ro level use
-  ip -n cn xfrm state add src $C dst $H proto route2 mode ro coa $A
-  ip -n cn xfrm policy add src $C/128 dst $H/128 dir out tmpl src $C dst $H proto route2 mode ro
-}
+. "$(dirname "$0")/../selftests/rv6/topo.sh"
+bindings() { mip6_ro_bindings mn cn $H $C $A; }
 unbind() { for n in mn cn; do ip -n $n xfrm policy flush; ip -n $n xfrm state flush; done; }
 
 use_impl() {

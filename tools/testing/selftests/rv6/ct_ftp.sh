@@ -19,21 +19,10 @@ modprobe nf_conntrack_ftp || ktap_exit_fail_msg "cannot load nf_conntrack_ftp (t
 # c (client) -- fw (forwarding firewall) -- s (server), IPv6 and IPv4.
 cleanup() {
   [ -n "${ev_pid:-}" ] && kill "$ev_pid" 2>/dev/null
-  ip netns pids s 2>/dev/null | xargs -r kill 2>/dev/null
-  for n in c fw s; do ip netns del "$n" 2>/dev/null; done
+  fw_chain_cleanup
 }
 trap cleanup EXIT
-for n in c fw s; do ip netns add "$n"; ip -n "$n" link set lo up; done
-ip link add c0 netns c type veth peer name f1 netns fw
-ip link add s0 netns s type veth peer name f2 netns fw
-ip -n c addr add 2001:db8:1::1/64 dev c0 nodad; ip -n c addr add 10.0.1.1/24 dev c0
-ip -n fw addr add 2001:db8:1::2/64 dev f1 nodad; ip -n fw addr add 10.0.1.2/24 dev f1
-ip -n fw addr add 2001:db8:2::1/64 dev f2 nodad; ip -n fw addr add 10.0.2.1/24 dev f2
-ip -n s addr add 2001:db8:2::2/64 dev s0 nodad; ip -n s addr add 10.0.2.2/24 dev s0
-for l in "c c0" "fw f1" "fw f2" "s s0"; do set -- $l; ip -n "$1" link set "$2" up; done
-ip netns exec fw sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1
-ip -n c route add default via 10.0.1.2; ip -n c -6 route add default via 2001:db8:1::2
-ip -n s route add default via 10.0.2.1; ip -n s -6 route add default via 2001:db8:2::1
+fw_chain_setup
 
 # firewall HELPER: forward only what is established or related, and new
 # control connections; HELPER (an nft helper type, or "none") is attached to

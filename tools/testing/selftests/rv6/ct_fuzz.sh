@@ -14,20 +14,8 @@ ktap_set_plan 8
 ensure_module rv6_ct_ftp || ktap_exit_fail_msg "cannot load rv6_ct_ftp"
 ensure_module rv6_ct_dhcpv6 || ktap_exit_fail_msg "cannot load rv6_ct_dhcpv6"
 
-cleanup() {
-  ip netns pids s 2>/dev/null | xargs -r kill 2>/dev/null
-  for n in c fw s; do ip netns del "$n" 2>/dev/null; done
-}
-trap cleanup EXIT
-for n in c fw s; do ip netns add "$n"; ip -n "$n" link set lo up
-  ip netns exec "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0; done
-ip link add c0 netns c type veth peer name f1 netns fw
-ip link add s0 netns s type veth peer name f2 netns fw
-ip -n c addr add 2001:db8:1::1/64 dev c0; ip -n fw addr add 2001:db8:1::2/64 dev f1
-ip -n fw addr add 2001:db8:2::1/64 dev f2; ip -n s addr add 2001:db8:2::2/64 dev s0
-for l in "c c0" "fw f1" "fw f2" "s s0"; do set -- $l; ip -n "$1" link set "$2" up; done
-ip netns exec fw sysctl -qw net.ipv6.conf.all.forwarding=1
-ip -n c -6 route add default via 2001:db8:1::2; ip -n s -6 route add default via 2001:db8:2::1
+trap fw_chain_cleanup EXIT
+fw_chain_setup
 ip netns exec fw nft -f - <<NFT
 table inet rv6fw {
   ct helper ftp { type "rv6-ftp" protocol tcp; }

@@ -3,6 +3,7 @@
 # helpers, and small network-namespace topologies.
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
 . "${RV6_SRC:?RV6_SRC: the kernel source tree}/tools/testing/selftests/kselftest/ktap_helpers.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/topo.sh"
 
 # Timeouts in the selftests are multiplied by this: the debug kernel (KASAN,
 # lockdep) runs several times slower under TCG.

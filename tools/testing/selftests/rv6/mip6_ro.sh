@@ -41,16 +41,6 @@ topology() {
   ip -n cn -6 route add default via 2001:db8:2::1
 }
 
-bindings() { # the states and policies of a binding HoA <-> CoA on both ends
-  ip -n mn xfrm state add src $H dst $C proto hao mode ro coa $A
-  ip -n mn xfrm policy add src $H/128 dst $C/128 dir out tmpl src $H dst $C proto hao mode ro
-  ip -n mn xfrm state add src $C dst $H proto route2 mode ro coa $A
-  ip -n mn xfrm policy add src $C/128 dst $H/128 dir in tmpl src $C dst $H proto route2 mode ro level use
-  ip -n cn xfrm state add src $H dst $C proto hao mode ro coa $A
-  ip -n cn xfrm policy add src $H/128 dst $C/128 dir in tmpl src $H dst $C proto hao mode ro level use
-  ip -n cn xfrm state add src $C dst $H proto route2 mode ro coa $A
-  ip -n cn xfrm policy add src $C/128 dst $H/128 dir out tmpl src $C dst $H proto route2 mode ro
-}
 
 use_impl() {
   if [ "$1" = rv6 ]; then
@@ -66,7 +56,7 @@ use_impl() {
 
 for impl in rv6 mip6; do
   use_impl $impl || ktap_exit_fail_msg "cannot load $impl"
-  topology; bindings
+  topology; mip6_ro_bindings mn cn $H $C $A
   ip netns exec ha tcpdump -K -l -n -vv -i h1 ip6 >$work/wire.txt 2>$work/tcpdump.err &
   capture=$!
   wait_for $work/tcpdump.err "listening on"
