@@ -160,7 +160,13 @@ pub fn parse_pasv_reply(s: &[u8]) -> Option<DataEndpoint> {
 /// (`227`, `229`).  Anything else, or a malformed argument, is `None`.
 pub fn parse_line(line: &[u8], from_client: bool) -> Option<(Message, DataEndpoint)> {
     if from_client {
-        let (verb, args) = split_verb(line)?;
+        // `VERB args`, the verb up to the first space: both verbs of interest have four
+        // letters, so the space is the fifth byte (looked at first: most commands are not
+        // these, and the helper sees every one).
+        if line.get(4) != Some(&b' ') {
+            return None;
+        }
+        let (verb, args) = (&line[..4], &line[5..]);
         if verb.eq_ignore_ascii_case(b"PORT") {
             Some((Message::Port, parse_host_port(args)?))
         } else if verb.eq_ignore_ascii_case(b"EPRT") {
@@ -175,12 +181,6 @@ pub fn parse_line(line: &[u8], from_client: bool) -> Option<(Message, DataEndpoi
     } else {
         None
     }
-}
-
-/// `VERB args`: the verb, then exactly one space.
-fn split_verb(line: &[u8]) -> Option<(&[u8], &[u8])> {
-    let sp = line.iter().position(|&c| c == b' ')?;
-    Some((&line[..sp], &line[sp + 1..]))
 }
 
 /// Reassembles control lines from TCP segments, per direction: at most [`MAX_LINE`] bytes are
@@ -211,6 +211,14 @@ impl LineBuffer {
                 Some(i) => (&data[..i], &data[i + 1..], true),
                 None => (data, &[][..], false),
             };
+            // A whole line in one segment (the usual case): handed over in place.
+            if complete && self.len == 0 && !self.skipping {
+                if chunk.len() <= MAX_LINE {
+                    line(chunk.strip_suffix(b"\r").unwrap_or(chunk));
+                }
+                data = rest;
+                continue;
+            }
             if !self.skipping {
                 if self.len + chunk.len() > MAX_LINE {
                     self.skipping = true;

@@ -150,8 +150,7 @@ impl Helper for RvFtp {
         };
         let mut found = [None::<DataEndpoint>; MAX_PER_SEGMENT];
         let mut n = 0;
-        let mut chunk = [0u8; 256];
-        skb.for_each_chunk(data_off + skip, &mut chunk, |c| {
+        skb.for_each_chunk::<256>(data_off + skip, |c| {
             stream.feed(c, |line| {
                 STATS.lines.add(1, Relaxed);
                 let Some((_, ep)) = ftp_parse::parse_line(line, from_client) else {
@@ -169,6 +168,9 @@ impl Helper for RvFtp {
             })
         });
 
+        if n == 0 {
+            return Verdict::Accept;
+        }
         // The peer connects to the sender: from the other side's address, any port.
         let connector = pkt.tuple(dir.other());
         for ep in found.iter().flatten() {

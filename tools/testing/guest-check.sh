@@ -22,7 +22,7 @@ done
 
 tests=()
 for t in "$top"/tools/testing/selftests/rv6/*.sh; do
-  case "$(basename "$t")" in lib.sh) continue ;; esac
+  case "$(basename "$t")" in lib.sh|topo.sh) continue ;; esac  # sourced, not run
   # slow_*: suites too long for TCG in every run (RV6_SLOW=1 runs them).
   case "$(basename "$t")" in slow_*) [ "${RV6_SLOW:-0}" = 1 ] || continue ;; esac
   [ -z "$filter" ] || [[ "$(basename "$t" .sh)" == $filter ]] || continue

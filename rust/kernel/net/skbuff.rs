@@ -120,11 +120,37 @@ impl SkBuff {
         self.bytes_at(i64::try_from(offset).ok()?, buf)
     }
 
-    /// Calls `f` with consecutive pieces of the bytes from `offset` (after `skb->data`) to the
-    /// end of the packet, each at most `buf.len()` long, copying only what is not linear.
+    /// Calls `f` with the bytes from `offset` (after `skb->data`) to the end of the packet: once,
+    /// in place, when they are all in the linear part (the usual case for a control protocol's
+    /// segment), else in consecutive pieces of at most `N` bytes copied out of the fragments.
     ///
     /// Returns `false` (having called `f` for nothing) when `offset` is past the end.
-    pub fn for_each_chunk(&self, offset: usize, buf: &mut [u8], mut f: impl FnMut(&[u8])) -> bool {
+    #[inline]
+    pub fn for_each_chunk<const N: usize>(&self, offset: usize, mut f: impl FnMut(&[u8])) -> bool {
+        let total = self.len() as usize;
+        if offset > total || N == 0 {
+            return false;
+        }
+        let (head, data, _, tail) = self.layout();
+        // `skb_headlen()`: the linear bytes from `data`.
+        if total <= tail.wrapping_sub(data) {
+            if offset < total {
+                // SAFETY: `[data + offset, data + total)` lies in the linear part (just checked),
+                // which stays valid and unmodified while `self` is borrowed.
+                f(unsafe { core::slice::from_raw_parts(head.add(data + offset), total - offset) });
+            }
+            return true;
+        }
+        self.for_each_copied_chunk(offset, &mut [0u8; N], f)
+    }
+
+    /// [`SkBuff::for_each_chunk`] without its linear shortcut: pieces of at most `buf.len()`.
+    fn for_each_copied_chunk(
+        &self,
+        offset: usize,
+        buf: &mut [u8],
+        mut f: impl FnMut(&[u8]),
+    ) -> bool {
         let total = self.len() as usize;
         if offset > total || buf.is_empty() {
             return false;
@@ -277,18 +303,30 @@ mod tests {
     fn chunks_cover_the_rest_of_the_packet_in_order() -> Result {
         let data: [u8; 10] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
         let t = TestSkb::new(&data)?;
-        let mut buf = [0u8; 4];
+        // A linear packet: one piece, in place.
         let mut seen = KVec::new();
-        let mut sizes = KVec::new();
-        assert!(t.skb().for_each_chunk(1, &mut buf, |c| {
+        let mut pieces = 0;
+        assert!(t.skb().for_each_chunk::<4>(1, |c| {
             let _ = seen.extend_from_slice(c, GFP_KERNEL);
+            pieces += 1;
+        }));
+        assert_eq!(pieces, 1);
+        assert_eq!(&seen[..], &data[1..]);
+        // The copying path, as for fragments: pieces of the buffer's size.
+        let mut buf = [0u8; 4];
+        let mut all = KVec::new();
+        let mut sizes = KVec::new();
+        assert!(t.skb().for_each_copied_chunk(1, &mut buf, |c| {
+            let _ = all.extend_from_slice(c, GFP_KERNEL);
             let _ = sizes.push(c.len(), GFP_KERNEL);
         }));
-        assert_eq!(&seen[..], &data[1..]);
+        assert_eq!(&all[..], &data[1..]);
         assert_eq!(&sizes[..], &[4, 4, 1]);
         let mut calls = 0;
-        assert!(t.skb().for_each_chunk(10, &mut buf, |_| calls += 1));
-        assert!(!t.skb().for_each_chunk(11, &mut buf, |_| calls += 1));
+        assert!(t.skb().for_each_chunk::<4>(10, |_| calls += 1));
+        assert!(!t.skb().for_each_chunk::<4>(11, |_| calls += 1));
+        assert!(t.skb().for_each_copied_chunk(10, &mut buf, |_| calls += 1));
+        assert!(!t.skb().for_each_copied_chunk(11, &mut buf, |_| calls += 1));
         assert_eq!(calls, 0);
         Ok(())
     }

@@ -267,7 +267,47 @@ fn stream_split_at_every_offset_with_retransmissions_yields_each_line_once() {
     }
 }
 
+/// The lines in `stream` as the helper must see them: split at LF, CR stripped, lines longer
+/// than `MAX_LINE` bytes (LF not counted) left out, and an unfinished last line held back.
+fn reference_lines(stream: &[u8]) -> Vec<Vec<u8>> {
+    let mut parts: Vec<&[u8]> = stream.split(|&c| c == b'\n').collect();
+    parts.pop(); // after the last LF: unfinished
+    parts
+        .into_iter()
+        .filter(|l| l.len() <= MAX_LINE)
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l).to_vec())
+        .collect()
+}
+
 proptest! {
+    #[test]
+    fn lines_come_out_as_split_whatever_the_segments(
+        pieces in proptest::collection::vec(
+            prop_oneof![
+                Just(b"\n".to_vec()),
+                Just(b"\r\n".to_vec()),
+                Just(b"PORT 10,0,0,1,1,1".to_vec()),
+                (0usize..700).prop_map(|n| vec![b'A'; n]),
+                Just(vec![b'B'; MAX_LINE]),
+                Just(vec![b'C'; MAX_LINE - 1]),
+            ],
+            0..12,
+        ),
+        cuts in proptest::collection::vec(any::<usize>(), 0..6),
+    ) {
+        let stream = pieces.concat();
+        let mut at: Vec<usize> = cuts.iter().map(|c| c % (stream.len() + 1)).collect();
+        at.sort_unstable();
+        let mut b = LineBuffer::new();
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        let mut from = 0;
+        for &to in at.iter().chain([stream.len()].iter()) {
+            b.feed(&stream[from..to], |l| lines.push(l.to_vec()));
+            from = to;
+        }
+        prop_assert_eq!(lines, reference_lines(&stream));
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic(line in proptest::collection::vec(any::<u8>(), 0..600), dir in any::<bool>()) {
         let _ = parse_line(&line, dir);

@@ -267,6 +267,7 @@ impl<'a, T: Helper> Packet<'a, T> {
     }
 
     /// The connection's family.
+    #[inline]
     pub fn family(&self) -> Family {
         let l3 = self.raw_ct().tuplehash[0].tuple.src.l3num;
         if u32::from(l3) == bindings::NFPROTO_IPV4 {
@@ -277,6 +278,7 @@ impl<'a, T: Helper> Packet<'a, T> {
     }
 
     /// The addresses and ports of direction `dir` of the connection.
+    #[inline]
     pub fn tuple(&self, dir: Direction) -> Tuple {
         let t = &self.raw_ct().tuplehash[dir.index()].tuple;
         let family = self.family();
@@ -398,18 +400,27 @@ impl<'a, T: Helper> Packet<'a, T> {
 }
 
 /// Reads a conntrack address of `family`.
+#[inline]
 fn addr_from_raw(family: Family, a: &bindings::nf_inet_addr) -> IpAddr {
     // SAFETY: `all` covers the whole union; any bit pattern is a valid `[u32; 4]`.
     let w = unsafe { a.all };
-    let mut b = [0u8; 16];
-    for (chunk, word) in b.chunks_exact_mut(4).zip(w) {
-        // The words hold the address in network byte order, as bytes in memory.
-        chunk.copy_from_slice(&word.to_ne_bytes());
-    }
+    // The words hold the address in network byte order, as bytes in memory.
+    let b: [u8; 16] = words_as_bytes(w);
     match family {
         Family::Ipv4 => IpAddr::V4(Ipv4Addr::new(b[0], b[1], b[2], b[3])),
         Family::Ipv6 => IpAddr::V6(Ipv6Addr::from(b)),
     }
+}
+
+/// The bytes of `w` as they lie in memory.
+#[inline]
+fn words_as_bytes(w: [u32; 4]) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..4].copy_from_slice(&w[0].to_ne_bytes());
+    b[4..8].copy_from_slice(&w[1].to_ne_bytes());
+    b[8..12].copy_from_slice(&w[2].to_ne_bytes());
+    b[12..].copy_from_slice(&w[3].to_ne_bytes());
+    b
 }
 
 /// A conntrack address for `a`, or `None` if `a` is not of `family`.
