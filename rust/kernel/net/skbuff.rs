@@ -54,18 +54,10 @@ impl SkBuff {
     #[inline]
     fn layout(&self) -> (*const u8, usize, usize, usize) {
         let skb = self.as_raw();
-        // SAFETY: By the type invariant the skb is live and not being modified.  The header
-        // offsets sit in the anonymous struct that the `headers` struct group overlays, which
-        // bindgen turns into a union field; it is read as that struct, which the C code names.
-        let (head, data, network, tail) = unsafe {
-            let offsets = (*skb).__bindgen_anon_4.__bindgen_anon_1.as_ref();
-            (
-                (*skb).head,
-                (*skb).data,
-                offsets.network_header,
-                (*skb).tail,
-            )
-        };
+        // SAFETY: By the type invariant the skb is live and not being modified.
+        let (head, data, tail) = unsafe { ((*skb).head, (*skb).data, (*skb).tail) };
+        // SAFETY: As above.
+        let (_, network, _) = unsafe { header_offsets(skb) };
         // `data` lies in the buffer `head` starts (a kernel invariant of every skb).
         let data = (data as usize).wrapping_sub(head as usize);
         // With `NET_SKBUFF_DATA_USES_OFFSET` (64-bit) the tail is an offset, else a pointer.
@@ -191,6 +183,21 @@ impl SkBuff {
         // skb's linear data, which stays valid and unmodified for `'a` by the type invariant.
         Some(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), len) })
     }
+}
+
+/// The MAC, network and transport header offsets from `skb->head`, as `skb_mac_header()` and
+/// its siblings read them (`0xffff` when unset).
+///
+/// # Safety
+///
+/// `skb` points to a live `sk_buff` whose headers nobody moves during the call.
+#[inline]
+pub(crate) unsafe fn header_offsets(skb: *const bindings::sk_buff) -> (u16, u16, u16) {
+    // SAFETY: By the caller the skb is live.  The offsets sit in the anonymous struct that the
+    // `headers` struct group overlays, which bindgen turns into a union field; it is read as
+    // that struct, which the C code names.
+    let o = unsafe { (*skb).__bindgen_anon_4.__bindgen_anon_1.as_ref() };
+    (o.mac_header, o.network_header, o.transport_header)
 }
 
 #[macros::kunit_tests(rv6_skbuff)]

@@ -16,7 +16,7 @@
 use crate::{
     bindings,
     error::{from_result, to_result},
-    net::skbuff::SkBuff,
+    net::skbuff::{header_offsets, SkBuff},
     prelude::*,
     types::Opaque,
     ThisModule,
@@ -530,14 +530,13 @@ unsafe fn ro_output_room<'a>(
     header_len: usize,
 ) -> Option<(&'a mut [u8], usize, usize)> {
     // SAFETY: By the caller, the skb is live and ours.
+    let (mac, network, transport) = unsafe { header_offsets(skb) };
+    // SAFETY: As above; nothing else refers to the skb during the call.
     let s = unsafe { &mut *skb };
-    // SAFETY: The header offsets sit in the anonymous struct that the `headers` struct group
-    // overlays (bindgen's union field); they are read as that struct, which the C code names.
-    let o = unsafe { s.__bindgen_anon_4.__bindgen_anon_1.as_ref() };
-    let network = usize::from(o.network_header);
+    let network = usize::from(network);
     // Offsets from the network header; an unset MAC header (`0xffff`) fails the first check.
-    let prevhdr = usize::from(o.mac_header).checked_sub(network)?;
-    let slot = usize::from(o.transport_header).checked_sub(network)?;
+    let prevhdr = usize::from(mac).checked_sub(network)?;
+    let slot = usize::from(transport).checked_sub(network)?;
     let data = (s.data as usize).wrapping_sub(s.head as usize);
     let push = data.checked_sub(network)?;
     // `skb_headlen()` once `data` is back at the network header.
