@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # make check: set up, build and run every test layer, then print one table of
-# phase timings and one closing "N passed, N failed" line over all layers.
+# phase timings (each guest shard on its own line) and one closing
+# "N passed, N failed" line over all layers.
 # A phase that fails (or cannot run because an earlier one failed) counts as
 # one failure on top of the test counts, so a broken build never reads "0 failed".
+#
+# make check builds and boots both kernels: the normal one runs every suite,
+# the debug one (KASAN, UBSAN, lockdep, kmemleak) runs the debug smoke: every
+# KUnit suite, every module loaded and unloaded with live state, and each
+# selftest's fast subset (RV6_QUICK=1).  make check-debug (DEBUG=1) runs
+# everything, barrages included, on the debug kernel alone.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
@@ -10,6 +17,7 @@ out=$CHECKOUT
 rm -rf "$out"; mkdir -p "$out"
 names=(); secs=(); results=()
 broken=0
+t_start=$SECONDS
 
 phase() { # phase NAME COMMAND...
   local name=$1; shift
@@ -23,39 +31,76 @@ phase() { # phase NAME COMMAND...
   if [ $rc = 0 ]; then results+=(ok); else results+=("FAILED ($rc)"); fi
   return $rc
 }
+debug() { DEBUG=1 RV6_CHECKOUT=$out "$@"; }
 
+smoke=0
+[ "${DEBUG:-0}" = 1 ] || [ "${RV6_DEBUG_SMOKE:-1}" = 0 ] || smoke=1
 phase deps "$top/scripts/deps.sh" || broken=1
 phase kernel "$top/scripts/kernel.sh" || broken=1
+[ $smoke = 1 ] && { phase kernel-debug debug "$top/scripts/kernel.sh" || broken=1; }
 phase modules "$top/scripts/modules.sh" || broken=1
+[ $smoke = 1 ] && { phase modules-debug debug "$top/scripts/modules.sh" || broken=1; }
 phase tools bash -c "cd '$top/tools' && cargo build --release --quiet" || broken=1
 phase host-tests "$top/scripts/test-host.sh"
 phase fuzz "$top/scripts/fuzz.sh"
-phase guest-tests "$top/scripts/test-guest.sh"
+# The guests: the normal kernel's shards (one per core) and, beside them, the
+# debug smoke in one guest of its own; every guest gets one vCPU, so the
+# machine's cores are shared by all of them and none waits for another phase.
+guests() {
+  local rc=0 smoke_pid=
+  if [ $smoke = 1 ]; then
+    RV6_QUICK=1 DEBUG=1 RV6_JOBS=${RV6_SMOKE_JOBS:-1} RV6_GUEST_CPUS=1 RV6_CHECKOUT="$out" \
+      "$top/scripts/test-guest.sh" >"$out/debug-smoke.log" 2>&1 &
+    smoke_pid=$!
+  fi
+  RV6_GUEST_CPUS=1 "$top/scripts/test-guest.sh" || rc=1
+  if [ -n "$smoke_pid" ]; then
+    wait "$smoke_pid" || rc=1
+    echo "=== debug smoke (run beside the normal guests)"
+    cat "$out/debug-smoke.log"
+  fi
+  return $rc
+}
+phase guest-tests guests
 
 echo
 echo "=== summary"
-printf '%-14s %8s  %s\n' phase seconds result
-total=0; failed_phases=0
+printf '%-24s %8s  %s\n' phase seconds result
+total=$((SECONDS - t_start)); failed_phases=0
 for i in "${!names[@]}"; do
-  printf '%-14s %8s  %s\n' "${names[$i]}" "${secs[$i]}" "${results[$i]}"
-  total=$((total + secs[i]))
+  printf '%-24s %8s  %s\n' "${names[$i]}" "${secs[$i]}" "${results[$i]}"
   [ "${results[$i]}" = ok ] || failed_phases=$((failed_phases + 1))
+  # The guest phase's shards, each with its own wall time.
+  [ "${names[$i]}" = guest-tests ] && cat "$out"/guest*/shards 2>/dev/null |
+    while read -r shard s r; do printf '  %-22s %8s  %s\n' "${shard#guest-}" "$s" "$r"; done
 done
-printf '%-14s %8s\n' total "$total"
-{ for i in "${!names[@]}"; do echo "${names[$i]} ${secs[$i]} ${results[$i]}"; done; } >"$out/timings.txt"
+printf '%-24s %8s\n' total "$total"
+{ for i in "${!names[@]}"; do echo "${names[$i]} ${secs[$i]} ${results[$i]}"; done
+  cat "$out"/guest*/shards 2>/dev/null; echo "total $total"; } >"$out/timings.txt"
 
 passed=0; failed=$failed_phases; skipped=0
 for c in "$out"/*.counts; do
   [ -f "$c" ] || continue
   read -r p f s <"$c"
-  printf '%-28s %5s passed %5s failed %5s skipped\n' "$(basename "$c" .counts)" "$p" "$f" "$s"
+  printf '%-36s %5s passed %5s failed %5s skipped\n' "$(basename "$c" .counts)" "$p" "$f" "$s"
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 done
 # Name what failed, so the last lines of a CI log are enough to start from.
 if [ "$failed" != 0 ]; then
   echo "failures (kernel reports are listed in the guest-tests output, failed phases in the table):"
-  grep -h "not ok" "$out"/*.ktap "$BUILD/logs/guest$VARIANT.log" 2>/dev/null | grep -v "# SKIP" |
+  grep -h "not ok" "$out"/guest*/shard*/selftests.ktap "$BUILD"/logs/guest*.log 2>/dev/null | grep -v "# SKIP" |
     sed -E 's/^\[[^]]*\] //; s/^ +//; s/^/  /' | sort -u | head -n 30
 fi
+
+# The budget, reported, not enforced as a test: a warm run (no kernel built)
+# within 10 minutes, a run that built the kernels within 50.
+built=0
+for i in "${!names[@]}"; do
+  case "${names[$i]}" in kernel|kernel-debug) [ "${secs[$i]}" -gt 120 ] && built=1 ;; esac
+done
+if [ $built = 1 ]; then kind=fresh budget=3000; else kind=warm budget=600; fi
+verdict=$([ "$total" -le "$budget" ] && echo "within" || echo "OVER")
+echo "budget: $kind make check took $total s, $verdict the $budget s budget"
+"$top/scripts/timings-readme.sh" "$out" "$kind" "$passed" "$failed" "$skipped" >/dev/null 2>&1 || true
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

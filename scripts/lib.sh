@@ -17,7 +17,9 @@ SRC=$KCACHE/linux              # kernel source tree (pristine + patches + overla
 if [ "${DEBUG:-0}" = 1 ]; then VARIANT=-debug; else VARIANT=; fi
 KOBJ=$KCACHE/kobj$VARIANT      # kernel object tree (O=)
 MODOUT=$BUILD/modules$VARIANT  # rv6's out-of-tree modules
-CHECKOUT=$BUILD/check$VARIANT  # test results; per variant, so a normal and a debug run can overlap
+# Test results; per variant, so that a normal and a debug run can overlap
+# (make check puts its debug smoke beside the normal results).
+CHECKOUT=${RV6_CHECKOUT:-$BUILD/check$VARIANT}
 TOOLS=$top/tools/target/release
 JOBS=${JOBS:-$(( $(nproc) + 1 ))}
 export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}

@@ -1,21 +1,65 @@
 #!/usr/bin/env bash
-# Guest test layer: boot the rv6 kernel, load every module (KUnit runs at
-# insmod), run the selftests, unload; then judge the console: every KUnit
-# suite in the tree must have run and passed, and the kernel must not have
-# reported a bug (oops, WARN, KASAN, UBSAN, lockdep, kmemleak).
+# Guest test layer: the selftests split across parallel guests (shards), each
+# booting the rv6 kernel, loading every module, running its share of the
+# selftests (tools/testing/guest-check.sh) and unloading; then every shard's
+# console is judged: the kernel must not have reported a bug (oops, WARN,
+# KASAN, UBSAN, lockdep, kmemleak), and in the shard that runs KUnit every
+# KUnit suite in the tree must have run and passed.
+#
+#   RV6_JOBS=N        guests at once (default: the machine's cores); 1 gives
+#                     one guest running everything, as before
+#   RV6_SELFTESTS=G   only suites whose name (or area/name) matches glob G
+#   RV6_QUICK=1       each suite's fast subset (the debug smoke in make check)
+#   RV6_SLOW=1        also the slow suites (slow_*)
+#
+# Shards are balanced by each suite's wall time in the last run, kept per
+# kernel and mode in tools/testing/selftests/rv6/suite-times: every run
+# rewrites its lines there, so a fresh clone balances by the times of the run
+# that was committed (a suite with no line counts as 60 s).
+# KUnit runs once, in shard 1: the suites are in-kernel unit tests whose
+# result does not depend on which selftests share the guest, and a second
+# run would cost every other shard its time at insmod (kunit.enable=0 there).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 out=$CHECKOUT; mkdir -p "$out" "$BUILD/logs"
 release=$(cat "$KOBJ/include/config/kernel.release")
 tools=$top/tools/target/release
-tag=guest${VARIANT}
-log=$BUILD/logs/$tag.log
+selftests=$top/tools/testing/selftests/rv6
+quick=${RV6_QUICK:-0}
+mode=$([ "$quick" = 1 ] && echo quick || echo full)
+tag=guest${VARIANT}$([ "$quick" = 1 ] && echo -quick || true)
+rm -rf "$out/$tag"; mkdir -p "$out/$tag"
 
 # Every #[kunit_tests(NAME)] in rv6's sources must show up in the console.
-mapfile -t suites < <(grep -rhoE 'kunit_tests\([a-z0-9_]+\)' "$top"/rust "$top"/samples \
+mapfile -t kunit < <(grep -rhoE 'kunit_tests\([a-z0-9_]+\)' "$top"/rust "$top"/samples \
   "$top"/crypto "$top"/net 2>/dev/null | sed 's/kunit_tests(\(.*\))/\1/' | sort -u)
-expect=(); for s in "${suites[@]}"; do expect+=(--expect "$s"); done
+expect=(); for s in "${kunit[@]}"; do expect+=(--expect "$s"); done
+
+# The suites: each area's TEST_PROGS (kselftest's Makefile variable), the
+# slow ones (TEST_PROGS_EXTENDED, slow_*) with RV6_SLOW=1.
+make_var() { sed -n "s/^$2 *:= *//p" "$1/Makefile"; }
+suites=(); unmet=()
+for area in "$selftests"/*/; do
+  a=$(basename "$area")
+  [ -f "$area/Makefile" ] || continue
+  progs=$(make_var "$area" TEST_PROGS)
+  [ "${RV6_SLOW:-0}" = 1 ] && progs="$progs $(make_var "$area" TEST_PROGS_EXTENDED)"
+  picked=()
+  for p in $progs; do
+    n=${p%.sh}
+    [ -z "${RV6_SELFTESTS:-}" ] || [[ "$n" == ${RV6_SELFTESTS} ]] || [[ "$a/$n" == ${RV6_SELFTESTS} ]] || continue
+    picked+=("$a/$p")
+  done
+  [ ${#picked[@]} -gt 0 ] || continue
+  # The area's kselftest `config`: every option must be in the built kernel,
+  # as asked (=m stays =m: the C twins are loaded and unloaded by the suites).
+  missing=$(while IFS= read -r l; do
+      case "$l" in CONFIG_*=*) grep -qx "$l" "$KOBJ/.config" || echo "$l" ;; esac
+    done <"$area/config")
+  if [ -n "$missing" ]; then unmet+=("$a: the kernel lacks $(echo $missing)"); continue; fi
+  suites+=("${picked[@]}")
+done
 
 # The kernel's own selftests that rv6's suites run, built against this kernel.
 mkdir -p "$out/bin"
@@ -26,22 +70,91 @@ if [ "${RV6_SLOW:-0}" = 1 ] && { [ ! -x "$out/bin/ipsec" ] || [ "$SRC/tools/test
     say "could not build selftests/net/ipsec.c"
 fi
 
-say "booting $(basename "$KOBJ") ($release), ${#suites[@]} KUnit suite(s) expected; console: $log"
-# The debug kernel (KASAN, lockdep, kmemleak) runs several times slower under TCG.
-# It also sends the conntrack helpers 10^5 malformed payloads each, not 10^4.
-# Selftests stretch their own timeouts by RV6_TIME_SCALE.
-if [ "${DEBUG:-0}" = 1 ]; then per_test=1200 whole=5400 fuzz_n=100000 scale=4; else per_test=300 whole=2700 fuzz_n=10000 scale=1; fi
-set +e
-RV6_TEST_TIMEOUT=${RV6_TEST_TIMEOUT:-$per_test} RV6_OUT=$out RV6_MODULES=$MODOUT RV6_SRC=$SRC RV6_SLOW=${RV6_SLOW:-0} RV6_SELFTESTS=${RV6_SELFTESTS:-} RV6_FUZZ_N=${RV6_FUZZ_N:-$fuzz_n} RV6_TIME_SCALE=${RV6_TIME_SCALE:-$scale} \
-  "$tools/rv6-vm" --kernel "$KOBJ/arch/x86/boot/bzImage" --moddir "$KOBJ/modroot/lib/modules/$release" --rw "$out" \
-  --log "$log" --timeout "${RV6_GUEST_TIMEOUT:-$whole}" --append "kunit.filter_glob=rv6*" \
-  -- "$top/tools/testing/guest-check.sh"
-vm_rc=$?
-"$tools/rv6-ktap" --kernel-only "${expect[@]}" --counts "$out/$tag-kunit.counts" "$log"
-kunit_rc=$?
-echo
-"$tools/rv6-ktap" --counts "$out/$tag-selftests.counts" "$out/selftests.ktap"
-self_rc=$?
-set -e
-[ $vm_rc = 0 ] || say "guest run failed (rv6-vm exit $vm_rc)"
-[ $vm_rc = 0 ] && [ $kunit_rc = 0 ] && [ $self_rc = 0 ]
+# Balance: longest suite first onto the least loaded shard.
+record=$selftests/suite-times
+key=kernel${VARIANT}-$mode
+weight() { # weight SUITE: seconds it took in the last run, else 60
+  local w
+  w=$(awk -v k="$key" -v s="$1" '$1 == k && $2 == s {w = $3} END {if (w != "") print w}' "$record" 2>/dev/null)
+  echo "${w:-60}"
+}
+jobs=${RV6_JOBS:-$(nproc)}
+[ "$jobs" -ge 1 ] || jobs=1
+[ "$jobs" -le ${#suites[@]} ] || jobs=$(( ${#suites[@]} > 0 ? ${#suites[@]} : 1 ))
+shard_suites=(); shard_load=()
+for ((k=0; k<jobs; k++)); do shard_suites[k]=""; shard_load[k]=0; done
+while read -r w s; do
+  best=0
+  for ((k=1; k<jobs; k++)); do
+    awk -v a="${shard_load[k]}" -v b="${shard_load[best]}" 'BEGIN {exit !(a < b)}' && best=$k
+  done
+  shard_suites[best]="${shard_suites[best]} $s"
+  shard_load[best]=$(awk -v a="${shard_load[best]}" -v b="$w" 'BEGIN {print a + b}')
+done < <(for s in "${suites[@]}"; do echo "$(weight "$s") $s"; done | sort -k1,1gr -k2)
+
+# The debug kernel (KASAN, lockdep, kmemleak) runs several times slower under
+# TCG; selftests stretch their timeouts by RV6_TIME_SCALE, and the full debug
+# run sends the conntrack helpers 10^5 malformed payloads each, not 10^4.
+if [ "${DEBUG:-0}" = 1 ]; then whole=5400 fuzz_n=100000 scale=4; else whole=2700 fuzz_n=10000 scale=1; fi
+# The debug smoke boots without the crypto test manager's slow tests: with
+# them every boot fuzzes each built-in algorithm against its generic twin
+# under KASAN and lockdep, minutes of TCG time that test no rv6 code (the
+# vectors still run, rv6's xcbc(aes) included; make check-debug fuzzes).
+boot=""
+[ "${DEBUG:-0}" = 1 ] && [ "$quick" = 1 ] && boot="cryptomgr.noslowtests=1" whole=2400
+# Each guest gets an even share of the host's cores as vCPUs (RV6_GUEST_CPUS
+# when the caller runs other guests beside these).
+cpus=${RV6_GUEST_CPUS:-$(( $(nproc) / jobs ))}; [ "$cpus" -ge 1 ] || cpus=1
+say "$(basename "$KOBJ") ($release), $mode: ${#suites[@]} suite(s) in $jobs guest(s) of $cpus vCPU(s); KUnit (${#kunit[@]} suites) in shard 1"
+pids=(); t0=$SECONDS
+for ((k=0; k<jobs; k++)); do
+  n=$((k + 1)); sdir=$out/$tag/shard$n; mkdir -p "$sdir"
+  log=$BUILD/logs/$tag-shard$n.log
+  kparam="kunit.filter_glob=rv6*"; [ $k = 0 ] || kparam="kunit.enable=0"
+  kparam="$kparam $boot"
+  say "shard $n (~$(printf '%.0f' "${shard_load[k]}") s by the record):${shard_suites[k]:- (no suites)}; console $log"
+  (
+    s0=$SECONDS rc=0
+    RV6_OUT=$sdir RV6_MODULES=$MODOUT RV6_SRC=$SRC RV6_SLOW=${RV6_SLOW:-0} RV6_QUICK=$quick \
+    RV6_SUITES="${shard_suites[k]}" RV6_FUZZ_N=${RV6_FUZZ_N:-$fuzz_n} RV6_TIME_SCALE=${RV6_TIME_SCALE:-$scale} \
+      "$tools/rv6-vm" --kernel "$KOBJ/arch/x86/boot/bzImage" --moddir "$KOBJ/modroot/lib/modules/$release" \
+      --rw "$out" --cpus "$cpus" --log "$log" --timeout "${RV6_GUEST_TIMEOUT:-$whole}" --append "$kparam" \
+      -- "$top/tools/testing/guest-check.sh" >"$sdir/rv6-vm.out" 2>&1 || rc=$?
+    echo $((SECONDS - s0)) >"$sdir/wall"
+    exit $rc
+  ) &
+  pids[k]=$!
+done
+
+# Judge each shard; name what failed and where to look.
+bad=0
+for ((k=0; k<jobs; k++)); do
+  n=$((k + 1)); sdir=$out/$tag/shard$n; log=$BUILD/logs/$tag-shard$n.log
+  rc=0; wait "${pids[k]}" || rc=$?
+  secs=$(cat "$sdir/wall" 2>/dev/null || echo '?')
+  echo "=== shard $n:${shard_suites[k]:- (none)}"
+  sed 's/^/  /' "$sdir/rv6-vm.out"
+  results=0
+  if [ $k = 0 ]; then
+    "$tools/rv6-ktap" --kernel-only "${expect[@]}" --counts "$out/$tag-shard$n-kunit.counts" "$log" || results=1
+  fi
+  "$tools/rv6-ktap" --counts "$out/$tag-shard$n-selftests.counts" "$sdir/selftests.ktap" || results=1
+  # Suite times: this run's, for the next balance.
+  [ -f "$sdir/times" ] && cat "$sdir/times" >>"$out/$tag/times"
+  echo "$tag-shard$n $secs $([ $rc = 0 ] && [ $results = 0 ] && echo ok || echo "FAILED (rv6-vm $rc)")" >>"$out/$tag/shards"
+  if [ $rc != 0 ] || [ $results != 0 ]; then
+    bad=1
+    say "shard $n FAILED (rv6-vm exit $rc); console: $log; KTAP: $sdir/selftests.ktap"
+    grep -h "^not ok\|^    not ok" "$sdir/selftests.ktap" 2>/dev/null | sed 's/^ */  /' | head -n 20
+  fi
+done
+for u in "${unmet[@]}"; do say "area not run: $u"; bad=1; done
+if [ -s "$out/$tag/times" ]; then
+  { grep -v '^#' "$record" 2>/dev/null || true; sed "s/^/$key /" "$out/$tag/times"; } |
+    awk '{t[$1 " " $2] = $3} END {for (s in t) print s, t[s]}' | sort >"$record.new"
+  { echo "# kernel-mode suite seconds: each suite's wall time in the last run (scripts/test-guest.sh"
+    echo "# rewrites its lines after every run; shards are balanced by them)"
+    cat "$record.new"; } >"$record" && rm -f "$record.new"
+fi
+say "$tag: $jobs shard(s) in $((SECONDS - t0)) s; suite times recorded in $record"
+[ $bad = 0 ]

@@ -17,7 +17,7 @@ import socket
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../selftests/rv6"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../selftests/rv6/conntrack"))
 from dhcpv6_client import link_local  # noqa: E402
 
 

@@ -9,6 +9,27 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
 # lockdep) runs several times slower under TCG.
 S=${RV6_TIME_SCALE:-1}
 
+# quick: true in a suite's fast subset (RV6_QUICK=1, the debug smoke of make
+# check).  The subset still drives every rv6 code path the suite reaches,
+# unloading with live state included; it leaves out the C twin's parity runs,
+# negative controls that only wait for a timeout, and barrages.
+quick() { [ "${RV6_QUICK:-0}" = 1 ]; }
+# plan FULL QUICK: the KTAP plan of the suite in its mode.
+plan() { if quick; then ktap_set_plan "$2"; else ktap_set_plan "$1"; fi; }
+
+# in_root_mount_ns COMMAND...: runs COMMAND in the initial mount namespace.
+# The runner gives every suite a mount namespace of its own (isolate.sh), but
+# the kernel's own helpers (the modprobe that request_module() starts) look
+# at the initial one; a suite that must change what they see mounts there,
+# and the runner unmounts whatever it leaves.
+in_root_mount_ns() {
+  if [ -n "${RV6_ROOT_MNTNS_FD:-}" ]; then
+    nsenter --mount="/proc/self/fd/$RV6_ROOT_MNTNS_FD" -- "$@"
+  else
+    "$@"
+  fi
+}
+
 # The module file of an rv6 module, by name.
 rv6_ko() { find "${RV6_MODULES:-$top/build/modules}" -name "$1.ko" | head -n1; }
 

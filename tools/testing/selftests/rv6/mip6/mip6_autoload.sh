@@ -2,11 +2,13 @@
 # rv6_mip6 in place of mip6.ko the way a distribution would ship it: installed
 # in the module tree (depmod) with mip6 blacklisted, the XFRM core's
 # request_module("xfrm-type-10-60" / "-43") for the first HAO / RT2 state must
-# load rv6_mip6 through its aliases.  The module tree is an overlay for the
-# test's duration; rv6_mip6 stays loaded, as guest-check's unload step expects.
-. "$(dirname "$0")/lib.sh"
+# load rv6_mip6 through its aliases.
+# The module tree and /etc/modprobe.d are overlays for the test's duration,
+# mounted in the initial mount namespace, where the modprobe the kernel starts
+# looks; rv6_mip6 stays loaded, as guest-check's unload step expects.
+. "$(dirname "$0")/../lib.sh"
 moddir=/lib/modules/$(uname -r)
-conf=/etc/modprobe.d/rv6-mip6-autoload.conf
+w=/run/rv6al
 
 ktap_print_header
 ktap_set_plan 5
@@ -15,19 +17,20 @@ loaded() { grep -q "^$1 " /proc/modules && echo yes || echo no; }
 unload() { for _ in $(seq 60); do grep -q "^$1 " /proc/modules || return 0; rmmod "$1" 2>/dev/null || sleep 0.5; done; return 1; }
 cleanup() {
   ip -n rv6al xfrm state flush 2>/dev/null; ip netns del rv6al 2>/dev/null
-  rm -f "$conf"
-  umount "$moddir" 2>/dev/null
+  in_root_mount_ns umount /etc/modprobe.d "$moddir" 2>/dev/null
+  rm -rf "$w"
 }
 trap cleanup EXIT
 
 unload rv6_mip6 && unload mip6 || ktap_exit_fail_msg "cannot unload the Mobile IPv6 modules"
-mkdir -p /run/rv6al/upper /run/rv6al/work
-mount -t overlay overlay -o "lowerdir=$moddir,upperdir=/run/rv6al/upper,workdir=/run/rv6al/work" "$moddir" ||
-  ktap_exit_fail_msg "cannot overlay $moddir"
-mkdir -p "$moddir/extra" && cp "$(rv6_ko rv6_mip6)" "$moddir/extra/" && depmod -a "$(uname -r)" ||
+mkdir -p $w/mod/upper $w/mod/work $w/conf/upper $w/conf/work
+in_root_mount_ns sh -ec '
+  mount -t overlay overlay -o "lowerdir=$2,upperdir=$1/mod/upper,workdir=$1/mod/work" "$2"
+  mount -t overlay overlay -o "lowerdir=/etc/modprobe.d,upperdir=$1/conf/upper,workdir=$1/conf/work" /etc/modprobe.d
+  mkdir -p "$2/extra"; cp "$3" "$2/extra/"; depmod -a "$(uname -r)"
+  echo "blacklist mip6" >/etc/modprobe.d/rv6-mip6-autoload.conf' _ $w "$moddir" "$(rv6_ko rv6_mip6)" ||
   ktap_exit_fail_msg "cannot install rv6_mip6 into $moddir"
-echo "blacklist mip6" > "$conf"
-modprobe -R xfrm-type-10-60 2>/dev/null | grep -qx rv6_mip6
+in_root_mount_ns modprobe -R xfrm-type-10-60 2>/dev/null | grep -qx rv6_mip6
 check "after depmod the alias xfrm-type-10-60 names rv6_mip6" 0 $?
 
 ip netns add rv6al

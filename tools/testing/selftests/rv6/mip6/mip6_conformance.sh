@@ -3,8 +3,7 @@
 # (Tester Node with scapy, TAHI-style test IDs) against rv6_mip6 and, for
 # parity, against the kernel's own mip6.ko in the same run.  The per-ID table
 # is printed as KTAP comments; each test and implementation is one result.
-# timeout: 1500
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 conf=$top/tools/testing/conformance
 
 echo "KTAP version 1"

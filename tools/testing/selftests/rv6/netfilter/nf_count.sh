@@ -1,7 +1,7 @@
 #!/bin/bash
 # rv6_nf_count (samples/rust): per-namespace IPv6 hook counters move by exactly
 # the packets a ping sends, at exactly the hooks those packets cross.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 dir=/sys/kernel/debug/rv6_nf_count
 
 # echo_counts NETNS: the ICMPv6 echo count at each hook, in HookPoint order.

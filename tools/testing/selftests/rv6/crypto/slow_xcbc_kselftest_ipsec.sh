@@ -5,7 +5,7 @@
 # algorithms rv6 does not provide; they are shown but not judged here.
 # Slow: ipsec.c always runs its whole matrix (about 100 cases) and under TCG
 # that takes longer than 5 minutes, so it runs only with RV6_SLOW=1.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 bin=${RV6_OUT:?}/bin/ipsec
 ktap_print_header
 [ -x "$bin" ] || { ktap_skip_all "ipsec selftest binary not built"; exit 4; }
