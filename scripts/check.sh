@@ -5,11 +5,14 @@
 # A phase that fails (or cannot run because an earlier one failed) counts as
 # one failure on top of the test counts, so a broken build never reads "0 failed".
 #
-# make check builds and boots both kernels: the normal one runs every suite,
-# the debug one (KASAN, UBSAN, lockdep, kmemleak) runs the debug smoke: every
-# KUnit suite, every module loaded and unloaded with live state, and each
-# selftest's fast subset (RV6_QUICK=1).  make check-debug (DEBUG=1) runs
-# everything, barrages included, on the debug kernel alone.
+# make check builds and boots both kernels: the normal one runs every suite
+# in one guest per core, and beside them the debug one (KASAN, UBSAN, lockdep,
+# kmemleak) runs the debug smoke in a guest of its own: every KUnit suite,
+# every module loaded and unloaded with live state, and each selftest's fast
+# subset (RV6_QUICK=1).  Any kernel report in any guest fails the run.
+# make check-debug (DEBUG=1) runs everything, barrages included, on the debug
+# kernel alone.  RV6_DEBUG_SMOKE=0 leaves the debug kernel out (a quicker
+# loop while working; CI never sets it).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
