@@ -8,8 +8,11 @@
 # make check builds and boots both kernels: the normal one runs every suite
 # in one guest per core, and beside them the debug one (KASAN, UBSAN, lockdep,
 # kmemleak) runs the debug smoke in a guest of its own: every KUnit suite,
-# every module loaded and unloaded with live state, and each selftest's fast
-# subset (RV6_QUICK=1).  Any kernel report in any guest fails the run.
+# every module loaded and unloaded with live state, and the fast subset
+# (RV6_QUICK=1) of the suites each area lists in SMOKE_PROGS, one per kernel
+# abstraction: under TCG the debug kernel spends seconds on every process
+# start, so the python-heavy suites run on it in make check-debug only.
+# Any kernel report in any guest fails the run.
 # make check-debug (DEBUG=1) runs everything, barrages included, on the debug
 # kernel alone.  RV6_DEBUG_SMOKE=0 leaves the debug kernel out (a quicker
 # loop while working; CI never sets it).
@@ -52,7 +55,7 @@ phase fuzz "$top/scripts/fuzz.sh"
 guests() {
   local rc=0 smoke_pid=
   if [ $smoke = 1 ]; then
-    RV6_QUICK=1 DEBUG=1 RV6_JOBS=${RV6_SMOKE_JOBS:-1} RV6_GUEST_CPUS=1 RV6_CHECKOUT="$out" \
+    RV6_SMOKE=1 RV6_QUICK=1 DEBUG=1 RV6_JOBS=${RV6_SMOKE_JOBS:-1} RV6_GUEST_CPUS=1 RV6_CHECKOUT="$out" \
       "$top/scripts/test-guest.sh" >"$out/debug-smoke.log" 2>&1 &
     smoke_pid=$!
   fi

@@ -9,7 +9,9 @@
 #   RV6_JOBS=N        guests at once (default: the machine's cores); 1 gives
 #                     one guest running everything, as before
 #   RV6_SELFTESTS=G   only suites whose name (or area/name) matches glob G
-#   RV6_QUICK=1       each suite's fast subset (the debug smoke in make check)
+#   RV6_QUICK=1       each suite's fast subset
+#   RV6_SMOKE=1       only each area's SMOKE_PROGS (make check's debug smoke,
+#                     with RV6_QUICK=1)
 #   RV6_SLOW=1        also the slow suites (slow_*)
 #
 # Shards are balanced by each suite's wall time in the last run, kept per
@@ -43,7 +45,8 @@ suites=(); unmet=()
 for area in "$selftests"/*/; do
   a=$(basename "$area")
   [ -f "$area/Makefile" ] || continue
-  progs=$(make_var "$area" TEST_PROGS)
+  if [ "${RV6_SMOKE:-0}" = 1 ]; then progs=$(make_var "$area" SMOKE_PROGS)
+  else progs=$(make_var "$area" TEST_PROGS); fi
   [ "${RV6_SLOW:-0}" = 1 ] && progs="$progs $(make_var "$area" TEST_PROGS_EXTENDED)"
   picked=()
   for p in $progs; do
@@ -101,7 +104,7 @@ if [ "${DEBUG:-0}" = 1 ]; then whole=5400 fuzz_n=100000 scale=4; else whole=2700
 # under KASAN and lockdep, minutes of TCG time that test no rv6 code (the
 # vectors still run, rv6's xcbc(aes) included; make check-debug fuzzes).
 boot=""
-[ "${DEBUG:-0}" = 1 ] && [ "$quick" = 1 ] && boot="cryptomgr.noslowtests=1" whole=2400
+[ "${DEBUG:-0}" = 1 ] && [ "$quick" = 1 ] && boot="cryptomgr.noslowtests=1" whole=1800
 # Each guest gets an even share of the host's cores as vCPUs (RV6_GUEST_CPUS
 # when the caller runs other guests beside these).
 cpus=${RV6_GUEST_CPUS:-$(( $(nproc) / jobs ))}; [ "$cpus" -ge 1 ] || cpus=1
