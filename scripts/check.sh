@@ -9,9 +9,9 @@
 # in one guest per core, and beside them the debug one (KASAN, UBSAN, lockdep,
 # kmemleak) runs the debug smoke in a guest of its own: every KUnit suite,
 # every module loaded and unloaded with live state, and the fast subset
-# (RV6_QUICK=1) of the suites each area lists in SMOKE_PROGS, one per kernel
-# abstraction: under TCG the debug kernel spends seconds on every process
-# start, so the python-heavy suites run on it in make check-debug only.
+# (RV6_QUICK=1) of the suites each area lists in SMOKE_PROGS: under TCG the
+# debug kernel spends seconds on every process start, so the others run on
+# it in make check-debug only.
 # Any kernel report in any guest fails the run.
 # make check-debug (DEBUG=1) runs everything, barrages included, on the debug
 # kernel alone.  RV6_DEBUG_SMOKE=0 leaves the debug kernel out (a quicker

@@ -104,7 +104,7 @@ if [ "${DEBUG:-0}" = 1 ]; then whole=5400 fuzz_n=100000 scale=4; else whole=2700
 # under KASAN and lockdep, minutes of TCG time that test no rv6 code (the
 # vectors still run, rv6's xcbc(aes) included; make check-debug fuzzes).
 boot=""
-[ "${DEBUG:-0}" = 1 ] && [ "$quick" = 1 ] && boot="cryptomgr.noslowtests=1" whole=1800
+[ "${DEBUG:-0}" = 1 ] && [ "$quick" = 1 ] && boot="cryptomgr.noslowtests=1" whole=1500
 # Each guest gets an even share of the host's cores as vCPUs (RV6_GUEST_CPUS
 # when the caller runs other guests beside these).
 cpus=${RV6_GUEST_CPUS:-$(( $(nproc) / jobs ))}; [ "$cpus" -ge 1 ] || cpus=1
