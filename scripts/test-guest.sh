@@ -99,12 +99,15 @@ done < <(for s in "${suites[@]}"; do echo "$(weight "$s") $s"; done | sort -k1,1
 # TCG; selftests stretch their timeouts by RV6_TIME_SCALE, and the full debug
 # run sends the conntrack helpers 10^5 malformed payloads each, not 10^4.
 if [ "${DEBUG:-0}" = 1 ]; then whole=5400 fuzz_n=100000 scale=4; else whole=2700 fuzz_n=10000 scale=1; fi
-# The debug smoke boots without the crypto test manager's slow tests: with
-# them every boot fuzzes each built-in algorithm against its generic twin
-# under KASAN and lockdep, minutes of TCG time that test no rv6 code (the
-# vectors still run, rv6's xcbc(aes) included; make check-debug fuzzes).
+# The debug smoke boots without slow tests: the crypto test manager's would
+# fuzz each built-in algorithm against its generic twin under KASAN and
+# lockdep at every boot, minutes of TCG time that test no rv6 code (the
+# vectors still run, rv6's xcbc(aes) included); KUnit's (#[slow], a stress
+# case) would take minutes at every load of its module, and show as skipped.
+# make check-debug runs both.
 boot=""
-[ "${DEBUG:-0}" = 1 ] && [ "$quick" = 1 ] && boot="cryptomgr.noslowtests=1" whole=1500
+[ "${DEBUG:-0}" = 1 ] && [ "$quick" = 1 ] &&
+  boot="cryptomgr.noslowtests=1 kunit.filter=speed>slow kunit.filter_action=skip" whole=1500
 # Each guest gets an even share of the host's cores as vCPUs (RV6_GUEST_CPUS
 # when the caller runs other guests beside these).
 cpus=${RV6_GUEST_CPUS:-$(( $(nproc) / jobs ))}; [ "$cpus" -ge 1 ] || cpus=1
