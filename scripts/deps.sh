@@ -27,6 +27,9 @@ PKGS=(
   strongswan-charon strongswan-swanctl tshark
   # conntrack helpers (issue 5): real servers, clients, relay and conntrack-tools
   conntrack iptables dnsmasq-base isc-dhcp-client isc-dhcp-relay vsftpd lftp curl
+  # generic netlink families: the kernel's YNL (tools/net/ynl) drives them and
+  # validates their specs
+  python3-yaml python3-jsonschema jq
 )
 missing=()
 for p in "${PKGS[@]}"; do

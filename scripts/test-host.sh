@@ -17,3 +17,19 @@ say "cargo test"
 cargo test --release 2>&1 | tee "$out/host.log"
 awk '/^test result:/ { p += $4; f += $6; s += $8 } END { print p+0, f+0, s+0 }' \
   "$out/host.log" >"$out/host.counts"
+
+# Every generic netlink spec must pass the kernel's own schema (YNL's
+# validation, as the kernel's specs do): a spec is what YNL and the rv6 tool
+# build requests from.
+say "YNL spec validation (Documentation/netlink/specs against the kernel's genetlink schema)"
+ok=0 bad=0
+for spec in "$top"/Documentation/netlink/specs/*.yaml; do
+  if python3 "$SRC/tools/net/ynl/pyynl/cli.py" --spec "$spec" \
+       --schema "$SRC/Documentation/netlink/genetlink.yaml" --validate; then
+    ok=$((ok + 1))
+  else
+    echo "spec $(basename "$spec"): does not validate (above)" >&2; bad=$((bad + 1))
+  fi
+done
+echo "$ok $bad 0" >"$out/specs.counts"
+[ "$bad" = 0 ]

@@ -2,22 +2,30 @@
 
 //! Counts IPv6 packets at each netfilter hook, per network namespace.
 //!
-//! The sample for [`kernel::net::netfilter`]: every namespace gets a state with one set of
-//! counters per hook point, shown in debugfs as `rv6_nf_count/<netns inode>` (the number
-//! `readlink /proc/self/ns/net` prints).  Besides all packets and bytes it counts ICMPv6 echo
-//! requests and replies, so a test can ping and expect exact numbers.
+//! The sample for [`kernel::net::netfilter`] and [`kernel::net::netlink::genl`]: every namespace
+//! gets a state with one set of counters per hook point, which the generic netlink family
+//! `rv6-nf-count` (`Documentation/netlink/specs/rv6_nf_count.yaml`) reads and resets, in the
+//! requester's namespace only.  Besides all packets and bytes it counts ICMPv6 echo requests and
+//! replies, so a test can ping and expect exact numbers.
 
 use kernel::{
-    debugfs::{Dir, File},
-    fmt,
     net::{
         namespace::{Namespace, PernetSlot},
         netfilter::{priority, Hook, HookPoint, HookState, NetHooks, Registration, Verdict},
+        netlink::{
+            genl::{
+                self, perm, AttrPolicy, DataSlot, Dump, DumpProgress, Operations, Policy, Request,
+                SplitOp, Writer,
+            },
+            Family, GENLMSG_DEFAULT_SIZE,
+        },
         skbuff::SkBuff,
     },
     prelude::*,
-    str::CString,
-    sync::atomic::{ordering::Relaxed, Atomic},
+    sync::{
+        atomic::{ordering::Relaxed, Atomic},
+        Arc,
+    },
 };
 
 module! {
@@ -57,42 +65,21 @@ impl HookCount {
         bytes: Atomic::new(0),
         echo: Atomic::new(0),
     };
-}
 
-/// The counters of one namespace, one set per hook point.
-struct Counters([HookCount; 5]);
-
-impl Default for Counters {
-    fn default() -> Self {
-        Counters([HookCount::ZERO; 5])
+    fn reset(&self) {
+        self.packets.store(0, Relaxed);
+        self.bytes.store(0, Relaxed);
+        self.echo.store(0, Relaxed);
     }
 }
 
-impl fmt::Debug for Counters {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (point, c) in HookPoint::ALL.iter().zip(&self.0) {
-            writeln!(
-                f,
-                "{:<12} packets {} bytes {} echo {}",
-                point.name(),
-                c.packets.load(Relaxed),
-                c.bytes.load(Relaxed),
-                c.echo.load(Relaxed)
-            )?;
-        }
-        Ok(())
-    }
-}
-
-/// Per-namespace state: the counters, published as a debugfs file.
-struct NetCounters {
-    file: Pin<KBox<File<Counters>>>,
-}
+/// Per-namespace state: one set of counters per hook point, indexed by [`HookPoint`].
+struct NetCounters([HookCount; 5]);
 
 static SLOT: PernetSlot = PernetSlot::new();
 
 impl NetHooks for NetCounters {
-    type Shared = Dir;
+    type Shared = ();
     const HOOKS: &'static [Hook] = &[
         Hook::ipv6(HookPoint::PreRouting, priority::FIRST),
         Hook::ipv6(HookPoint::LocalIn, priority::FIRST),
@@ -102,14 +89,12 @@ impl NetHooks for NetCounters {
     ];
     const SLOT: &'static PernetSlot = &SLOT;
 
-    fn init<'a>(dir: &'a Dir, net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
-        let name = CString::try_from_fmt(fmt!("{}", net.inum()))?;
-        let file = KBox::pin_init(dir.read_only_file(&name, Counters::default()), GFP_KERNEL)?;
-        Ok(NetCounters { file })
+    fn init<'a>(_: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
+        Ok::<_, Error>(NetCounters([HookCount::ZERO; 5]))
     }
 
     fn hook(&self, skb: &SkBuff, state: &HookState) -> Verdict {
-        let c = &self.file.0[state.point() as usize];
+        let c = &self.0[state.point() as usize];
         c.packets.add(1, Relaxed);
         c.bytes.add(u64::from(skb.len()), Relaxed);
         let mut buf = [0u8; IPV6_HEADER_LEN + 1];
@@ -120,18 +105,106 @@ impl NetHooks for NetCounters {
     }
 }
 
+// The generic netlink family (Documentation/netlink/specs/rv6_nf_count.yaml).
+const CMD_GET: u8 = 1;
+const CMD_RESET: u8 = 2;
+const A_PAD: u16 = 1;
+const A_HOOK: u16 = 2;
+const A_PACKETS: u16 = 3;
+const A_BYTES: u16 = 4;
+const A_ECHO: u16 = 5;
+
+const N_ATTRS: usize = A_HOOK as usize + 1;
+static HOOK_POLICY: Policy<N_ATTRS> = Policy::new().with(
+    A_HOOK,
+    AttrPolicy::u32_range(0, HookPoint::ALL.len() as u32 - 1),
+);
+static OPS: [SplitOp; 3] = [
+    SplitOp::doit::<Counters, N_ATTRS>(CMD_GET, perm::NONE, &HOOK_POLICY),
+    SplitOp::dumpit_without_attributes::<Counters>(CMD_GET, perm::NONE),
+    SplitOp::doit::<Counters, N_ATTRS>(CMD_RESET, perm::NETNS_ADMIN, &HOOK_POLICY),
+];
+static FAMILY: Family = Family::const_new_with_ops(
+    kernel::module::this_module::<crate::LocalModule>(),
+    b"rv6-nf-count\0",
+    1,
+    &OPS,
+    &[],
+);
+static DATA: DataSlot = DataSlot::new();
+
+/// Writes one hook's counters.
+fn put_hook(w: &mut Writer<'_>, hook: usize, c: &HookCount) -> Result {
+    w.put_u32(A_HOOK, hook as u32)?;
+    w.put_u64(A_PACKETS, c.packets.load(Relaxed), A_PAD)?;
+    w.put_u64(A_BYTES, c.bytes.load(Relaxed), A_PAD)?;
+    w.put_u64(A_ECHO, c.echo.load(Relaxed), A_PAD)
+}
+
+/// The family's callbacks; they share the hooks' registration, whose state they read.
+struct Counters;
+
+impl Operations for Counters {
+    type Data = Registration<NetCounters>;
+    /// The next hook to dump.
+    type DumpState = usize;
+    const FAMILY: &'static Family = &FAMILY;
+    const DATA: &'static DataSlot = &DATA;
+
+    fn doit(hooks: &Self::Data, req: &Request<'_>) -> Result {
+        let counters = hooks.state(req.net()).ok_or(ENODEV)?;
+        let hook = req
+            .attr(A_HOOK)
+            .map(|a| a.u32())
+            .transpose()?
+            .map(|h| h as usize);
+        match req.cmd() {
+            CMD_GET => {
+                let hook = req.require(A_HOOK)?.u32()? as usize;
+                let mut msg = req.reply(GENLMSG_DEFAULT_SIZE, CMD_GET)?;
+                put_hook(&mut msg.writer(), hook, &counters.0[hook])?;
+                msg.reply(req)
+            }
+            _ => {
+                for (i, c) in counters.0.iter().enumerate() {
+                    if hook.is_none_or(|h| h == i) {
+                        c.reset();
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn dump_start(_: &Self::Data, _: &Request<'_>) -> Result<usize> {
+        Ok(0)
+    }
+
+    fn dumpit(hooks: &Self::Data, next: &mut usize, dump: &mut Dump<'_>) -> Result<DumpProgress> {
+        let counters = hooks.state(dump.net()).ok_or(ENODEV)?;
+        while let Some(c) = counters.0.get(*next) {
+            if !dump.entry(CMD_GET, |w| put_hook(w, *next, c))? {
+                return Ok(DumpProgress::More);
+            }
+            *next += 1;
+        }
+        Ok(DumpProgress::Done)
+    }
+}
+
 struct NfCount {
-    _hooks: Registration<NetCounters>,
+    _family: genl::Registration<Counters>,
 }
 
 impl kernel::Module for NfCount {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let hooks = Registration::new(Dir::new(c"rv6_nf_count"))?;
+        let hooks = Arc::new(Registration::new(())?, GFP_KERNEL)?;
+        let family = genl::Registration::new(hooks)?;
         pr_info!(
             "counting IPv6 packets at {} hooks in every namespace\n",
             NetCounters::HOOKS.len()
         );
-        Ok(NfCount { _hooks: hooks })
+        Ok(NfCount { _family: family })
     }
 }
 
@@ -170,15 +243,10 @@ mod tests {
     }
 
     #[test]
-    fn counters_print_one_line_per_hook() -> Result {
-        let c = Counters::default();
-        c.0[HookPoint::LocalOut as usize].echo.add(3, Relaxed);
-        let text = CString::try_from_fmt(fmt!("{:?}", c))?;
-        let text = text.to_str().map_err(|_| EINVAL)?;
-        assert_eq!(text.lines().count(), 5);
-        assert!(text
-            .lines()
-            .any(|l| l.starts_with("OUTPUT") && l.ends_with("echo 3")));
-        Ok(())
+    fn the_policy_allows_exactly_the_hook_points() {
+        let p = HOOK_POLICY.entry(A_HOOK);
+        assert_eq!(u32::from(p.kind()), kernel::bindings::NLA_U32);
+        assert_eq!(HOOK_POLICY.maxattr(), A_HOOK);
+        assert_eq!(HookPoint::ALL.len(), 5);
     }
 }

@@ -18,9 +18,11 @@ echo "Three namespaces: a -- r -- b over veth; r forwards between 2001:db8:1::/6
 chain_setup
 trap chain_cleanup EXIT
 run ip netns exec a ping -c 3 -i 0.2 2001:db8:2::2
+ynl_cli="python3 $RV6_SRC/tools/net/ynl/pyynl/cli.py --no-schema --spec $top/Documentation/netlink/specs/rv6_nf_count.yaml"
 for n in a r b; do
-  echo "--- counters of namespace $n (/sys/kernel/debug/rv6_nf_count/$(netns_inum "$n")):"
-  cat "/sys/kernel/debug/rv6_nf_count/$(netns_inum "$n")"
+  echo "--- counters of namespace $n, from the rv6-nf-count generic netlink family (the kernel's YNL: cli.py --dump get):"
+  ip netns exec "$n" $ynl_cli --dump get --output-json |
+    jq -r '.[] | "  \(.hook | . + " " * (13 - length)) packets \(.packets)  bytes \(.bytes)  echo \(.echo)"'
 done
 echo "a and b saw 3 echo requests and 3 replies at their local hooks; r forwarded all 6."
 

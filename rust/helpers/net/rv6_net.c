@@ -13,6 +13,7 @@
 #include <net/ipv6.h>
 #include <net/xfrm.h>
 #include <linux/icmpv6.h>
+#include <net/genetlink.h>
 
 #ifdef CONFIG_NET
 
@@ -201,5 +202,50 @@ __rust_helper bool rust_helper_rv6_xfrm_type_registered(u8 proto, unsigned short
 }
 
 #endif
+
+/* Generic netlink (kernel::net::netlink::genl). */
+
+__rust_helper struct net *rust_helper_genl_info_net(const struct genl_info *info)
+{
+	return genl_info_net(info);
+}
+
+__rust_helper const struct genl_info *rust_helper_genl_info_dump(struct netlink_callback *cb)
+{
+	return genl_info_dump(cb);
+}
+
+__rust_helper int rust_helper_genlmsg_reply(struct sk_buff *skb, struct genl_info *info)
+{
+	return genlmsg_reply(skb, info);
+}
+
+__rust_helper int rust_helper_genlmsg_multicast_netns(const struct genl_family *family,
+						      struct net *net, struct sk_buff *skb,
+						      u32 portid, unsigned int group, gfp_t flags)
+{
+	return genlmsg_multicast_netns(family, net, skb, portid, group, flags);
+}
+
+__rust_helper void rust_helper_genl_dump_check_consistent(struct netlink_callback *cb,
+							  void *user_hdr)
+{
+	genl_dump_check_consistent(cb, user_hdr);
+}
+
+__rust_helper struct nlattr *rust_helper_nla_nest_start(struct sk_buff *skb, int attrtype)
+{
+	return nla_nest_start(skb, attrtype);
+}
+
+__rust_helper int rust_helper_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
+{
+	return nla_nest_end(skb, start);
+}
+
+__rust_helper void rust_helper_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start)
+{
+	nla_nest_cancel(skb, start);
+}
 
 #endif

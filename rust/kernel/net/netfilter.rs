@@ -21,6 +21,7 @@ use crate::{
         skbuff::SkBuff,
     },
     prelude::*,
+    sync::atomic::{ordering, Atomic},
     types::Opaque,
 };
 use core::{
@@ -229,6 +230,8 @@ pub const MAX_HOOKS: usize = 8;
 struct PerNet<T> {
     ops: [bindings::nf_hook_ops; MAX_HOOKS],
     state: T,
+    /// Whether `state` is initialised: set at the end of `init`, cleared before `exit`.
+    ready: Atomic<bool>,
     _pin: PhantomPinned,
 }
 
@@ -302,6 +305,21 @@ impl<T: NetHooks> Registration<T> {
         &self.inner.shared
     }
 
+    /// `T`'s state in `net`; `None` while `net` is being set up or torn down.
+    pub fn state<'a>(&'a self, net: &'a Namespace) -> Option<&'a T> {
+        // SAFETY: `&self` keeps the slot claimed and registered (type invariant).
+        let pernet = unsafe { Self::slot(net) };
+        // SAFETY: The slot's storage in a live namespace is allocated (zeroed) by the core for
+        // as long as the namespace lives; `ready` is an atomic.
+        let ready = unsafe { &(*pernet).ready };
+        // SAFETY: `ready` is set only after `state` is initialised, and cleared before it is
+        // dropped, which happens only when `net` is dismantled, after every reference to it
+        // (such as the `&'a Namespace` here) is gone.
+        ready
+            .load(ordering::Acquire)
+            .then(|| unsafe { &(*pernet).state })
+    }
+
     /// # Safety
     ///
     /// Called by the namespace core for a live `net` while the registration exists.
@@ -347,6 +365,8 @@ impl<T: NetHooks> Registration<T> {
                 unsafe { core::ptr::drop_in_place(state) };
                 return Err(Error::from_errno(ret));
             }
+            // SAFETY: `pernet` is this namespace's storage (see above).
+            unsafe { &(*pernet).ready }.store(true, ordering::Release);
             Ok(0)
         })
     }
@@ -371,6 +391,8 @@ impl<T: NetHooks> Registration<T> {
         let net = unsafe { Namespace::from_raw(raw) };
         // SAFETY: The registration is alive while its callbacks run.
         let pernet = unsafe { Self::slot(net) };
+        // SAFETY: `pernet` is this namespace's storage.
+        unsafe { &(*pernet).ready }.store(false, ordering::Release);
         // SAFETY: The hooks were unregistered in `pre_exit_callback` and the core waits for an
         // RCU grace period between `pre_exit` and `exit`, so no hook still runs on `state`.
         unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*pernet).state)) };

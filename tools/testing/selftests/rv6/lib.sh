@@ -38,6 +38,15 @@ ensure_module() {
   grep -q "^$1 " /proc/modules || insmod "$(rv6_ko "$1")"
 }
 
+# ynl SPEC ARGS...: the kernel's own YNL client (tools/net/ynl/pyynl/cli.py) on
+# an rv6 family's spec (Documentation/netlink/specs/SPEC.yaml), JSON out; an
+# independent client, built from the spec alone.  The specs are validated
+# against the kernel's schema on the host (make check's host tests).
+ynl() {
+  local spec=$top/Documentation/netlink/specs/$1.yaml; shift
+  python3 "$RV6_SRC/tools/net/ynl/pyynl/cli.py" --spec "$spec" --no-schema --output-json "$@"
+}
+
 # The inode number of a named netns (what /proc/<pid>/ns/net links to).
 netns_inum() { stat -L -c %i "/run/netns/$1"; }
 

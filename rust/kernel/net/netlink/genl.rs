@@ -1,0 +1,1135 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Generic netlink operations: attribute policies, split ops, requests and replies, dumps and
+//! notifications (rv6's addition to [`kernel::net::netlink`]).
+//!
+//! A family is declared once, in static context, as the kernel's YNL-generated C families are:
+//!
+//! - a [`Policy`] per request, built from [`AttrPolicy`] entries: the kernel validates every
+//!   request against it (strictly: unknown attributes, wrong sizes and out-of-range values are
+//!   refused with an extack message) before any Rust code runs;
+//! - a table of [`SplitOp`]s, one per (command, do or dump), sorted by command; a `const`
+//!   check refuses at build time what `genl_validate_ops()` would refuse at registration;
+//! - the [`Family`] itself, from [`Family::const_new_with_ops`];
+//! - an [`Operations`] impl whose callbacks get typed [`Request`]s and shared [`Operations::Data`].
+//!
+//! [`Registration`] registers the family with the data its callbacks share; dropping it
+//! unregisters the family.  A dump in progress keeps its own reference to the data, since its
+//! later rounds run from the reader's `recvmsg()`, after an unregistration has returned.
+//!
+//! C headers: [`include/net/genetlink.h`](srctree/include/net/genetlink.h),
+//! [`include/net/netlink.h`](srctree/include/net/netlink.h)
+
+use super::{Family, FamilyFlags, GenlMsg, MulticastGroup, NetlinkSkBuff};
+use crate::{
+    alloc::{self, AllocError},
+    bindings,
+    error::{code::*, to_result, Error, Result},
+    net::namespace::Namespace,
+    prelude::*,
+    str::CStr,
+    sync::{
+        atomic::{ordering, Atomic},
+        Arc, ArcBorrow,
+    },
+    types::Opaque,
+    ThisModule,
+};
+use core::{ffi::c_int, marker::PhantomData, ptr::NonNull};
+
+// ---------------------------------------------------------------------------------------------
+// Policies.
+
+/// How the kernel validates one attribute (`struct nla_policy`).
+///
+/// The constructors mirror the C macros (`NLA_POLICY_RANGE()`, `NLA_POLICY_EXACT_LEN()`, ...);
+/// an index without an entry is [`AttrPolicy::UNSPEC`], which strict validation refuses.
+#[repr(transparent)]
+#[derive(Clone, Copy)]
+pub struct AttrPolicy(bindings::nla_policy);
+
+// SAFETY: A policy is immutable data; its pointers (nested policies) point to `static`s.
+unsafe impl Sync for AttrPolicy {}
+
+impl AttrPolicy {
+    /// No attribute of this type is accepted (a hole in the table).
+    pub const UNSPEC: Self = Self::new(0, 0, 0);
+
+    const fn new(kind: u32, validation: u32, len: u16) -> Self {
+        Self(bindings::nla_policy {
+            type_: kind as u8,
+            validation_type: validation as u8,
+            len,
+            __bindgen_anon_1: bindings::nla_policy__bindgen_ty_1 { mask: 0 },
+        })
+    }
+
+    const fn ranged(kind: u32, validation: u32, min: i64, max: i64) -> Self {
+        if min < i16::MIN as i64 || max > i16::MAX as i64 || min > max {
+            panic!("netlink policy range must fit in s16 and be ordered");
+        }
+        let mut p = Self::new(kind, validation, 0);
+        p.0.__bindgen_anon_1 = bindings::nla_policy__bindgen_ty_1 {
+            __bindgen_anon_1: bindings::nla_policy__bindgen_ty_1__bindgen_ty_1 {
+                min: min as i16,
+                max: max as i16,
+            },
+        };
+        p
+    }
+
+    /// A `u8` (exactly one byte).
+    pub const fn u8() -> Self {
+        Self::new(bindings::NLA_U8, 0, 0)
+    }
+    /// A `u16`.
+    pub const fn u16() -> Self {
+        Self::new(bindings::NLA_U16, 0, 0)
+    }
+    /// A `u32`.
+    pub const fn u32() -> Self {
+        Self::new(bindings::NLA_U32, 0, 0)
+    }
+    /// A `u64` (sent with a pad attribute where alignment needs one).
+    pub const fn u64() -> Self {
+        Self::new(bindings::NLA_U64, 0, 0)
+    }
+    /// A `u8` in `min..=max` (`NLA_POLICY_RANGE(NLA_U8, min, max)`).
+    pub const fn u8_range(min: u8, max: u8) -> Self {
+        Self::ranged(
+            bindings::NLA_U8,
+            bindings::nla_policy_validation_NLA_VALIDATE_RANGE,
+            min as i64,
+            max as i64,
+        )
+    }
+    /// A `u16` in `min..=max`; both must fit in `s16`, as in C.
+    pub const fn u16_range(min: u16, max: u16) -> Self {
+        Self::ranged(
+            bindings::NLA_U16,
+            bindings::nla_policy_validation_NLA_VALIDATE_RANGE,
+            min as i64,
+            max as i64,
+        )
+    }
+    /// A `u32` in `min..=max`; both must fit in `s16`, as in C.
+    pub const fn u32_range(min: u32, max: u32) -> Self {
+        Self::ranged(
+            bindings::NLA_U32,
+            bindings::nla_policy_validation_NLA_VALIDATE_RANGE,
+            min as i64,
+            max as i64,
+        )
+    }
+    /// A flag: present or not, no payload.
+    pub const fn flag() -> Self {
+        Self::new(bindings::NLA_FLAG, 0, 0)
+    }
+    /// A NUL-terminated string of at most `max_len` bytes before the NUL.
+    pub const fn nul_string(max_len: u16) -> Self {
+        Self::new(bindings::NLA_NUL_STRING, 0, max_len)
+    }
+    /// Bytes, exactly `len` of them (`NLA_POLICY_EXACT_LEN(len)`).
+    pub const fn exact_len(len: u16) -> Self {
+        Self::ranged(
+            bindings::NLA_BINARY,
+            bindings::nla_policy_validation_NLA_VALIDATE_RANGE,
+            len as i64,
+            len as i64,
+        )
+    }
+    /// Bytes, at least `len` of them (`NLA_POLICY_MIN_LEN(len)`).
+    pub const fn min_len(len: u16) -> Self {
+        Self::ranged(
+            bindings::NLA_BINARY,
+            bindings::nla_policy_validation_NLA_VALIDATE_MIN,
+            len as i64,
+            len as i64,
+        )
+    }
+    /// Bytes, at most `len` of them (`NLA_POLICY_MAX_LEN(len)`).
+    pub const fn max_len(len: u16) -> Self {
+        Self::ranged(
+            bindings::NLA_BINARY,
+            bindings::nla_policy_validation_NLA_VALIDATE_MAX,
+            len as i64,
+            len as i64,
+        )
+    }
+    /// An IPv6 address (`struct in6_addr`, 16 bytes).
+    pub const fn in6_addr() -> Self {
+        Self::exact_len(16)
+    }
+    /// A nested attribute set validated against `policy` (`NLA_POLICY_NESTED(policy)`).
+    pub const fn nested<const N: usize>(policy: &'static Policy<N>) -> Self {
+        let mut p = Self::new(bindings::NLA_NESTED, 0, (N - 1) as u16);
+        p.0.__bindgen_anon_1 = bindings::nla_policy__bindgen_ty_1 {
+            nested_policy: policy.0.as_ptr().cast(),
+        };
+        p
+    }
+
+    /// The `NLA_*` type.
+    pub const fn kind(&self) -> u8 {
+        self.0.type_
+    }
+}
+
+/// The policy of one request: entry `i` validates attribute type `i`; `N - 1` is the highest
+/// attribute type the request may carry (`maxattr`).
+#[repr(transparent)]
+pub struct Policy<const N: usize>([AttrPolicy; N]);
+
+impl<const N: usize> Policy<N> {
+    /// A policy that accepts no attribute yet; add entries with [`Policy::with`].
+    pub const fn new() -> Self {
+        if N < 2 || N > u16::MAX as usize {
+            panic!("a netlink policy covers attribute types 1..N-1");
+        }
+        Self([AttrPolicy::UNSPEC; N])
+    }
+
+    /// This policy, with attribute type `attr` validated by `policy`.
+    pub const fn with(mut self, attr: u16, policy: AttrPolicy) -> Self {
+        if attr == 0 || attr as usize >= N {
+            panic!("attribute type out of the policy's range");
+        }
+        self.0[attr as usize] = policy;
+        self
+    }
+
+    /// The highest attribute type.
+    pub const fn maxattr(&self) -> u16 {
+        (N - 1) as u16
+    }
+
+    /// The entry for attribute type `attr`.
+    pub const fn entry(&self, attr: u16) -> &AttrPolicy {
+        &self.0[attr as usize]
+    }
+}
+
+impl<const N: usize> Default for Policy<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations.
+
+/// Permission flags of an operation (`GENL_*_PERM`).
+pub mod perm {
+    /// Anyone may call it.
+    pub const NONE: u8 = 0;
+    /// CAP_NET_ADMIN in the initial user namespace (`GENL_ADMIN_PERM`).
+    pub const ADMIN: u8 = crate::bindings::GENL_ADMIN_PERM as u8;
+    /// CAP_NET_ADMIN in the user namespace owning the request's network namespace
+    /// (`GENL_UNS_ADMIN_PERM`): a container's root may configure its own namespace.
+    pub const NETNS_ADMIN: u8 = crate::bindings::GENL_UNS_ADMIN_PERM as u8;
+}
+
+/// One entry of a family's operation table (`struct genl_split_ops`): a command's `do` or its
+/// `dump`.
+#[repr(transparent)]
+pub struct SplitOp(bindings::genl_split_ops);
+
+// SAFETY: Immutable data and pointers to `static` policies and functions.
+unsafe impl Sync for SplitOp {}
+
+impl SplitOp {
+    /// The `do` of command `cmd`, with the request validated by `policy`.
+    pub const fn doit<T: Operations, const N: usize>(
+        cmd: u8,
+        perm: u8,
+        policy: &'static Policy<N>,
+    ) -> Self {
+        Self(bindings::genl_split_ops {
+            __bindgen_anon_1: bindings::genl_split_ops__bindgen_ty_1 {
+                __bindgen_anon_1: bindings::genl_split_ops__bindgen_ty_1__bindgen_ty_1 {
+                    pre_doit: None,
+                    doit: Some(doit_callback::<T>),
+                    post_doit: None,
+                },
+            },
+            policy: policy.0.as_ptr().cast(),
+            maxattr: (N - 1) as u32,
+            cmd,
+            internal_flags: 0,
+            flags: perm | bindings::GENL_CMD_CAP_DO as u8,
+            validate: 0,
+        })
+    }
+
+    /// The `dump` of command `cmd`, with the request validated by `policy`.
+    pub const fn dumpit<T: Operations, const N: usize>(
+        cmd: u8,
+        perm: u8,
+        policy: &'static Policy<N>,
+    ) -> Self {
+        let mut op = Self::dumpit_without_attributes::<T>(cmd, perm);
+        op.0.policy = policy.0.as_ptr().cast();
+        op.0.maxattr = (N - 1) as u32;
+        op
+    }
+
+    /// The `dump` of command `cmd`, whose request carries no attribute (any is refused).
+    pub const fn dumpit_without_attributes<T: Operations>(cmd: u8, perm: u8) -> Self {
+        Self(bindings::genl_split_ops {
+            __bindgen_anon_1: bindings::genl_split_ops__bindgen_ty_1 {
+                __bindgen_anon_2: bindings::genl_split_ops__bindgen_ty_1__bindgen_ty_2 {
+                    start: Some(dump_start_callback::<T>),
+                    dumpit: Some(dumpit_callback::<T>),
+                    done: Some(dump_done_callback::<T>),
+                },
+            },
+            // The core gives an op without a policy its one-entry reject-all policy, so
+            // `maxattr` must be 0.
+            policy: core::ptr::null(),
+            maxattr: 0,
+            cmd,
+            internal_flags: 0,
+            flags: perm | bindings::GENL_CMD_CAP_DUMP as u8,
+            validate: 0,
+        })
+    }
+
+    const fn is_dump(&self) -> bool {
+        self.0.flags & bindings::GENL_CMD_CAP_DUMP as u8 != 0
+    }
+}
+
+impl Family {
+    /// Creates a family with operations, for a `static`.
+    ///
+    /// Panics (at build time, in const context) when `ops` would be refused at registration:
+    /// commands out of order, a command's `do` after its `dump`, or a `do` and `dump` of one
+    /// command with different permissions.
+    pub const fn const_new_with_ops(
+        module: &ThisModule,
+        name: &[u8],
+        version: u32,
+        ops: &'static [SplitOp],
+        mcgrps: &'static [MulticastGroup],
+    ) -> Family {
+        if ops.is_empty() || ops.len() > u8::MAX as usize {
+            panic!("a family has 1 to 255 split ops");
+        }
+        let mut i = 1;
+        while i < ops.len() {
+            let (a, b) = (&ops[i - 1].0, &ops[i].0);
+            if a.cmd > b.cmd || (a.cmd == b.cmd && (ops[i - 1].is_dump() || !ops[i].is_dump())) {
+                panic!("split ops must be sorted by command, a command's do before its dump");
+            }
+            let caps = (bindings::GENL_CMD_CAP_DO | bindings::GENL_CMD_CAP_DUMP) as u8;
+            if a.cmd == b.cmd && a.flags & !caps != b.flags & !caps {
+                panic!("a command's do and dump must have the same permissions");
+            }
+            i += 1;
+        }
+        let mut family = bindings::genl_family {
+            version,
+            // As YNL's families: usable in every namespace, callbacks not serialised.
+            _bitfield_1: FamilyFlags {
+                netnsok: true,
+                parallel_ops: true,
+            }
+            .into_bitfield(),
+            module: module.as_ptr(),
+            split_ops: ops.as_ptr().cast(),
+            n_split_ops: ops.len() as u8,
+            mcgrps: mcgrps.as_ptr().cast(),
+            n_mcgrps: mcgrps.len() as u8,
+            ..pin_init::zeroed()
+        };
+        if mcgrps.len() > u8::MAX as usize {
+            panic!("too many mcgrps");
+        }
+        if CStr::from_bytes_with_nul(name).is_err() || family.name.len() < name.len() {
+            panic!("genl_family name must be NUL-terminated and fit GENL_NAMSIZ");
+        }
+        let mut i = 0;
+        while i < name.len() {
+            family.name[i] = name[i];
+            i += 1;
+        }
+        Family {
+            inner: Opaque::new(family),
+        }
+    }
+}
+
+/// A generic netlink family's callbacks.
+///
+/// The callbacks run concurrently (the family is `parallel_ops`), in process context, without
+/// RTNL; an error they return reaches the caller as the errno of the request's acknowledgement,
+/// with the extack message set through [`Request::error`].
+pub trait Operations: Sized + 'static {
+    /// What the callbacks share, owned by the [`Registration`].
+    type Data: Send + Sync;
+    /// What a dump keeps between the rounds of one request (each round fills one buffer that
+    /// the reader's `recvmsg()` takes).
+    type DumpState: Send;
+
+    /// The family these callbacks serve.
+    const FAMILY: &'static Family;
+    /// The slot the registration's data lives in: a `static DataSlot` of the module's.
+    const DATA: &'static DataSlot;
+
+    /// A `do` request.
+    fn doit(data: &Self::Data, request: &Request<'_>) -> Result;
+
+    /// The start of a dump: checks the request and returns the dump's state.
+    fn dump_start(data: &Self::Data, request: &Request<'_>) -> Result<Self::DumpState>;
+
+    /// One round of a dump: add entries with [`Dump::entry`] until it says the buffer is full,
+    /// and return whether entries remain ([`DumpProgress::More`]).
+    fn dumpit(
+        data: &Self::Data,
+        state: &mut Self::DumpState,
+        dump: &mut Dump<'_>,
+    ) -> Result<DumpProgress>;
+}
+
+/// Where a dump stands after a round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DumpProgress {
+    /// More entries remain: the reader gets this buffer, and the next round continues.
+    More,
+    /// Every entry has been sent.
+    Done,
+}
+
+/// The slot a family's shared data lives in while it is registered.
+///
+/// # Invariants
+///
+/// `ptr` is zero or the pointer of an `Arc<T::Data>` (from `Arc::into_raw`) that the slot owns,
+/// for the one `T` whose registration claimed the slot.
+pub struct DataSlot {
+    ptr: Atomic<usize>,
+}
+
+impl DataSlot {
+    /// An empty slot, for a `static`.
+    pub const fn new() -> Self {
+        Self {
+            ptr: Atomic::new(0),
+        }
+    }
+}
+
+impl Default for DataSlot {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A registered family with operations; dropping it unregisters the family.
+///
+/// # Invariants
+///
+/// `T::FAMILY` is registered and `T::DATA` holds the data its callbacks share.
+pub struct Registration<T: Operations> {
+    _t: PhantomData<T>,
+}
+
+impl<T: Operations> Registration<T> {
+    /// Registers `T::FAMILY`, whose callbacks will share `data`.
+    ///
+    /// Fails with `EBUSY` if the family is already registered.
+    pub fn new(data: Arc<T::Data>) -> Result<Self> {
+        let raw = Arc::into_raw(data) as usize;
+        if T::DATA.ptr.cmpxchg(0, raw, ordering::Full).is_err() {
+            // SAFETY: `raw` came from `Arc::into_raw` above and was not stored.
+            drop(unsafe { Arc::from_raw(raw as *const T::Data) });
+            return Err(EBUSY);
+        }
+        // SAFETY: The family is a `static`, so it outlives its registration; its ops point to
+        // `static` policies and to callbacks for `T`, whose data is now in `T::DATA`.
+        if let Err(e) = to_result(unsafe { bindings::genl_register_family(T::FAMILY.as_raw()) }) {
+            take_data::<T>();
+            return Err(e);
+        }
+        Ok(Self { _t: PhantomData })
+    }
+}
+
+impl<T: Operations> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the family is registered.  Unregistering waits for
+        // every `do` in progress and for every dump's start (they run under `cb_lock`, which
+        // it takes for writing); later dump rounds hold their own reference to the data.
+        unsafe { bindings::genl_unregister_family(T::FAMILY.as_raw()) };
+        take_data::<T>();
+    }
+}
+
+/// Empties `T::DATA`, dropping the registration's reference to the data.
+fn take_data<T: Operations>() {
+    let raw = T::DATA.ptr.xchg(0, ordering::Full);
+    if raw != 0 {
+        // SAFETY: By the `DataSlot` invariant a non-zero value is an `Arc<T::Data>` the slot
+        // owned; it was just taken out of the slot.
+        drop(unsafe { Arc::from_raw(raw as *const T::Data) });
+    }
+}
+
+/// The registration's data, while a callback runs.
+///
+/// # Safety
+///
+/// Must be called from a `do` or a dump's start of `T::FAMILY`: the core holds `cb_lock` for
+/// reading around them, and unregistration takes it for writing before the data is dropped.
+unsafe fn data<'a, T: Operations>() -> Option<ArcBorrow<'a, T::Data>> {
+    let raw = T::DATA.ptr.load(ordering::Acquire);
+    if raw == 0 {
+        return None;
+    }
+    // SAFETY: The slot holds a reference to this `Arc` until unregistration, which cannot
+    // happen while the caller runs (see the function's safety requirements).
+    Some(unsafe { ArcBorrow::from_raw(raw as *const T::Data) })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests.
+
+/// A request being served: a `do`, or the dump request a dump serves.
+///
+/// # Invariants
+///
+/// `info` points to the core's `struct genl_info` for this request, valid for `'a`.
+pub struct Request<'a> {
+    info: NonNull<bindings::genl_info>,
+    _p: PhantomData<&'a bindings::genl_info>,
+}
+
+impl<'a> Request<'a> {
+    /// # Safety
+    ///
+    /// `info` must be valid for `'a`.
+    unsafe fn from_raw(info: *mut bindings::genl_info) -> Option<Self> {
+        Some(Self {
+            info: NonNull::new(info)?,
+            _p: PhantomData,
+        })
+    }
+
+    fn info(&self) -> &bindings::genl_info {
+        // SAFETY: By the type invariant `info` is valid for `'a`.
+        unsafe { self.info.as_ref() }
+    }
+
+    /// The command.
+    pub fn cmd(&self) -> u8 {
+        // SAFETY: `genlhdr` points to the request's header, part of the request skb.
+        unsafe { (*self.info().genlhdr).cmd }
+    }
+
+    /// The network namespace of the requesting socket.
+    pub fn net(&self) -> &Namespace {
+        // SAFETY: The requesting socket holds its namespace for as long as the request is
+        // served.
+        unsafe { Namespace::from_raw(bindings::genl_info_net(self.info.as_ptr())) }
+    }
+
+    /// Attribute `attr` of the request, if present.
+    ///
+    /// The kernel has validated it against the op's policy; the accessors still check sizes.
+    pub fn attr(&self, attr: u16) -> Option<Attr<'a>> {
+        let info = self.info();
+        if info.attrs.is_null() || info.family.is_null() {
+            return None;
+        }
+        let maxattr = self.maxattr();
+        if attr == 0 || u32::from(attr) > maxattr {
+            return None;
+        }
+        // SAFETY: `attrs` has `maxattr + 1` entries (the parser allocated them for this op).
+        let nla = unsafe { *info.attrs.add(usize::from(attr)) };
+        // SAFETY: A non-null entry points into the request skb, valid for `'a`.
+        NonNull::new(nla).map(|nla| unsafe { Attr::from_raw(nla) })
+    }
+
+    fn maxattr(&self) -> u32 {
+        let info = self.info();
+        // SAFETY: `family` points to the registered (static) family; `genlhdr` to the header.
+        let (family, cmd) = unsafe { (&*info.family, (*info.genlhdr).cmd) };
+        // SAFETY: `split_ops` has `n_split_ops` entries (see `Family::const_new_with_ops`).
+        let ops = unsafe {
+            core::slice::from_raw_parts(family.split_ops, usize::from(family.n_split_ops))
+        };
+        ops.iter()
+            .filter(|op| op.cmd == cmd)
+            .map(|op| op.maxattr)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Attribute `attr`, which the request must carry: when it is missing, the extack names it
+    /// (`GENL_REQ_ATTR_CHECK`) and the error is `EINVAL`.
+    pub fn require(&self, attr: u16) -> Result<Attr<'a>> {
+        match self.attr(attr) {
+            Some(a) => Ok(a),
+            None => {
+                let ext = self.info().extack;
+                if !ext.is_null() {
+                    // SAFETY: The core's extack is valid while the request is served.
+                    unsafe {
+                        (*ext).miss_nest = core::ptr::null();
+                        (*ext).miss_type = attr;
+                    }
+                }
+                Err(self.error(EINVAL, c"missing attribute", None))
+            }
+        }
+    }
+
+    /// Sets the extack message (and the offending attribute) of the reply and returns `err`, as
+    /// `NL_SET_ERR_MSG_ATTR()` does: `return Err(request.error(EINVAL, c"...", Some(attr)))`.
+    pub fn error(&self, err: Error, msg: &'static CStr, attr: Option<&Attr<'_>>) -> Error {
+        // SAFETY: `msg` is a static NUL-terminated string.
+        unsafe { bindings::do_trace_netlink_extack(msg.as_char_ptr()) };
+        let ext = self.info().extack;
+        if !ext.is_null() {
+            // SAFETY: The core's extack is valid while the request is served; the message is
+            // static (the acknowledgement is built after the callback returns), the attribute
+            // points into the request skb.
+            unsafe {
+                (*ext)._msg = msg.as_char_ptr();
+                if let Some(a) = attr {
+                    (*ext).bad_attr = a.nla.as_ptr();
+                }
+            }
+        }
+        err
+    }
+
+    /// A reply to this request with command `cmd`, of at most `size` bytes of attributes.
+    pub fn reply(&self, size: usize, cmd: u8) -> Result<GenlMsg> {
+        let info = self.info();
+        let skb = NetlinkSkBuff::new(size, GFP_KERNEL)?;
+        // SAFETY: `family` is the registered static family serving this request.
+        let family = unsafe { &*info.family.cast::<Family>() };
+        Ok(skb.genlmsg_put_with(info.snd_portid, info.snd_seq, family, 0, cmd)?)
+    }
+}
+
+/// One attribute of a request.
+///
+/// # Invariants
+///
+/// `nla` points to an attribute whose header and `nla_len` bytes are readable for `'a`.
+#[derive(Clone, Copy)]
+pub struct Attr<'a> {
+    nla: NonNull<bindings::nlattr>,
+    _p: PhantomData<&'a [u8]>,
+}
+
+impl<'a> Attr<'a> {
+    /// # Safety
+    ///
+    /// `nla` must point to a complete attribute, valid for `'a`.
+    unsafe fn from_raw(nla: NonNull<bindings::nlattr>) -> Self {
+        Self {
+            nla,
+            _p: PhantomData,
+        }
+    }
+
+    /// The attribute's type (without the nested and byte-order flags).
+    pub fn kind(&self) -> u16 {
+        // SAFETY: By the type invariant the header is readable.
+        let flags = (bindings::NLA_F_NESTED | bindings::NLA_F_NET_BYTEORDER) as u16;
+        unsafe { (*self.nla.as_ptr()).nla_type & !flags }
+    }
+
+    /// The payload.
+    pub fn data(&self) -> &'a [u8] {
+        const HDR: usize = core::mem::size_of::<bindings::nlattr>();
+        // SAFETY: By the type invariant the header is readable.
+        let len = usize::from(unsafe { (*self.nla.as_ptr()).nla_len }).saturating_sub(HDR);
+        // SAFETY: The payload follows the (4-byte) header and is `nla_len - 4` bytes long.
+        unsafe { core::slice::from_raw_parts(self.nla.as_ptr().cast::<u8>().add(HDR), len) }
+    }
+
+    fn array<const N: usize>(&self) -> Result<[u8; N]> {
+        self.data().try_into().map_err(|_| EINVAL)
+    }
+
+    /// The payload as a `u8` (`EINVAL` if it is not exactly one byte).
+    pub fn u8(&self) -> Result<u8> {
+        Ok(self.array::<1>()?[0])
+    }
+    /// The payload as a `u16` in host order.
+    pub fn u16(&self) -> Result<u16> {
+        Ok(u16::from_ne_bytes(self.array()?))
+    }
+    /// The payload as a `u32` in host order.
+    pub fn u32(&self) -> Result<u32> {
+        Ok(u32::from_ne_bytes(self.array()?))
+    }
+    /// The payload as a `u64` in host order.
+    pub fn u64(&self) -> Result<u64> {
+        Ok(u64::from_ne_bytes(self.array()?))
+    }
+    /// The payload as an IPv6 address (16 bytes, network order).
+    pub fn in6_addr(&self) -> Result<[u8; 16]> {
+        self.array()
+    }
+    /// The payload as a NUL-terminated string.
+    pub fn string(&self) -> Result<&'a CStr> {
+        CStr::from_bytes_until_nul(self.data()).map_err(|_| EINVAL)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages.
+
+impl NetlinkSkBuff {
+    /// Puts a generic netlink header with netlink `flags` into the buffer.
+    fn genlmsg_put_with(
+        self,
+        portid: u32,
+        seq: u32,
+        family: &Family,
+        flags: c_int,
+        cmd: u8,
+    ) -> Result<GenlMsg, AllocError> {
+        // SAFETY: The skb is owned and valid; the family is a registered static family.
+        let hdr = unsafe {
+            bindings::genlmsg_put(self.skb.as_ptr(), portid, seq, family.as_raw(), flags, cmd)
+        };
+        let hdr = NonNull::new(hdr).ok_or(AllocError)?;
+        Ok(GenlMsg { skb: self, hdr })
+    }
+}
+
+/// Writes attributes at the end of a message: a [`GenlMsg`]'s, a dump entry's, a nest's.
+///
+/// # Invariants
+///
+/// `skb` is a netlink buffer being built, exclusively borrowed for `'a`.
+pub struct Writer<'a> {
+    skb: NonNull<bindings::sk_buff>,
+    _p: PhantomData<&'a mut bindings::sk_buff>,
+}
+
+impl Writer<'_> {
+    fn put(&mut self, attr: u16, data: &[u8]) -> Result {
+        let len = c_int::try_from(data.len()).map_err(|_| EMSGSIZE)?;
+        // SAFETY: By the type invariant `skb` is being built by us; `data` is readable.
+        to_result(unsafe {
+            bindings::nla_put(
+                self.skb.as_ptr(),
+                c_int::from(attr),
+                len,
+                data.as_ptr().cast(),
+            )
+        })
+    }
+
+    /// Puts a `u8` attribute.
+    pub fn put_u8(&mut self, attr: u16, v: u8) -> Result {
+        self.put(attr, &[v])
+    }
+    /// Puts a `u16` attribute.
+    pub fn put_u16(&mut self, attr: u16, v: u16) -> Result {
+        self.put(attr, &v.to_ne_bytes())
+    }
+    /// Puts a `u32` attribute.
+    pub fn put_u32(&mut self, attr: u16, v: u32) -> Result {
+        self.put(attr, &v.to_ne_bytes())
+    }
+    /// Puts a `u64` attribute, preceded by an empty `pad` attribute where the architecture
+    /// needs the value 8-byte aligned (`nla_put_u64_64bit()`).
+    pub fn put_u64(&mut self, attr: u16, v: u64, pad: u16) -> Result {
+        let v = v.to_ne_bytes();
+        // SAFETY: By the type invariant `skb` is being built by us; `v` is 8 readable bytes.
+        to_result(unsafe {
+            bindings::nla_put_64bit(
+                self.skb.as_ptr(),
+                c_int::from(attr),
+                8,
+                v.as_ptr().cast(),
+                c_int::from(pad),
+            )
+        })
+    }
+    /// Puts an IPv6 address attribute.
+    pub fn put_in6_addr(&mut self, attr: u16, addr: &[u8; 16]) -> Result {
+        self.put(attr, addr)
+    }
+    /// Puts a NUL-terminated string attribute.
+    pub fn put_string(&mut self, attr: u16, s: &CStr) -> Result {
+        self.put(attr, s.to_bytes_with_nul())
+    }
+    /// Puts a flag attribute.
+    pub fn put_flag(&mut self, attr: u16) -> Result {
+        self.put(attr, &[])
+    }
+
+    /// Puts a nested attribute whose contents `f` writes; if `f` fails, the nest is removed
+    /// again and the error returned.
+    pub fn nest(&mut self, attr: u16, f: impl FnOnce(&mut Writer<'_>) -> Result) -> Result {
+        let skb = self.skb.as_ptr();
+        // SAFETY: By the type invariant `skb` is being built by us.
+        let start = unsafe { bindings::nla_nest_start(skb, c_int::from(attr)) };
+        if start.is_null() {
+            return Err(EMSGSIZE);
+        }
+        let mut inner = Writer {
+            skb: self.skb,
+            _p: PhantomData,
+        };
+        let r = f(&mut inner).and_then(|()| {
+            // SAFETY: `start` is the nest header put above, in this skb.
+            to_result(unsafe { bindings::nla_nest_end(skb, start) })
+        });
+        if r.is_err() {
+            // SAFETY: `start` is in this skb; trimming it removes the nest and what follows.
+            unsafe { bindings::nla_nest_cancel(skb, start) };
+        }
+        r
+    }
+}
+
+impl GenlMsg {
+    /// A writer for the message's attributes.
+    pub fn writer(&mut self) -> Writer<'_> {
+        Writer {
+            skb: self.skb.skb,
+            _p: PhantomData,
+        }
+    }
+
+    /// Sends the message as the reply to `request` (`genlmsg_reply()`).
+    pub fn reply(self, request: &Request<'_>) -> Result {
+        let me = core::mem::ManuallyDrop::new(self);
+        // SAFETY: The header is in the skb; `genlmsg_reply` takes ownership of the skb whatever
+        // it returns, so neither `me.skb` nor `me` is dropped.
+        unsafe {
+            bindings::genlmsg_end(me.skb.skb.as_ptr(), me.hdr.as_ptr());
+            to_result(bindings::genlmsg_reply(
+                me.skb.skb.as_ptr(),
+                request.info.as_ptr(),
+            ))
+        }
+    }
+
+    /// Sends the message to the listeners of multicast group `group` (its index in the
+    /// family's groups) in namespace `net` only.  No listener is not an error.
+    pub fn multicast_netns(
+        self,
+        family: &'static Family,
+        net: &Namespace,
+        group: u32,
+        flags: alloc::Flags,
+    ) -> Result {
+        let me = core::mem::ManuallyDrop::new(self);
+        // SAFETY: The header is in the skb; the multicast takes ownership of the skb whatever it
+        // returns; `net` is live.
+        let r = unsafe {
+            bindings::genlmsg_end(me.skb.skb.as_ptr(), me.hdr.as_ptr());
+            bindings::genlmsg_multicast_netns(
+                family.as_raw(),
+                net.as_raw(),
+                me.skb.skb.as_ptr(),
+                0,
+                group,
+                flags.as_raw(),
+            )
+        };
+        match r {
+            r if r == -(bindings::ESRCH as c_int) => Ok(()),
+            r => to_result(r),
+        }
+    }
+
+    /// A notification of command `cmd` for `family`'s multicast groups, of at most `size`
+    /// bytes of attributes.
+    pub fn notification(family: &'static Family, cmd: u8, size: usize) -> Result<GenlMsg> {
+        Ok(NetlinkSkBuff::new(size, GFP_KERNEL)?.genlmsg_put_with(0, 0, family, 0, cmd)?)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dumps.
+
+/// One round of a dump: the buffer the reader's next `recvmsg()` returns.
+///
+/// # Invariants
+///
+/// `skb` is the round's buffer and `cb` the dump's callback, both valid for `'a`.
+pub struct Dump<'a> {
+    skb: NonNull<bindings::sk_buff>,
+    cb: NonNull<bindings::netlink_callback>,
+    entries: usize,
+    _p: PhantomData<&'a mut bindings::netlink_callback>,
+}
+
+impl<'a> Dump<'a> {
+    /// The network namespace of the dumping socket.
+    pub fn net(&self) -> &'a Namespace {
+        // SAFETY: By the type invariant `cb` is valid; genl set up its info at the dump's start,
+        // with the namespace of the requesting socket, which holds it while the dump lasts.
+        unsafe {
+            Namespace::from_raw(bindings::genl_info_net(bindings::genl_info_dump(
+                self.cb.as_ptr(),
+            )))
+        }
+    }
+
+    /// Sets the generation of the dumped table: if it differs from the previous round's, the
+    /// reader sees `NLM_F_DUMP_INTR` on this round's entries (the dump may have missed or
+    /// repeated some, and should be retried).
+    pub fn set_generation(&mut self, generation: u32) {
+        // SAFETY: By the type invariant `cb` is valid; the core reads `seq` after each round.
+        unsafe { (*self.cb.as_ptr()).seq = generation };
+    }
+
+    /// Adds one entry (a message of command `cmd`) that `f` fills.  Returns `false`, and adds
+    /// nothing, when the entry does not fit in this round's buffer: the dump should return
+    /// [`DumpProgress::More`] and retry the entry in the next round.
+    pub fn entry(&mut self, cmd: u8, f: impl FnOnce(&mut Writer<'_>) -> Result) -> Result<bool> {
+        let skb = self.skb.as_ptr();
+        let cb = self.cb.as_ptr();
+        // SAFETY: By the type invariant `cb` is valid; `genl_info_dump` is the dump's request,
+        // whose family is the registered static family.
+        let (portid, seq, family) = unsafe {
+            let info = bindings::genl_info_dump(cb);
+            ((*info).snd_portid, (*(*cb).nlh).nlmsg_seq, (*info).family)
+        };
+        // SAFETY: `skb` is the round's buffer, `family` a registered family.
+        let hdr = unsafe {
+            bindings::genlmsg_put(
+                skb,
+                portid,
+                seq,
+                family,
+                bindings::NLM_F_MULTI as c_int,
+                cmd,
+            )
+        };
+        if hdr.is_null() {
+            return self.full();
+        }
+        // SAFETY: `hdr` is the header just put into this round's buffer.
+        unsafe { bindings::genl_dump_check_consistent(cb, hdr) };
+        let mut w = Writer {
+            skb: self.skb,
+            _p: PhantomData,
+        };
+        match f(&mut w) {
+            Ok(()) => {
+                // SAFETY: `hdr` is in `skb`.
+                unsafe { bindings::genlmsg_end(skb, hdr) };
+                self.entries += 1;
+                Ok(true)
+            }
+            Err(e) => {
+                // SAFETY: `hdr` is in `skb`; cancelling trims the partial entry.
+                unsafe { bindings::genlmsg_cancel(skb, hdr) };
+                if e == EMSGSIZE {
+                    self.full()
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    fn full(&self) -> Result<bool> {
+        // An entry that does not fit even in an empty buffer would never be sent.
+        if self.entries == 0 {
+            return Err(EMSGSIZE);
+        }
+        Ok(false)
+    }
+}
+
+/// What a dump keeps in `cb->ctx`: its own reference to the data (later rounds run after an
+/// unregistration may have returned) and its state.
+struct DumpCtx<T: Operations> {
+    data: Arc<T::Data>,
+    state: T::DumpState,
+}
+
+const _: () = assert!(core::mem::size_of::<usize>() <= 48);
+
+/// # Safety
+///
+/// `cb` must be a valid dump callback of `T::FAMILY` (its `ctx` zeroed at start).
+unsafe fn ctx_slot(cb: *mut bindings::netlink_callback) -> *mut usize {
+    // SAFETY: `ctx` is 48 bytes, aligned for `long`; the first word holds our pointer.
+    unsafe { (&raw mut (*cb).__bindgen_anon_1.ctx).cast::<usize>() }
+}
+
+fn errno(e: Error) -> c_int {
+    e.to_errno()
+}
+
+unsafe extern "C" fn doit_callback<T: Operations>(
+    _skb: *mut bindings::sk_buff,
+    info: *mut bindings::genl_info,
+) -> c_int {
+    // SAFETY: The core passes the request's info, valid for the call.
+    let Some(request) = (unsafe { Request::from_raw(info) }) else {
+        return errno(EINVAL);
+    };
+    // SAFETY: This is a `do` of `T::FAMILY`.
+    let Some(data) = (unsafe { data::<T>() }) else {
+        return errno(ENODEV);
+    };
+    match T::doit(&data, &request) {
+        Ok(()) => 0,
+        Err(e) => errno(e),
+    }
+}
+
+unsafe extern "C" fn dump_start_callback<T: Operations>(
+    cb: *mut bindings::netlink_callback,
+) -> c_int {
+    // SAFETY: The core passes a valid callback whose `data` genl has set up.
+    let info = unsafe { bindings::genl_info_dump(cb) }.cast_mut();
+    // SAFETY: `info` is the dump request's info, valid for the dump.
+    let Some(request) = (unsafe { Request::from_raw(info) }) else {
+        return errno(EINVAL);
+    };
+    // SAFETY: This is a dump's start of `T::FAMILY`.
+    let Some(data) = (unsafe { data::<T>() }) else {
+        return errno(ENODEV);
+    };
+    let state = match T::dump_start(&data, &request) {
+        Ok(s) => s,
+        Err(e) => return errno(e),
+    };
+    let ctx = match KBox::new(
+        DumpCtx::<T> {
+            data: data.into(),
+            state,
+        },
+        GFP_KERNEL,
+    ) {
+        Ok(c) => c,
+        Err(_) => return errno(ENOMEM),
+    };
+    // SAFETY: `cb` is valid; its ctx is ours (genl uses `cb->data`).
+    unsafe { *ctx_slot(cb) = KBox::into_raw(ctx) as usize };
+    0
+}
+
+unsafe extern "C" fn dumpit_callback<T: Operations>(
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+) -> c_int {
+    // SAFETY: `cb` is valid; `start` stored the context (or nothing, if it never ran).
+    let raw = unsafe { *ctx_slot(cb) } as *mut DumpCtx<T>;
+    if raw.is_null() {
+        return errno(EINVAL);
+    }
+    // SAFETY: `raw` came from `KBox::into_raw` in start; rounds of one dump never overlap (the
+    // socket's callback mutex), and `done` frees it only after the last round.
+    let ctx = unsafe { &mut *raw };
+    let (Some(skb_nn), Some(cb_nn)) = (NonNull::new(skb), NonNull::new(cb)) else {
+        return errno(EINVAL);
+    };
+    let mut dump = Dump {
+        skb: skb_nn,
+        cb: cb_nn,
+        entries: 0,
+        _p: PhantomData,
+    };
+    match T::dumpit(&ctx.data, &mut ctx.state, &mut dump) {
+        // SAFETY: `skb` is the round's buffer.
+        Ok(DumpProgress::More) => unsafe { (*skb).len as c_int },
+        Ok(DumpProgress::Done) => 0,
+        Err(e) => errno(e),
+    }
+}
+
+unsafe extern "C" fn dump_done_callback<T: Operations>(
+    cb: *mut bindings::netlink_callback,
+) -> c_int {
+    // SAFETY: `cb` is valid.
+    let slot = unsafe { ctx_slot(cb) };
+    // SAFETY: As above.
+    let raw = unsafe { core::ptr::replace(slot, 0) } as *mut DumpCtx<T>;
+    if !raw.is_null() {
+        // SAFETY: `raw` came from `KBox::into_raw` in start and no round runs any more.
+        drop(unsafe { KBox::from_raw(raw) });
+    }
+    0
+}
+
+#[macros::kunit_tests(rv6_genl)]
+mod tests {
+    use super::*;
+
+    static NESTED: Policy<3> = Policy::new()
+        .with(1, AttrPolicy::u32())
+        .with(2, AttrPolicy::in6_addr());
+    static POLICY: Policy<6> = Policy::new()
+        .with(1, AttrPolicy::u8_range(1, 5))
+        .with(2, AttrPolicy::nul_string(15))
+        .with(3, AttrPolicy::flag())
+        .with(4, AttrPolicy::nested(&NESTED))
+        .with(5, AttrPolicy::u64());
+
+    #[test]
+    fn policies_have_the_c_macros_values() {
+        let p = POLICY.entry(1).0;
+        assert_eq!(u32::from(p.type_), bindings::NLA_U8);
+        assert_eq!(
+            u32::from(p.validation_type),
+            bindings::nla_policy_validation_NLA_VALIDATE_RANGE
+        );
+        // SAFETY: A range policy's union holds `min`/`max`.
+        let (min, max) = unsafe {
+            (
+                p.__bindgen_anon_1.__bindgen_anon_1.min,
+                p.__bindgen_anon_1.__bindgen_anon_1.max,
+            )
+        };
+        assert_eq!((min, max), (1, 5));
+        assert_eq!(POLICY.entry(2).0.len, 15);
+        let n = POLICY.entry(4).0;
+        assert_eq!(u32::from(n.type_), bindings::NLA_NESTED);
+        // NLA_POLICY_NESTED() sets `len` to the nested policy's maxattr.
+        assert_eq!(n.len, 2);
+        // SAFETY: A nested policy's union holds the nested table.
+        assert!(unsafe { n.__bindgen_anon_1.nested_policy } == NESTED.0.as_ptr().cast());
+        let a = NESTED.entry(2).0;
+        assert_eq!(u32::from(a.type_), bindings::NLA_BINARY);
+        assert_eq!(a.len, 0);
+        assert_eq!(POLICY.entry(0).kind(), 0);
+        assert_eq!(POLICY.maxattr(), 5);
+    }
+
+    #[test]
+    fn attributes_read_only_what_their_length_holds() {
+        #[repr(C, align(4))]
+        struct Raw([u8; 8]);
+        fn attr(raw: &Raw) -> Attr<'_> {
+            // SAFETY: `raw` is a complete, aligned attribute that outlives the `Attr`.
+            unsafe { Attr::from_raw(NonNull::from(raw).cast()) }
+        }
+        // An attribute: native-order `nla_len` and `nla_type`, then four payload bytes.
+        let cat = |len: u16, kind: u16, p: [u8; 4]| {
+            let (l, k) = (len.to_ne_bytes(), kind.to_ne_bytes());
+            Raw([l[0], l[1], k[0], k[1], p[0], p[1], p[2], p[3]])
+        };
+        // nla_len 8: a u32 payload; nla_len 5: one byte; nla_len 3: shorter than a header.
+        let u32_attr = cat(8, 1, 0x1234_5678u32.to_ne_bytes());
+        let u8_attr = cat(5, 2, [7, 0xff, 0xff, 0xff]);
+        let short = cat(3, 3, [0; 4]);
+        let (a, b, c) = (attr(&u32_attr), attr(&u8_attr), attr(&short));
+        assert_eq!(a.kind(), 1);
+        assert_eq!(a.u32(), Ok(0x1234_5678));
+        assert_eq!(a.u8(), Err(EINVAL));
+        assert_eq!(b.u8(), Ok(7));
+        assert_eq!(b.u32(), Err(EINVAL));
+        // A length below the header's is an empty payload, never a read before it.
+        assert_eq!(c.data().len(), 0);
+    }
+}
