@@ -9,6 +9,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=$CHECKOUT; mkdir -p "$out"
 secs=${RV6_FUZZ_SECONDS:-10}
 export RUSTC_BOOTSTRAP=1
+# The instrumented build (libFuzzer's C++ and every dependency) takes minutes;
+# kept in the kernel cache, a fresh clone on a warm machine rebuilds only the
+# workspace's own crates.
+export CARGO_TARGET_DIR=$KCACHE/fuzz-target
 cd "$top/tools/fuzz"
 cargo fuzz build -O >/dev/null 2>&1 || { cargo fuzz build -O; exit 1; }
 pass=0 fail=0

@@ -18,12 +18,12 @@ echo "Three namespaces: a -- r -- b over veth; r forwards between 2001:db8:1::/6
 chain_setup
 trap chain_cleanup EXIT
 run ip netns exec a ping -c 3 -i 0.2 2001:db8:2::2
-ynl_cli="python3 $RV6_SRC/tools/net/ynl/pyynl/cli.py --no-schema --spec $top/Documentation/netlink/specs/rv6_nf_count.yaml"
 for n in a r b; do
-  echo "--- counters of namespace $n, from the rv6-nf-count generic netlink family (the kernel's YNL: cli.py --dump get):"
-  ip netns exec "$n" $ynl_cli --dump get --output-json |
-    jq -r '.[] | "  \(.hook | . + " " * (13 - length)) packets \(.packets)  bytes \(.bytes)  echo \(.echo)"'
+  run "$top/tools/target/release/rv6" -n "$n" nf-count show
 done
+echo "(the same through the kernel's own YNL client, built from the family's spec alone:)"
+run ip netns exec r python3 "$RV6_SRC/tools/net/ynl/pyynl/cli.py" --no-schema \
+  --spec "$top/Documentation/netlink/specs/rv6_nf_count.yaml" --do get --json '{"hook": "forward"}'
 echo "a and b saw 3 echo requests and 3 replies at their local hooks; r forwarded all 6."
 
 step "rv6_xcbc: AES-XCBC-MAC-96 (RFC 3566) for IPsec, from a Rust crypto template"

@@ -47,6 +47,9 @@ ynl() {
   python3 "$RV6_SRC/tools/net/ynl/pyynl/cli.py" --spec "$spec" --no-schema --output-json "$@"
 }
 
+# rv6 ARGS...: the project's own tool (tools/net/rv6).
+rv6() { "$top/tools/target/release/rv6" "$@"; }
+
 # The inode number of a named netns (what /proc/<pid>/ns/net links to).
 netns_inum() { stat -L -c %i "/run/netns/$1"; }
 

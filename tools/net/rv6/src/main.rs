@@ -1,0 +1,72 @@
+//! `rv6`: the rv6 project's command line for its generic netlink families,
+//! in iproute2's grammar and habits (see rv6.8):
+//!
+//! ```text
+//! rv6 [ OPTIONS ] OBJECT { COMMAND | help }
+//! ```
+//!
+//! Exit status: 0 on success, 1 when the kernel (or the namespace, or the
+//! socket) refused, 2 for a usage error. Layers: [`cli`] parses,
+//! [`objects`] holds one module per object, [`genl`] talks generic netlink
+//! through neli, [`output`] prints text or JSON, [`spec`] mirrors the YAML
+//! specs.
+
+mod cli;
+mod error;
+mod genl;
+mod netns;
+mod objects;
+mod output;
+mod spec;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use cli::Invocation;
+
+fn main() -> ExitCode {
+    ExitCode::from(run(std::env::args().skip(1)))
+}
+
+fn run(argv: impl Iterator<Item = String>) -> u8 {
+    let (options, action) = match cli::parse(argv) {
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+        Ok(Invocation::Version) => {
+            return print(&format!("rv6 utility, rv6-{}\n", env!("CARGO_PKG_VERSION")))
+        }
+        Ok(Invocation::Help(text)) => return print(&text),
+        Ok(Invocation::Run {
+            options, action, ..
+        }) => (options, action),
+    };
+    let result = (|| {
+        if let Some(ns) = &options.netns {
+            netns::enter(ns)?;
+        }
+        let mut sock = genl::Socket::open()?;
+        action.run(&mut sock)
+    })();
+    match result {
+        Ok(out) => print(&output::render(&out, options.format())),
+        Err(e) => {
+            eprintln!("Error: {e}");
+            1
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`rv6 ... | head -0`) is not a panic.
+fn print(text: &str) -> u8 {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("Error: writing the output: {e}");
+            1
+        }
+    }
+}
