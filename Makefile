@@ -26,7 +26,7 @@ modules:
 	@scripts/modules.sh
 
 tools:
-	@scripts/tools.sh
+	@cd tools && PATH=$$HOME/.cargo/bin:$$PATH cargo build --release --quiet
 
 test-host:
 	@scripts/test-host.sh
