@@ -14,10 +14,10 @@ use kernel::{
         netfilter::{priority, Hook, HookPoint, HookState, NetHooks, Registration, Verdict},
         netlink::{
             genl::{
-                self, perm, AttrPolicy, DataSlot, Dump, DumpProgress, Operations, Policy, Request,
+                self, perm, AttrPolicy, Dump, DumpProgress, Operations, OpsFamily, Policy, Request,
                 SplitOp, Writer,
             },
-            Family, GENLMSG_DEFAULT_SIZE,
+            GENLMSG_DEFAULT_SIZE,
         },
         skbuff::SkBuff,
     },
@@ -119,19 +119,18 @@ static HOOK_POLICY: Policy<N_ATTRS> = Policy::new().with(
     A_HOOK,
     AttrPolicy::u32_range(0, HookPoint::ALL.len() as u32 - 1),
 );
-static OPS: [SplitOp; 3] = [
-    SplitOp::doit::<Counters, N_ATTRS>(CMD_GET, perm::NONE, &HOOK_POLICY),
-    SplitOp::dumpit_without_attributes::<Counters>(CMD_GET, perm::NONE),
-    SplitOp::doit::<Counters, N_ATTRS>(CMD_RESET, perm::NETNS_ADMIN, &HOOK_POLICY),
+static OPS: [SplitOp<Counters>; 3] = [
+    SplitOp::doit(CMD_GET, perm::NONE, &HOOK_POLICY),
+    SplitOp::dumpit_without_attributes(CMD_GET, perm::NONE),
+    SplitOp::doit(CMD_RESET, perm::NETNS_ADMIN, &HOOK_POLICY),
 ];
-static FAMILY: Family = Family::const_new_with_ops(
+static FAMILY: OpsFamily<Counters> = OpsFamily::new(
     kernel::module::this_module::<crate::LocalModule>(),
     b"rv6-nf-count\0",
     1,
     &OPS,
     &[],
 );
-static DATA: DataSlot = DataSlot::new();
 
 /// Writes one hook's counters.
 fn put_hook(w: &mut Writer<'_>, hook: usize, c: &HookCount) -> Result {
@@ -148,8 +147,7 @@ impl Operations for Counters {
     type Data = Registration<NetCounters>;
     /// The next hook to dump.
     type DumpState = usize;
-    const FAMILY: &'static Family = &FAMILY;
-    const DATA: &'static DataSlot = &DATA;
+    const FAMILY: &'static OpsFamily<Self> = &FAMILY;
 
     fn doit(hooks: &Self::Data, req: &Request<'_>) -> Result {
         let counters = hooks.state(req.net()).ok_or(ENODEV)?;
@@ -165,7 +163,7 @@ impl Operations for Counters {
                 put_hook(&mut msg.writer(), hook, &counters.0[hook])?;
                 msg.reply(req)
             }
-            _ => {
+            CMD_RESET => {
                 for (i, c) in counters.0.iter().enumerate() {
                     if hook.is_none_or(|h| h == i) {
                         c.reset();
@@ -173,6 +171,7 @@ impl Operations for Counters {
                 }
                 Ok(())
             }
+            _ => Err(EOPNOTSUPP),
         }
     }
 

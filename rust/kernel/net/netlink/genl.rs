@@ -10,11 +10,11 @@
 //!   refused with an extack message) before any Rust code runs;
 //! - a table of [`SplitOp`]s, one per (command, do or dump), sorted by command; a `const`
 //!   check refuses at build time what `genl_validate_ops()` would refuse at registration;
-//! - the [`Family`] itself, from [`Family::const_new_with_ops`];
+//! - the family itself, an [`OpsFamily`], which only [`Registration`] registers;
 //! - an [`Operations`] impl whose callbacks get typed [`Request`]s and shared [`Operations::Data`].
 //!
-//! [`Registration`] registers the family with the data its callbacks share; dropping it
-//! unregisters the family.  A dump in progress keeps its own reference to the data, since its
+//! [`Registration`] registers the family with the data its callbacks share (kept in the
+//! family, typed by `T`); dropping it unregisters the family.  A dump in progress keeps its own reference to the data, since its
 //! later rounds run from the reader's `recvmsg()`, after an unregistration has returned.
 //!
 //! C headers: [`include/net/genetlink.h`](srctree/include/net/genetlink.h),
@@ -125,7 +125,7 @@ impl AttrPolicy {
     pub const fn flag() -> Self {
         Self::new(bindings::NLA_FLAG, 0, 0)
     }
-    /// A NUL-terminated string of at most `max_len` bytes before the NUL.
+    /// A NUL-terminated string of at most `max_len` bytes before the NUL (0: any length).
     pub const fn nul_string(max_len: u16) -> Self {
         Self::new(bindings::NLA_NUL_STRING, 0, max_len)
     }
@@ -138,23 +138,34 @@ impl AttrPolicy {
             len as i64,
         )
     }
-    /// Bytes, at least `len` of them (`NLA_POLICY_MIN_LEN(len)`).
+    /// Bytes, at least `len` of them (`NLA_POLICY_MIN_LEN(len)`; `len` at most 32767).
     pub const fn min_len(len: u16) -> Self {
         Self::ranged(
             bindings::NLA_BINARY,
             bindings::nla_policy_validation_NLA_VALIDATE_MIN,
             len as i64,
-            len as i64,
+            i16::MAX as i64,
         )
+        .with_max(0)
     }
-    /// Bytes, at most `len` of them (`NLA_POLICY_MAX_LEN(len)`).
+    /// Bytes, at most `len` of them (`NLA_POLICY_MAX_LEN(len)`; `len` at most 32767).
     pub const fn max_len(len: u16) -> Self {
         Self::ranged(
             bindings::NLA_BINARY,
             bindings::nla_policy_validation_NLA_VALIDATE_MAX,
-            len as i64,
+            0,
             len as i64,
         )
+    }
+
+    /// This policy with the range's `max` replaced (the C macros for MIN leave it zero).
+    const fn with_max(mut self, max: i16) -> Self {
+        // SAFETY: Only called on ranged policies, whose union holds `min`/`max`.
+        let min = unsafe { self.0.__bindgen_anon_1.__bindgen_anon_1.min };
+        self.0.__bindgen_anon_1 = bindings::nla_policy__bindgen_ty_1 {
+            __bindgen_anon_1: bindings::nla_policy__bindgen_ty_1__bindgen_ty_1 { min, max },
+        };
+        self
     }
     /// An IPv6 address (`struct in6_addr`, 16 bytes).
     pub const fn in6_addr() -> Self {
@@ -229,69 +240,80 @@ pub mod perm {
     pub const NETNS_ADMIN: u8 = crate::bindings::GENL_UNS_ADMIN_PERM as u8;
 }
 
-/// One entry of a family's operation table (`struct genl_split_ops`): a command's `do` or its
-/// `dump`.
+/// One entry of `T`'s operation table (`struct genl_split_ops`): a command's `do` or its
+/// `dump`.  The type parameter keeps an op in the table of the family whose callbacks it
+/// calls.
 #[repr(transparent)]
-pub struct SplitOp(bindings::genl_split_ops);
+pub struct SplitOp<T: Operations>(bindings::genl_split_ops, PhantomData<fn() -> T>);
 
 // SAFETY: Immutable data and pointers to `static` policies and functions.
-unsafe impl Sync for SplitOp {}
+unsafe impl<T: Operations> Sync for SplitOp<T> {}
 
-impl SplitOp {
+const fn check_perm(perm: u8) -> u8 {
+    if perm & !(perm::ADMIN | perm::NETNS_ADMIN) != 0 {
+        panic!("an op's permission is perm::NONE, perm::ADMIN or perm::NETNS_ADMIN");
+    }
+    perm
+}
+
+impl<T: Operations> SplitOp<T> {
     /// The `do` of command `cmd`, with the request validated by `policy`.
-    pub const fn doit<T: Operations, const N: usize>(
-        cmd: u8,
-        perm: u8,
-        policy: &'static Policy<N>,
-    ) -> Self {
-        Self(bindings::genl_split_ops {
-            __bindgen_anon_1: bindings::genl_split_ops__bindgen_ty_1 {
-                __bindgen_anon_1: bindings::genl_split_ops__bindgen_ty_1__bindgen_ty_1 {
-                    pre_doit: None,
-                    doit: Some(doit_callback::<T>),
-                    post_doit: None,
+    pub const fn doit<const N: usize>(cmd: u8, perm: u8, policy: &'static Policy<N>) -> Self {
+        Self(
+            bindings::genl_split_ops {
+                __bindgen_anon_1: bindings::genl_split_ops__bindgen_ty_1 {
+                    __bindgen_anon_1: bindings::genl_split_ops__bindgen_ty_1__bindgen_ty_1 {
+                        pre_doit: None,
+                        doit: Some(doit_callback::<T, N>),
+                        post_doit: None,
+                    },
                 },
+                policy: policy.0.as_ptr().cast(),
+                maxattr: (N - 1) as u32,
+                cmd,
+                internal_flags: 0,
+                flags: check_perm(perm) | bindings::GENL_CMD_CAP_DO as u8,
+                validate: 0,
             },
-            policy: policy.0.as_ptr().cast(),
-            maxattr: (N - 1) as u32,
-            cmd,
-            internal_flags: 0,
-            flags: perm | bindings::GENL_CMD_CAP_DO as u8,
-            validate: 0,
-        })
+            PhantomData,
+        )
     }
 
     /// The `dump` of command `cmd`, with the request validated by `policy`.
-    pub const fn dumpit<T: Operations, const N: usize>(
-        cmd: u8,
-        perm: u8,
-        policy: &'static Policy<N>,
-    ) -> Self {
-        let mut op = Self::dumpit_without_attributes::<T>(cmd, perm);
-        op.0.policy = policy.0.as_ptr().cast();
-        op.0.maxattr = (N - 1) as u32;
-        op
+    pub const fn dumpit<const N: usize>(cmd: u8, perm: u8, policy: &'static Policy<N>) -> Self {
+        Self::dump_op::<N>(cmd, perm, policy.0.as_ptr().cast())
     }
 
     /// The `dump` of command `cmd`, whose request carries no attribute (any is refused).
-    pub const fn dumpit_without_attributes<T: Operations>(cmd: u8, perm: u8) -> Self {
-        Self(bindings::genl_split_ops {
-            __bindgen_anon_1: bindings::genl_split_ops__bindgen_ty_1 {
-                __bindgen_anon_2: bindings::genl_split_ops__bindgen_ty_1__bindgen_ty_2 {
-                    start: Some(dump_start_callback::<T>),
-                    dumpit: Some(dumpit_callback::<T>),
-                    done: Some(dump_done_callback::<T>),
+    pub const fn dumpit_without_attributes(cmd: u8, perm: u8) -> Self {
+        // The core gives an op without a policy its one-entry reject-all policy, so `maxattr`
+        // must be 0 (N = 1).
+        Self::dump_op::<1>(cmd, perm, core::ptr::null())
+    }
+
+    const fn dump_op<const N: usize>(
+        cmd: u8,
+        perm: u8,
+        policy: *const bindings::nla_policy,
+    ) -> Self {
+        Self(
+            bindings::genl_split_ops {
+                __bindgen_anon_1: bindings::genl_split_ops__bindgen_ty_1 {
+                    __bindgen_anon_2: bindings::genl_split_ops__bindgen_ty_1__bindgen_ty_2 {
+                        start: Some(dump_start_callback::<T, N>),
+                        dumpit: Some(dumpit_callback::<T>),
+                        done: Some(dump_done_callback::<T>),
+                    },
                 },
+                policy,
+                maxattr: (N - 1) as u32,
+                cmd,
+                internal_flags: 0,
+                flags: check_perm(perm) | bindings::GENL_CMD_CAP_DUMP as u8,
+                validate: 0,
             },
-            // The core gives an op without a policy its one-entry reject-all policy, so
-            // `maxattr` must be 0.
-            policy: core::ptr::null(),
-            maxattr: 0,
-            cmd,
-            internal_flags: 0,
-            flags: perm | bindings::GENL_CMD_CAP_DUMP as u8,
-            validate: 0,
-        })
+            PhantomData,
+        )
     }
 
     const fn is_dump(&self) -> bool {
@@ -299,17 +321,52 @@ impl SplitOp {
     }
 }
 
-impl Family {
-    /// Creates a family with operations, for a `static`.
+/// A generic netlink family whose operations `T` serves, for a `static`.
+///
+/// It can only be registered through [`Registration`] (the inner [`Family`] is never handed
+/// out), once at a time, and it holds the data its callbacks share while it is registered.
+///
+/// # Invariants
+///
+/// `data` is zero or the pointer of an `Arc<T::Data>` (from `Arc::into_raw`) owned by the
+/// one live [`Registration<T>`].
+pub struct OpsFamily<T: Operations> {
+    family: Family,
+    data: Atomic<usize>,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T: Operations> OpsFamily<T> {
+    /// Creates the family.
     ///
     /// Panics (at build time, in const context) when `ops` would be refused at registration:
     /// commands out of order, a command's `do` after its `dump`, or a `do` and `dump` of one
     /// command with different permissions.
-    pub const fn const_new_with_ops(
+    pub const fn new(
         module: &ThisModule,
         name: &[u8],
         version: u32,
-        ops: &'static [SplitOp],
+        ops: &'static [SplitOp<T>],
+        mcgrps: &'static [MulticastGroup],
+    ) -> Self {
+        Self {
+            family: Family::const_new_with_ops(module, name, version, ops, mcgrps),
+            data: Atomic::new(0),
+            _t: PhantomData,
+        }
+    }
+
+    fn as_raw(&self) -> *mut bindings::genl_family {
+        self.family.as_raw()
+    }
+}
+
+impl Family {
+    const fn const_new_with_ops<T: Operations>(
+        module: &ThisModule,
+        name: &[u8],
+        version: u32,
+        ops: &'static [SplitOp<T>],
         mcgrps: &'static [MulticastGroup],
     ) -> Family {
         if ops.is_empty() || ops.len() > u8::MAX as usize {
@@ -366,15 +423,13 @@ impl Family {
 /// with the extack message set through [`Request::error`].
 pub trait Operations: Sized + 'static {
     /// What the callbacks share, owned by the [`Registration`].
-    type Data: Send + Sync;
+    type Data: Send + Sync + 'static;
     /// What a dump keeps between the rounds of one request (each round fills one buffer that
     /// the reader's `recvmsg()` takes).
     type DumpState: Send;
 
     /// The family these callbacks serve.
-    const FAMILY: &'static Family;
-    /// The slot the registration's data lives in: a `static DataSlot` of the module's.
-    const DATA: &'static DataSlot;
+    const FAMILY: &'static OpsFamily<Self>;
 
     /// A `do` request.
     fn doit(data: &Self::Data, request: &Request<'_>) -> Result;
@@ -400,36 +455,11 @@ pub enum DumpProgress {
     Done,
 }
 
-/// The slot a family's shared data lives in while it is registered.
-///
-/// # Invariants
-///
-/// `ptr` is zero or the pointer of an `Arc<T::Data>` (from `Arc::into_raw`) that the slot owns,
-/// for the one `T` whose registration claimed the slot.
-pub struct DataSlot {
-    ptr: Atomic<usize>,
-}
-
-impl DataSlot {
-    /// An empty slot, for a `static`.
-    pub const fn new() -> Self {
-        Self {
-            ptr: Atomic::new(0),
-        }
-    }
-}
-
-impl Default for DataSlot {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 /// A registered family with operations; dropping it unregisters the family.
 ///
 /// # Invariants
 ///
-/// `T::FAMILY` is registered and `T::DATA` holds the data its callbacks share.
+/// `T::FAMILY` is registered and holds the data its callbacks share.
 pub struct Registration<T: Operations> {
     _t: PhantomData<T>,
 }
@@ -440,13 +470,17 @@ impl<T: Operations> Registration<T> {
     /// Fails with `EBUSY` if the family is already registered.
     pub fn new(data: Arc<T::Data>) -> Result<Self> {
         let raw = Arc::into_raw(data) as usize;
-        if T::DATA.ptr.cmpxchg(0, raw, ordering::Full).is_err() {
+        // Claiming the slot first makes a second registration of the family fail before it
+        // reaches the core.
+        if T::FAMILY.data.cmpxchg(0, raw, ordering::Full).is_err() {
             // SAFETY: `raw` came from `Arc::into_raw` above and was not stored.
             drop(unsafe { Arc::from_raw(raw as *const T::Data) });
             return Err(EBUSY);
         }
         // SAFETY: The family is a `static`, so it outlives its registration; its ops point to
-        // `static` policies and to callbacks for `T`, whose data is now in `T::DATA`.
+        // `static` policies and to callbacks for `T`, whose data is now in the family.  A failed
+        // registration leaves the family unreachable: the core registers under `cb_lock`
+        // (written), which every request holds for reading.
         if let Err(e) = to_result(unsafe { bindings::genl_register_family(T::FAMILY.as_raw()) }) {
             take_data::<T>();
             return Err(e);
@@ -465,12 +499,12 @@ impl<T: Operations> Drop for Registration<T> {
     }
 }
 
-/// Empties `T::DATA`, dropping the registration's reference to the data.
+/// Empties `T::FAMILY`'s data, dropping the registration's reference to it.
 fn take_data<T: Operations>() {
-    let raw = T::DATA.ptr.xchg(0, ordering::Full);
+    let raw = T::FAMILY.data.xchg(0, ordering::Full);
     if raw != 0 {
-        // SAFETY: By the `DataSlot` invariant a non-zero value is an `Arc<T::Data>` the slot
-        // owned; it was just taken out of the slot.
+        // SAFETY: By the `OpsFamily` invariant a non-zero value is an `Arc<T::Data>` the
+        // registration owned; it was just taken out of the family.
         drop(unsafe { Arc::from_raw(raw as *const T::Data) });
     }
 }
@@ -479,10 +513,12 @@ fn take_data<T: Operations>() {
 ///
 /// # Safety
 ///
-/// Must be called from a `do` or a dump's start of `T::FAMILY`: the core holds `cb_lock` for
-/// reading around them, and unregistration takes it for writing before the data is dropped.
+/// Must be called from a `do` or a dump's start of `T::FAMILY`, for the duration of the
+/// callback: the core holds `cb_lock` for reading around them, and the registration that owns
+/// the data unregisters the family (taking `cb_lock` for writing) before dropping it; only
+/// [`Registration`] registers an [`OpsFamily`], once at a time.
 unsafe fn data<'a, T: Operations>() -> Option<ArcBorrow<'a, T::Data>> {
-    let raw = T::DATA.ptr.load(ordering::Acquire);
+    let raw = T::FAMILY.data.load(ordering::Acquire);
     if raw == 0 {
         return None;
     }
@@ -501,16 +537,20 @@ unsafe fn data<'a, T: Operations>() -> Option<ArcBorrow<'a, T::Data>> {
 /// `info` points to the core's `struct genl_info` for this request, valid for `'a`.
 pub struct Request<'a> {
     info: NonNull<bindings::genl_info>,
+    /// The served op's `maxattr`: `info->attrs` has `maxattr + 1` entries (or is null).
+    maxattr: u16,
     _p: PhantomData<&'a bindings::genl_info>,
 }
 
 impl<'a> Request<'a> {
     /// # Safety
     ///
-    /// `info` must be valid for `'a`.
-    unsafe fn from_raw(info: *mut bindings::genl_info) -> Option<Self> {
+    /// `info` must be valid for `'a`, and be the info of a request to an op whose `maxattr`
+    /// is `maxattr` (its `attrs`, if not null, has `maxattr + 1` entries).
+    unsafe fn from_raw(info: *mut bindings::genl_info, maxattr: u16) -> Option<Self> {
         Some(Self {
             info: NonNull::new(info)?,
+            maxattr,
             _p: PhantomData,
         })
     }
@@ -538,32 +578,15 @@ impl<'a> Request<'a> {
     /// The kernel has validated it against the op's policy; the accessors still check sizes.
     pub fn attr(&self, attr: u16) -> Option<Attr<'a>> {
         let info = self.info();
-        if info.attrs.is_null() || info.family.is_null() {
+        if info.attrs.is_null() || attr == 0 || attr > self.maxattr {
             return None;
         }
-        let maxattr = self.maxattr();
-        if attr == 0 || u32::from(attr) > maxattr {
-            return None;
-        }
-        // SAFETY: `attrs` has `maxattr + 1` entries (the parser allocated them for this op).
+        // SAFETY: `attrs` has `maxattr + 1` entries (`from_raw`'s requirement): the core
+        // allocated them for the op being served.
         let nla = unsafe { *info.attrs.add(usize::from(attr)) };
-        // SAFETY: A non-null entry points into the request skb, valid for `'a`.
+        // SAFETY: A non-null entry points to a complete attribute in the request skb, which
+        // outlives the request (`'a`).
         NonNull::new(nla).map(|nla| unsafe { Attr::from_raw(nla) })
-    }
-
-    fn maxattr(&self) -> u32 {
-        let info = self.info();
-        // SAFETY: `family` points to the registered (static) family; `genlhdr` to the header.
-        let (family, cmd) = unsafe { (&*info.family, (*info.genlhdr).cmd) };
-        // SAFETY: `split_ops` has `n_split_ops` entries (see `Family::const_new_with_ops`).
-        let ops = unsafe {
-            core::slice::from_raw_parts(family.split_ops, usize::from(family.n_split_ops))
-        };
-        ops.iter()
-            .filter(|op| op.cmd == cmd)
-            .map(|op| op.maxattr)
-            .max()
-            .unwrap_or(0)
     }
 
     /// Attribute `attr`, which the request must carry: when it is missing, the extack names it
@@ -609,9 +632,7 @@ impl<'a> Request<'a> {
     pub fn reply(&self, size: usize, cmd: u8) -> Result<GenlMsg> {
         let info = self.info();
         let skb = NetlinkSkBuff::new(size, GFP_KERNEL)?;
-        // SAFETY: `family` is the registered static family serving this request.
-        let family = unsafe { &*info.family.cast::<Family>() };
-        Ok(skb.genlmsg_put_with(info.snd_portid, info.snd_seq, family, 0, cmd)?)
+        Ok(skb.genlmsg_put_with(info.snd_portid, info.snd_seq, info.family, 0, cmd)?)
     }
 }
 
@@ -692,14 +713,15 @@ impl NetlinkSkBuff {
         self,
         portid: u32,
         seq: u32,
-        family: &Family,
+        family: *const bindings::genl_family,
         flags: c_int,
         cmd: u8,
     ) -> Result<GenlMsg, AllocError> {
-        // SAFETY: The skb is owned and valid; the family is a registered static family.
-        let hdr = unsafe {
-            bindings::genlmsg_put(self.skb.as_ptr(), portid, seq, family.as_raw(), flags, cmd)
-        };
+        // SAFETY: The skb is owned and valid; `family` is a registered family (the one serving
+        // a request, or an `OpsFamily`, which lives in a `static`); `genlmsg_put` only reads
+        // its id, header size and version.
+        let hdr =
+            unsafe { bindings::genlmsg_put(self.skb.as_ptr(), portid, seq, family, flags, cmd) };
         let hdr = NonNull::new(hdr).ok_or(AllocError)?;
         Ok(GenlMsg { skb: self, hdr })
     }
@@ -817,22 +839,30 @@ impl GenlMsg {
         }
     }
 
-    /// Sends the message to the listeners of multicast group `group` (its index in the
-    /// family's groups) in namespace `net` only.  No listener is not an error.
-    pub fn multicast_netns(
+    /// Sends the message to the listeners of `family`'s multicast group `group` (its index in
+    /// the family's groups) in namespace `net` only.  No listener is not an error; a group the
+    /// family does not have is `EINVAL`, and so is a family that is not registered.
+    pub fn multicast_netns<T: Operations>(
         self,
-        family: &'static Family,
+        family: &'static OpsFamily<T>,
         net: &Namespace,
         group: u32,
         flags: alloc::Flags,
     ) -> Result {
+        let raw = family.as_raw();
+        // SAFETY: The family is a `static`; `n_mcgrps` never changes, and `data` is set for
+        // exactly as long as a `Registration` has the family registered.
+        let groups = u32::from(unsafe { (*raw).n_mcgrps });
+        if group >= groups || family.data.load(ordering::Acquire) == 0 {
+            return Err(EINVAL);
+        }
         let me = core::mem::ManuallyDrop::new(self);
         // SAFETY: The header is in the skb; the multicast takes ownership of the skb whatever it
-        // returns; `net` is live.
+        // returns; `net` is live; `group` is one of the registered family's groups.
         let r = unsafe {
             bindings::genlmsg_end(me.skb.skb.as_ptr(), me.hdr.as_ptr());
             bindings::genlmsg_multicast_netns(
-                family.as_raw(),
+                raw,
                 net.as_raw(),
                 me.skb.skb.as_ptr(),
                 0,
@@ -848,8 +878,20 @@ impl GenlMsg {
 
     /// A notification of command `cmd` for `family`'s multicast groups, of at most `size`
     /// bytes of attributes.
-    pub fn notification(family: &'static Family, cmd: u8, size: usize) -> Result<GenlMsg> {
-        Ok(NetlinkSkBuff::new(size, GFP_KERNEL)?.genlmsg_put_with(0, 0, family, 0, cmd)?)
+    pub fn notification<T: Operations>(
+        family: &'static OpsFamily<T>,
+        cmd: u8,
+        size: usize,
+    ) -> Result<GenlMsg> {
+        Ok(
+            NetlinkSkBuff::new(size, GFP_KERNEL)?.genlmsg_put_with(
+                0,
+                0,
+                family.as_raw(),
+                0,
+                cmd,
+            )?,
+        )
     }
 }
 
@@ -914,16 +956,19 @@ impl<'a> Dump<'a> {
         if hdr.is_null() {
             return self.full();
         }
-        // SAFETY: `hdr` is the header just put into this round's buffer.
-        unsafe { bindings::genl_dump_check_consistent(cb, hdr) };
         let mut w = Writer {
             skb: self.skb,
             _p: PhantomData,
         };
         match f(&mut w) {
             Ok(()) => {
-                // SAFETY: `hdr` is in `skb`.
-                unsafe { bindings::genlmsg_end(skb, hdr) };
+                // SAFETY: `hdr` is the header of the entry just filled in `skb`; an entry that
+                // is sent carries NLM_F_DUMP_INTR if the generation changed (one that is
+                // cancelled would take the flag with it).
+                unsafe {
+                    bindings::genl_dump_check_consistent(cb, hdr);
+                    bindings::genlmsg_end(skb, hdr);
+                }
                 self.entries += 1;
                 Ok(true)
             }
@@ -955,7 +1000,11 @@ struct DumpCtx<T: Operations> {
     state: T::DumpState,
 }
 
-const _: () = assert!(core::mem::size_of::<usize>() <= 48);
+// The dump's context pointer is the first word of `cb->ctx`.
+const _: () = assert!(
+    core::mem::size_of::<bindings::netlink_callback__bindgen_ty_1>()
+        >= core::mem::size_of::<usize>()
+);
 
 /// # Safety
 ///
@@ -969,15 +1018,17 @@ fn errno(e: Error) -> c_int {
     e.to_errno()
 }
 
-unsafe extern "C" fn doit_callback<T: Operations>(
+unsafe extern "C" fn doit_callback<T: Operations, const N: usize>(
     _skb: *mut bindings::sk_buff,
     info: *mut bindings::genl_info,
 ) -> c_int {
-    // SAFETY: The core passes the request's info, valid for the call.
-    let Some(request) = (unsafe { Request::from_raw(info) }) else {
+    // SAFETY: The core passes the request's info, valid for the call, parsed with this op's
+    // policy of `N` entries.
+    let Some(request) = (unsafe { Request::from_raw(info, (N - 1) as u16) }) else {
         return errno(EINVAL);
     };
-    // SAFETY: This is a `do` of `T::FAMILY`.
+    // SAFETY: This is a `do` of `T::FAMILY` (only `T`'s family has `T`'s ops), running for the
+    // duration of this call.
     let Some(data) = (unsafe { data::<T>() }) else {
         return errno(ENODEV);
     };
@@ -987,16 +1038,17 @@ unsafe extern "C" fn doit_callback<T: Operations>(
     }
 }
 
-unsafe extern "C" fn dump_start_callback<T: Operations>(
+unsafe extern "C" fn dump_start_callback<T: Operations, const N: usize>(
     cb: *mut bindings::netlink_callback,
 ) -> c_int {
     // SAFETY: The core passes a valid callback whose `data` genl has set up.
     let info = unsafe { bindings::genl_info_dump(cb) }.cast_mut();
-    // SAFETY: `info` is the dump request's info, valid for the dump.
-    let Some(request) = (unsafe { Request::from_raw(info) }) else {
+    // SAFETY: `info` is the dump request's info, valid for the dump, parsed with this op's
+    // policy of `N` entries.
+    let Some(request) = (unsafe { Request::from_raw(info, (N - 1) as u16) }) else {
         return errno(EINVAL);
     };
-    // SAFETY: This is a dump's start of `T::FAMILY`.
+    // SAFETY: This is a dump's start of `T::FAMILY`, which runs under `cb_lock` like a `do`.
     let Some(data) = (unsafe { data::<T>() }) else {
         return errno(ENODEV);
     };
@@ -1014,7 +1066,7 @@ unsafe extern "C" fn dump_start_callback<T: Operations>(
         Ok(c) => c,
         Err(_) => return errno(ENOMEM),
     };
-    // SAFETY: `cb` is valid; its ctx is ours (genl uses `cb->data`).
+    // SAFETY: `cb` is valid; its ctx is ours (genl uses `cb->data`) and was zeroed at start.
     unsafe { *ctx_slot(cb) = KBox::into_raw(ctx) as usize };
     0
 }
@@ -1041,6 +1093,9 @@ unsafe extern "C" fn dumpit_callback<T: Operations>(
         _p: PhantomData,
     };
     match T::dumpit(&ctx.data, &mut ctx.state, &mut dump) {
+        // A round that says more is to come but added nothing would end the dump (the core
+        // reads a zero length as the end): that is a bug in the callbacks, not a full buffer.
+        Ok(DumpProgress::More) if dump.entries == 0 => errno(EINVAL),
         // SAFETY: `skb` is the round's buffer.
         Ok(DumpProgress::More) => unsafe { (*skb).len as c_int },
         Ok(DumpProgress::Done) => 0,
