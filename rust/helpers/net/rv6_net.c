@@ -238,9 +238,9 @@ __rust_helper struct nlattr *rust_helper_nla_nest_start(struct sk_buff *skb, int
 	return nla_nest_start(skb, attrtype);
 }
 
-__rust_helper int rust_helper_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
+__rust_helper int rust_helper_nla_nest_end_safe(struct sk_buff *skb, struct nlattr *start)
 {
-	return nla_nest_end(skb, start);
+	return nla_nest_end_safe(skb, start);
 }
 
 __rust_helper void rust_helper_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start)

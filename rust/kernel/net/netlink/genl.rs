@@ -56,12 +56,12 @@ impl AttrPolicy {
     pub const UNSPEC: Self = Self::new(0, 0, 0);
 
     const fn new(kind: u32, validation: u32, len: u16) -> Self {
-        Self(bindings::nla_policy {
-            type_: kind as u8,
-            validation_type: validation as u8,
-            len,
-            __bindgen_anon_1: bindings::nla_policy__bindgen_ty_1 { mask: 0 },
-        })
+        // All of it zeroed first, as C's designated initialisers leave it.
+        let mut p: bindings::nla_policy = pin_init::zeroed();
+        p.type_ = kind as u8;
+        p.validation_type = validation as u8;
+        p.len = len;
+        Self(p)
     }
 
     const fn ranged(kind: u32, validation: u32, min: i64, max: i64) -> Self {
@@ -739,6 +739,10 @@ pub struct Writer<'a> {
 
 impl Writer<'_> {
     fn put(&mut self, attr: u16, data: &[u8]) -> Result {
+        // `nla_len` is 16 bits and counts the 4-byte header.
+        if data.len() > usize::from(u16::MAX) - core::mem::size_of::<bindings::nlattr>() {
+            return Err(EMSGSIZE);
+        }
         let len = c_int::try_from(data.len()).map_err(|_| EMSGSIZE)?;
         // SAFETY: By the type invariant `skb` is being built by us; `data` is readable.
         to_result(unsafe {
@@ -805,8 +809,9 @@ impl Writer<'_> {
             _p: PhantomData,
         };
         let r = f(&mut inner).and_then(|()| {
-            // SAFETY: `start` is the nest header put above, in this skb.
-            to_result(unsafe { bindings::nla_nest_end(skb, start) })
+            // SAFETY: `start` is the nest header put above, in this skb.  The `_safe` variant
+            // refuses a nest longer than `nla_len` can say (EMSGSIZE) instead of wrapping.
+            to_result(unsafe { bindings::nla_nest_end_safe(skb, start) })
         });
         if r.is_err() {
             // SAFETY: `start` is in this skb; trimming it removes the nest and what follows.
@@ -1186,5 +1191,31 @@ mod tests {
         assert_eq!(b.u32(), Err(EINVAL));
         // A length below the header's is an empty payload, never a read before it.
         assert_eq!(c.data().len(), 0);
+    }
+
+    #[test]
+    fn writers_refuse_oversized_attributes_and_cancel_failed_nests() -> Result {
+        let skb = NetlinkSkBuff::new(1024, GFP_KERNEL)?;
+        let mut w = Writer {
+            skb: skb.skb,
+            _p: PhantomData,
+        };
+        // SAFETY: `skb` is owned by this test and outlives the writer.
+        let len = |w: &Writer<'_>| unsafe { (*w.skb.as_ptr()).len };
+        let big = KVec::from_elem(0u8, 65532, GFP_KERNEL)?;
+        assert_eq!(w.put(1, &big), Err(EMSGSIZE));
+        w.put_u32(1, 7)?;
+        let before = len(&w);
+        assert_eq!(
+            w.nest(2, |n| {
+                n.put_u32(1, 1)?;
+                Err(EINVAL)
+            }),
+            Err(EINVAL)
+        );
+        assert_eq!(len(&w), before);
+        w.nest(2, |n| n.put_u64(3, 9, 4))?;
+        assert!(len(&w) > before);
+        Ok(())
     }
 }
