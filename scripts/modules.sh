@@ -11,5 +11,5 @@ if ! make -s -C "$KOBJ" M="$top" MO="$MODOUT" LLVM=-19 ARCH=x86_64 -j"$JOBS" mod
   cat "$log" >&2; die "module build failed"
 fi
 # Warnings in rv6's modules fail the build: they are ours.
-if grep -q '^warning' "$log"; then cat "$log" >&2; die "rv6's modules have warnings (above)"; fi
+if grep -qE '^warning|: warning:' "$log"; then cat "$log" >&2; die "rv6's modules have warnings (above)"; fi
 say "$(find "$MODOUT" -name '*.ko' | wc -l) module(s) in $MODOUT"

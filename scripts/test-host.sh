@@ -31,5 +31,18 @@ for spec in "$top"/Documentation/netlink/specs/*.yaml; do
     echo "spec $(basename "$spec"): does not validate (above)" >&2; bad=$((bad + 1))
   fi
 done
+# Each spec is named after the module that registers the family (the fuzz
+# selftest loads it by that name), and that module must exist.
+for spec in "$top"/Documentation/netlink/specs/*.yaml; do
+  m=$(basename "$spec" .yaml)
+  if ! find "$top/net" "$top/crypto" "$top/samples" -name "$m.rs" | grep -q .; then
+    echo "spec $(basename "$spec"): no module $m.rs registers it" >&2; bad=$((bad + 1))
+  fi
+done
+# debugfs is for debugging, never an interface: no rv6 module creates a file there.
+if grep -rln 'debugfs' "$top"/net "$top"/crypto "$top"/samples --include='*.rs'; then
+  echo "the modules above use debugfs: counters and settings go through a netlink family" >&2
+  bad=$((bad + 1))
+fi
 echo "$ok $bad 0" >"$out/specs.counts"
 [ "$bad" = 0 ]

@@ -15,19 +15,28 @@
 //! relay's port 547.  Unicast exchanges need no help: the answer is the reply direction.
 //!
 //! The helper is not a filter: messages it cannot parse or that expect nothing pass
-//! unchanged and are counted (debugfs `rv6_ct_dhcpv6/stats`).
+//! unchanged and are counted, per network namespace, in the generic netlink family
+//! `rv6-ct-dhcpv6` (`Documentation/netlink/specs/rv6_ct_dhcpv6.yaml`, `rv6 ct-dhcpv6 stats`).
 
 use kernel::{
-    debugfs::{Dir, File},
-    fmt,
-    net::netfilter::{
-        conntrack::{
-            Direction, Expect, ExpectPolicy, Helper, HelperSlot, Packet, Protocol, Registration,
+    net::{
+        namespace::{self, Namespace, NetState, PernetSlot},
+        netfilter::{
+            conntrack::{
+                Direction, Expect, ExpectPolicy, Helper, HelperSlot, Packet, Protocol, Registration,
+            },
+            Family, Verdict,
         },
-        Family, Verdict,
+        netlink::{
+            genl::{self, perm, Operations, OpsFamily, Request, SplitOp, Writer},
+            GENLMSG_DEFAULT_SIZE,
+        },
     },
     prelude::*,
-    sync::atomic::{ordering::Relaxed, Atomic},
+    sync::{
+        atomic::{ordering::Relaxed, Atomic},
+        Arc,
+    },
 };
 
 use core::net::{IpAddr, Ipv6Addr};
@@ -58,7 +67,7 @@ const UDP_HEADER: usize = 8;
 /// Bytes of a Relay-forw header, the longest header the helper reads.
 const RELAY_HEADER: usize = 34;
 
-/// What the helper saw and did, since load.
+/// What the helper saw and did in one network namespace.
 struct Stats {
     /// DHCPv6 messages from clients or relays looked at.
     messages: Atomic<u64>,
@@ -74,27 +83,26 @@ struct Stats {
     expect_failed: Atomic<u64>,
 }
 
-static STATS: Stats = Stats {
-    messages: Atomic::new(0),
-    expected: Atomic::new(0),
-    unicast: Atomic::new(0),
-    malformed: Atomic::new(0),
-    ignored: Atomic::new(0),
-    expect_failed: Atomic::new(0),
-};
+static NET_SLOT: PernetSlot = PernetSlot::new();
 
-struct StatsView;
+impl NetState for Stats {
+    type Shared = ();
+    const SLOT: &'static PernetSlot = &NET_SLOT;
 
-impl fmt::Debug for StatsView {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = &STATS;
-        writeln!(f, "messages {}", s.messages.load(Relaxed))?;
-        writeln!(f, "expected {}", s.expected.load(Relaxed))?;
-        writeln!(f, "unicast {}", s.unicast.load(Relaxed))?;
-        writeln!(f, "malformed {}", s.malformed.load(Relaxed))?;
-        writeln!(f, "ignored {}", s.ignored.load(Relaxed))?;
-        writeln!(f, "expect_failed {}", s.expect_failed.load(Relaxed))
+    fn init<'a>(_: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
+        Ok::<_, Error>(Stats {
+            messages: Atomic::new(0),
+            expected: Atomic::new(0),
+            unicast: Atomic::new(0),
+            malformed: Atomic::new(0),
+            ignored: Atomic::new(0),
+            expect_failed: Atomic::new(0),
+        })
     }
+}
+
+fn bump(c: &Atomic<u64>) {
+    c.add(1, Relaxed);
 }
 
 /// `fe80::/10`, where on-link servers and relays answer from.
@@ -154,54 +162,112 @@ impl Helper for RvDhcpv6 {
         if pkt.direction() != Direction::Original {
             return Verdict::Accept;
         }
-        let t = pkt.tuple(Direction::Original);
-        let skb = pkt.skb();
-        let start = pkt.protoff() + UDP_HEADER;
-        let have = (skb.len() as usize).saturating_sub(start).min(RELAY_HEADER);
-        let mut buf = [0u8; RELAY_HEADER];
-        let Some(msg) = skb.bytes(start, &mut buf[..have]).and_then(Message::parse) else {
-            STATS.malformed.add(1, Relaxed);
-            return Verdict::Accept;
-        };
-        STATS.messages.add(1, Relaxed);
-        match answer(msg.kind(), t.sport, t.dst, t.dport) {
-            Answer::Nothing => STATS.ignored.add(1, Relaxed),
-            Answer::Unicast => STATS.unicast.add(1, Relaxed),
-            Answer::Expect { from, port } => {
-                let e = Expect {
-                    src: from,
-                    sport: Some(SERVER_PORT),
-                    dst: t.src,
-                    dport: port,
-                    permanent: true,
-                };
-                if pkt.expect(&e).is_ok() {
-                    STATS.expected.add(1, Relaxed);
-                } else {
-                    STATS.expect_failed.add(1, Relaxed);
-                }
+        // The counters exist from before the namespace's first device until the namespace
+        // starts going away; a packet that arrives while it is dismantled passes unhelped.
+        Stats::with(pkt.net(), |stats| help_counted(pkt, stats)).unwrap_or(Verdict::Accept)
+    }
+}
+
+/// The helper, counting in `stats`.
+fn help_counted(pkt: &mut Packet<'_, RvDhcpv6>, stats: &Stats) -> Verdict {
+    let t = pkt.tuple(Direction::Original);
+    let skb = pkt.skb();
+    let start = pkt.protoff() + UDP_HEADER;
+    let have = (skb.len() as usize).saturating_sub(start).min(RELAY_HEADER);
+    let mut buf = [0u8; RELAY_HEADER];
+    let Some(msg) = skb.bytes(start, &mut buf[..have]).and_then(Message::parse) else {
+        bump(&stats.malformed);
+        return Verdict::Accept;
+    };
+    bump(&stats.messages);
+    match answer(msg.kind(), t.sport, t.dst, t.dport) {
+        Answer::Nothing => bump(&stats.ignored),
+        Answer::Unicast => bump(&stats.unicast),
+        Answer::Expect { from, port } => {
+            let e = Expect {
+                src: from,
+                sport: Some(SERVER_PORT),
+                dst: t.src,
+                dport: port,
+                permanent: true,
+            };
+            if pkt.expect(&e).is_ok() {
+                bump(&stats.expected);
+            } else {
+                bump(&stats.expect_failed);
             }
         }
-        Verdict::Accept
+    }
+    Verdict::Accept
+}
+
+// The generic netlink family (Documentation/netlink/specs/rv6_ct_dhcpv6.yaml).
+const CMD_STATS_GET: u8 = 1;
+const A_PAD: u16 = 1;
+const A_MESSAGES: u16 = 2;
+const A_EXPECTED: u16 = 3;
+const A_UNICAST: u16 = 4;
+const A_MALFORMED: u16 = 5;
+const A_IGNORED: u16 = 6;
+const A_EXPECT_FAILED: u16 = 7;
+
+static OPS: [SplitOp<StatsOps>; 1] = [SplitOp::doit_without_attributes(CMD_STATS_GET, perm::NONE)];
+static FAMILY: OpsFamily<StatsOps> = OpsFamily::new(
+    kernel::module::this_module::<crate::LocalModule>(),
+    b"rv6-ct-dhcpv6\0",
+    1,
+    &OPS,
+    &[],
+);
+
+impl Stats {
+    /// Writes every counter, in spec order.
+    fn put(&self, w: &mut Writer<'_>) -> Result {
+        for (attr, c) in [
+            (A_MESSAGES, &self.messages),
+            (A_EXPECTED, &self.expected),
+            (A_UNICAST, &self.unicast),
+            (A_MALFORMED, &self.malformed),
+            (A_IGNORED, &self.ignored),
+            (A_EXPECT_FAILED, &self.expect_failed),
+        ] {
+            w.put_u64(attr, c.load(Relaxed), A_PAD)?;
+        }
+        Ok(())
+    }
+}
+
+/// The family's callbacks: a `stats-get` reads the requester's namespace's counters.
+struct StatsOps;
+
+impl Operations for StatsOps {
+    type Data = namespace::Registration<Stats>;
+    type DumpState = ();
+    const FAMILY: &'static OpsFamily<Self> = &FAMILY;
+
+    fn doit(stats: &Self::Data, req: &Request<'_>) -> Result {
+        let stats = stats.state(req.net()).ok_or(ENODEV)?;
+        let mut msg = req.reply(GENLMSG_DEFAULT_SIZE, CMD_STATS_GET)?;
+        stats.put(&mut msg.writer())?;
+        msg.reply(req)
     }
 }
 
 struct CtDhcpv6 {
+    // Dropped in order: the helper first, then the family and the counters.
     _helper: Registration<RvDhcpv6>,
-    _stats: Pin<KBox<File<StatsView>>>,
-    _dir: Dir,
+    _family: genl::Registration<StatsOps>,
 }
 
 impl kernel::Module for CtDhcpv6 {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let dir = Dir::new(c"rv6_ct_dhcpv6");
-        let stats = KBox::pin_init(dir.read_only_file(c"stats", StatsView), GFP_KERNEL)?;
+        let stats = Arc::new(namespace::Registration::new(())?, GFP_KERNEL)?;
+        let family = genl::Registration::new(stats)?;
         let helper = Registration::new(module)?;
         pr_info!("conntrack helper rv6-dhcpv6 registered for IPv6\n");
         Ok(CtDhcpv6 {
             _helper: helper,
-            _stats: stats,
-            _dir: dir,
+            _family: family,
         })
     }
 }

@@ -16,20 +16,30 @@
 //!   v4-mapped addresses) are refused.
 //! - No NAT: `nf_nat_ftp` rewrites only for the C helper.
 //!
-//! Counters are in debugfs `rv6_ct_ftp/stats`.
+//! Its counters are kept per network namespace and read through the generic netlink family
+//! `rv6-ct-ftp` (`Documentation/netlink/specs/rv6_ct_ftp.yaml`, `rv6 ct-ftp stats`); a
+//! refused expectation is also logged through `nf_ct_helper_log`, as the C helper does.
 
 use kernel::{
-    debugfs::{Dir, File},
-    fmt,
-    net::netfilter::{
-        conntrack::{
-            Direction, Expect, ExpectPolicy, Helper, HelperSlot, Packet, Protocol, Registration,
-            State,
+    net::{
+        namespace::{self, Namespace, NetState, PernetSlot},
+        netfilter::{
+            conntrack::{
+                Direction, Expect, ExpectPolicy, Helper, HelperSlot, Packet, Protocol,
+                Registration, State,
+            },
+            Family, Verdict,
         },
-        Family, Verdict,
+        netlink::{
+            genl::{self, perm, Operations, OpsFamily, Request, SplitOp, Writer},
+            GENLMSG_DEFAULT_SIZE,
+        },
     },
     prelude::*,
-    sync::atomic::{ordering::Relaxed, Atomic},
+    sync::{
+        atomic::{ordering::Relaxed, Atomic},
+        Arc,
+    },
 };
 
 // The core is `pub` for the host tests; here it is private and partly unused.
@@ -48,7 +58,7 @@ module! {
     alias: ["nfct-helper-rv6-ftp"],
 }
 
-/// What the helper saw and did, since load.
+/// What the helper saw and did in one network namespace.
 struct Stats {
     /// Control lines looked at.
     lines: Atomic<u64>,
@@ -65,27 +75,26 @@ struct Stats {
     no_state: Atomic<u64>,
 }
 
-static STATS: Stats = Stats {
-    lines: Atomic::new(0),
-    expected: Atomic::new(0),
-    bounce: Atomic::new(0),
-    v4_mapped: Atomic::new(0),
-    expect_failed: Atomic::new(0),
-    no_state: Atomic::new(0),
-};
+static NET_SLOT: PernetSlot = PernetSlot::new();
 
-struct StatsView;
+impl NetState for Stats {
+    type Shared = ();
+    const SLOT: &'static PernetSlot = &NET_SLOT;
 
-impl fmt::Debug for StatsView {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = &STATS;
-        writeln!(f, "lines {}", s.lines.load(Relaxed))?;
-        writeln!(f, "expected {}", s.expected.load(Relaxed))?;
-        writeln!(f, "bounce {}", s.bounce.load(Relaxed))?;
-        writeln!(f, "v4_mapped {}", s.v4_mapped.load(Relaxed))?;
-        writeln!(f, "expect_failed {}", s.expect_failed.load(Relaxed))?;
-        writeln!(f, "no_state {}", s.no_state.load(Relaxed))
+    fn init<'a>(_: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
+        Ok::<_, Error>(Stats {
+            lines: Atomic::new(0),
+            expected: Atomic::new(0),
+            bounce: Atomic::new(0),
+            v4_mapped: Atomic::new(0),
+            expect_failed: Atomic::new(0),
+            no_state: Atomic::new(0),
+        })
     }
+}
+
+fn bump(c: &Atomic<u64>) {
+    c.add(1, Relaxed);
 }
 
 /// Per control connection: one line stream per direction.
@@ -122,95 +131,154 @@ impl Helper for RvFtp {
         if pkt.state() != State::Established {
             return Verdict::Accept;
         }
-        let skb = pkt.skb();
-        let mut th = [0u8; TCP_FIXED];
-        let Some(th) = skb.bytes(pkt.protoff(), &mut th) else {
-            return Verdict::Accept;
-        };
-        let seq = u32::from_be_bytes([th[4], th[5], th[6], th[7]]);
-        let data_off = pkt.protoff() + usize::from(th[12] >> 4) * 4;
-        let Some(len) = (skb.len() as usize)
-            .checked_sub(data_off)
-            .filter(|&l| l > 0)
-        else {
-            return Verdict::Accept;
-        };
+        // The counters exist from before the namespace's first device until the namespace
+        // starts going away; a packet that arrives while it is dismantled passes unhelped.
+        Stats::with(pkt.net(), |stats| help_counted(pkt, stats)).unwrap_or(Verdict::Accept)
+    }
+}
 
-        let dir = pkt.direction();
-        let sender = pkt.tuple(dir).src;
-        let from_client = dir == Direction::Original;
+/// The helper, counting in `stats`.
+fn help_counted(pkt: &mut Packet<'_, RvFtp>, stats: &Stats) -> Verdict {
+    let skb = pkt.skb();
+    let mut th = [0u8; TCP_FIXED];
+    let Some(th) = skb.bytes(pkt.protoff(), &mut th) else {
+        return Verdict::Accept;
+    };
+    let seq = u32::from_be_bytes([th[4], th[5], th[6], th[7]]);
+    let data_off = pkt.protoff() + usize::from(th[12] >> 4) * 4;
+    let Some(len) = (skb.len() as usize)
+        .checked_sub(data_off)
+        .filter(|&l| l > 0)
+    else {
+        return Verdict::Accept;
+    };
 
-        let Ok(conn) = pkt.conn() else {
-            STATS.no_state.add(1, Relaxed);
-            return Verdict::Accept;
-        };
-        let stream = &mut conn.streams[dir.index()];
-        let Segment::Feed(skip) = stream.accept(seq, len) else {
-            return Verdict::Accept;
-        };
-        let mut found = [None::<DataEndpoint>; MAX_PER_SEGMENT];
-        let mut n = 0;
-        skb.for_each_chunk::<256>(data_off + skip, |c| {
-            stream.feed(c, |line| {
-                STATS.lines.add(1, Relaxed);
-                let Some((_, ep)) = ftp_parse::parse_line(line, from_client) else {
-                    return;
-                };
-                match ep.check(sender) {
-                    Ok(()) if n < MAX_PER_SEGMENT => {
-                        found[n] = Some(ep);
-                        n += 1;
-                    }
-                    Ok(()) => {}
-                    Err(Refusal::NotThePeer) => STATS.bounce.add(1, Relaxed),
-                    Err(Refusal::V4Mapped) => STATS.v4_mapped.add(1, Relaxed),
-                }
-            })
-        });
+    let dir = pkt.direction();
+    let sender = pkt.tuple(dir).src;
+    let from_client = dir == Direction::Original;
 
-        if n == 0 {
-            return Verdict::Accept;
-        }
-        // The peer connects to the sender: from the other side's address, any port.
-        let connector = pkt.tuple(dir.other());
-        for ep in found.iter().flatten() {
-            let e = Expect {
-                src: Some(Expect::host(connector.src)),
-                sport: None,
-                dst: connector.dst,
-                dport: ep.port,
-                permanent: false,
+    let Ok(conn) = pkt.conn() else {
+        bump(&stats.no_state);
+        return Verdict::Accept;
+    };
+    let stream = &mut conn.streams[dir.index()];
+    let Segment::Feed(skip) = stream.accept(seq, len) else {
+        return Verdict::Accept;
+    };
+    let mut found = [None::<DataEndpoint>; MAX_PER_SEGMENT];
+    let mut n = 0;
+    skb.for_each_chunk::<256>(data_off + skip, |c| {
+        stream.feed(c, |line| {
+            bump(&stats.lines);
+            let Some((_, ep)) = ftp_parse::parse_line(line, from_client) else {
+                return;
             };
-            if pkt.expect(&e).is_err() {
-                STATS.expect_failed.add(1, Relaxed);
-                // Rewind, so that the retransmission of this segment is parsed again.
-                if let Ok(conn) = pkt.conn() {
-                    conn.streams[dir.index()].rewind(seq);
+            match ep.check(sender) {
+                Ok(()) if n < MAX_PER_SEGMENT => {
+                    found[n] = Some(ep);
+                    n += 1;
                 }
-                return Verdict::Drop;
+                Ok(()) => {}
+                Err(Refusal::NotThePeer) => bump(&stats.bounce),
+                Err(Refusal::V4Mapped) => bump(&stats.v4_mapped),
             }
-            STATS.expected.add(1, Relaxed);
+        })
+    });
+
+    if n == 0 {
+        return Verdict::Accept;
+    }
+    // The peer connects to the sender: from the other side's address, any port.
+    let connector = pkt.tuple(dir.other());
+    for ep in found.iter().flatten() {
+        let e = Expect {
+            src: Some(Expect::host(connector.src)),
+            sport: None,
+            dst: connector.dst,
+            dport: ep.port,
+            permanent: false,
+        };
+        if pkt.expect(&e).is_err() {
+            bump(&stats.expect_failed);
+            pkt.log(c"cannot add expectation");
+            // Rewind, so that the retransmission of this segment is parsed again.
+            if let Ok(conn) = pkt.conn() {
+                conn.streams[dir.index()].rewind(seq);
+            }
+            return Verdict::Drop;
         }
-        Verdict::Accept
+        bump(&stats.expected);
+    }
+    Verdict::Accept
+}
+
+// The generic netlink family (Documentation/netlink/specs/rv6_ct_ftp.yaml).
+const CMD_STATS_GET: u8 = 1;
+const A_PAD: u16 = 1;
+const A_LINES: u16 = 2;
+const A_EXPECTED: u16 = 3;
+const A_BOUNCE: u16 = 4;
+const A_V4_MAPPED: u16 = 5;
+const A_EXPECT_FAILED: u16 = 6;
+const A_NO_STATE: u16 = 7;
+
+static OPS: [SplitOp<StatsOps>; 1] = [SplitOp::doit_without_attributes(CMD_STATS_GET, perm::NONE)];
+static FAMILY: OpsFamily<StatsOps> = OpsFamily::new(
+    kernel::module::this_module::<crate::LocalModule>(),
+    b"rv6-ct-ftp\0",
+    1,
+    &OPS,
+    &[],
+);
+
+impl Stats {
+    /// Writes every counter, in spec order.
+    fn put(&self, w: &mut Writer<'_>) -> Result {
+        for (attr, c) in [
+            (A_LINES, &self.lines),
+            (A_EXPECTED, &self.expected),
+            (A_BOUNCE, &self.bounce),
+            (A_V4_MAPPED, &self.v4_mapped),
+            (A_EXPECT_FAILED, &self.expect_failed),
+            (A_NO_STATE, &self.no_state),
+        ] {
+            w.put_u64(attr, c.load(Relaxed), A_PAD)?;
+        }
+        Ok(())
+    }
+}
+
+/// The family's callbacks: a `stats-get` reads the requester's namespace's counters.
+struct StatsOps;
+
+impl Operations for StatsOps {
+    type Data = namespace::Registration<Stats>;
+    type DumpState = ();
+    const FAMILY: &'static OpsFamily<Self> = &FAMILY;
+
+    fn doit(stats: &Self::Data, req: &Request<'_>) -> Result {
+        let stats = stats.state(req.net()).ok_or(ENODEV)?;
+        let mut msg = req.reply(GENLMSG_DEFAULT_SIZE, CMD_STATS_GET)?;
+        stats.put(&mut msg.writer())?;
+        msg.reply(req)
     }
 }
 
 struct CtFtp {
+    // Dropped in order: the helper first, then the family and the counters.
     _helper: Registration<RvFtp>,
-    _stats: Pin<KBox<File<StatsView>>>,
-    _dir: Dir,
+    _family: genl::Registration<StatsOps>,
 }
 
 impl kernel::Module for CtFtp {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let dir = Dir::new(c"rv6_ct_ftp");
-        let stats = KBox::pin_init(dir.read_only_file(c"stats", StatsView), GFP_KERNEL)?;
+        let stats = Arc::new(namespace::Registration::new(())?, GFP_KERNEL)?;
+        let family = genl::Registration::new(stats)?;
         let helper = Registration::new(module)?;
         pr_info!("conntrack helper rv6-ftp registered for IPv4 and IPv6\n");
         Ok(CtFtp {
             _helper: helper,
-            _stats: stats,
-            _dir: dir,
+            _family: family,
         })
     }
 }

@@ -84,7 +84,7 @@ ip netns exec dc dhclient -6 -1 -v -cf /tmp/demo-dhclient.conf -lf /tmp/demo.lea
 run ip -n dc -6 addr show dev c0 scope global
 echo "The expectation rv6-dhcpv6 created for the answers (any fe80::/10 address, port 547):"
 run ip netns exec dc conntrack -L expect -f ipv6
-run cat /sys/kernel/debug/rv6_ct_dhcpv6/stats
+run "$top/tools/target/release/rv6" -n dc ct-dhcpv6 stats
 ip netns exec dc dhclient -6 -r -cf /tmp/demo-dhclient.conf -lf /tmp/demo.lease -pf /tmp/demo-dhc.pid c0 >/dev/null 2>&1
 kill "$(cat /tmp/demo.pid)"; ip netns del dc; ip netns del ds
 
@@ -114,7 +114,7 @@ sleep 1; ip netns pids cn | xargs -r kill; sleep 0.5
 echo "On the wire (tcpdump in cn; -K: it would check the request's checksum over the care-of"
 echo "address, but RFC 6275 puts the home address in the pseudo-header; the conformance suite checks it):"
 grep -E 'echo (request|reply)' /tmp/demo-mip6.txt | sed 's/^[0-9:.]* /  /'
-grep -E ' [1-9][0-9]*$' /sys/kernel/debug/rv6_mip6/stats | sed 's/^/  rv6_mip6 stats: /'
+for n in mn cn; do run "$top/tools/target/release/rv6" -n $n mip6 stats; done
 ip netns del mn; ip netns del cn
 
 step "unloading"

@@ -16,24 +16,32 @@
 //!   Problem pointing at the field, and no daemon sees it.
 //!
 //! The IPv6 core keeps what it always did (the Home Address option's length and unicast
-//! checks, type 2 header field checks, the address swap, MIB counters); this module adds the
-//! counters of its own decisions in debugfs `rv6_mip6/stats`.  It carries `mip6.ko`'s module
+//! checks, type 2 header field checks, the address swap, MIB counters: a transform that fails
+//! on output is `XfrmOutStateProtoError` in `/proc/net/xfrm_stat`); this module counts its own
+//! decisions per network namespace, read through the generic netlink family `rv6-mip6`
+//! (`Documentation/netlink/specs/rv6_mip6.yaml`, `rv6 mip6 stats`).  It carries `mip6.ko`'s module
 //! aliases, so the XFRM core autoloads it when `mip6` is blacklisted; the two cannot be
 //! loaded together (the second registration fails with `EEXIST`), and every XFRM state of
 //! either type pins its module.
 
 use kernel::{
-    debugfs::{Dir, File},
-    fmt,
     net::{
         ipv6::{MhFilter, MhFilterRegistration, MhPacket},
+        namespace::{self, Namespace, NetState, PernetSlot},
+        netlink::{
+            genl::{self, perm, Operations, OpsFamily, Request, SplitOp, Writer},
+            GENLMSG_DEFAULT_SIZE,
+        },
         skbuff::SkBuff,
         xfrm::{
             self, flags, Addr, Flow, InputPacket, OutputPacket, Refusal, Selector, State, Type,
         },
     },
     prelude::*,
-    sync::atomic::{ordering::Relaxed, Atomic},
+    sync::{
+        atomic::{ordering::Relaxed, Atomic},
+        Arc,
+    },
 };
 
 // The core is `pub` for the host tests; here it is private and partly unused.
@@ -62,16 +70,15 @@ const IPPROTO_MH: u8 = 135;
 /// The highest Mobility Header type RFC 6275 defines (`IP6_MH_TYPE_MAX`, Binding Error).
 const MH_TYPE_MAX: u16 = 7;
 
-/// Decisions of this module, for debugfs: the refusals and reports.  Packets a state
-/// transforms are counted by the XFRM core in the state's lifetime counters (`ip -s xfrm
-/// state`); counting them again here would put a shared atomic on the fast path.
-struct Stats {
+/// Decisions of this module in one network namespace: the refusals and reports.  Packets a
+/// state transforms are counted by the XFRM core in the state's lifetime counters (`ip -s
+/// xfrm state`), and failed transforms in its MIB; counting them again here would put a shared
+/// atomic on the fast path.
+struct Mip6Net {
     /// Inbound packets whose care-of address did not match a state (the core then tries the
     /// next candidate state or drops the packet, counting `XfrmInNoStates`).
     hao_in_mismatch: Atomic<u64>,
     rt2_in_mismatch: Atomic<u64>,
-    /// Outbound packets the type could not transform (no room, state without care-of).
-    out_errors: Atomic<u64>,
     /// Binding Error reports passed to the key manager, and those suppressed as repeats of
     /// the same packet (the policy check can reject one packet more than once).
     reports: Atomic<u64>,
@@ -83,46 +90,36 @@ struct Stats {
     mh_truncated: Atomic<u64>,
     mh_bad_len: Atomic<u64>,
     mh_bad_proto: Atomic<u64>,
+    /// The last packet reported (see [`first_report_for`]).
+    last_report: Atomic<u64>,
 }
 
-static STATS: Stats = Stats {
-    hao_in_mismatch: Atomic::new(0),
-    rt2_in_mismatch: Atomic::new(0),
-    out_errors: Atomic::new(0),
-    reports: Atomic::new(0),
-    reports_repeated: Atomic::new(0),
-    reports_unheard: Atomic::new(0),
-    mh_ok: Atomic::new(0),
-    mh_truncated: Atomic::new(0),
-    mh_bad_len: Atomic::new(0),
-    mh_bad_proto: Atomic::new(0),
-};
+static NET_SLOT: PernetSlot = PernetSlot::new();
 
-fn bump(c: &Atomic<u64>) {
-    c.fetch_add(1, Relaxed);
-}
+impl NetState for Mip6Net {
+    type Shared = ();
+    const SLOT: &'static PernetSlot = &NET_SLOT;
 
-struct StatsView;
-
-impl fmt::Debug for StatsView {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = &STATS;
-        for (name, c) in [
-            ("hao_in_mismatch", &s.hao_in_mismatch),
-            ("rt2_in_mismatch", &s.rt2_in_mismatch),
-            ("out_errors", &s.out_errors),
-            ("reports", &s.reports),
-            ("reports_repeated", &s.reports_repeated),
-            ("reports_unheard", &s.reports_unheard),
-            ("mh_ok", &s.mh_ok),
-            ("mh_truncated", &s.mh_truncated),
-            ("mh_bad_len", &s.mh_bad_len),
-            ("mh_bad_proto", &s.mh_bad_proto),
-        ] {
-            writeln!(f, "{name} {}", c.load(Relaxed))?;
-        }
-        Ok(())
+    fn init<'a>(_: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
+        Ok::<_, Error>(Mip6Net {
+            hao_in_mismatch: Atomic::new(0),
+            rt2_in_mismatch: Atomic::new(0),
+            reports: Atomic::new(0),
+            reports_repeated: Atomic::new(0),
+            reports_unheard: Atomic::new(0),
+            mh_ok: Atomic::new(0),
+            mh_truncated: Atomic::new(0),
+            mh_bad_len: Atomic::new(0),
+            mh_bad_proto: Atomic::new(0),
+            last_report: Atomic::new(0),
+        })
     }
+}
+
+/// Counts one in the counter `which` picks from `net`'s state.  Nothing is counted while `net`
+/// is set up or dismantled, when it has no traffic anyway.
+fn bump(net: &Namespace, which: impl FnOnce(&Mip6Net) -> &Atomic<u64>) {
+    Mip6Net::with(net, |n| which(n).add(1, Relaxed));
 }
 
 /// Checks common to both types (RFC 6275 has no SPI for them; they exist only in route
@@ -163,8 +160,8 @@ fn insert_header(
     proto: u8,
     emit: impl FnOnce(u8, Addr, &mut [u8]) -> Result<(), WireError>,
 ) -> Result {
+    // Failures are counted by the XFRM core (XfrmOutStateProtoError).
     let Some(coa) = pkt.coaddr() else {
-        bump(&STATS.out_errors);
         return Err(EINVAL);
     };
     let next_header = pkt.next_header();
@@ -172,7 +169,6 @@ fn insert_header(
     let mut home = [0u8; 16];
     home.copy_from_slice(&ip[field..field + 16]);
     if emit(next_header, home, slot).is_err() {
-        bump(&STATS.out_errors);
         return Err(EINVAL);
     }
     ip[field..field + 16].copy_from_slice(coa);
@@ -199,7 +195,7 @@ impl Type for HomeAddress {
     fn input(x: &State, pkt: &InputPacket<'_>) -> Result<u8> {
         let next = *pkt.header().first().ok_or(EINVAL)?;
         if !x.coaddr_matches(pkt.saddr()) {
-            bump(&STATS.hao_in_mismatch);
+            bump(x.net(), |n| &n.hao_in_mismatch);
             return Err(ENOENT);
         }
         Ok(next)
@@ -228,13 +224,20 @@ impl Type for HomeAddress {
         let coa = hao_address(skb);
         let src = ipv6_addr(skb, SADDR).ok_or(EINVAL)?;
         let dst = ipv6_addr(skb, DADDR).ok_or(EINVAL)?;
-        if !first_report_for(
-            skb.tstamp(),
-            skb.ip6_iif(),
-            coa.as_ref().unwrap_or(&src),
-            &dst,
-        ) {
-            bump(&STATS.reports_repeated);
+        let first = Mip6Net::with(x.net(), |n| {
+            let first = first_report_for(
+                &n.last_report,
+                skb.tstamp(),
+                skb.ip6_iif(),
+                coa.as_ref().unwrap_or(&src),
+                &dst,
+            );
+            if !first {
+                n.reports_repeated.add(1, Relaxed);
+            }
+            first
+        });
+        if first != Some(true) {
             return Ok(());
         }
         let sel = Selector {
@@ -248,8 +251,8 @@ impl Type for HomeAddress {
             ifindex: fl.oif(),
         };
         match x.report(IPPROTO_DSTOPTS, &sel, coa.as_ref()) {
-            Ok(()) => bump(&STATS.reports),
-            Err(_) => bump(&STATS.reports_unheard),
+            Ok(()) => bump(x.net(), |n| &n.reports),
+            Err(_) => bump(x.net(), |n| &n.reports_unheard),
         }
         Ok(())
     }
@@ -275,13 +278,11 @@ fn hao_address(skb: &SkBuff) -> Option<Addr> {
     ipv6_addr(skb, at + opt + 2)
 }
 
-/// The last packet reported, as a hash of what identifies it (receive time, interface,
-/// addresses), like `mip6.ko`'s `mip6_report_rl`.  A hash in one atomic word instead of a
-/// locked copy: a collision can only suppress one report of a packet the daemon will hear
-/// about again on the next one.
-static LAST_REPORT: Atomic<u64> = Atomic::new(0);
-
-fn first_report_for(stamp: i64, iif: i32, src: &Addr, dst: &Addr) -> bool {
+/// Whether the packet identified by its receive time, interface and addresses is not the one
+/// `last` holds, which it becomes.  Like `mip6.ko`'s `mip6_report_rl`, but a hash in one
+/// atomic word (per namespace) instead of a locked copy: a collision can only suppress one
+/// report of a packet the daemon will hear about again on the next one.
+fn first_report_for(last: &Atomic<u64>, stamp: i64, iif: i32, src: &Addr, dst: &Addr) -> bool {
     // FNV-1a over the fields.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |bytes: &[u8]| {
@@ -293,7 +294,7 @@ fn first_report_for(stamp: i64, iif: i32, src: &Addr, dst: &Addr) -> bool {
     eat(&iif.to_ne_bytes());
     eat(src);
     eat(dst);
-    LAST_REPORT.xchg(h, Relaxed) != h
+    last.xchg(h, Relaxed) != h
 }
 
 /// The type 2 Routing Header's XFRM type.
@@ -316,7 +317,7 @@ impl Type for RoutingType2 {
     fn input(x: &State, pkt: &InputPacket<'_>) -> Result<u8> {
         let next = *pkt.header().first().ok_or(EINVAL)?;
         if !x.coaddr_matches(pkt.daddr()) {
-            bump(&STATS.rt2_in_mismatch);
+            bump(x.net(), |n| &n.rt2_in_mismatch);
             return Err(ENOENT);
         }
         Ok(next)
@@ -341,29 +342,30 @@ struct MhCheck;
 impl MhFilter for MhCheck {
     fn filter(pkt: &mut MhPacket<'_>) -> Result {
         let mut buf = [0u8; MH_FIXED_LEN];
-        let mut head = [0u8; MH_FIXED_LEN];
-        let n = pkt.mh_bytes(0, &mut buf).map(|b| {
-            head.copy_from_slice(b);
-            b.len()
-        });
-        let checked = match n {
-            Some(_) => check_mobility_header(&head, pkt.mh_len() as usize),
+        let net = pkt.net();
+        // Copied out of the view, which borrows the packet `param_prob` needs.
+        let head: Option<[u8; MH_FIXED_LEN]> =
+            pkt.mh_bytes(0, &mut buf).and_then(|b| b.try_into().ok());
+        let checked = match head {
+            Some(head) => check_mobility_header(&head, pkt.mh_len() as usize),
             None => Err(WireError::Truncated),
         };
         match checked {
             Ok(_) => {
-                bump(&STATS.mh_ok);
+                bump(net, |n| &n.mh_ok);
                 Ok(())
             }
             Err(WireError::Truncated) => {
-                bump(&STATS.mh_truncated);
+                bump(net, |n| &n.mh_truncated);
                 Err(EINVAL)
             }
             Err(WireError::Field(at)) => {
-                bump(if at == 1 {
-                    &STATS.mh_bad_len
-                } else {
-                    &STATS.mh_bad_proto
+                bump(net, |n| {
+                    if at == 1 {
+                        &n.mh_bad_len
+                    } else {
+                        &n.mh_bad_proto
+                    }
                 });
                 // RFC 6275 §9.2: Parameter Problem, Code 0, pointing at the field.
                 pkt.param_prob(0, at as u32);
@@ -373,19 +375,77 @@ impl MhFilter for MhCheck {
     }
 }
 
+// The generic netlink family (Documentation/netlink/specs/rv6_mip6.yaml).
+const CMD_STATS_GET: u8 = 1;
+const A_PAD: u16 = 1;
+const A_HAO_IN_MISMATCH: u16 = 2;
+const A_RT2_IN_MISMATCH: u16 = 3;
+const A_REPORTS: u16 = 4;
+const A_REPORTS_REPEATED: u16 = 5;
+const A_REPORTS_UNHEARD: u16 = 6;
+const A_MH_OK: u16 = 7;
+const A_MH_TRUNCATED: u16 = 8;
+const A_MH_BAD_LEN: u16 = 9;
+const A_MH_BAD_PROTO: u16 = 10;
+
+static OPS: [SplitOp<StatsOps>; 1] = [SplitOp::doit_without_attributes(CMD_STATS_GET, perm::NONE)];
+static FAMILY: OpsFamily<StatsOps> = OpsFamily::new(
+    kernel::module::this_module::<crate::LocalModule>(),
+    b"rv6-mip6\0",
+    1,
+    &OPS,
+    &[],
+);
+
+impl Mip6Net {
+    /// Writes every counter, in spec order.
+    fn put(&self, w: &mut Writer<'_>) -> Result {
+        for (attr, c) in [
+            (A_HAO_IN_MISMATCH, &self.hao_in_mismatch),
+            (A_RT2_IN_MISMATCH, &self.rt2_in_mismatch),
+            (A_REPORTS, &self.reports),
+            (A_REPORTS_REPEATED, &self.reports_repeated),
+            (A_REPORTS_UNHEARD, &self.reports_unheard),
+            (A_MH_OK, &self.mh_ok),
+            (A_MH_TRUNCATED, &self.mh_truncated),
+            (A_MH_BAD_LEN, &self.mh_bad_len),
+            (A_MH_BAD_PROTO, &self.mh_bad_proto),
+        ] {
+            w.put_u64(attr, c.load(Relaxed), A_PAD)?;
+        }
+        Ok(())
+    }
+}
+
+/// The family's callbacks: a `stats-get` reads the requester's namespace's counters.
+struct StatsOps;
+
+impl Operations for StatsOps {
+    type Data = namespace::Registration<Mip6Net>;
+    type DumpState = ();
+    const FAMILY: &'static OpsFamily<Self> = &FAMILY;
+
+    fn doit(nets: &Self::Data, req: &Request<'_>) -> Result {
+        let net = nets.state(req.net()).ok_or(ENODEV)?;
+        let mut msg = req.reply(GENLMSG_DEFAULT_SIZE, CMD_STATS_GET)?;
+        net.put(&mut msg.writer())?;
+        msg.reply(req)
+    }
+}
+
 struct Mip6 {
-    // Dropped in reverse of registration: the filter first, like mip6_fini.
+    // Dropped in reverse of registration: the filter first, like mip6_fini; the counters
+    // last.
     _mh: MhFilterRegistration<MhCheck>,
     _rt2: xfrm::Registration<RoutingType2>,
     _hao: xfrm::Registration<HomeAddress>,
-    _stats: Pin<KBox<File<StatsView>>>,
-    _dir: Dir,
+    _family: genl::Registration<StatsOps>,
 }
 
 impl kernel::Module for Mip6 {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let dir = Dir::new(c"rv6_mip6");
-        let stats = KBox::pin_init(dir.read_only_file(c"stats", StatsView), GFP_KERNEL)?;
+        let nets = Arc::new(namespace::Registration::new(())?, GFP_KERNEL)?;
+        let family = genl::Registration::new(nets)?;
         // The XFRM types first: they fail with EEXIST while mip6.ko is loaded, before the
         // filter (whose slot registration would silently replace mip6.ko's) is touched.
         let hao = xfrm::Registration::<HomeAddress>::new(module).inspect_err(|e| {
@@ -398,8 +458,7 @@ impl kernel::Module for Mip6 {
             _mh: mh,
             _rt2: rt2,
             _hao: hao,
-            _stats: stats,
-            _dir: dir,
+            _family: family,
         })
     }
 }
@@ -411,11 +470,15 @@ mod tests {
     #[test]
     fn one_report_per_packet() {
         let (a, b) = ([1u8; 16], [2u8; 16]);
-        assert!(first_report_for(100, 2, &a, &b));
-        assert!(!first_report_for(100, 2, &a, &b));
-        assert!(first_report_for(101, 2, &a, &b));
-        assert!(first_report_for(101, 3, &a, &b));
-        assert!(first_report_for(101, 3, &b, &a));
+        let last = Atomic::new(0);
+        assert!(first_report_for(&last, 100, 2, &a, &b));
+        assert!(!first_report_for(&last, 100, 2, &a, &b));
+        assert!(first_report_for(&last, 101, 2, &a, &b));
+        assert!(first_report_for(&last, 101, 3, &a, &b));
+        assert!(first_report_for(&last, 101, 3, &b, &a));
+        // Another namespace keeps its own.
+        let other = Atomic::new(0);
+        assert!(first_report_for(&other, 101, 3, &b, &a));
     }
 
     #[test]

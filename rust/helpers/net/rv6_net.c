@@ -88,6 +88,11 @@ __rust_helper bool rust_helper_nf_ct_is_confirmed(const struct nf_conn *ct)
 	return nf_ct_is_confirmed(ct);
 }
 
+__rust_helper struct net *rust_helper_nf_ct_net(const struct nf_conn *ct)
+{
+	return nf_ct_net(ct);
+}
+
 __rust_helper int rust_helper_nf_ct_expect_related(struct nf_conntrack_expect *exp,
 						   unsigned int flags)
 {
@@ -136,6 +141,11 @@ __rust_helper u32 rust_helper_skb_network_header_len(const struct sk_buff *skb)
 __rust_helper int rust_helper_skb_transport_offset(const struct sk_buff *skb)
 {
 	return skb_transport_offset(skb);
+}
+
+__rust_helper struct net *rust_helper_sock_net(const struct sock *sk)
+{
+	return sock_net(sk);
 }
 
 __rust_helper void rust_helper_rv6_icmpv6_param_prob(struct sk_buff *skb, u8 code, u32 pointer)

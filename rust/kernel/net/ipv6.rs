@@ -6,7 +6,12 @@
 //! C headers: [`include/net/rawv6.h`](srctree/include/net/rawv6.h),
 //! [`include/linux/ipv6.h`](srctree/include/linux/ipv6.h)
 
-use crate::{bindings, error::to_result, net::skbuff::SkBuff, prelude::*};
+use crate::{
+    bindings,
+    error::to_result,
+    net::{namespace::Namespace, skbuff::SkBuff},
+    prelude::*,
+};
 #[cfg(CONFIG_IPV6_MIP6)]
 use core::marker::PhantomData;
 
@@ -54,6 +59,7 @@ impl SkBuff {
 /// socket layer for the duration of the filter call.
 pub struct MhPacket<'a> {
     skb: &'a SkBuff,
+    net: &'a Namespace,
 }
 
 #[cfg(CONFIG_IPV6_MIP6)]
@@ -61,6 +67,11 @@ impl MhPacket<'_> {
     /// The packet, to read.
     pub fn skb(&self) -> &SkBuff {
         self.skb
+    }
+
+    /// The network namespace of the raw socket the packet is for.
+    pub fn net(&self) -> &Namespace {
+        self.net
     }
 
     /// Bytes from the Mobility Header to the end of the packet.
@@ -133,12 +144,15 @@ impl<T: MhFilter> Drop for MhFilterRegistration<T> {
 
 #[cfg(CONFIG_IPV6_MIP6)]
 unsafe extern "C" fn mh_filter_callback<T: MhFilter>(
-    _sk: *mut bindings::sock,
+    sk: *mut bindings::sock,
     skb: *mut bindings::sk_buff,
 ) -> c_int {
     // SAFETY: The raw socket layer owns the live packet for the call and passes it only to us.
     let skb = unsafe { SkBuff::from_raw(skb) };
-    let mut pkt = MhPacket { skb };
+    // SAFETY: `sk` is the live raw socket the packet is delivered to, which holds its
+    // namespace for the call.
+    let net = unsafe { Namespace::from_raw(bindings::sock_net(sk)) };
+    let mut pkt = MhPacket { skb, net };
     match T::filter(&mut pkt) {
         Ok(()) => 0,
         Err(_) => -1,

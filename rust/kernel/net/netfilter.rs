@@ -15,20 +15,15 @@ pub mod conntrack;
 
 use crate::{
     bindings,
-    error::{from_result, Error, Result},
+    error::{Error, Result},
     net::{
-        namespace::{Namespace, PernetSlot},
+        namespace::{self, Namespace, NetState, PernetSlot},
         skbuff::SkBuff,
     },
     prelude::*,
-    sync::atomic::{ordering, Atomic},
     types::Opaque,
 };
-use core::{
-    ffi::{c_int, c_uint, c_void},
-    marker::PhantomPinned,
-    pin::Pin,
-};
+use core::ffi::{c_uint, c_void};
 
 /// A protocol family whose hooks can be used (`NFPROTO_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,7 +197,7 @@ impl HookState {
 
 /// Per-namespace state with netfilter hooks.
 pub trait NetHooks: Send + Sync + Sized + 'static {
-    /// Module-wide data the per-namespace state is created from (a debugfs directory, limits).
+    /// Module-wide data the per-namespace state is created from (limits, a lock class).
     type Shared: Send + Sync;
 
     /// The hooks registered in every namespace: at most [`MAX_HOOKS`].
@@ -222,43 +217,84 @@ pub trait NetHooks: Send + Sync + Sized + 'static {
 /// The most hooks one [`NetHooks`] type may register.
 pub const MAX_HOOKS: usize = 8;
 
-/// What lives in a namespace's slot: the user's state and the hook descriptions.
+/// A namespace's state of `T` with its hooks: the [`NetState`] a [`Registration`] keeps.
 ///
 /// `ops` point at `state` through `priv`, so the pair never moves: it is created in place in
-/// memory the namespace core allocated and freed.
-#[repr(C)]
-struct PerNet<T> {
-    ops: [bindings::nf_hook_ops; MAX_HOOKS],
+/// the namespace's slot.
+struct Hooked<T> {
+    ops: Opaque<[bindings::nf_hook_ops; MAX_HOOKS]>,
     state: T,
-    /// Whether `state` is initialised: set at the end of `init`, cleared before `exit`.
-    ready: Atomic<bool>,
-    _pin: PhantomPinned,
 }
+
+impl<T: NetHooks> NetState for Hooked<T> {
+    type Shared = T::Shared;
+    const SLOT: &'static PernetSlot = T::SLOT;
+
+    fn init<'a>(shared: &'a T::Shared, net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
+        const { assert!(T::HOOKS.len() <= MAX_HOOKS, "too many hooks") };
+        let closure = move |this: *mut Self| {
+            // SAFETY: `this` is valid for writes and pinned (the `pin_init_from_closure`
+            // contract); `state` is initialised in place, on error nothing is left to drop.
+            let state = unsafe { core::ptr::addr_of_mut!((*this).state) };
+            // SAFETY: See above.
+            unsafe { T::init(shared, net).__init(state)? };
+            // SAFETY: `ops` is ours to write; all-zero is a valid `nf_hook_ops`.
+            let ops =
+                unsafe { core::ptr::addr_of_mut!((*this).ops) }.cast::<bindings::nf_hook_ops>();
+            for (i, hook) in T::HOOKS.iter().enumerate() {
+                let op = bindings::nf_hook_ops {
+                    hook: Some(hook_callback::<T>),
+                    priv_: state.cast(),
+                    pf: hook.family as u8,
+                    hooknum: hook.point as c_uint,
+                    priority: hook.priority,
+                    // SAFETY: All-zero is valid for the remaining fields.
+                    ..unsafe { core::mem::zeroed() }
+                };
+                // SAFETY: `i < MAX_HOOKS` (checked at compile time).
+                unsafe { ops.add(i).write(op) };
+            }
+            // SAFETY: The first `HOOKS.len()` entries of `ops` are filled in and stay in place
+            // until `pre_exit` unregisters them; their `priv` is the initialised state.
+            let ret = unsafe {
+                bindings::nf_register_net_hooks(net.as_raw(), ops, T::HOOKS.len() as c_uint)
+            };
+            if ret != 0 {
+                // SAFETY: `state` was initialised above and no hook refers to it.
+                unsafe { core::ptr::drop_in_place(state) };
+                return Err(Error::from_errno(ret));
+            }
+            Ok(())
+        };
+        // SAFETY: The closure initialises every field that needs it (`ops` may stay zeroed
+        // past `HOOKS.len()`) and drops what it initialised when it fails.
+        unsafe { pin_init::pin_init_from_closure(closure) }
+    }
+
+    fn pre_exit(&self, net: &Namespace) {
+        // SAFETY: `init` registered exactly these hooks in `net`; the namespace core waits for
+        // an RCU grace period before the state is dropped, so running hooks finish first.
+        unsafe {
+            bindings::nf_unregister_net_hooks(
+                net.as_raw(),
+                self.ops.get().cast(),
+                T::HOOKS.len() as c_uint,
+            )
+        };
+    }
+}
+
+// SAFETY: `ops` is written only in `init` and read by netfilter; the state is `Send + Sync`.
+unsafe impl<T: Send> Send for Hooked<T> {}
+// SAFETY: See above.
+unsafe impl<T: Sync> Sync for Hooked<T> {}
 
 /// Registers `T`'s hooks in every network namespace, present and future.
 ///
 /// Dropping it unregisters the hooks and drops `T`'s state in every namespace.
-///
-/// # Invariants
-///
-/// `inner.ops` is registered with the namespace core and `T::SLOT` is claimed with
-/// `inner.shared` as its shared data, for as long as this object lives.
 pub struct Registration<T: NetHooks> {
-    inner: Pin<KBox<RegistrationInner<T>>>,
+    inner: namespace::Registration<Hooked<T>>,
 }
-
-#[pin_data]
-struct RegistrationInner<T: NetHooks> {
-    #[pin]
-    ops: Opaque<bindings::pernet_operations>,
-    shared: T::Shared,
-}
-
-// SAFETY: The registration only hands out `&T::Shared`, which is `Sync`; the C object is
-// touched only at registration and unregistration.
-unsafe impl<T: NetHooks> Sync for Registration<T> {}
-// SAFETY: See above; `T::Shared` is `Send`.
-unsafe impl<T: NetHooks> Send for Registration<T> {}
 
 impl<T: NetHooks> Registration<T> {
     /// Registers `T` in every namespace; `shared` is handed to each [`NetHooks::init`].
@@ -266,162 +302,35 @@ impl<T: NetHooks> Registration<T> {
     /// Fails with `EBUSY` if `T::SLOT` is in use, or with the error of the first namespace whose
     /// state or hooks could not be set up (the others are then torn down again).
     pub fn new(shared: T::Shared) -> Result<Self> {
-        const {
-            assert!(T::HOOKS.len() <= MAX_HOOKS, "too many hooks");
-            // The namespace core allocates the slot with kzalloc().
-            assert!(core::mem::align_of::<PerNet<T>>() <= 8);
-        };
-        let inner = KBox::pin_init(
-            try_pin_init!(RegistrationInner::<T> {
-                ops: Opaque::zeroed(),
-                shared,
-            }? Error),
-            GFP_KERNEL,
-        )?;
-        T::SLOT.claim(&inner.shared)?;
-        let ops = bindings::pernet_operations {
-            init: Some(Self::init_callback),
-            pre_exit: Some(Self::pre_exit_callback),
-            exit: Some(Self::exit_callback),
-            id: T::SLOT.id_ptr(),
-            size: core::mem::size_of::<PerNet<T>>(),
-            // SAFETY: All-zero is valid for the remaining fields (null links and callbacks).
-            ..unsafe { core::mem::zeroed() }
-        };
-        // SAFETY: `inner.ops` is pinned memory owned by `inner`; nothing else refers to it yet.
-        unsafe { inner.ops.get().write(ops) };
-        // SAFETY: `ops` is fully initialised and stays at this address until `drop`
-        // unregisters it; the callbacks only use the slot claimed above.
-        let ret = unsafe { bindings::register_pernet_subsys(inner.ops.get()) };
-        if ret != 0 {
-            T::SLOT.release();
-            return Err(Error::from_errno(ret));
-        }
-        Ok(Self { inner })
+        Ok(Self {
+            inner: namespace::Registration::new(shared)?,
+        })
     }
 
     /// The data shared with every namespace's state.
     pub fn shared(&self) -> &T::Shared {
-        &self.inner.shared
+        self.inner.shared()
     }
 
     /// `T`'s state in `net`; `None` while `net` is being set up or torn down.
     pub fn state<'a>(&'a self, net: &'a Namespace) -> Option<&'a T> {
-        // SAFETY: `&self` keeps the slot claimed and registered (type invariant).
-        let pernet = unsafe { Self::slot(net) };
-        // SAFETY: The slot's storage in a live namespace is allocated (zeroed) by the core for
-        // as long as the namespace lives; `ready` is an atomic.
-        let ready = unsafe { &(*pernet).ready };
-        // SAFETY: `ready` is set only after `state` is initialised, and cleared before it is
-        // dropped, which happens only when `net` is dismantled, after every reference to it
-        // (such as the `&'a Namespace` here) is gone.
-        ready
-            .load(ordering::Acquire)
-            .then(|| unsafe { &(*pernet).state })
-    }
-
-    /// # Safety
-    ///
-    /// Called by the namespace core for a live `net` while the registration exists.
-    unsafe fn slot(net: &Namespace) -> *mut PerNet<T> {
-        // SAFETY: The registration holds the slot claimed and registered (type invariant).
-        unsafe { T::SLOT.storage(net) }.cast()
-    }
-
-    unsafe extern "C" fn init_callback(raw: *mut bindings::net) -> c_int {
-        // SAFETY: The namespace core passes a live namespace being set up.
-        let net = unsafe { Namespace::from_raw(raw) };
-        from_result(|| {
-            // SAFETY: The registration is alive while its callbacks run.
-            let pernet = unsafe { Self::slot(net) };
-            // SAFETY: The slot was claimed with a pointer to `shared`, which lives as long as
-            // the registration.
-            let shared = unsafe { &*T::SLOT.shared::<T::Shared>() };
-            // SAFETY: `pernet` is zeroed, suitably aligned storage of `size_of::<PerNet<T>>()`
-            // bytes owned by this namespace; `state` is initialised in place and never moves.
-            let state = unsafe { core::ptr::addr_of_mut!((*pernet).state) };
-            // SAFETY: `state` is valid for writes (see above); on error nothing is left to drop.
-            unsafe { T::init(shared, net).__init(state)? };
-            for (i, hook) in T::HOOKS.iter().enumerate() {
-                // SAFETY: `i < MAX_HOOKS` (checked at compile time); the zeroed entry is ours.
-                let op = unsafe { &mut (*pernet).ops[i] };
-                op.hook = Some(Self::hook_callback);
-                op.priv_ = state.cast();
-                op.pf = hook.family as u8;
-                op.hooknum = hook.point as c_uint;
-                op.priority = hook.priority;
-            }
-            // SAFETY: The first `HOOKS.len()` entries of `ops` are filled in and stay in place
-            // until `pre_exit_callback` unregisters them.
-            let ret = unsafe {
-                bindings::nf_register_net_hooks(
-                    raw,
-                    core::ptr::addr_of!((*pernet).ops).cast(),
-                    T::HOOKS.len() as c_uint,
-                )
-            };
-            if ret != 0 {
-                // SAFETY: `state` was initialised above and no hook refers to it.
-                unsafe { core::ptr::drop_in_place(state) };
-                return Err(Error::from_errno(ret));
-            }
-            // SAFETY: `pernet` is this namespace's storage (see above).
-            unsafe { &(*pernet).ready }.store(true, ordering::Release);
-            Ok(0)
-        })
-    }
-
-    unsafe extern "C" fn pre_exit_callback(raw: *mut bindings::net) {
-        // SAFETY: The namespace core passes a live namespace whose `init` succeeded.
-        let net = unsafe { Namespace::from_raw(raw) };
-        // SAFETY: The registration is alive while its callbacks run.
-        let pernet = unsafe { Self::slot(net) };
-        // SAFETY: `init_callback` registered exactly these hooks in this namespace.
-        unsafe {
-            bindings::nf_unregister_net_hooks(
-                raw,
-                core::ptr::addr_of!((*pernet).ops).cast(),
-                T::HOOKS.len() as c_uint,
-            )
-        };
-    }
-
-    unsafe extern "C" fn exit_callback(raw: *mut bindings::net) {
-        // SAFETY: The namespace core passes a live namespace whose `init` succeeded.
-        let net = unsafe { Namespace::from_raw(raw) };
-        // SAFETY: The registration is alive while its callbacks run.
-        let pernet = unsafe { Self::slot(net) };
-        // SAFETY: `pernet` is this namespace's storage.
-        unsafe { &(*pernet).ready }.store(false, ordering::Release);
-        // SAFETY: The hooks were unregistered in `pre_exit_callback` and the core waits for an
-        // RCU grace period between `pre_exit` and `exit`, so no hook still runs on `state`.
-        unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*pernet).state)) };
-    }
-
-    unsafe extern "C" fn hook_callback(
-        priv_: *mut c_void,
-        skb: *mut bindings::sk_buff,
-        state: *const bindings::nf_hook_state,
-    ) -> c_uint {
-        // SAFETY: `priv` is the `state` pointer `init_callback` stored; the state lives until
-        // `exit_callback`, which runs only after the hook is unregistered and RCU readers are
-        // done.
-        let this = unsafe { &*priv_.cast::<T>() };
-        // SAFETY: netfilter lends the hook a live skb it does not free or change meanwhile.
-        let skb = unsafe { SkBuff::from_raw(skb) };
-        // SAFETY: netfilter passes a live state for the duration of the call.
-        let state = unsafe { HookState::from_raw(state) };
-        this.hook(skb, state).to_raw()
+        self.inner.state(net).map(|h| &h.state)
     }
 }
 
-impl<T: NetHooks> Drop for Registration<T> {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant `ops` is registered; this unregisters it, which runs
-        // `pre_exit` and `exit` in every namespace before returning.
-        unsafe { bindings::unregister_pernet_subsys(self.inner.ops.get()) };
-        T::SLOT.release();
-    }
+unsafe extern "C" fn hook_callback<T: NetHooks>(
+    priv_: *mut c_void,
+    skb: *mut bindings::sk_buff,
+    state: *const bindings::nf_hook_state,
+) -> c_uint {
+    // SAFETY: `priv` is the state `Hooked::init` stored; the state lives until the namespace
+    // core drops it, after `pre_exit` unregistered the hook and RCU readers are done.
+    let this = unsafe { &*priv_.cast::<T>() };
+    // SAFETY: netfilter lends the hook a live skb it does not free or change meanwhile.
+    let skb = unsafe { SkBuff::from_raw(skb) };
+    // SAFETY: netfilter passes a live state for the duration of the call.
+    let state = unsafe { HookState::from_raw(state) };
+    this.hook(skb, state).to_raw()
 }
 
 #[kunit_tests(rv6_netfilter)]

@@ -16,7 +16,10 @@
 use crate::{
     bindings,
     error::{from_result, to_result},
-    net::skbuff::{header_offsets, SkBuff},
+    net::{
+        namespace::Namespace,
+        skbuff::{header_offsets, SkBuff},
+    },
     prelude::*,
     types::Opaque,
     ThisModule,
@@ -154,9 +157,9 @@ impl State {
     }
 
     /// The network namespace of the state.
-    fn net(&self) -> *mut bindings::net {
+    pub fn net(&self) -> &Namespace {
         // SAFETY: The state is live; its namespace outlives it.
-        unsafe { bindings::xs_net(self.as_raw()) }
+        unsafe { Namespace::from_raw(bindings::xs_net(self.as_raw())) }
     }
 
     /// Asks the key managers of the state's namespace (`XFRM_MSG_REPORT` to
@@ -184,7 +187,7 @@ impl State {
             .map_or(core::ptr::null_mut(), |a| core::ptr::from_mut(a));
         // SAFETY: The namespace is live (the state holds it); `raw` and `a` are valid for the
         // call, which copies them into the message.
-        to_result(unsafe { bindings::km_report(self.net(), proto, &mut raw, ap) })
+        to_result(unsafe { bindings::km_report(self.net().as_raw(), proto, &mut raw, ap) })
     }
 }
 

@@ -20,6 +20,7 @@ mods=${RV6_MODULES:?}
 H=2001:db8:9::1 A=2001:db8:1::100 C=2001:db8:1::2
 N=${MIP6_BENCH_N:-100000} ROUNDS=${MIP6_BENCH_ROUNDS:-3}
 flood=$(cd "$(dirname "$0")/../.." && pwd)/target/release/rv6-flood
+rv6=$(cd "$(dirname "$0")/../.." && pwd)/target/release/rv6
 
 for n in mn cn; do
   ip netns add $n; ip -n $n link set lo up
@@ -87,7 +88,7 @@ for round in $(seq "$ROUNDS"); do
     echo "mip6 $mode out $round $(flood mn cn $H $C)" >>"$out"
     echo "mip6 $mode in $round $(flood cn mn $C $H)" >>"$out"
     if [ $mode = rv6 ]; then
-      echo "mip6-check rv6 round=$round $(tr '\n' ' ' </sys/kernel/debug/rv6_mip6/stats 2>/dev/null)" >>"$out"
+      echo "mip6-check rv6 round=$round mn: $("$rv6" -n mn mip6 stats) cn: $("$rv6" -n cn mip6 stats)" >>"$out"
     fi
     [ $mode = plain ] || echo "mip6-check $mode round=$round xfrm_errors=$(xfrm_errors)" >>"$out"
     unbind

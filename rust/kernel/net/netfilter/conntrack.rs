@@ -18,7 +18,7 @@
 use crate::{
     bindings,
     error::{Error, Result},
-    net::{netfilter::Family, skbuff::SkBuff},
+    net::{namespace::Namespace, netfilter::Family, skbuff::SkBuff},
     new_spinlock,
     prelude::*,
     sync::{
@@ -264,6 +264,31 @@ impl<'a, T: Helper> Packet<'a, T> {
     fn raw_ct(&self) -> &bindings::nf_conn {
         // SAFETY: By the type invariant the conntrack is live for `'a`; helpers only read it.
         unsafe { self.ct.as_ref() }
+    }
+
+    /// The network namespace of the connection.
+    pub fn net(&self) -> &'a Namespace {
+        // SAFETY: The conntrack is live for `'a` (type invariant) and holds its namespace,
+        // which outlives every connection in it.
+        unsafe { Namespace::from_raw(bindings::nf_ct_net(self.ct.as_ptr())) }
+    }
+
+    /// Logs `nf_ct_NAME: dropping packet: MSG` with the packet through the namespace's
+    /// netfilter logger (`nf_ct_helper_log`), as C helpers do before they drop a packet.
+    /// Nothing is logged unless a logger is bound to the family (`nf_log_syslog` and
+    /// `net.netfilter.nf_log.N`).
+    pub fn log(&self, msg: &CStr) {
+        // SAFETY: The skb and the conntrack are live for `'a`, and conntrack calls helpers with
+        // RCU read-locked, as `nf_ct_helper_log` needs; the connection has our helper attached.
+        // The format consumes exactly one argument, a NUL-terminated string.
+        unsafe {
+            bindings::nf_ct_helper_log(
+                self.skb.as_raw(),
+                self.ct.as_ptr(),
+                c"%s".as_char_ptr(),
+                msg.as_char_ptr(),
+            )
+        };
     }
 
     /// The connection's family.

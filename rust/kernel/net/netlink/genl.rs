@@ -259,6 +259,16 @@ const fn check_perm(perm: u8) -> u8 {
 impl<T: Operations> SplitOp<T> {
     /// The `do` of command `cmd`, with the request validated by `policy`.
     pub const fn doit<const N: usize>(cmd: u8, perm: u8, policy: &'static Policy<N>) -> Self {
+        Self::do_op::<N>(cmd, perm, policy.0.as_ptr().cast())
+    }
+
+    /// The `do` of command `cmd`, whose request carries no attribute (any is refused).
+    pub const fn doit_without_attributes(cmd: u8, perm: u8) -> Self {
+        // As `dumpit_without_attributes`.
+        Self::do_op::<1>(cmd, perm, core::ptr::null())
+    }
+
+    const fn do_op<const N: usize>(cmd: u8, perm: u8, policy: *const bindings::nla_policy) -> Self {
         Self(
             bindings::genl_split_ops {
                 __bindgen_anon_1: bindings::genl_split_ops__bindgen_ty_1 {
@@ -268,7 +278,7 @@ impl<T: Operations> SplitOp<T> {
                         post_doit: None,
                     },
                 },
-                policy: policy.0.as_ptr().cast(),
+                policy,
                 maxattr: (N - 1) as u32,
                 cmd,
                 internal_flags: 0,
@@ -434,16 +444,21 @@ pub trait Operations: Sized + 'static {
     /// A `do` request.
     fn doit(data: &Self::Data, request: &Request<'_>) -> Result;
 
-    /// The start of a dump: checks the request and returns the dump's state.
-    fn dump_start(data: &Self::Data, request: &Request<'_>) -> Result<Self::DumpState>;
+    /// The start of a dump: checks the request and returns the dump's state.  Only called for
+    /// the commands with a `dump` op in [`Operations::FAMILY`].
+    fn dump_start(_data: &Self::Data, _request: &Request<'_>) -> Result<Self::DumpState> {
+        Err(EOPNOTSUPP)
+    }
 
     /// One round of a dump: add entries with [`Dump::entry`] until it says the buffer is full,
     /// and return whether entries remain ([`DumpProgress::More`]).
     fn dumpit(
-        data: &Self::Data,
-        state: &mut Self::DumpState,
-        dump: &mut Dump<'_>,
-    ) -> Result<DumpProgress>;
+        _data: &Self::Data,
+        _state: &mut Self::DumpState,
+        _dump: &mut Dump<'_>,
+    ) -> Result<DumpProgress> {
+        Err(EOPNOTSUPP)
+    }
 }
 
 /// Where a dump stands after a round.

@@ -373,12 +373,15 @@ impl Socket {
 }
 
 /// A reply's attributes as a record, in the spec's order, keyed by spec
-/// names. Pads, nests and attributes the spec lacks are left out; a payload
-/// of the wrong size is an error.
+/// names. Pads, flags, binaries, nests and attributes the spec lacks are
+/// left out; a payload of the wrong size is an error.
 pub fn decode(msg: &Message, family: &FamilySpec) -> Result<Record, Error> {
     let mut rec = Record::default();
     for spec in family.attrs {
-        if matches!(spec.kind, Kind::Pad | Kind::Nest) {
+        if matches!(
+            spec.kind,
+            Kind::Pad | Kind::Flag | Kind::Binary | Kind::Nest
+        ) {
             continue;
         }
         let Some(a) = msg
@@ -395,25 +398,34 @@ pub fn decode(msg: &Message, family: &FamilySpec) -> Result<Record, Error> {
 
 fn value(a: &Nlattr<u16, Buffer>, spec: &AttrSpec) -> Result<Value, Error> {
     let bytes = a.nla_payload().as_ref();
-    let want = match spec.kind {
-        Kind::U16 => 2,
-        Kind::U32 | Kind::EnumU32(_) => 4,
-        Kind::U64 => 8,
-        Kind::String | Kind::Pad | Kind::Nest => bytes.len(),
+    let sizes: &[usize] = match spec.kind {
+        Kind::U8 => &[1],
+        Kind::U16 => &[2],
+        Kind::U32 | Kind::EnumU32(_) => &[4],
+        Kind::U64 => &[8],
+        Kind::Uint => &[4, 8],
+        Kind::String | Kind::Pad | Kind::Flag | Kind::Binary | Kind::Nest => &[],
     };
-    if bytes.len() != want {
+    if !sizes.is_empty() && !sizes.contains(&bytes.len()) {
+        let want: Vec<String> = sizes.iter().map(usize::to_string).collect();
         return Err(netlink(format!(
-            "attribute {} has {} bytes, expected {want}",
+            "attribute {} has {} bytes, expected {}",
             spec.name,
-            bytes.len()
+            bytes.len(),
+            want.join(" or ")
         )));
     }
     Ok(match spec.kind {
+        Kind::U8 => Value::U64(a.get_payload_as::<u8>().map_err(netlink)?.into()),
         Kind::U16 => Value::U64(a.get_payload_as::<u16>().map_err(netlink)?.into()),
         Kind::U32 => Value::U64(a.get_payload_as::<u32>().map_err(netlink)?.into()),
         Kind::U64 => Value::U64(a.get_payload_as::<u64>().map_err(netlink)?),
+        Kind::Uint if bytes.len() == 4 => {
+            Value::U64(a.get_payload_as::<u32>().map_err(netlink)?.into())
+        }
+        Kind::Uint => Value::U64(a.get_payload_as::<u64>().map_err(netlink)?),
         Kind::EnumU32(e) => enum_value(e, a.get_payload_as::<u32>().map_err(netlink)?),
-        Kind::String | Kind::Pad | Kind::Nest => {
+        Kind::String | Kind::Pad | Kind::Flag | Kind::Binary | Kind::Nest => {
             let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
             Value::Str(String::from_utf8_lossy(&bytes[..end]).into_owned())
         }
@@ -446,6 +458,7 @@ mod tests {
                 name: "colour",
                 kind: Kind::EnumU32(&Enum {
                     meta: "COLOUR",
+                    start: 0,
                     entries: &["red", "green"],
                 }),
             },
@@ -592,6 +605,38 @@ mod tests {
         );
         let unknown_entry = decode(&msg(vec![attr(2, 9u32).unwrap()]), &SPEC).unwrap();
         assert_eq!(unknown_entry.get("colour"), Some(&Value::Str("9".into())));
+    }
+
+    /// The kinds only the generator's test spec has: u8, and uint at
+    /// either width; flags, binaries and nests are not shown.
+    #[test]
+    fn small_and_variable_integers_decode() {
+        use crate::spec::test_specs::rv6_test::*;
+        let m = msg(vec![
+            attr(A_MAIN_SMALL, 200u8).unwrap(),
+            attr(A_MAIN_ANY, 7u32).unwrap(),
+            attr(A_MAIN_ON, ()).unwrap(),
+            attr(A_MAIN_BLOB, 1u16).unwrap(),
+            attr(A_MAIN_COLOUR, 5u32).unwrap(),
+        ]);
+        assert_eq!(
+            decode(&m, &FAMILY_MAIN).unwrap().fields(),
+            &[
+                ("colour", Value::Str("blue".into())),
+                ("small", Value::U64(200)),
+                ("any", Value::U64(7)),
+            ]
+        );
+        let wide = msg(vec![attr(A_MAIN_ANY, u64::MAX).unwrap()]);
+        assert_eq!(
+            decode(&wide, &FAMILY_MAIN).unwrap().get("any"),
+            Some(&Value::U64(u64::MAX))
+        );
+        let odd = msg(vec![attr(A_MAIN_ANY, 1u16).unwrap()]);
+        assert_eq!(
+            decode(&odd, &FAMILY_MAIN).unwrap_err().to_string(),
+            "netlink: attribute any has 2 bytes, expected 4 or 8"
+        );
     }
 
     #[test]

@@ -3,10 +3,25 @@
 //! `ynl_gen_c.py --mode uapi` numbers it, and its enums. The generic netlink
 //! layer reads replies and names attributes in kernel errors from these
 //! tables; objects parse and print enum values through [`Enum`].
+//!
+//! The tables of the rv6 families are generated at build time (`build.rs`,
+//! `build/specgen.rs`) into [`specs`]: one module per spec file, e.g.
+//! `specs::rv6_nf_count` with its `FAMILY`, enums (`HOOK`) and the uapi
+//! header's numbers (`CMD_GET`, `A_HOOK`). A spec the generator cannot
+//! mirror faithfully fails the build.
 
 use crate::cli::UsageError;
 
-/// A generic netlink family as its YAML spec describes it.
+/// The generated tables: a module per `Documentation/netlink/specs/*.yaml`,
+/// named after the file. Not every constant is used by an object.
+#[allow(dead_code)]
+pub mod specs {
+    include!(concat!(env!("OUT_DIR"), "/specs.rs"));
+}
+
+/// A generic netlink family as its YAML spec describes it, with the
+/// attribute set its requests and replies use (a spec with several sets
+/// gives one `FamilySpec` per set).
 #[derive(Debug)]
 pub struct FamilySpec {
     /// The family name registered with nlctrl (`name:` in the spec).
@@ -15,7 +30,7 @@ pub struct FamilySpec {
     pub version: u8,
     /// The kernel module registering the family, for the "not found" hint.
     pub module: Option<&'static str>,
-    /// The attribute set requests and replies use, in spec order.
+    /// The attribute set, in spec order.
     pub attrs: &'static [AttrSpec],
 }
 
@@ -43,27 +58,40 @@ pub struct AttrSpec {
     pub kind: Kind,
 }
 
-/// How an attribute's payload reads (native byte order, as genetlink sends it).
+/// How an attribute's payload reads (native byte order, as genetlink sends
+/// it): one kind per spec `type:` the generator maps.
 #[derive(Debug)]
+#[allow(dead_code)] // the generated tables use the kinds their specs need
 pub enum Kind {
     /// Alignment padding for 64-bit attributes: never shown.
     Pad,
+    U8,
     U16,
     U32,
     U64,
+    /// YNL's `uint`: a u32 or a u64, whichever the value needs.
+    Uint,
     /// A u32 holding an entry of the enum.
     EnumU32(&'static Enum),
     /// A NUL-terminated string.
     String,
-    /// Nested attributes: named in errors, not decoded.
+    /// The kinds below are named in errors but not decoded (a reply
+    /// containing them prints without them). A flag: no payload.
+    Flag,
+    /// Binary data.
+    Binary,
+    /// Nested attributes.
     Nest,
 }
 
-/// An enum of the spec (`definitions:`, `type: enum`): entries count from 0.
+/// An enum of the spec (`definitions:`, `type: enum`): entries count from
+/// `start` (the spec's `value-start`, default 0).
 #[derive(Debug)]
 pub struct Enum {
     /// The placeholder the help and man page use for it, e.g. `HOOK`.
     pub meta: &'static str,
+    /// The value of the first entry; the others follow it.
+    pub start: u32,
     pub entries: &'static [&'static str],
 }
 
@@ -74,7 +102,7 @@ impl Enum {
         self.entries
             .iter()
             .position(|e| *e == arg)
-            .map(|i| i as u32)
+            .map(|i| self.start + i as u32)
             .ok_or_else(|| UsageError::Wrong {
                 arg: arg.to_string(),
                 why: format!("{} must be one of {}", self.meta, self.entries.join(", ")),
@@ -83,7 +111,8 @@ impl Enum {
 
     /// The name of value `v`, if the spec has it.
     pub fn name(&self, v: u32) -> Option<&'static str> {
-        self.entries.get(v as usize).copied()
+        let i = v.checked_sub(self.start)?;
+        self.entries.get(i as usize).copied()
     }
 
     /// The help's definition line, `HOOK := { a | b }`.
@@ -92,12 +121,26 @@ impl Enum {
     }
 }
 
+/// The generator's test spec (`testdata/specs`), generated as the real
+/// ones are: what the rv6 specs do not exercise yet.
+#[cfg(test)]
+#[allow(dead_code)]
+pub mod test_specs {
+    include!(concat!(env!("OUT_DIR"), "/test_specs.rs"));
+}
+
+/// The generator itself, for its refusals.
+#[cfg(test)]
+#[path = "../build/specgen.rs"]
+mod specgen;
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     static COLOUR: Enum = Enum {
         meta: "COLOUR",
+        start: 0,
         entries: &["red", "green", "red-ish"],
     };
 
@@ -129,5 +172,60 @@ mod tests {
         };
         assert_eq!(F.attr_name(2), "hook");
         assert_eq!(F.attr_name(9), "type 9");
+    }
+
+    /// The test spec's tables, numbered as ynl_gen_c.py numbers its uapi
+    /// header: `unused` 0 then counting up, `value:` mid-set resets the
+    /// count, two sets give two families and set-prefixed constants,
+    /// operations count across `value:`, the enum from `value-start`.
+    #[test]
+    fn the_test_spec_generates_ynl_numbers() {
+        use test_specs::rv6_test::*;
+        let main: Vec<(u16, &str)> = FAMILY_MAIN.attrs.iter().map(|a| (a.id, a.name)).collect();
+        assert_eq!(
+            main,
+            [
+                (1, "pad"),
+                (2, "colour"),
+                (10, "small"),
+                (11, "medium"),
+                (12, "count"),
+                (13, "any"),
+                (14, "label"),
+                (15, "on"),
+                (16, "blob"),
+                (17, "inner"),
+            ]
+        );
+        assert_eq!((A_MAIN_UNSPEC, A_MAIN_PAD, A_MAIN_INNER), (0, 1, 17));
+        let kinds: Vec<String> = FAMILY_MAIN
+            .attrs
+            .iter()
+            .map(|a| format!("{:?}", a.kind))
+            .map(|k| k.split('(').next().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["Pad", "EnumU32", "U8", "U16", "U64", "Uint", "String", "Flag", "Binary", "Nest"]
+        );
+        assert!(matches!(FAMILY_MAIN.attrs[1].kind, Kind::EnumU32(e) if std::ptr::eq(e, &COLOUR)));
+        assert_eq!(FAMILY_INNER.attrs.len(), 1);
+        assert_eq!((A_INNER_COUNT, FAMILY_INNER.attrs[0].name), (1, "count"));
+        for f in [&FAMILY_MAIN, &FAMILY_INNER] {
+            assert_eq!(
+                (f.name, f.version, f.module),
+                ("rv6-test", 2, Some("rv6_test"))
+            );
+        }
+        assert_eq!((CMD_GET, CMD_SET_ALL, CMD_NTF), (1, 7, 8));
+        assert_eq!(MAX_LABEL, 15);
+        assert_eq!((COLOUR.meta, COLOUR.start), ("COLOUR", 3));
+        assert_eq!(COLOUR.entries, ["red", "green", "blue"]);
+        assert_eq!(COLOUR.parse("green"), Ok(4));
+        assert_eq!(
+            (COLOUR.name(3), COLOUR.name(5)),
+            (Some("red"), Some("blue"))
+        );
+        assert_eq!((COLOUR.name(2), COLOUR.name(6)), (None, None));
     }
 }

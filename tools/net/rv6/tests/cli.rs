@@ -44,6 +44,14 @@ fn usage_errors_exit_2_naming_the_argument() {
         "Command \"sow\" is unknown, try \"rv6 nf-count help\".",
     );
     usage_error(
+        &["mip6", "stats", "all"],
+        "Error: argument \"all\" is wrong: \"rv6 mip6 stats\" takes no arguments",
+    );
+    usage_error(
+        &["ct", "stats"],
+        "Error: argument \"ct\" is ambiguous: it may be ct-ftp, ct-dhcpv6",
+    );
+    usage_error(
         &["-q", "nf"],
         "Option \"-q\" is unknown, try \"rv6 -help\".",
     );
@@ -71,6 +79,11 @@ fn help_and_version_go_to_stdout() {
     }
     let out = rv6(&["nf", "help"]);
     assert!(text(&out.stdout).starts_with("Usage: rv6 nf-count show [ hook HOOK ]\n"));
+    let out = rv6(&["ct-d", "help"]);
+    assert_eq!(
+        text(&out.stdout),
+        "Usage: rv6 ct-dhcpv6 stats\n       rv6 ct-dhcpv6 help\n"
+    );
     let out = rv6(&["-V"]);
     assert_eq!(
         text(&out.stdout),
@@ -87,4 +100,26 @@ fn a_missing_namespace_exits_1() {
         "Error: cannot open network namespace \"rv6-test-absent-ns\": \
          No such file or directory\n"
     );
+}
+
+/// `rv6 mip6` on a kernel without rv6_mip6 (this host, usually): exit 1
+/// naming the module. Where it is loaded, the counters print instead.
+#[test]
+fn a_missing_family_exits_1_naming_its_module() {
+    let out = rv6(&["mip6"]);
+    let stderr = text(&out.stderr);
+    match out.status.code() {
+        Some(0) => assert!(text(&out.stdout).starts_with("hao-in-mismatch ")),
+        Some(1) if stderr.starts_with("Error: netlink:") => {
+            eprintln!("skipped: no generic netlink socket here: {stderr}")
+        }
+        code => {
+            assert_eq!(code, Some(1), "{stderr}");
+            assert_eq!(
+                stderr,
+                "Error: rv6-mip6: family not found (is rv6_mip6 loaded?)\n"
+            );
+            assert!(out.stdout.is_empty());
+        }
+    }
 }

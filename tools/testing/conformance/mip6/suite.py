@@ -26,6 +26,7 @@ proof it waits the full timeout as before (TN.settle).
 RV6_FUZZ_N sets the number of packets of FZ-1-1-1 (10000 if unset); with RV6_QUICK=1 (the
 debug kernel's smoke run) it is capped at QUICK_FUZZ_N.
 """
+import json
 import os
 import re
 import socket
@@ -33,8 +34,9 @@ import struct
 import subprocess
 import time
 
-from conformance import (NUT_IF, TN_LL, Fail, Impl, XfrmMonitor, hold, netns_socket,
-                         nut_counters, nut_ip, sh, snmp6, test, tn_neighbour_cmd)
+from conformance import (CURRENT_IMPL, NUT_IF, TN_LL, Fail, Impl, XfrmMonitor, hold,
+                         netns_socket, nut_counters, nut_ip, sh, snmp6, test,
+                         tn_neighbour_cmd)
 from scapy.layers.inet6 import (HAO, ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6EchoRequest,
                                 ICMPv6ParamProblem, IPv6, IPv6ExtHdrDestOpt,
                                 IPv6ExtHdrRouting)
@@ -59,6 +61,8 @@ if os.environ.get("RV6_QUICK") == "1":
 
 MODULES = os.environ.get("RV6_MODULES", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "../../../../build/modules"))
+RV6_TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "../../../target/release/rv6")
 
 
 def _find_ko(name):
@@ -311,6 +315,9 @@ def cn_hao_unbound_report(tn):
         raise Fail(f"report lacks the home or care-of address: {out.strip()!r}")
     if not re.search(r"type 128|icmp", out):
         raise Fail(f"report selector lacks the flow: {out.strip()!r}")
+    stats = rv6_mip6_stats()
+    if stats is not None and (stats["reports"], stats["reports-unheard"]) != (1, 0):
+        raise Fail(f"rv6 mip6 stats: expected one report, heard: {stats}")
 
 
 def _bad_hoa(tn, hoa, counter):
@@ -511,7 +518,24 @@ def ha_ba_with_hao(tn):
 
 # --- MH: the Mobility Header filter ---------------------------------------------------
 
+def rv6_mip6_stats():
+    """rv6_mip6's counters in the NUT's namespace, by spec name (`rv6 -j -n nut mip6 stats`);
+    None when the implementation under test is not rv6's."""
+    if CURRENT_IMPL[0] != "rv6":
+        return None
+    return json.loads(sh(f"{RV6_TOOL} -j -n nut mip6 stats"))[0]
+
+
+# Which rv6_mip6 counter a Mobility Header case moves, by the Parameter Problem's pointer.
+MH_COUNTER = {None: "mh-ok", 41: "mh-bad-len", 40: "mh-bad-proto"}
+
+
 def _mh_case(tn, mh, expect_pointer=None, expect_delivered=False):
+    stats_before = rv6_mip6_stats()
+    # Every test has a fresh NUT namespace, whose counters start at zero whatever earlier
+    # tests' namespaces counted.
+    if stats_before is not None and any(stats_before.values()):
+        raise Fail(f"a fresh namespace's rv6_mip6 counters are not zero: {stats_before}")
     with MhSocket() as sock:
         before = nut_counters()
 
@@ -525,6 +549,11 @@ def _mh_case(tn, mh, expect_pointer=None, expect_delivered=False):
         send_mh(tn, mh)
         pp = tn.settle(lambda p: ICMPv6ParamProblem in p, ready, MH_SECONDS)
         got = sock.messages()
+    if stats_before is not None and (expect_delivered or expect_pointer is not None):
+        name = MH_COUNTER[expect_pointer]
+        after = rv6_mip6_stats()
+        if after[name] != 1:
+            raise Fail(f"rv6 mip6 stats: {name} is {after[name]}, expected 1: {after}")
     if expect_delivered and not got:
         raise Fail("not delivered to the raw socket")
     if not expect_delivered and got:

@@ -12,7 +12,7 @@ work=/tmp/rv6-dhcpv6
 client="$here/dhcpv6_client.py"
 
 ktap_print_header
-plan 20 8
+plan 22 9
 ensure_module rv6_ct_dhcpv6 || ktap_exit_fail_msg "cannot load rv6_ct_dhcpv6"
 rm -rf $work; mkdir -p $work
 
@@ -130,8 +130,15 @@ quick || check "unrequested answer from a global source is not related" "heard n
 check "after a Solicit, a link-local source is related" "heard $sll" "$(unsolicited "$sll" solicit)"
 quick || check "after a Solicit, a global source is still not related" "heard nothing" "$(unsolicited 2001:db8:1::2 solicit)"
 dnsmasq_start s s0
-check "rv6_ct_dhcpv6 counted expectations and nothing malformed" "yes 0" \
-  "$(awk '/^expected/ {e=($2 > 0) ? "yes" : "no"} /^malformed/ {m=$2} END {print e, m}' /sys/kernel/debug/rv6_ct_dhcpv6/stats)"
+# The counters are the client namespace's, where the firewall runs (rv6-ct-dhcpv6
+# family, read with rv6); the server's namespace has no helper and counts nothing.
+stats() { rv6 -j -n "$1" ct-dhcpv6 stats | jq -r '.[0] | "\(if .expected > 0 then "yes" else "no" end) \(.malformed)"'; }
+check "rv6 ct-dhcpv6 stats in c: expectations and nothing malformed" "yes 0" "$(stats c)"
+check "rv6 ct-dhcpv6 stats in s, without a helper: nothing counted" "no 0" "$(stats s)"
+if ! quick; then
+  check "YNL's stats-get in c agrees with rv6's" "$(rv6 -j -n c ct-dhcpv6 stats | jq -c '.[0]')" \
+    "$(ip netns exec c bash -c "$(declare -f ynl); top=$top RV6_SRC=$RV6_SRC ynl rv6_ct_dhcpv6 --do stats-get" | jq -c .)"
+fi
 
 # Negative controls (each waits for dhclient to give up): not in the quick subset.
 if ! quick; then

@@ -12,7 +12,7 @@ work=/tmp/rv6-ftp
 
 ktap_print_header
 probes=$(python3 "$here/ct_ftp_probe.py" count)
-plan $((4 * 3 + 3 + probes + 1)) $((2 + 2 + probes))
+plan $((4 * 3 + 5 + probes + 1)) $((2 + 3 + probes))
 ensure_module rv6_ct_ftp || ktap_exit_fail_msg "cannot load rv6_ct_ftp"
 quick || modprobe nf_conntrack_ftp || ktap_exit_fail_msg "cannot load nf_conntrack_ftp (the C twin)"
 
@@ -103,8 +103,14 @@ n=${#scenarios[@]}
 wait_for $work/events 'NEW.*helper=rv6-ftp' $n; kill $ev_pid; ev_pid=
 ktap_print_msg "expectation events:"; sed 's/^/#   /' $work/events
 check "conntrack -E expect shows rv6-ftp's $n expectations" $n "$(grep -c 'NEW.*helper=rv6-ftp' $work/events)"
-check "rv6_ct_ftp counted $n expectations and no refusal" "$n 0 0" \
-  "$(awk '/^expected/ {e=$2} /^bounce/ {b=$2} /^v4_mapped/ {v=$2} END {print e, b, v}' /sys/kernel/debug/rv6_ct_ftp/stats)"
+# The counters are the firewall namespace's (rv6-ct-ftp family, read with rv6).
+stats() { rv6 -j -n "$1" ct-ftp stats | jq -r '.[0] | "\(.expected) \(.bounce) \(."v4-mapped")"'; }
+check "rv6 ct-ftp stats in fw: $n expectations and no refusal" "$n 0 0" "$(stats fw)"
+check "rv6 ct-ftp stats in c, whose conntrack has no helper: nothing counted" "0 0 0" "$(stats c)"
+if ! quick; then
+  check "YNL's stats-get in fw agrees with rv6's" "$(rv6 -j -n fw ct-ftp stats | jq -c '.[0]')" \
+    "$(ip netns exec fw bash -c "$(declare -f ynl); top=$top RV6_SRC=$RV6_SRC ynl rv6_ct_ftp --do stats-get" | jq -c .)"
+fi
 
 if ! quick; then
   # The iptables way of attaching a helper: the raw table's CT target.

@@ -32,22 +32,24 @@ NFT
 ip netns exec s python3 "$here/ct_ftp_probe.py" sink &
 for _ in $(seq 100); do ip netns exec s ss -ltn | grep -q ':21 ' && break; sleep 0.1; done
 
-stat() { awk -v k="$2" '$1 == k {print $2}' "/sys/kernel/debug/$1/stats"; }
-ftp_lines0=$(stat rv6_ct_ftp lines)
-d_msgs0=$(stat rv6_ct_dhcpv6 messages) d_bad0=$(stat rv6_ct_dhcpv6 malformed)
+# stat NETNS OBJECT COUNTER: one counter of a helper in a namespace (rv6 OBJECT stats):
+# rv6-ftp counts in the firewall fw, rv6-dhcpv6 in the client c.
+stat() { rv6 -j -n "$1" "$2" stats | jq -r --arg k "$3" '.[0][$k]'; }
+ftp_lines0=$(stat fw ct-ftp lines)
+d_msgs0=$(stat c ct-dhcpv6 messages) d_bad0=$(stat c ct-dhcpv6 malformed)
 
 t0=$(date +%s)
 out=$(ip netns exec c python3 "$here/ct_fuzz.py" ftp 2001:db8:2::2 "$N" 1 2>&1)
 check "$N random FTP control writes sent through rv6-ftp" "sent $N" "$out"
 exps=$(ip netns exec fw conntrack -L expect -f ipv6 2>/dev/null | grep -c rv6-ftp)
-ktap_print_msg "rv6-ftp: $(($(stat rv6_ct_ftp lines) - ftp_lines0)) lines parsed, $exps expectations left, $(( $(date +%s) - t0 )) s"
+ktap_print_msg "rv6-ftp: $(($(stat fw ct-ftp lines) - ftp_lines0)) lines parsed, $exps expectations left, $(( $(date +%s) - t0 )) s"
 check "expectations stay within one per control connection (8)" yes "$([ "$exps" -le 8 ] && echo yes)"
 
 t0=$(date +%s)
 out=$(ip netns exec c python3 "$here/ct_fuzz.py" dhcpv6 c0 "$N" 2 2>&1)
 check "$N random DHCPv6 payloads sent through rv6-dhcpv6" "sent $N" "$out"
-seen=$(( $(stat rv6_ct_dhcpv6 messages) - d_msgs0 + $(stat rv6_ct_dhcpv6 malformed) - d_bad0 ))
-ktap_print_msg "rv6-dhcpv6: $seen payloads counted ($(( $(stat rv6_ct_dhcpv6 malformed) - d_bad0 )) malformed), $(( $(date +%s) - t0 )) s"
+seen=$(( $(stat c ct-dhcpv6 messages) - d_msgs0 + $(stat c ct-dhcpv6 malformed) - d_bad0 ))
+ktap_print_msg "rv6-dhcpv6: $seen payloads counted ($(( $(stat c ct-dhcpv6 malformed) - d_bad0 )) malformed), $(( $(date +%s) - t0 )) s"
 check "every DHCPv6 payload is counted, as a message or as malformed" "$N" "$seen"
 exps=$(ip netns exec c conntrack -L expect -f ipv6 2>/dev/null | grep -c rv6-dhcpv6)
 check "at most one DHCPv6 expectation for the one client tuple" yes "$([ "$exps" -le 1 ] && echo yes)"

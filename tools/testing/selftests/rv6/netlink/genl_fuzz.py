@@ -18,6 +18,12 @@ Every request asks for an acknowledgement; the fuzzer reads until the answer to
 its sequence number (the error or the dump's end) arrives, so dumps run to
 completion.  It fails if a request goes unanswered for 10 s.  It prints the
 errno histogram.  The guest runner fails the run on any kernel report.
+
+Then every family gets one valid request through YNL: a dump of its first op
+that has one, else a do of its first op whose request needs no attribute.  A
+line per family says what it answered:
+
+    valid FAMILY OP dump|do ENTRIES|error ...
 """
 import collections
 import errno
@@ -45,6 +51,7 @@ def attr(kind, data):
 class Family:
     def __init__(self, spec):
         ynl = YnlFamily(spec, schema="")
+        self.ynl = ynl
         self.name = ynl.yaml["name"]
         self.id = ynl.nlproto.family_id
         self.ops = [op for op in ynl.ops.values() if op.is_call]
@@ -170,7 +177,26 @@ def main():
         seen[errno.errorcode.get(err, err) if err else "ok"] += 1
     print(f"# {n} requests to {', '.join(f.name for f in fams)}: " +
           ", ".join(f"{k} {v}" for k, v in seen.most_common()))
+    for fam in fams:
+        print(valid_request(fam))
     return 0
+
+
+def valid_request(fam):
+    """One request the family must answer: a dump if it has one, else an attribute-less do."""
+    ops = fam.ynl.yaml["operations"]["list"]
+    try:
+        for op in ops:
+            if "dump" in op:
+                got = fam.ynl.dump(op["name"], {})
+                return f"valid {fam.name} {op['name']} dump {len(got)}"
+        for op in ops:
+            if "do" in op and not op["do"].get("request", {}).get("attributes"):
+                got = fam.ynl.do(op["name"], {})
+                return f"valid {fam.name} {op['name']} do {len(got or {})}"
+        return f"valid {fam.name} - - error: no dump and no attribute-less do to try"
+    except Exception as e:  # noqa: BLE001 - reported as the family's failure
+        return f"valid {fam.name} - - error: {e}"
 
 
 if __name__ == "__main__":
