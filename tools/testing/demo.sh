@@ -88,6 +88,46 @@ run "$top/tools/target/release/rv6" -n dc ct-dhcpv6 stats
 ip netns exec dc dhclient -6 -r -cf /tmp/demo-dhclient.conf -lf /tmp/demo.lease -pf /tmp/demo-dhc.pid c0 >/dev/null 2>&1
 kill "$(cat /tmp/demo.pid)"; ip netns del dc; ip netns del ds
 
+step "rv6_ct_ftp: active-mode FTP (EPRT) over IPv6 through a stateful firewall"
+echo "Client netns fc runs curl, server netns fs runs vsftpd; fc drops all input but established/related,"
+echo "so the server's data connection back to the client gets in only as rv6-ftp's expectation."
+for n in fc fs; do ip netns add $n; ip -n $n link set lo up; done
+ip link add c0 netns fc type veth peer name s0 netns fs
+ip -n fc addr add 2001:db8:1::1/64 dev c0 nodad; ip -n fs addr add 2001:db8:1::2/64 dev s0 nodad
+ip -n fc link set c0 up; ip -n fs link set s0 up
+mkdir -p /tmp/demo-ftp/pub /tmp/demo-ftp/empty; echo "hello through rv6-ftp" > /tmp/demo-ftp/pub/hello
+cat > /tmp/demo-ftp/vsftpd.conf <<'CONF'
+listen=NO
+listen_ipv6=YES
+background=NO
+anonymous_enable=YES
+no_anon_password=YES
+anon_root=/tmp/demo-ftp/pub
+write_enable=NO
+ftp_username=ftp
+secure_chroot_dir=/tmp/demo-ftp/empty
+seccomp_sandbox=NO
+connect_from_port_20=NO
+xferlog_enable=NO
+CONF
+ip netns exec fs vsftpd /tmp/demo-ftp/vsftpd.conf &
+cat > /tmp/demo-ftp.nft <<'NFT'
+table ip6 rv6fw {
+  ct helper ftp { type "rv6-ftp" protocol tcp; }
+  chain out { type filter hook output priority 0; tcp dport 21 ct helper set "ftp"; }
+  chain in {
+    type filter hook input priority 0; policy drop;
+    ct state established,related accept
+    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
+  }
+}
+NFT
+run ip netns exec fc nft -f /tmp/demo-ftp.nft
+for _ in $(seq 50); do ip netns exec fs ss -ltn | grep -q ':21 ' && break; sleep 0.1; done
+run ip netns exec fc curl -s -P - "ftp://[2001:db8:1::2]/hello"
+run "$top/tools/target/release/rv6" -n fc ct-ftp stats
+ip netns pids fs | xargs -r kill; ip netns del fc; ip netns del fs
+
 step "rv6_mip6: Mobile IPv6 route optimisation between a mobile node and a correspondent"
 echo "MN netns mn: home address 2001:db8:9::1 (away from home), care-of 2001:db8:1::100."
 echo "CN netns cn: 2001:db8:1::1.  Both bind HoA<->CoA with ip xfrm (what a MIPv6 daemon installs)."

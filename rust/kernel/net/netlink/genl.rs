@@ -121,6 +121,16 @@ impl AttrPolicy {
             max as i64,
         )
     }
+    /// A `u32` of at least `min` (`NLA_POLICY_MIN(NLA_U32, min)`; `min` must fit in `s16`).
+    pub const fn u32_min(min: u32) -> Self {
+        Self::ranged(
+            bindings::NLA_U32,
+            bindings::nla_policy_validation_NLA_VALIDATE_MIN,
+            min as i64,
+            i16::MAX as i64,
+        )
+        .with_max(0)
+    }
     /// A flag: present or not, no payload.
     pub const fn flag() -> Self {
         Self::new(bindings::NLA_FLAG, 0, 0)

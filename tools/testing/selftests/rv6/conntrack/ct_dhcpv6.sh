@@ -66,6 +66,10 @@ echo "timeout $((10 * S)); retry 1;" > $work/dhclient.conf
 dhclient_run() {
   ip netns exec c dhclient -6 -v -cf $work/dhclient.conf -lf $work/lease -pf $work/dhclient.pid "$@" c0 2>&1
 }
+# fresh_client: forget every lease, so that the next dhclient Solicits.  With a lease
+# left in its file it would Confirm instead, and RFC 8415 18.2.3 lets it keep the
+# lease when no Reply comes: a negative control would then see a lease.
+fresh_client() { rm -f $work/lease; ip -n c -6 addr flush dev c0 scope global; }
 lease_addr() { ip -n c -6 addr show dev c0 scope global | awk '/inet6/ {sub("/.*", "", $2); print $2}'; }
 lease_result() { case "$(lease_addr)" in 2001:db8:1::1[0-9a-f][0-9a-f]) echo lease ;; *) echo "no lease" ;; esac; }
 
@@ -143,6 +147,7 @@ fi
 # Negative controls (each waits for dhclient to give up): not in the quick subset.
 if ! quick; then
   firewall c none
+  fresh_client
   dhclient_run -1 > /dev/null
   check "no helper: dhclient -6 gets no lease through the firewall" "no lease" "$(lease_result)"
   check "no helper: scripted solicit is not answered" "solicit none" \
@@ -177,6 +182,7 @@ check "relay: the relay's Relay-forw to ff05::1:3 was expected from any source" 
 dhclient_run -r > /dev/null
 if ! quick; then
   firewall r none "$relay_rule"
+  fresh_client
   dhclient_run -1 > /dev/null
   check "relay: no helper on the relay: no lease" "no lease" "$(lease_result)"
 fi

@@ -6,7 +6,7 @@
 # each namespace its own, resets for its admins only, bad requests refused
 # with the kernel's extack.  Counters are read with rv6 (a Python start costs
 # seconds under TCG, tens of them on the debug kernel); YNL checks what rv6
-# shows and every error path; the quick subset keeps YNL to two runs.
+# shows and every error path; the quick subset runs no YNL.
 . "$(dirname "$0")/../lib.sh"
 
 # echo_counts NETNS: the ICMPv6 echo count at each hook, in hook order
@@ -18,7 +18,7 @@ diff_counts() { paste -d' ' <(tr ' ' '\n' <<<"$1") <(tr ' ' '\n' <<<"$2") | awk 
 has() { grep -q "$2" <<<"$1" && echo yes || echo "no: $1"; }
 
 ktap_print_header
-plan 20 16
+plan 20 14
 ensure_module rv6_nf_count || ktap_exit_fail_msg "cannot load rv6_nf_count"
 trap chain_cleanup EXIT
 
@@ -41,10 +41,12 @@ check "ping a->b x3: router forwards all six" "6 0 6 0 6" "$(diff_counts "$br" "
 check "ping a->b x3: target sees requests in, replies out" "3 3 0 3 3" "$(diff_counts "$bb" "$(echo_counts b)")"
 
 # YNL, from the spec alone, sees what rv6 shows: a dump, and a do of one hook.
-check "YNL's dump in r agrees with rv6's" "$(echo_counts r)" \
-  "$(ip netns exec r bash -c "$(declare -f ynl); top=$top RV6_SRC=$RV6_SRC ynl rv6_nf_count --dump get" |
-     jq -r 'map(.echo) | join(" ")')"
+# Not in the quick subset: a Python start costs tens of seconds on the debug
+# kernel, where genl_table.sh already drives the same abstraction with YNL.
 if ! quick; then
+  check "YNL's dump in r agrees with rv6's" "$(echo_counts r)" \
+    "$(ip netns exec r bash -c "$(declare -f ynl); top=$top RV6_SRC=$RV6_SRC ynl rv6_nf_count --dump get" |
+       jq -r 'map(.echo) | join(" ")')"
   got=$(ip netns exec r bash -c "$(declare -f ynl); top=$top RV6_SRC=$RV6_SRC \
     ynl rv6_nf_count --do get --json '{\"hook\": \"forward\"}'")
   check "YNL's do get forward answers that hook with rv6's count" \
@@ -54,10 +56,10 @@ check "rv6 -n r nf-count show hook forward prints a line a person can read" \
   "hook forward packets" "$(rv6 -n r nf-count show hook forward | awk '{print $1, $2, $3}')"
 
 # Bad requests: refused by the policy or the handler, with an extack message.
-out=$(ynl rv6_nf_count --do get --json '{"hook": 5}' 2>&1); rc=$?
-check "a hook out of range: ERANGE, the policy's extack names the range and the attribute" "1 yes" \
-  "$rc $(has "$out" "integer out of range: Numerical result out of range.*'max-value': 4.*'bad-attr': '.hook'")"
 if ! quick; then
+  out=$(ynl rv6_nf_count --do get --json '{"hook": 5}' 2>&1); rc=$?
+  check "a hook out of range: ERANGE, the policy's extack names the range and the attribute" "1 yes" \
+    "$rc $(has "$out" "integer out of range: Numerical result out of range.*'max-value': 4.*'bad-attr': '.hook'")"
   out=$(ynl rv6_nf_count --do get 2>&1); rc=$?
   check "no hook: EINVAL with 'missing attribute' naming it" "1 yes" \
     "$rc $(has "$out" "missing attribute: Invalid argument.*'miss-type': 'hook'")"

@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Drives rv6_genl_test's family rv6-genl-test (a table per namespace) in two
+network namespaces, from one process (one Python start: seconds under TCG).
+
+    genl_table.py N NETNS_A NETNS_B
+
+Requests go through the kernel's YNL library, built from the spec alone;
+bulk adds and dumps go over a raw netlink socket, so that a dump can be read
+one buffer at a time and its flags seen.  Prints one line per check:
+
+    CHECK<TAB>description<TAB>expected<TAB>got
+
+which genl_table.sh turns into KTAP results.  Then `rmmod` runs while a dump
+is open (refused: the dump holds the module) and while a listener is
+subscribed (allowed).
+"""
+import ctypes
+import ipaddress
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.environ["RV6_SRC"], "tools/net/ynl/pyynl"))
+from lib import NlError, YnlFamily  # noqa: E402  (the kernel tree's YNL library)
+
+SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                    "../../../../../Documentation/netlink/specs/rv6_genl_test.yaml")
+NETLINK_GENERIC, SOL_NETLINK, NETLINK_EXT_ACK, NETLINK_CAP_ACK = 16, 270, 11, 10
+NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK, NLM_F_DUMP_INTR, NLM_F_DUMP = 0x1, 0x2, 0x4, 0x10, 0x300
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+CMD_ENTRY_GET, CMD_ENTRY_ADD = 1, 2
+A_KEY, A_NAME = 2, 3
+
+
+def check(what, expected, got):
+    print(f"CHECK\t{what}\t{expected}\t{got}", flush=True)
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNET = 0x40000000
+
+
+def setns(name):
+    """Moves this process into network namespace `name` (os.setns is Python 3.12's; Debian 12
+    has 3.11).  Sockets made before stay in the namespace they were made in."""
+    with open(f"/run/netns/{name}") as f:
+        if _libc.setns(f.fileno(), CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), f"setns {name}")
+
+
+def error_of(fn):
+    """The errno and text of the NlError `fn` raises, or "ok"."""
+    try:
+        fn()
+        return "ok"
+    except NlError as e:
+        return f"{os.strerror(e.error)} | {e}"
+
+
+# --- raw netlink: bulk adds and dumps read buffer by buffer ---------------------------------
+
+def attr(kind, data):
+    return struct.pack("=HH", 4 + len(data), kind) + data + bytes(-len(data) % 4)
+
+
+def message(fam_id, seq, cmd, flags, body=b""):
+    payload = struct.pack("=BBH", cmd, 1, 0) + body
+    return struct.pack("=IHHII", 16 + len(payload), fam_id, flags, seq, 0) + payload
+
+
+def raw_socket():
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+    s.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
+    s.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
+    s.settimeout(20)
+    return s
+
+
+def messages(data):
+    off = 0
+    while off + 16 <= len(data):
+        length, mtype, flags, seq, _ = struct.unpack_from("=IHHII", data, off)
+        if length < 16:
+            return
+        yield mtype, flags, seq, data[off + 16:off + length]
+        off += (length + 3) & ~3
+
+
+def bulk_add(fam_id, keys, batch=100):
+    """Adds an entry per key, `batch` requests per send; returns the errors seen."""
+    s, errors, seq = raw_socket(), 0, 0
+    keys = list(keys)
+    for i in range(0, len(keys), batch):
+        chunk = keys[i:i + batch]
+        buf = b"".join(message(fam_id, seq + j + 1, CMD_ENTRY_ADD, NLM_F_REQUEST | NLM_F_ACK,
+                               attr(A_KEY, struct.pack("=I", k)) + attr(A_NAME, b"bulk\0"))
+                       for j, k in enumerate(chunk))
+        s.send(buf)
+        pending = set(range(seq + 1, seq + len(chunk) + 1))
+        while pending:
+            for mtype, _, mseq, body in messages(s.recv(1 << 16)):
+                if mtype == NLMSG_ERROR and mseq in pending:
+                    pending.discard(mseq)
+                    errors += struct.unpack_from("=i", body)[0] != 0
+        seq += len(chunk)
+    s.close()
+    return errors
+
+
+def entry_key(body):
+    """The key attribute of a genetlink message body (after the 4-byte genl header)."""
+    off = 4
+    while off + 4 <= len(body):
+        length, kind = struct.unpack_from("=HH", body, off)
+        if length < 4:
+            break
+        if kind & 0x3fff == A_KEY:
+            return struct.unpack_from("=I", body, off + 4)[0]
+        off += (length + 3) & ~3
+    return None
+
+
+class RawDump:
+    """A dump of entry-get, read one buffer (one round of the kernel's dumpit) at a time."""
+
+    def __init__(self, fam_id, seq=1):
+        self.sock, self.seq = raw_socket(), seq
+        self.keys, self.intr, self.done, self.error, self.rounds = [], False, False, 0, 0
+        self.sock.send(message(fam_id, seq, CMD_ENTRY_GET, NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP))
+
+    def read_round(self):
+        data = self.sock.recv(8192)
+        self.rounds += 1
+        for mtype, flags, seq, body in messages(data):
+            if seq != self.seq:
+                continue
+            self.intr |= bool(flags & NLM_F_DUMP_INTR)
+            if mtype == NLMSG_DONE:
+                self.done = True
+            elif mtype == NLMSG_ERROR:
+                self.error = -struct.unpack_from("=i", body)[0]
+                self.done = True
+            else:
+                self.keys.append(entry_key(body))
+
+    def run(self):
+        while not self.done:
+            self.read_round()
+        self.sock.close()
+        return self
+
+
+def main():
+    n, ns_a, ns_b = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    setns(ns_a)
+    a, lis_a = YnlFamily(SPEC, schema=""), YnlFamily(SPEC, schema="")
+    lis_a.ntf_subscribe("monitor")
+    fam_id = a.nlproto.family_id
+    setns(ns_b)
+    b, lis_b = YnlFamily(SPEC, schema=""), YnlFamily(SPEC, schema="")
+    lis_b.ntf_subscribe("monitor")
+    # The raw sockets below are made in a.
+    setns(ns_a)
+
+    # --- one entry, every attribute, in a ---------------------------------------------------
+    addr = ipaddress.IPv6Address("2001:db8::1")
+    a.do("entry-add", {"key": 1, "name": "one", "addr": addr.packed, "kind": "mobile",
+                       "sticky": True})
+    got = a.do("entry-get", {"key": 1})
+    check("entry-get returns what entry-add stored", "1 one 2001:db8::1 mobile 1 sticky",
+          f"{got.get('key')} {got.get('name')} {ipaddress.IPv6Address(got.get('addr', bytes(16)))} "
+          f"{got.get('kind')} {got.get('gets')} {'sticky' if 'sticky' in got else '-'}")
+    check("b's table is its own: key 1 is not there", "No such file or directory",
+          error_of(lambda: b.do("entry-get", {"key": 1})).split(" | ")[0])
+
+    # --- notifications reach the listeners of the changed namespace only --------------------
+    time.sleep(0.2)
+    lis_a.check_ntf()
+    lis_b.check_ntf()
+    check("a's listener heard a's entry-add", "[('entry-add-ntf', 1)]", str(drain(lis_a)))
+    check("b's listener heard nothing of a", "[]", str(drain(lis_b)))
+    b.do("entry-add", {"key": 1, "name": "b-one"})
+    b.do("entry-del", {"key": 1})
+    time.sleep(0.2)
+    lis_a.check_ntf()
+    lis_b.check_ntf()
+    check("b's listener heard b's add and del", "[('entry-add-ntf', 1), ('entry-del-ntf', 1)]",
+          str(drain(lis_b)))
+    check("a's listener heard nothing of b", "[]", str(drain(lis_a)))
+
+    # --- bad requests: errno and the extack text ---------------------------------------------
+    def has(text, *words):
+        return "yes" if all(w in text for w in words) else f"no: {text}"
+    check("entry-add of a taken key: EEXIST, extack names the key", "yes",
+          has(error_of(lambda: a.do("entry-add", {"key": 1})), "File exists",
+              "an entry with this key exists", "'bad-attr': '.key'"))
+    check("entry-del of a missing key: ENOENT with the handler's message", "yes",
+          has(error_of(lambda: a.do("entry-del", {"key": 77})), "No such file or directory",
+              "no entry with this key"))
+    check("key 0: refused by the policy's minimum, extack names the key", "yes",
+          has(error_of(lambda: a.do("entry-add", {"key": 0})), "Numerical result out of range",
+              "'bad-attr': '.key'"))
+    check("a 32-byte name: refused by the policy's length, extack names the name", "yes",
+          has(error_of(lambda: a.do("entry-add", {"key": 5, "name": "x" * 32})),
+              "'bad-attr': '.name'"))
+    check("kind 3: out of the enum's range", "yes",
+          has(error_of(lambda: a.do("entry-add", {"key": 5, "kind": 3})),
+              "Numerical result out of range", "'bad-attr': '.kind'"))
+    check("entry-get without a key: EINVAL, missing attribute key", "yes",
+          has(error_of(lambda: a.do("entry-get", {})), "Invalid argument", "'miss-type': 'key'"))
+    check("entry-add with gets (a reply-only attribute): refused", "yes",
+          has(error_of(lambda: a.do("entry-add", {"key": 5, "gets": 1})), "'bad-attr': '.gets'"))
+
+    # The listeners have heard what they were for; n notifications would overrun them.
+    for f in (lis_a, lis_b):
+        f.close()
+
+    # --- a dump of n entries: complete, each exactly once, no interruption ------------------
+    errors = bulk_add(fam_id, range(2, n + 1))
+    check(f"{n - 1} entries added in batches", 0, errors)
+    d = RawDump(fam_id).run()
+    keys = sorted(d.keys)
+    check(f"a dump of {n} entries returns each exactly once, in key order, then DONE",
+          f"{n} {n} yes yes 0", f"{len(d.keys)} {len(set(d.keys))} "
+          f"{'yes' if d.keys == keys == list(range(1, n + 1)) else 'no'} "
+          f"{'yes' if d.done else 'no'} {d.error}")
+    check(f"... over several rounds ({d.rounds}) and not flagged NLM_F_DUMP_INTR", "yes no",
+          f"{'yes' if d.rounds > 2 else 'no'} {'yes' if d.intr else 'no'}")
+
+    # --- the table changes between two rounds of a dump -----------------------------------
+    d = RawDump(fam_id, seq=2)
+    d.read_round()
+    first = list(d.keys)
+    a.do("entry-del", {"key": n})
+    a.do("entry-add", {"key": n + 1})
+    d.run()
+    missing = sorted(set(range(1, n)) - set(d.keys))
+    check("a dump whose table changed mid-way is flagged NLM_F_DUMP_INTR", "yes",
+          "yes" if d.intr else f"no (first round: {len(first)} entries)")
+    check("... and still returns every entry that stayed, exactly once", "0 0",
+          f"{len(missing)} {len(d.keys) - len(set(d.keys))}")
+
+    # --- entry-flush keeps sticky entries ---------------------------------------------------
+    a.do("entry-flush", {})
+    left = [e["key"] for e in a.dump("entry-get", {})]
+    check("entry-flush removed everything but the sticky entry", "[1]", str(left))
+
+    # --- unloading: refused while a dump is open, allowed with a listener ---------------------
+    # Enough entries for many rounds, so the dump is still open after the first.
+    bulk_add(fam_id, range(2, 2001))
+    listener = YnlFamily(SPEC, schema="")
+    listener.ntf_subscribe("monitor")
+    a.do("entry-add", {"key": 5000})
+    d = RawDump(fam_id, seq=3)
+    d.read_round()
+    r = subprocess.run(["rmmod", "rv6_genl_test"], capture_output=True, text=True)
+    check("rmmod while a dump is open: refused, the dump holds the module", "refused",
+          "refused" if r.returncode != 0 else "unloaded")
+    d.run()
+    check("... and the dump completes over several rounds", "2001 0 yes",
+          f"{len(d.keys)} {d.error} {'yes' if d.rounds > 2 else d.rounds}")
+    for _ in range(100):
+        r = subprocess.run(["rmmod", "rv6_genl_test"], capture_output=True, text=True)
+        if r.returncode == 0:
+            break
+        time.sleep(0.1)
+    check("rmmod with a subscribed listener, once the dump is done", 0, r.returncode)
+    # The listener heard the one add before the family went, and its socket still reads.
+    listener.check_ntf()
+    check("... and the listener's socket still works after it", "[('entry-add-ntf', 5000)]",
+          str(drain(listener)))
+    for f in (a, b, listener):
+        f.close()
+    return 0
+
+
+def drain(ynl):
+    out = []
+    while not ynl.async_msg_queue.empty():
+        m = ynl.async_msg_queue.get_nowait()
+        out.append((m["name"], m["msg"].get("key")))
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
