@@ -54,28 +54,39 @@ const A_ADDR: u16 = 4;
 const A_KIND: u16 = 5;
 const A_GETS: u16 = 6;
 const A_STICKY: u16 = 7;
+const A_LOCATOR: u16 = 8;
+// The nested set `locator`.
+const L_ADDR: u16 = 1;
+const L_PRIO: u16 = 2;
 
 /// `kind`: host, router, mobile.
 const KIND_MAX: u32 = 2;
 /// Bytes of a name before its NUL.
 const NAME_MAX: usize = 31;
+/// Locators one entry may have.
+const MAX_LOCATORS: usize = 4;
 /// Entries one namespace may hold (`max-entries`).
 const MAX_ENTRIES: usize = 65536;
 /// The multicast group `monitor`, index 0 of the family's groups.
 const GROUP_MONITOR: u32 = 0;
 /// Bytes of attributes an entry takes at most: key 8, name 36, addr 20, kind 8, gets 16 with
-/// its pad, sticky 4.  Replies and notifications are allocated this size: a listener's
-/// receive buffer is charged for what is allocated, not for what is used.
-const ENTRY_SIZE: usize = 8 + 36 + 20 + 8 + 16 + 4;
+/// its pad, sticky 4, and per locator a nest of 4 holding addr 20 and prio 8.  Replies and
+/// notifications are allocated this size: a listener's receive buffer is charged for what is
+/// allocated, not for what is used.
+const ENTRY_SIZE: usize = 8 + 36 + 20 + 8 + 16 + 4 + MAX_LOCATORS * (4 + 20 + 8);
 
 static KEY_POLICY: Policy<{ A_KEY as usize + 1 }> =
     Policy::new().with(A_KEY, AttrPolicy::u32_min(1));
-static ADD_POLICY: Policy<{ A_STICKY as usize + 1 }> = Policy::new()
+static LOCATOR_POLICY: Policy<{ L_PRIO as usize + 1 }> = Policy::new()
+    .with(L_ADDR, AttrPolicy::in6_addr())
+    .with(L_PRIO, AttrPolicy::u8());
+static ADD_POLICY: Policy<{ A_LOCATOR as usize + 1 }> = Policy::new()
     .with(A_KEY, AttrPolicy::u32_min(1))
     .with(A_NAME, AttrPolicy::nul_string(NAME_MAX as u16))
     .with(A_ADDR, AttrPolicy::in6_addr())
     .with(A_KIND, AttrPolicy::u32_range(0, KIND_MAX))
-    .with(A_STICKY, AttrPolicy::flag());
+    .with(A_STICKY, AttrPolicy::flag())
+    .with(A_LOCATOR, AttrPolicy::nested(&LOCATOR_POLICY));
 
 static OPS: [SplitOp<Table>; 5] = [
     SplitOp::doit(CMD_ENTRY_GET, perm::NONE, &KEY_POLICY),
@@ -99,6 +110,8 @@ struct Entry {
     addr: Option<[u8; 16]>,
     kind: Option<u32>,
     sticky: bool,
+    /// Address and priority of each locator, in the order given.
+    locators: [Option<([u8; 16], u8)>; MAX_LOCATORS],
     /// `entry-get` requests that read it.
     gets: Atomic<u64>,
 }
@@ -159,6 +172,12 @@ fn put_entry(w: &mut Writer<'_>, key: u32, e: &Entry) -> Result {
     if e.sticky {
         w.put_flag(A_STICKY)?;
     }
+    for (addr, prio) in e.locators.iter().flatten() {
+        w.nest(A_LOCATOR, |w| {
+            w.put_in6_addr(L_ADDR, addr)?;
+            w.put_u8(L_PRIO, *prio)
+        })?;
+    }
     Ok(())
 }
 
@@ -173,6 +192,24 @@ fn notify(net: &Namespace, cmd: u8, key: u32, e: &Entry) -> Result {
 struct Table;
 
 impl Table {
+    /// The request's `locator` nests (a multi-attr: every one, in order).
+    fn locators(req: &Request<'_>) -> Result<[Option<([u8; 16], u8)>; MAX_LOCATORS]> {
+        let mut locators = [None; MAX_LOCATORS];
+        let mut n = 0;
+        for loc in req.attrs().filter(|a| a.kind() == A_LOCATOR) {
+            if n == MAX_LOCATORS {
+                return Err(req.error(E2BIG, c"an entry has at most 4 locators", Some(&loc)));
+            }
+            let Some(addr) = loc.nested().find(L_ADDR) else {
+                return Err(req.error(EINVAL, c"a locator needs an address", Some(&loc)));
+            };
+            let prio = loc.nested().find(L_PRIO).map(|p| p.u8()).transpose()?;
+            locators[n] = Some((addr.in6_addr()?, prio.unwrap_or(0)));
+            n += 1;
+        }
+        Ok(locators)
+    }
+
     fn add(table: &NetTable, req: &Request<'_>) -> Result {
         let key_attr = req.require(A_KEY)?;
         let key = key_attr.u32()?;
@@ -188,6 +225,7 @@ impl Table {
             addr: req.attr(A_ADDR).map(|a| a.in6_addr()).transpose()?,
             kind: req.attr(A_KIND).map(|a| a.u32()).transpose()?,
             sticky: req.attr(A_STICKY).is_some(),
+            locators: Self::locators(req)?,
             gets: Atomic::new(0),
         };
         // Allocated before the lock is taken.
@@ -326,6 +364,7 @@ mod tests {
             addr: None,
             kind: None,
             sticky: false,
+            locators: [None; MAX_LOCATORS],
             gets: Atomic::new(0),
         }
     }
@@ -346,7 +385,8 @@ mod tests {
     #[test]
     fn the_policies_match_the_spec() {
         assert_eq!(KEY_POLICY.maxattr(), A_KEY);
-        assert_eq!(ADD_POLICY.maxattr(), A_STICKY);
+        assert_eq!(ADD_POLICY.maxattr(), A_LOCATOR);
+        assert_eq!(LOCATOR_POLICY.maxattr(), L_PRIO);
         assert_eq!(
             u32::from(ADD_POLICY.entry(A_NAME).kind()),
             kernel::bindings::NLA_NUL_STRING

@@ -24,7 +24,7 @@
 //!
 //! Whatever would make a table wrong is refused with an error naming it
 //! rather than skipped: other protocols and message-id models, fixed
-//! headers, subsets, signed, big-endian, multi-attr and other attribute
+//! headers, subsets, signed, big-endian, multi-attr (but on nests) and other attribute
 //! types the tool cannot read, enums used as flags or at widths other than
 //! u32, sparse enums, and names that do not make identifiers or collide.
 //! Keys that only concern C (name prefixes, policy checks, docs, display
@@ -378,8 +378,9 @@ impl Gen {
 /// The `Kind` expression for an attribute; `None` for `unused`, which only
 /// holds its number.
 fn kind(a: &Attr, enums: &BTreeMap<String, String>) -> Result<Option<String>, String> {
-    if a.multi_attr {
-        return Err("multi-attr is not supported".into());
+    // A nest is named in errors, never decoded, so repeating one is harmless.
+    if a.multi_attr && a.ty != "nest" {
+        return Err("multi-attr is only supported on nests".into());
     }
     if let Some(order) = &a.byte_order {
         return Err(format!("byte-order {order} is not supported"));
@@ -485,7 +486,7 @@ mod tests {
         );
         assert_eq!(
             attr_err("type: u64\n        multi-attr: true"),
-            "attribute set s: attribute x: multi-attr is not supported"
+            "attribute set s: attribute x: multi-attr is only supported on nests"
         );
         assert_eq!(
             attr_err("type: u32\n        byte-order: big-endian"),

@@ -215,6 +215,23 @@ def main():
     check("entry-add with gets (a reply-only attribute): refused", "yes",
           has(error_of(lambda: a.do("entry-add", {"key": 5, "gets": 1})), "'bad-attr': '.gets'"))
 
+    # --- nests: a multi-attr of locators, read back in order; limits from the handler -------
+    def loc(addr, prio):
+        return {"addr": ipaddress.IPv6Address(addr).packed, "prio": prio}
+    locs = [loc("2001:db8::a", 1), loc("2001:db8::b", 2)]
+    a.do("entry-add", {"key": 2, "locator": locs})
+    got = a.do("entry-get", {"key": 2})
+    check("locators (a repeated nest) come back in the order given",
+          "2001:db8::a/1 2001:db8::b/2",
+          " ".join(f"{ipaddress.IPv6Address(x['addr'])}/{x['prio']}" for x in got.get("locator", [])))
+    a.do("entry-del", {"key": 2})
+    check("five locators: E2BIG, the extack names a locator", "yes",
+          has(error_of(lambda: a.do("entry-add", {"key": 2, "locator": locs * 2 + locs[:1]})),
+              "Argument list too long", "an entry has at most 4 locators", "'bad-attr': '.locator"))
+    check("a locator without an address: EINVAL with the handler's message", "yes",
+          has(error_of(lambda: a.do("entry-add", {"key": 2, "locator": [{"prio": 3}]})),
+              "Invalid argument", "a locator needs an address"))
+
     # The listeners have heard what they were for; n notifications would overrun them.
     for f in (lis_a, lis_b):
         f.close()

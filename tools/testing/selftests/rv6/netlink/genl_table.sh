@@ -2,6 +2,7 @@
 # rv6_genl_test (samples/rust): the generic netlink abstraction's test family,
 # a table per network namespace, driven from its spec by the kernel's YNL
 # library (genl_table.py, one Python process): every attribute round-trips,
+# repeated nests (locators) included,
 # notifications reach the listeners of the changed namespace only, bad
 # requests get the errno and extack text, a dump of 10^4 entries (10^3 in the
 # quick subset) returns each exactly once over many rounds, a table changed
@@ -14,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 n=${RV6_TABLE_N:-10000}; quick && n=1000
 
 ktap_print_header
-plan 28 25
+plan 31 28
 ensure_module rv6_genl_test || ktap_exit_fail_msg "cannot load rv6_genl_test"
 cleanup() { ip netns del ta 2>/dev/null; ip netns del tb 2>/dev/null; }
 trap cleanup EXIT
