@@ -47,11 +47,15 @@ phase kernel "$top/scripts/kernel.sh" || broken=1
 phase modules "$top/scripts/modules.sh" || broken=1
 [ $smoke = 1 ] && { phase modules-debug debug "$top/scripts/modules.sh" || broken=1; }
 phase tools bash -c "cd '$top/tools' && cargo build --release --quiet" || broken=1
-phase host-tests "$top/scripts/test-host.sh"
-phase fuzz "$top/scripts/fuzz.sh"
+host_layers() {
+  phase host-tests "$top/scripts/test-host.sh"
+  phase fuzz "$top/scripts/fuzz.sh"
+}
 # The guests: the normal kernel's shards (one per core) and, beside them, the
 # debug smoke in one guest of its own; every guest gets one vCPU, so the
 # machine's cores are shared by all of them and none waits for another phase.
+# The debug smoke outlasts the normal shards; when they are done, the host
+# layers (cargo test, fuzzing) take the core they leave, beside it.
 guests() {
   local rc=0 smoke_pid=
   if [ $smoke = 1 ]; then
@@ -60,6 +64,9 @@ guests() {
     smoke_pid=$!
   fi
   RV6_GUEST_CPUS=1 "$top/scripts/test-guest.sh" || rc=1
+  if [ $smoke = 1 ]; then
+    host_layers
+  fi
   if [ -n "$smoke_pid" ]; then
     wait "$smoke_pid" || rc=1
     echo "=== debug smoke (run beside the normal guests)"
@@ -68,6 +75,8 @@ guests() {
   return $rc
 }
 phase guest-tests guests
+# Without the debug smoke there is no idle core to fill: the host layers come last.
+[ $smoke = 1 ] || host_layers
 
 echo
 echo "=== summary"

@@ -15,12 +15,20 @@ shards() { # shards TAG: "a + b s" for the shards of TAG
   awk -v t="$1" '$1 ~ "^" t "-shard[0-9]+$" {s = s (s ? " + " : "") $2} END {print s}' "$out/timings.txt"
 }
 phases="deps $(t deps)"
-for p in kernel kernel-debug modules modules-debug tools host-tests fuzz; do
+for p in kernel kernel-debug modules modules-debug tools; do
   v=$(t "$p"); [ -n "$v" ] && phases="$phases, $p $v"
 done
+# With the debug smoke, the host layers run beside it once the normal shards
+# are done (check.sh): their seconds are inside the guest phase's.
+d=$(shards guest-debug-quick)
+host="host-tests $(t host-tests), fuzz $(t fuzz)"
 g=$(t guest-tests)
-[ -n "$g" ] && phases="$phases, guests $g (normal shards $(shards guest)$(
-  d=$(shards guest-debug-quick); [ -n "$d" ] && echo "; debug smoke beside them $d"))"
+if [ -n "$d" ]; then
+  [ -n "$g" ] && phases="$phases, guests $g (normal shards $(shards guest); debug smoke beside them $d, and beside it, after the normal shards, $host)"
+else
+  [ -n "$g" ] && phases="$phases, guests $g (shards $(shards guest))"
+  phases="$phases, $host"
+fi
 rev=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')
 line="- last $kind run ($(date -u +%Y-%m-%d), $(nproc) cores, commit $rev): **$(t total) s** — $phases; $passed passed, $failed failed, $skipped skipped."
 

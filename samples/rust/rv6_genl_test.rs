@@ -214,7 +214,7 @@ impl Table {
         let key_attr = req.require(A_KEY)?;
         let key = key_attr.u32()?;
         let mut name = [0u8; NAME_MAX + 1];
-        if let Some(a) = req.attr(A_NAME) {
+        if let Some(a) = req.attr(A_NAME)? {
             let s = a.string()?.to_bytes();
             // The policy bounds the length; a longer one would be the core's bug, not a panic.
             let n = s.len().min(NAME_MAX);
@@ -222,9 +222,9 @@ impl Table {
         }
         let entry = Entry {
             name,
-            addr: req.attr(A_ADDR).map(|a| a.in6_addr()).transpose()?,
-            kind: req.attr(A_KIND).map(|a| a.u32()).transpose()?,
-            sticky: req.attr(A_STICKY).is_some(),
+            addr: req.attr(A_ADDR)?.map(|a| a.in6_addr()).transpose()?,
+            kind: req.attr(A_KIND)?.map(|a| a.u32()).transpose()?,
+            sticky: req.attr(A_STICKY)?.is_some(),
             locators: Self::locators(req)?,
             gets: Atomic::new(0),
         };

@@ -152,7 +152,7 @@ impl Operations for Counters {
     fn doit(hooks: &Self::Data, req: &Request<'_>) -> Result {
         let counters = hooks.state(req.net()).ok_or(ENODEV)?;
         let hook = req
-            .attr(A_HOOK)
+            .attr(A_HOOK)?
             .map(|a| a.u32())
             .transpose()?
             .map(|h| h as usize);

@@ -620,23 +620,31 @@ impl<'a> Request<'a> {
     /// Attribute `attr` of the request, if present.
     ///
     /// The kernel has validated it against the op's policy; the accessors still check sizes.
-    pub fn attr(&self, attr: u16) -> Option<Attr<'a>> {
+    /// An attribute given twice is refused (`EINVAL`, the extack naming the second) where the
+    /// core would silently keep the last; repeated attributes (a spec's `multi-attr`) are read
+    /// with [`Request::attrs`].
+    pub fn attr(&self, attr: u16) -> Result<Option<Attr<'a>>> {
         let info = self.info();
         if info.attrs.is_null() || attr == 0 || attr > self.maxattr {
-            return None;
+            return Ok(None);
         }
         // SAFETY: `attrs` has `maxattr + 1` entries (`from_raw`'s requirement): the core
         // allocated them for the op being served.
-        let nla = unsafe { *info.attrs.add(usize::from(attr)) };
+        let Some(nla) = NonNull::new(unsafe { *info.attrs.add(usize::from(attr)) }) else {
+            return Ok(None);
+        };
+        if let Some(second) = self.attrs().filter(|a| a.kind() == attr).nth(1) {
+            return Err(self.error(EINVAL, c"duplicate attribute", Some(&second)));
+        }
         // SAFETY: A non-null entry points to a complete attribute in the request skb, which
         // outlives the request (`'a`).
-        NonNull::new(nla).map(|nla| unsafe { Attr::from_raw(nla) })
+        Ok(Some(unsafe { Attr::from_raw(nla) }))
     }
 
     /// Attribute `attr`, which the request must carry: when it is missing, the extack names it
     /// (`GENL_REQ_ATTR_CHECK`) and the error is `EINVAL`.
     pub fn require(&self, attr: u16) -> Result<Attr<'a>> {
-        match self.attr(attr) {
+        match self.attr(attr)? {
             Some(a) => Ok(a),
             None => {
                 let ext = self.info().extack;

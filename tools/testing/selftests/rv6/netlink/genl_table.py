@@ -32,6 +32,7 @@ SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 NETLINK_GENERIC, SOL_NETLINK, NETLINK_EXT_ACK, NETLINK_CAP_ACK = 16, 270, 11, 10
 NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK, NLM_F_DUMP_INTR, NLM_F_DUMP = 0x1, 0x2, 0x4, 0x10, 0x300
 NLMSG_ERROR, NLMSG_DONE = 2, 3
+NLMSGERR_ATTR_MSG = 1
 CMD_ENTRY_GET, CMD_ENTRY_ADD = 1, 2
 A_KEY, A_NAME = 2, 3
 
@@ -109,6 +110,28 @@ def bulk_add(fam_id, keys, batch=100):
         seq += len(chunk)
     s.close()
     return errors
+
+
+def raw_request(fam_id, cmd, body):
+    """Sends one request; returns the errno of its acknowledgement and the extack message."""
+    s = raw_socket()
+    s.send(message(fam_id, 1, cmd, NLM_F_REQUEST | NLM_F_ACK, body))
+    try:
+        for mtype, _, _, b in messages(s.recv(1 << 16)):
+            if mtype != NLMSG_ERROR:
+                continue
+            err, msg, off = -struct.unpack_from("=i", b)[0], "", 20  # error, then the header
+            while off + 4 <= len(b):
+                length, kind = struct.unpack_from("=HH", b, off)
+                if length < 4:
+                    break
+                if kind == NLMSGERR_ATTR_MSG:
+                    msg = b[off + 4:off + length].split(b"\0")[0].decode()
+                off += (length + 3) & ~3
+            return err, msg
+    finally:
+        s.close()
+    return None, ""
 
 
 def entry_key(body):
@@ -212,6 +235,10 @@ def main():
               "Numerical result out of range", "'bad-attr': '.kind'"))
     check("entry-get without a key: EINVAL, missing attribute key", "yes",
           has(error_of(lambda: a.do("entry-get", {})), "Invalid argument", "'miss-type': 'key'"))
+    err, msg = raw_request(fam_id, CMD_ENTRY_GET,
+                           attr(A_KEY, struct.pack("=I", 1)) + attr(A_KEY, struct.pack("=I", 1)))
+    check("a key given twice: EINVAL, 'duplicate attribute' (the core alone keeps the last)",
+          f"{os.strerror(22)} duplicate attribute", f"{os.strerror(err or 0)} {msg}")
     check("entry-add with gets (a reply-only attribute): refused", "yes",
           has(error_of(lambda: a.do("entry-add", {"key": 5, "gets": 1})), "'bad-attr': '.gets'"))
 

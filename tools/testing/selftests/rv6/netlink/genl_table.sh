@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 n=${RV6_TABLE_N:-10000}; quick && n=1000
 
 ktap_print_header
-plan 31 28
+plan 32 29
 ensure_module rv6_genl_test || ktap_exit_fail_msg "cannot load rv6_genl_test"
 cleanup() { ip netns del ta 2>/dev/null; ip netns del tb 2>/dev/null; }
 trap cleanup EXIT
