@@ -30,10 +30,7 @@ use kernel::{
             },
             Family, Verdict,
         },
-        netlink::{
-            genl::{self, perm, Operations, OpsFamily, Request, SplitOp, Writer},
-            GENLMSG_DEFAULT_SIZE,
-        },
+        netlink::genl::{self, Counters, OpsFamily, StatsOps, Writer},
     },
     prelude::*,
     sync::{
@@ -213,7 +210,6 @@ fn help_counted(pkt: &mut Packet<'_, RvFtp>, stats: &Stats) -> Verdict {
 }
 
 // The generic netlink family (Documentation/netlink/specs/rv6_ct_ftp.yaml).
-const CMD_STATS_GET: u8 = 1;
 const A_PAD: u16 = 1;
 const A_LINES: u16 = 2;
 const A_EXPECTED: u16 = 3;
@@ -222,16 +218,17 @@ const A_V4_MAPPED: u16 = 5;
 const A_EXPECT_FAILED: u16 = 6;
 const A_NO_STATE: u16 = 7;
 
-static OPS: [SplitOp<StatsOps>; 1] = [SplitOp::doit_without_attributes(CMD_STATS_GET, perm::NONE)];
-static FAMILY: OpsFamily<StatsOps> = OpsFamily::new(
+static FAMILY: OpsFamily<StatsOps<Stats>> = OpsFamily::new(
     kernel::module::this_module::<crate::LocalModule>(),
     b"rv6-ct-ftp\0",
     1,
-    &OPS,
+    &StatsOps::<Stats>::OPS,
     &[],
 );
 
-impl Stats {
+impl Counters for Stats {
+    const FAMILY: &'static OpsFamily<StatsOps<Self>> = &FAMILY;
+
     /// Writes every counter, in spec order.
     fn put(&self, w: &mut Writer<'_>) -> Result {
         for (attr, c) in [
@@ -248,26 +245,10 @@ impl Stats {
     }
 }
 
-/// The family's callbacks: a `stats-get` reads the requester's namespace's counters.
-struct StatsOps;
-
-impl Operations for StatsOps {
-    type Data = namespace::Registration<Stats>;
-    type DumpState = ();
-    const FAMILY: &'static OpsFamily<Self> = &FAMILY;
-
-    fn doit(stats: &Self::Data, req: &Request<'_>) -> Result {
-        let stats = stats.state(req.net()).ok_or(ENODEV)?;
-        let mut msg = req.reply(GENLMSG_DEFAULT_SIZE, CMD_STATS_GET)?;
-        stats.put(&mut msg.writer())?;
-        msg.reply(req)
-    }
-}
-
 struct CtFtp {
     // Dropped in order: the helper first, then the family and the counters.
     _helper: Registration<RvFtp>,
-    _family: genl::Registration<StatsOps>,
+    _family: genl::Registration<StatsOps<Stats>>,
 }
 
 impl kernel::Module for CtFtp {

@@ -28,10 +28,7 @@ use kernel::{
     net::{
         ipv6::{MhFilter, MhFilterRegistration, MhPacket},
         namespace::{self, Namespace, NetState, PernetSlot},
-        netlink::{
-            genl::{self, perm, Operations, OpsFamily, Request, SplitOp, Writer},
-            GENLMSG_DEFAULT_SIZE,
-        },
+        netlink::genl::{self, Counters, OpsFamily, StatsOps, Writer},
         skbuff::SkBuff,
         xfrm::{
             self, flags, Addr, Flow, InputPacket, OutputPacket, Refusal, Selector, State, Type,
@@ -376,7 +373,6 @@ impl MhFilter for MhCheck {
 }
 
 // The generic netlink family (Documentation/netlink/specs/rv6_mip6.yaml).
-const CMD_STATS_GET: u8 = 1;
 const A_PAD: u16 = 1;
 const A_HAO_IN_MISMATCH: u16 = 2;
 const A_RT2_IN_MISMATCH: u16 = 3;
@@ -388,16 +384,17 @@ const A_MH_TRUNCATED: u16 = 8;
 const A_MH_BAD_LEN: u16 = 9;
 const A_MH_BAD_PROTO: u16 = 10;
 
-static OPS: [SplitOp<StatsOps>; 1] = [SplitOp::doit_without_attributes(CMD_STATS_GET, perm::NONE)];
-static FAMILY: OpsFamily<StatsOps> = OpsFamily::new(
+static FAMILY: OpsFamily<StatsOps<Mip6Net>> = OpsFamily::new(
     kernel::module::this_module::<crate::LocalModule>(),
     b"rv6-mip6\0",
     1,
-    &OPS,
+    &StatsOps::<Mip6Net>::OPS,
     &[],
 );
 
-impl Mip6Net {
+impl Counters for Mip6Net {
+    const FAMILY: &'static OpsFamily<StatsOps<Self>> = &FAMILY;
+
     /// Writes every counter, in spec order.
     fn put(&self, w: &mut Writer<'_>) -> Result {
         for (attr, c) in [
@@ -417,29 +414,13 @@ impl Mip6Net {
     }
 }
 
-/// The family's callbacks: a `stats-get` reads the requester's namespace's counters.
-struct StatsOps;
-
-impl Operations for StatsOps {
-    type Data = namespace::Registration<Mip6Net>;
-    type DumpState = ();
-    const FAMILY: &'static OpsFamily<Self> = &FAMILY;
-
-    fn doit(nets: &Self::Data, req: &Request<'_>) -> Result {
-        let net = nets.state(req.net()).ok_or(ENODEV)?;
-        let mut msg = req.reply(GENLMSG_DEFAULT_SIZE, CMD_STATS_GET)?;
-        net.put(&mut msg.writer())?;
-        msg.reply(req)
-    }
-}
-
 struct Mip6 {
     // Dropped in reverse of registration: the filter first, like mip6_fini; the counters
     // last.
     _mh: MhFilterRegistration<MhCheck>,
     _rt2: xfrm::Registration<RoutingType2>,
     _hao: xfrm::Registration<HomeAddress>,
-    _family: genl::Registration<StatsOps>,
+    _family: genl::Registration<StatsOps<Mip6Net>>,
 }
 
 impl kernel::Module for Mip6 {

@@ -25,7 +25,7 @@ use crate::{
     alloc::{self, AllocError},
     bindings,
     error::{code::*, to_result, Error, Result},
-    net::namespace::Namespace,
+    net::namespace::{self, Namespace, NetState},
     prelude::*,
     str::CStr,
     sync::{
@@ -992,6 +992,61 @@ impl GenlMsg {
                 cmd,
             )?,
         )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-namespace counters.
+
+/// Per-namespace state whose counters a family serves with one op, `stats-get` (command
+/// [`StatsOps::CMD`]): a `do` without request attributes, open to every caller, replied to with
+/// [`Counters::put`]'s attributes from the requester's namespace.
+///
+/// A module declares the family and names it here:
+///
+/// ```ignore
+/// static FAMILY: OpsFamily<StatsOps<Stats>> =
+///     OpsFamily::new(this_module, b"rv6-ct-ftp\0", 1, &StatsOps::<Stats>::OPS, &[]);
+///
+/// impl Counters for Stats {
+///     const FAMILY: &'static OpsFamily<StatsOps<Self>> = &FAMILY;
+///     fn put(&self, w: &mut Writer<'_>) -> Result { ... }
+/// }
+///
+/// let family = genl::Registration::<StatsOps<Stats>>::new(Arc::new(
+///     namespace::Registration::new(())?, GFP_KERNEL)?)?;
+/// ```
+pub trait Counters: NetState {
+    /// The family serving the counters.
+    const FAMILY: &'static OpsFamily<StatsOps<Self>>;
+
+    /// Bytes of attributes [`Counters::put`] writes at most.
+    const SIZE: usize = super::GENLMSG_DEFAULT_SIZE;
+
+    /// Writes every counter.
+    fn put(&self, w: &mut Writer<'_>) -> Result;
+}
+
+/// The operations of a [`Counters`] family.
+pub struct StatsOps<S>(PhantomData<fn() -> S>);
+
+impl<S: Counters> StatsOps<S> {
+    /// The command of `stats-get`.
+    pub const CMD: u8 = 1;
+    /// The family's op table.
+    pub const OPS: [SplitOp<Self>; 1] = [SplitOp::doit_without_attributes(Self::CMD, perm::NONE)];
+}
+
+impl<S: Counters> Operations for StatsOps<S> {
+    type Data = namespace::Registration<S>;
+    type DumpState = ();
+    const FAMILY: &'static OpsFamily<Self> = S::FAMILY;
+
+    fn doit(nets: &Self::Data, req: &Request<'_>) -> Result {
+        let counters = nets.state(req.net()).ok_or(ENODEV)?;
+        let mut msg = req.reply(S::SIZE, Self::CMD)?;
+        counters.put(&mut msg.writer())?;
+        msg.reply(req)
     }
 }
 
