@@ -14,7 +14,12 @@
 //!   const`;
 //! - `CMD_<OP>: u8` per operation and `A_<ATTR>: u16` per attribute
 //!   (`A_<SET>_<ATTR>` with several sets), named as the uapi header names
-//!   them without the family prefix.
+//!   them without the family prefix;
+//! - `NOTIFICATIONS`, a `Notifications`: the family's multicast groups
+//!   (`mcast-groups`) by name, and each operation the kernel multicasts with
+//!   its command number and the `FamilySpec` to read it by: for `notify: OP`
+//!   OP's attribute set (the message is OP's reply), for `event:` the
+//!   operation's own. Every spec has one, empty if it multicasts nothing.
 //!
 //! Numbers follow `tools/net/ynl/pyynl/lib/nlspec.py`, which
 //! `ynl_gen_c.py --mode uapi` renders: in an attribute set the first
@@ -24,11 +29,16 @@
 //!
 //! Whatever would make a table wrong is refused with an error naming it
 //! rather than skipped: other protocols and message-id models, fixed
-//! headers, subsets, signed, big-endian, multi-attr (but on nests) and other attribute
-//! types the tool cannot read, enums used as flags or at widths other than
-//! u32, sparse enums, and names that do not make identifiers or collide.
-//! Keys that only concern C (name prefixes, policy checks, docs, display
-//! hints) are ignored.
+//! headers, subsets, signed, big-endian, multi-attr (but on nests) and other
+//! attribute types the tool cannot read, nests without a known
+//! `nested-attributes`, enums used as flags or at widths other than u32,
+//! sparse enums, names that do not make identifiers or collide, and
+//! notifications whose attributes cannot be told: a `notify` naming no
+//! operation, or one without an attribute set or reply, an `event` without
+//! an attribute set, attributes the set lacks, an `mcgrp` that is no group.
+//! Keys that only concern C (name prefixes, policy checks, docs) are
+//! ignored, and so are display hints but `ipv6` on a binary, which reads as
+//! an address.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -50,6 +60,8 @@ struct Spec {
     attribute_sets: Vec<AttrSet>,
     #[serde(default)]
     operations: Operations,
+    #[serde(default)]
+    mcast_groups: McastGroups,
 }
 
 fn genetlink() -> String {
@@ -102,6 +114,8 @@ struct Attr {
     #[serde(default)]
     multi_attr: bool,
     byte_order: Option<String>,
+    nested_attributes: Option<String>,
+    display_hint: Option<String>,
     doc: Option<String>,
 }
 
@@ -121,6 +135,39 @@ struct Op {
     attribute_set: Option<String>,
     fixed_header: Option<String>,
     doc: Option<String>,
+    #[serde(rename = "do")]
+    doit: Option<OpMode>,
+    dump: Option<OpMode>,
+    /// The operation whose reply this notification is.
+    notify: Option<String>,
+    /// A notification of its own attributes, in its own attribute set.
+    event: Option<Msg>,
+    /// The multicast group the notification goes to.
+    mcgrp: Option<String>,
+}
+
+/// `do:` or `dump:` of an operation; only the reply matters here.
+#[derive(Deserialize)]
+struct OpMode {
+    reply: Option<Msg>,
+}
+
+/// A request, reply or event: the attributes it carries.
+#[derive(Deserialize)]
+struct Msg {
+    #[serde(default)]
+    attributes: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct McastGroups {
+    #[serde(default)]
+    list: Vec<McastGroup>,
+}
+
+#[derive(Deserialize)]
+struct McastGroup {
+    name: String,
 }
 
 /// The Rust module for the spec `yaml`: `module` names it (and the kernel
@@ -144,10 +191,16 @@ pub fn generate(module: &str, source: &str, yaml: &str) -> Result<String, String
     let version =
         u8::try_from(version).map_err(|_| format!("version {version} does not fit a u8"))?;
 
+    let several = spec.attribute_sets.len() > 1;
     let mut g = Gen {
         code: String::new(),
         names: BTreeSet::new(),
         enums: BTreeMap::new(),
+        statics: spec
+            .attribute_sets
+            .iter()
+            .map(|s| (s.name.clone(), set_names(&s.name, several).0))
+            .collect(),
     };
     let mut doc = format!("Family `{}`, from {source}.", spec.name);
     if let Some(d) = &spec.doc {
@@ -157,25 +210,28 @@ pub fn generate(module: &str, source: &str, yaml: &str) -> Result<String, String
     g.line(0, &format!("#[doc = {doc:?}]"));
     g.line(0, &format!("pub mod {module} {{"));
     g.line(1, "#[allow(unused_imports)]");
-    g.line(1, "use crate::spec::{AttrSpec, Enum, FamilySpec, Kind};");
+    g.line(
+        1,
+        "use crate::spec::{AttrSpec, Enum, FamilySpec, Kind, Notification, Notifications};",
+    );
 
     for d in &spec.definitions {
         g.definition(d)
             .map_err(|e| format!("definition {}: {e}", d.name))?;
     }
 
-    let sets: BTreeSet<&str> = spec
+    let sets: BTreeMap<&str, &AttrSet> = spec
         .attribute_sets
         .iter()
-        .map(|s| s.name.as_str())
+        .map(|s| (s.name.as_str(), s))
         .collect();
-    g.ops(&spec.operations.list, &sets)?;
+    let cmds = g.ops(&spec.operations.list, &sets)?;
 
-    let several = spec.attribute_sets.len() > 1;
     for set in &spec.attribute_sets {
         g.family(&spec, module, version, set, several)
             .map_err(|e| format!("attribute set {}: {e}", set.name))?;
     }
+    g.notifications(&spec, module, &sets, &cmds)?;
     g.line(0, "}");
     Ok(g.code)
 }
@@ -186,6 +242,8 @@ struct Gen {
     names: BTreeSet<String>,
     /// The `Enum` static of each enum definition, by spec name.
     enums: BTreeMap<String, String>,
+    /// The `FamilySpec` static of each attribute set, by spec name.
+    statics: BTreeMap<String, String>,
 }
 
 impl Gen {
@@ -280,12 +338,7 @@ impl Gen {
         set: &AttrSet,
         several: bool,
     ) -> Result<(), String> {
-        let (statik, prefix) = if several {
-            let set_name = upper(&set.name);
-            (format!("FAMILY_{set_name}"), format!("A_{set_name}_"))
-        } else {
-            ("FAMILY".to_string(), "A_".to_string())
-        };
+        let (statik, prefix) = set_names(&set.name, several);
         let rows = self.attr_set(set, &prefix)?;
         self.claim(&statik)?;
         self.line(1, "");
@@ -313,17 +366,23 @@ impl Gen {
         Ok(())
     }
 
-    /// `CMD_<OP>` for each operation, numbered as nlspec.py numbers them.
-    fn ops(&mut self, ops: &[Op], sets: &BTreeSet<&str>) -> Result<(), String> {
+    /// `CMD_<OP>` for each operation, numbered as nlspec.py numbers them;
+    /// returns their names, in operation order.
+    fn ops(&mut self, ops: &[Op], sets: &BTreeMap<&str, &AttrSet>) -> Result<Vec<String>, String> {
         let mut value = 1;
         let mut taken = BTreeSet::new();
+        let mut names = Vec::new();
         for op in ops {
             let err = |e: String| format!("operation {}: {e}", op.name);
             value = op.value.unwrap_or(value);
             if op.fixed_header.is_some() {
                 return Err(err("fixed headers are not supported".into()));
             }
-            if let Some(set) = op.attribute_set.as_deref().filter(|s| !sets.contains(s)) {
+            if let Some(set) = op
+                .attribute_set
+                .as_deref()
+                .filter(|s| !sets.contains_key(s))
+            {
                 return Err(err(format!("no attribute set {set}")));
             }
             let cmd = u8::try_from(value).map_err(|_| err(format!("{value} is not a u8")))?;
@@ -335,8 +394,78 @@ impl Gen {
             self.line(1, "");
             self.doc(1, format!("Operation `{}`", op.name), op.doc.as_deref());
             self.line(1, &format!("pub const {name}: u8 = {cmd};"));
+            names.push(name);
             value += 1;
         }
+        Ok(names)
+    }
+
+    /// `NOTIFICATIONS`: the multicast groups and every operation with
+    /// `notify` or `event`, by its `CMD_<OP>` (`cmds`, in operation order).
+    fn notifications(
+        &mut self,
+        spec: &Spec,
+        module: &str,
+        sets: &BTreeMap<&str, &AttrSet>,
+        cmds: &[String],
+    ) -> Result<(), String> {
+        let mut groups = Vec::new();
+        for g in &spec.mcast_groups.list {
+            if groups.contains(&g.name) {
+                return Err(format!("two multicast groups are named {}", g.name));
+            }
+            groups.push(g.name.clone());
+        }
+        let ops = &spec.operations.list;
+        let mut rows = Vec::new();
+        for (op, cmd) in ops.iter().zip(cmds) {
+            let err = |e: String| format!("operation {}: {e}", op.name);
+            let set = match (&op.notify, &op.event) {
+                (None, None) => continue,
+                (Some(_), Some(_)) => return Err(err("it has both notify and event".into())),
+                (Some(target), None) => notified_set(op, target, ops, sets).map_err(err)?,
+                (None, Some(event)) => {
+                    let set = op
+                        .attribute_set
+                        .as_deref()
+                        .ok_or_else(|| err("an event needs an attribute-set".into()))?;
+                    check_attrs(sets[set], &event.attributes)
+                        .map_err(|e| err(format!("event: {e}")))?;
+                    set
+                }
+            };
+            if let Some(g) = op.mcgrp.as_ref().filter(|g| !groups.contains(g)) {
+                return Err(err(format!("mcgrp {g} is no multicast group of the spec")));
+            }
+            rows.push(format!(
+                "Notification {{ cmd: {cmd}, name: {:?}, set: &{} }},",
+                op.name, self.statics[set]
+            ));
+        }
+        self.claim("NOTIFICATIONS")?;
+        self.line(1, "");
+        let doc = format!(
+            "The multicast groups and notifications of the family `{}`.",
+            spec.name
+        );
+        self.line(1, &format!("#[doc = {doc:?}]"));
+        self.line(
+            1,
+            "pub static NOTIFICATIONS: Notifications = Notifications {",
+        );
+        self.line(2, &format!("family: {:?},", spec.name));
+        self.line(2, &format!("module: Some({module:?}),"));
+        self.line(2, &format!("groups: &{groups:?},"));
+        if rows.is_empty() {
+            self.line(2, "list: &[],");
+        } else {
+            self.line(2, "list: &[");
+            for row in rows {
+                self.line(3, &row);
+            }
+            self.line(2, "],");
+        }
+        self.line(1, "};");
         Ok(())
     }
 
@@ -360,7 +489,7 @@ impl Gen {
             if !taken.insert(id) {
                 return Err(err(format!("{id} is taken")));
             }
-            let kind = kind(a, &self.enums).map_err(err)?;
+            let kind = kind(a, &self.enums, &self.statics).map_err(err)?;
             let constant = format!("{prefix}{}", upper(&a.name));
             self.claim(&constant).map_err(err)?;
             self.line(1, "");
@@ -375,10 +504,69 @@ impl Gen {
     }
 }
 
+/// The static and the constant prefix of attribute set `set`: `FAMILY` and
+/// `A_`, or with `several` sets in the spec, `FAMILY_<SET>` and `A_<SET>_`.
+fn set_names(set: &str, several: bool) -> (String, String) {
+    if several {
+        let set = upper(set);
+        (format!("FAMILY_{set}"), format!("A_{set}_"))
+    } else {
+        ("FAMILY".to_string(), "A_".to_string())
+    }
+}
+
+/// The attribute set a `notify: target` notification of `op` is read by:
+/// `target`'s, which must have a reply (the notification's attributes).
+fn notified_set<'a>(
+    op: &Op,
+    target: &str,
+    ops: &'a [Op],
+    sets: &BTreeMap<&str, &AttrSet>,
+) -> Result<&'a str, String> {
+    let notified = ops
+        .iter()
+        .find(|o| o.name == target)
+        .ok_or_else(|| format!("notify: no operation {target}"))?;
+    let set = notified
+        .attribute_set
+        .as_deref()
+        .ok_or_else(|| format!("notify: {target} has no attribute-set"))?;
+    if let Some(own) = op.attribute_set.as_deref().filter(|s| *s != set) {
+        return Err(format!(
+            "notify: its attribute-set {own} is not {target}'s, {set}"
+        ));
+    }
+    // As ynl_gen_c.py, the do reply, else the dump's.
+    let reply = [&notified.doit, &notified.dump]
+        .into_iter()
+        .flatten()
+        .find_map(|m| m.reply.as_ref())
+        .ok_or_else(|| format!("notify: {target} has no reply"))?;
+    check_attrs(sets[set], &reply.attributes).map_err(|e| format!("notify: {target}: {e}"))?;
+    Ok(set)
+}
+
+/// Refuses an attribute name `set` lacks.
+fn check_attrs(set: &AttrSet, names: &[String]) -> Result<(), String> {
+    match names
+        .iter()
+        .find(|n| !set.attributes.iter().any(|a| a.name == **n))
+    {
+        Some(n) => Err(format!("no attribute {n} in attribute set {}", set.name)),
+        None => Ok(()),
+    }
+}
+
 /// The `Kind` expression for an attribute; `None` for `unused`, which only
-/// holds its number.
-fn kind(a: &Attr, enums: &BTreeMap<String, String>) -> Result<Option<String>, String> {
-    // A nest is named in errors, never decoded, so repeating one is harmless.
+/// holds its number. `statics` names each attribute set's `FamilySpec`, for
+/// nests.
+fn kind(
+    a: &Attr,
+    enums: &BTreeMap<String, String>,
+    statics: &BTreeMap<String, String>,
+) -> Result<Option<String>, String> {
+    // A repeated nest reads as a list of records; a repeated scalar would
+    // need a list of values, which the output has no use for yet.
     if a.multi_attr && a.ty != "nest" {
         return Err("multi-attr is only supported on nests".into());
     }
@@ -407,8 +595,19 @@ fn kind(a: &Attr, enums: &BTreeMap<String, String>) -> Result<Option<String>, St
         "uint" => "Uint",
         "string" => "String",
         "flag" => "Flag",
+        "binary" if a.display_hint.as_deref() == Some("ipv6") => "Ipv6",
         "binary" => "Binary",
-        "nest" => "Nest",
+        "nest" => {
+            let set = a
+                .nested_attributes
+                .as_deref()
+                .ok_or("a nest needs nested-attributes")?;
+            let statik = statics
+                .get(set)
+                .ok_or_else(|| format!("nested-attributes: no attribute set {set}"))?;
+            let nest = if a.multi_attr { "MultiNest" } else { "Nest" };
+            return Ok(Some(format!("Kind::{nest}(&{statik})")));
+        }
         t => return Err(format!("type {t} is not supported")),
     };
     Ok(Some(format!("Kind::{kind}")))
@@ -548,5 +747,124 @@ mod tests {
         );
         assert!(gen("name: t\nattribute-sets: 3\n").is_err());
         assert!(generate("Rv6", "t.yaml", "name: t\n").is_err());
+    }
+
+    /// Two sets (`s`: a u32 `a`, a locator-like multi-attr nest `l` of
+    /// `e`; `e`: a u8 `b`, an ipv6 `ip`), a group `m`, then `ops`.
+    fn with_ops(ops: &str) -> Result<String, String> {
+        gen(&format!(
+            "name: t\n\
+             attribute-sets:\n\
+             \x20 - name: s\n    attributes:\n\
+             \x20     - {{ name: a, type: u32 }}\n\
+             \x20     - {{ name: l, type: nest, nested-attributes: e, multi-attr: true }}\n\
+             \x20 - name: e\n    attributes:\n\
+             \x20     - {{ name: b, type: u8 }}\n\
+             \x20     - {{ name: ip, type: binary, display-hint: ipv6 }}\n\
+             mcast-groups:\n  list:\n    - {{ name: m }}\n    - {{ name: n }}\n\
+             operations:\n  list:\n{ops}"
+        ))
+    }
+
+    fn ops_err(ops: &str) -> String {
+        with_ops(ops).unwrap_err()
+    }
+
+    #[test]
+    fn notifications_resolve_notify_and_event() {
+        let code = with_ops(
+            "    - { name: get, attribute-set: s, do: { reply: { attributes: [ a, l ] } } }\n\
+             \x20   - { name: get-ntf, notify: get, mcgrp: m }\n\
+             \x20   - { name: dump-ntf, notify: dump, mcgrp: n }\n\
+             \x20   - { name: ev, value: 7, attribute-set: e, event: { attributes: [ b ] }, mcgrp: m }\n\
+             \x20   - { name: set }\n\
+             \x20   - { name: dump, attribute-set: e, dump: { reply: { attributes: [ ip ] } } }\n",
+        )
+        .unwrap();
+        for line in [
+            "pub const CMD_GET_NTF: u8 = 2;",
+            "pub const CMD_DUMP_NTF: u8 = 3;",
+            "pub const CMD_EV: u8 = 7;",
+            "pub const CMD_SET: u8 = 8;",
+            "pub const CMD_DUMP: u8 = 9;",
+            "AttrSpec { id: A_S_L, name: \"l\", kind: Kind::MultiNest(&FAMILY_E) },",
+            "AttrSpec { id: A_E_IP, name: \"ip\", kind: Kind::Ipv6 },",
+            "pub static NOTIFICATIONS: Notifications = Notifications {",
+            "family: \"t\",",
+            "groups: &[\"m\", \"n\"],",
+            "Notification { cmd: CMD_GET_NTF, name: \"get-ntf\", set: &FAMILY_S },",
+            "Notification { cmd: CMD_DUMP_NTF, name: \"dump-ntf\", set: &FAMILY_E },",
+            "Notification { cmd: CMD_EV, name: \"ev\", set: &FAMILY_E },",
+        ] {
+            assert!(code.contains(line), "{line}\n{code}");
+        }
+        assert_eq!(code.matches("Notification {").count(), 3, "{code}");
+        // A spec that multicasts nothing still gets its (empty) table.
+        let quiet = gen("name: q\n").unwrap();
+        assert!(
+            quiet.contains("groups: &[],\n        list: &[],"),
+            "{quiet}"
+        );
+    }
+
+    #[test]
+    fn notifications_that_cannot_be_read_are_refused() {
+        let get = "    - { name: get, attribute-set: s, do: { reply: { attributes: [ a ] } } }\n";
+        for (ops, why) in [
+            (
+                "    - { name: n, notify: nope }\n".to_string(),
+                "operation n: notify: no operation nope",
+            ),
+            (
+                "    - { name: get }\n    - { name: n, notify: get }\n".into(),
+                "operation n: notify: get has no attribute-set",
+            ),
+            (
+                "    - { name: get, attribute-set: s, do: { request: { attributes: [ a ] } } }\n\
+                 \x20   - { name: n, notify: get }\n"
+                    .into(),
+                "operation n: notify: get has no reply",
+            ),
+            (
+                "    - { name: get, attribute-set: s, do: { reply: { attributes: [ z ] } } }\n\
+                 \x20   - { name: n, notify: get }\n"
+                    .into(),
+                "operation n: notify: get: no attribute z in attribute set s",
+            ),
+            (
+                format!("{get}    - {{ name: n, notify: get, attribute-set: e }}\n"),
+                "operation n: notify: its attribute-set e is not get's, s",
+            ),
+            (
+                "    - { name: n, event: { attributes: [ a ] } }\n".into(),
+                "operation n: an event needs an attribute-set",
+            ),
+            (
+                "    - { name: n, attribute-set: s, event: { attributes: [ b ] } }\n".into(),
+                "operation n: event: no attribute b in attribute set s",
+            ),
+            (
+                format!("{get}    - {{ name: n, notify: get, event: {{ attributes: [] }} }}\n"),
+                "operation n: it has both notify and event",
+            ),
+            (
+                format!("{get}    - {{ name: n, notify: get, mcgrp: x }}\n"),
+                "operation n: mcgrp x is no multicast group of the spec",
+            ),
+        ] {
+            assert_eq!(ops_err(&ops), why, "{ops}");
+        }
+        assert_eq!(
+            err("mcast-groups:\n  list:\n    - { name: m }\n    - { name: m }\n"),
+            "two multicast groups are named m"
+        );
+        assert_eq!(
+            attr_err("type: nest"),
+            "attribute set s: attribute x: a nest needs nested-attributes"
+        );
+        assert_eq!(
+            attr_err("type: nest\n        nested-attributes: q"),
+            "attribute set s: attribute x: nested-attributes: no attribute set q"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! The command line in iproute2's grammar:
-//! `rv6 [ OPTIONS ] OBJECT { COMMAND | help }`.
+//! `rv6 [ OPTIONS ] OBJECT { COMMAND | help }`, and beside the objects, as
+//! `ip monitor` is, `rv6 [ OPTIONS ] monitor [ all | FAMILY ... ]`.
 //!
 //! Keywords (options, objects, commands, argument keywords) match by unique
 //! prefix, as iproute2's `matches()` does (`rv6 nf sh` is
@@ -10,6 +11,7 @@
 
 use std::fmt;
 
+use crate::monitor::{self, Monitor};
 use crate::objects::{Action, OBJECTS};
 use crate::output::Format;
 
@@ -210,9 +212,11 @@ pub fn main_help() -> String {
     let options: Vec<String> = OPTIONS.iter().map(option_synopsis).collect();
     let mut s = String::new();
     s += "Usage: rv6 [ OPTIONS ] OBJECT { COMMAND | help }\n";
+    s += &format!("       {}\n", monitor::USAGE);
     s += "       rv6 help\n";
     s += &format!("       rv6 {}\n", option_synopsis(&OPTIONS[0]));
     s += &format!("where  OBJECT := {{ {} }}\n", objects.join(" | "));
+    s += &format!("       {}\n", monitor::family_line());
     s += &format!("       OPTIONS := {{ {} }}\n", options.join(" | "));
     s += "Objects:\n";
     let width = objects.iter().map(|o| o.len()).max().unwrap_or(0);
@@ -250,6 +254,11 @@ pub enum Invocation {
     Run {
         options: Options,
         action: Box<dyn Action>,
+    },
+    /// `rv6 monitor`: listen until interrupted.
+    Monitor {
+        options: Options,
+        monitor: Monitor,
     },
 }
 
@@ -307,12 +316,18 @@ pub fn parse<I: IntoIterator<Item = S>, S: Into<String>>(
         return Err(UsageError::NoObject);
     };
     let mut words: Vec<&'static str> = OBJECTS.iter().map(|o| o.name).collect();
-    words.push("help");
+    words.extend(["help", "monitor"]);
     let object = match keyword(&arg, &words)? {
         None => return Err(UsageError::UnknownObject(arg)),
         Some("help") => {
             args.finish("\"rv6 help\" takes no arguments")?;
             return Ok(Invocation::Help(main_help()));
+        }
+        Some("monitor") => {
+            return Ok(match monitor::parse(&mut args)? {
+                monitor::Request::Listen(monitor) => Invocation::Monitor { options, monitor },
+                monitor::Request::Help => Invocation::Help(monitor::help()),
+            })
         }
         Some(name) => OBJECTS
             .iter()

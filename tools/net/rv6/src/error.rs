@@ -1,7 +1,7 @@
 //! Errors after the command line parsed: all exit with status 1 and print
 //! `Error: <this>` on stderr.
 
-use std::{fmt, io};
+use std::{fmt, io, sync::Arc};
 
 use crate::genl::KernelError;
 
@@ -21,6 +21,17 @@ pub enum Error {
         opening: bool,
         err: io::Error,
     },
+    /// Joining a family's multicast group failed (NETLINK_ADD_MEMBERSHIP).
+    Join {
+        family: &'static str,
+        group: String,
+        err: Arc<io::Error>,
+    },
+    /// `rv6 monitor all` found none of the families registered: the
+    /// modules that would register them.
+    NothingToMonitor { modules: Vec<&'static str> },
+    /// Writing to stdout failed (but for a closed pipe, which ends quietly).
+    Output(io::Error),
     /// The socket, or a message that does not parse.
     Netlink(String),
 }
@@ -48,6 +59,20 @@ impl fmt::Display for Error {
                 "setting the network namespace \"{name}\" failed: {}",
                 io_strerror(err)
             ),
+            Error::Join { family, group, err } => write!(
+                f,
+                "{family}: cannot join multicast group \"{group}\": {}",
+                io_strerror(err)
+            ),
+            Error::NothingToMonitor { modules } if modules.is_empty() => {
+                write!(f, "no family to monitor is registered")
+            }
+            Error::NothingToMonitor { modules } => write!(
+                f,
+                "no family to monitor is registered (is {} loaded?)",
+                modules.join(" or ")
+            ),
+            Error::Output(e) => write!(f, "writing the output: {e}"),
             Error::Netlink(s) => write!(f, "netlink: {s}"),
         }
     }
@@ -99,6 +124,22 @@ mod tests {
             }
             .to_string(),
             "cannot open network namespace \"blue\": No such file or directory"
+        );
+        assert_eq!(
+            Error::Join {
+                family: "rv6-genl-test",
+                group: "monitor".into(),
+                err: Arc::new(io::Error::from_raw_os_error(libc::EPERM))
+            }
+            .to_string(),
+            "rv6-genl-test: cannot join multicast group \"monitor\": Operation not permitted"
+        );
+        assert_eq!(
+            Error::NothingToMonitor {
+                modules: vec!["rv6_a", "rv6_b"]
+            }
+            .to_string(),
+            "no family to monitor is registered (is rv6_a or rv6_b loaded?)"
         );
     }
 }

@@ -6,18 +6,24 @@
 //! ACK, [`Socket::dump`] collects a dump up to NLMSG_DONE. A refusal comes
 //! back as a [`KernelError`] carrying the extack message and, when the kernel
 //! pointed at an attribute (`NLMSGERR_ATTR_OFFS`) or reported one missing
-//! (`NLMSGERR_ATTR_MISS_TYPE`), that attribute's spec name. [`decode`] turns a
-//! reply into an output [`Record`] by the family's attribute table. Nothing
-//! here knows any object.
+//! (`NLMSGERR_ATTR_MISS_TYPE`), that attribute's spec name. For listening,
+//! [`Socket::lookup`] also gives the family's multicast groups,
+//! [`Socket::join`] subscribes to one and [`Socket::notifications`] waits for
+//! what they bring. [`decode`] turns a reply or notification into an output
+//! [`Record`] by the family's attribute table. Nothing here knows any object.
 
 use std::fmt;
+use std::io;
+use std::net::Ipv6Addr;
 
 use neli::{
     attr::Attribute,
     consts::{
+        genl::{CtrlAttr, CtrlAttrMcastGrp, Index},
         nl::{NlmF, Nlmsg, NlmsgerrAttr},
         socket::NlFamily,
     },
+    err::{DeError, SocketError},
     genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, Nlattr, NlattrBuilder, NoUserHeader},
     nl::{NlPayload, NlmsghdrBuilder},
     socket::synchronous::NlSocketHandle,
@@ -85,22 +91,22 @@ pub static NLCTRL: FamilySpec = FamilySpec {
         AttrSpec {
             id: 6,
             name: "ops",
-            kind: Kind::Nest,
+            kind: Kind::Opaque,
         },
         AttrSpec {
             id: 7,
             name: "mcast-groups",
-            kind: Kind::Nest,
+            kind: Kind::Opaque,
         },
         AttrSpec {
             id: 8,
             name: "policy",
-            kind: Kind::Nest,
+            kind: Kind::Opaque,
         },
         AttrSpec {
             id: 9,
             name: "op-policy",
-            kind: Kind::Nest,
+            kind: Kind::Opaque,
         },
         AttrSpec {
             id: 10,
@@ -237,6 +243,37 @@ pub struct Family {
     pub spec: &'static FamilySpec,
 }
 
+/// A multicast group of a registered family, as nlctrl lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McastGroup {
+    pub name: String,
+    pub id: u32,
+}
+
+/// The family id and multicast groups in nlctrl's answer to GETFAMILY,
+/// read with neli's nlctrl types as its `NlRouter::resolve_nl_mcast_group`
+/// reads them (`CTRL_ATTR_MCAST_GROUPS` is an array of nests, indexed from
+/// 1; a family without groups has none).
+fn family_info(reply: &Message) -> Result<(u16, Vec<McastGroup>), DeError> {
+    let attrs = reply.attrs().get_typed_attr_handle::<CtrlAttr>()?;
+    let id = attrs.get_attr_payload_as::<u16>(CtrlAttr::FamilyId)?;
+    let Some(list) = attrs.get_attribute(CtrlAttr::McastGroups) else {
+        return Ok((id, Vec::new()));
+    };
+    let groups = list
+        .get_attr_handle::<Index>()?
+        .iter()
+        .map(|g| {
+            let g = g.get_attr_handle::<CtrlAttrMcastGrp>()?;
+            Ok(McastGroup {
+                name: g.get_attr_payload_as_with_len::<String>(CtrlAttrMcastGrp::Name)?,
+                id: g.get_attr_payload_as::<u32>(CtrlAttrMcastGrp::Id)?,
+            })
+        })
+        .collect::<Result<_, DeError>>()?;
+    Ok((id, groups))
+}
+
 /// The netlink socket of one run: opened after `-n` switched namespaces.
 pub struct Socket {
     sock: NlSocketHandle,
@@ -253,33 +290,80 @@ impl Socket {
 
     /// The family's id, from nlctrl (CTRL_CMD_GETFAMILY by name).
     pub fn resolve(&mut self, spec: &'static FamilySpec) -> Result<Family, Error> {
+        let (id, _) = self.lookup(spec.name, spec.module)?;
+        Ok(Family { id, spec })
+    }
+
+    /// The id and multicast groups of the family `name`, from nlctrl
+    /// (CTRL_CMD_GETFAMILY by name); `module`, which registers it, is named
+    /// when nlctrl does not know it.
+    pub fn lookup(
+        &mut self,
+        name: &'static str,
+        module: Option<&'static str>,
+    ) -> Result<(u16, Vec<McastGroup>), Error> {
         let ctrl = Family {
             id: GENL_ID_CTRL,
             spec: &NLCTRL,
         };
-        let req: Attrs = [attr(CTRL_ATTR_FAMILY_NAME, spec.name)?]
-            .into_iter()
-            .collect();
+        let req: Attrs = [attr(CTRL_ATTR_FAMILY_NAME, name)?].into_iter().collect();
         let replies = match self.request(&ctrl, CTRL_CMD_GETFAMILY, req) {
             Err(Error::Kernel(e)) if e.errno == libc::ENOENT => {
                 return Err(Error::FamilyNotFound {
-                    family: spec.name,
-                    module: spec.module,
+                    family: name,
+                    module,
                 })
             }
             other => other?,
         };
-        let id = replies
-            .iter()
-            .find_map(|m| decode(m, &NLCTRL).ok()?.get("family-id").cloned())
-            .ok_or_else(|| netlink(format!("nlctrl gave no id for {}", spec.name)))?;
-        match id {
-            Value::U64(id) => Ok(Family {
-                id: id as u16,
-                spec,
-            }),
-            Value::Str(_) => unreachable!("family-id is a u16"),
+        let reply = replies
+            .first()
+            .ok_or_else(|| netlink(format!("nlctrl gave no answer for {name}")))?;
+        family_info(reply).map_err(|e| netlink(format!("nlctrl's answer for {name}: {e}")))
+    }
+
+    /// Subscribes to `group` of `family` (NETLINK_ADD_MEMBERSHIP): from now
+    /// on the socket receives what the kernel multicasts to it.
+    pub fn join(&mut self, family: &'static str, group: &McastGroup) -> Result<(), Error> {
+        self.sock
+            .add_mcast_membership(Groups::new_groups(&[group.id]))
+            .map_err(|e| match e {
+                SocketError::Io(err) => Error::Join {
+                    family,
+                    group: group.name.clone(),
+                    err,
+                },
+                e => netlink(e),
+            })
+    }
+
+    /// Waits for the next notifications of the groups joined: each as its
+    /// netlink type (the family id) and message. When the socket overran
+    /// (ENOBUFS), notifications were lost: that is said on stderr, as
+    /// `ip monitor` does, and listening goes on.
+    pub fn notifications(&mut self) -> Result<Vec<(u16, Message)>, Error> {
+        let msgs = match self.sock.recv::<u16, Message>() {
+            Ok((msgs, _)) => msgs,
+            Err(SocketError::Io(e)) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                eprintln!(
+                    "Warning: notifications were lost: {}",
+                    strerror(libc::ENOBUFS)
+                );
+                return Ok(Vec::new());
+            }
+            Err(SocketError::Io(e)) if e.kind() == io::ErrorKind::Interrupted => {
+                return Ok(Vec::new())
+            }
+            Err(e) => return Err(netlink(e)),
+        };
+        let mut ntfs = Vec::new();
+        for m in msgs {
+            let m = m.map_err(netlink)?;
+            if let NlPayload::Payload(p) = m.nl_payload() {
+                ntfs.push((*m.nl_type(), p.clone()));
+            }
         }
+        Ok(ntfs)
     }
 
     /// A do request (NLM_F_ACK): the replies before the ACK.
@@ -372,30 +456,77 @@ impl Socket {
     }
 }
 
-/// A reply's attributes as a record, in the spec's order, keyed by spec
-/// names. Pads, flags, binaries, nests and attributes the spec lacks are
-/// left out; a payload of the wrong size is an error.
+/// For the tests: stand-ins for what only the kernel sends.
+#[cfg(test)]
+impl Socket {
+    /// Sends `msg` as a message of netlink type `ty` to the socket `to`: a
+    /// unicast between user sockets, in place of the kernel's multicast.
+    /// Generic netlink allows it with CAP_NET_ADMIN only.
+    pub fn send_to(&self, to: &Socket, ty: u16, msg: Message) -> Result<(), Error> {
+        use neli::nl::NlmsghdrBuilder;
+        use nix::sys::socket::{sendto, MsgFlags, NetlinkAddr};
+        use std::io::Cursor;
+        use std::os::fd::AsRawFd;
+        let nl = NlmsghdrBuilder::default()
+            .nl_type(ty)
+            .nl_flags(NlmF::empty())
+            .nl_payload(NlPayload::Payload(msg))
+            .build()
+            .map_err(netlink)?;
+        let mut buf = Cursor::new(vec![0; nl.padded_size()]);
+        nl.to_bytes(&mut buf).map_err(netlink)?;
+        let dst = NetlinkAddr::new(to.sock.pid(), 0);
+        sendto(
+            self.sock.as_raw_fd(),
+            buf.get_ref(),
+            &dst,
+            MsgFlags::empty(),
+        )
+        .map_err(netlink)?;
+        Ok(())
+    }
+}
+
+/// A reply's or notification's attributes as a record, in the spec's
+/// order, keyed by spec names. Pads and attributes the spec lacks are left
+/// out; a payload of the wrong size is an error.
 pub fn decode(msg: &Message, family: &FamilySpec) -> Result<Record, Error> {
+    decode_attrs(msg.attrs().as_ref(), family)
+}
+
+/// `attrs`, a message's or a nest's, as a record by the table of their set.
+fn decode_attrs(attrs: &[Nlattr<u16, Buffer>], set: &FamilySpec) -> Result<Record, Error> {
     let mut rec = Record::default();
-    for spec in family.attrs {
-        if matches!(
-            spec.kind,
-            Kind::Pad | Kind::Flag | Kind::Binary | Kind::Nest
-        ) {
-            continue;
-        }
-        let Some(a) = msg
-            .attrs()
-            .iter()
-            .find(|a| *a.nla_type().nla_type() == spec.id)
-        else {
-            continue;
+    for spec in set.attrs {
+        let mut given = attrs.iter().filter(|a| *a.nla_type().nla_type() == spec.id);
+        let value = match spec.kind {
+            Kind::Pad | Kind::Opaque => continue,
+            Kind::MultiNest(nested) => {
+                let list = given
+                    .map(|a| nest(a, nested))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if list.is_empty() {
+                    continue;
+                }
+                Value::List(list)
+            }
+            _ => match given.next() {
+                Some(a) => value(a, spec)?,
+                None => continue,
+            },
         };
-        rec.push(spec.name, value(a, spec)?);
+        rec.push(spec.name, value);
     }
     Ok(rec)
 }
 
+/// The attributes nested in `a`, by the table of their set.
+fn nest(a: &Nlattr<u16, Buffer>, set: &FamilySpec) -> Result<Record, Error> {
+    let inner = a.get_attr_handle::<u16>().map_err(netlink)?;
+    decode_attrs(inner.get_attrs(), set)
+}
+
+/// One attribute's value; not for the kinds [`decode_attrs`] handles itself.
 fn value(a: &Nlattr<u16, Buffer>, spec: &AttrSpec) -> Result<Value, Error> {
     let bytes = a.nla_payload().as_ref();
     let sizes: &[usize] = match spec.kind {
@@ -404,7 +535,14 @@ fn value(a: &Nlattr<u16, Buffer>, spec: &AttrSpec) -> Result<Value, Error> {
         Kind::U32 | Kind::EnumU32(_) => &[4],
         Kind::U64 => &[8],
         Kind::Uint => &[4, 8],
-        Kind::String | Kind::Pad | Kind::Flag | Kind::Binary | Kind::Nest => &[],
+        Kind::Flag => &[0],
+        Kind::Ipv6 => &[16],
+        Kind::String
+        | Kind::Binary
+        | Kind::Nest(_)
+        | Kind::MultiNest(_)
+        | Kind::Pad
+        | Kind::Opaque => &[],
     };
     if !sizes.is_empty() && !sizes.contains(&bytes.len()) {
         let want: Vec<String> = sizes.iter().map(usize::to_string).collect();
@@ -425,9 +563,19 @@ fn value(a: &Nlattr<u16, Buffer>, spec: &AttrSpec) -> Result<Value, Error> {
         }
         Kind::Uint => Value::U64(a.get_payload_as::<u64>().map_err(netlink)?),
         Kind::EnumU32(e) => enum_value(e, a.get_payload_as::<u32>().map_err(netlink)?),
-        Kind::String | Kind::Pad | Kind::Flag | Kind::Binary | Kind::Nest => {
+        Kind::Flag => Value::Flag,
+        Kind::Binary => Value::Str(bytes.iter().map(|b| format!("{b:02x}")).collect()),
+        Kind::Ipv6 => {
+            let octets = a.get_payload_as::<[u8; 16]>().map_err(netlink)?;
+            Value::Str(Ipv6Addr::from(octets).to_string())
+        }
+        Kind::Nest(set) => Value::Nest(nest(a, set)?),
+        Kind::String => {
             let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
             Value::Str(String::from_utf8_lossy(&bytes[..end]).into_owned())
+        }
+        Kind::Pad | Kind::Opaque | Kind::MultiNest(_) => {
+            unreachable!("decode_attrs reads {:?} itself", spec.kind)
         }
     })
 }
@@ -607,8 +755,8 @@ mod tests {
         assert_eq!(unknown_entry.get("colour"), Some(&Value::Str("9".into())));
     }
 
-    /// The kinds only the generator's test spec has: u8, and uint at
-    /// either width; flags, binaries and nests are not shown.
+    /// The kinds only the generator's test spec has: u8, uint at either
+    /// width, a flag (present: shown), a binary as hex.
     #[test]
     fn small_and_variable_integers_decode() {
         use crate::spec::test_specs::rv6_test::*;
@@ -616,7 +764,7 @@ mod tests {
             attr(A_MAIN_SMALL, 200u8).unwrap(),
             attr(A_MAIN_ANY, 7u32).unwrap(),
             attr(A_MAIN_ON, ()).unwrap(),
-            attr(A_MAIN_BLOB, 1u16).unwrap(),
+            attr(A_MAIN_BLOB, [0x0au8, 0xff, 0]).unwrap(),
             attr(A_MAIN_COLOUR, 5u32).unwrap(),
         ]);
         assert_eq!(
@@ -625,6 +773,8 @@ mod tests {
                 ("colour", Value::Str("blue".into())),
                 ("small", Value::U64(200)),
                 ("any", Value::U64(7)),
+                ("on", Value::Flag),
+                ("blob", Value::Str("0aff00".into())),
             ]
         );
         let wide = msg(vec![attr(A_MAIN_ANY, u64::MAX).unwrap()]);
@@ -637,6 +787,119 @@ mod tests {
             decode(&odd, &FAMILY_MAIN).unwrap_err().to_string(),
             "netlink: attribute any has 2 bytes, expected 4 or 8"
         );
+    }
+
+    /// A message through neli's wire format and back, as the kernel's
+    /// would arrive: nests carry NLA_F_NESTED, payloads their padding.
+    fn wire(m: Message) -> Message {
+        use neli::{nl::Nlmsghdr, FromBytes};
+        use std::io::Cursor;
+        let nl = NlmsghdrBuilder::default()
+            .nl_type(0x20u16)
+            .nl_flags(NlmF::empty())
+            .nl_payload(NlPayload::Payload(m))
+            .build()
+            .unwrap();
+        let mut buf = Cursor::new(vec![0; nl.padded_size()]);
+        nl.to_bytes(&mut buf).unwrap();
+        let back: Nlmsghdr<u16, Message> =
+            Nlmsghdr::from_bytes(&mut Cursor::new(buf.into_inner())).unwrap();
+        back.get_payload().unwrap().clone()
+    }
+
+    /// A nest `id` holding `attrs`, built by neli.
+    fn nested(id: u16, attrs: Vec<Nlattr<u16, Buffer>>) -> Nlattr<u16, Buffer> {
+        attrs
+            .iter()
+            .fold(attr(id, ()).unwrap(), |n, a| n.nest(a).unwrap())
+    }
+
+    /// Nests read by their set's table (a multi-attr one as a list, in
+    /// order), a binary with display-hint ipv6 as an address, any other
+    /// hint as hex.
+    #[test]
+    fn nests_and_addresses_decode() {
+        use crate::spec::test_specs::rv6_test::*;
+        let addr: Ipv6Addr = "2001:db8::1".parse().unwrap();
+        let m = wire(msg(vec![
+            nested(A_MAIN_INNERS, vec![attr(A_INNER_COUNT, 1u32).unwrap()]),
+            attr(A_MAIN_MAC, [0x02u8, 0, 0, 0, 0, 0x2a]).unwrap(),
+            nested(A_MAIN_INNER, vec![attr(A_INNER_COUNT, 3u32).unwrap()]),
+            attr(A_MAIN_ADDR, addr.octets()).unwrap(),
+            nested(A_MAIN_INNERS, vec![]),
+            nested(A_MAIN_INNERS, vec![attr(A_INNER_COUNT, 2u32).unwrap()]),
+        ]));
+        let count = |n: u64| {
+            let mut r = Record::default();
+            r.push("count", Value::U64(n));
+            r
+        };
+        assert_eq!(
+            decode(&m, &FAMILY_MAIN).unwrap().fields(),
+            &[
+                ("inner", Value::Nest(count(3))),
+                ("addr", Value::Str("2001:db8::1".into())),
+                ("mac", Value::Str("02000000002a".into())),
+                (
+                    "inners",
+                    Value::List(vec![count(1), Record::default(), count(2)])
+                ),
+            ]
+        );
+        let short = msg(vec![attr(A_MAIN_ADDR, [0u8; 4]).unwrap()]);
+        assert_eq!(
+            decode(&short, &FAMILY_MAIN).unwrap_err().to_string(),
+            "netlink: attribute addr has 4 bytes, expected 16"
+        );
+        let bad_nest = wire(msg(vec![nested(
+            A_MAIN_INNERS,
+            vec![attr(A_INNER_COUNT, 1u8).unwrap()],
+        )]));
+        assert_eq!(
+            decode(&bad_nest, &FAMILY_MAIN).unwrap_err().to_string(),
+            "netlink: attribute count has 1 bytes, expected 4"
+        );
+        let flag = msg(vec![attr(A_MAIN_ON, 1u32).unwrap()]);
+        assert_eq!(
+            decode(&flag, &FAMILY_MAIN).unwrap_err().to_string(),
+            "netlink: attribute on has 4 bytes, expected 0"
+        );
+    }
+
+    /// nlctrl's answer as the kernel builds it (id, name, then the groups
+    /// as an array of nests indexed from 1), read back by `family_info`.
+    #[test]
+    fn family_info_reads_the_id_and_groups() {
+        let group = |index: u16, name: &str, id: u32| {
+            nested(
+                index,
+                vec![attr(1, name).unwrap(), attr(2, id).unwrap()], // NAME, ID
+            )
+        };
+        let reply = wire(msg(vec![
+            attr(CTRL_ATTR_FAMILY_ID, 0x1cu16).unwrap(),
+            attr(CTRL_ATTR_FAMILY_NAME, "rv6-genl-test").unwrap(),
+            nested(7, vec![group(1, "monitor", 9), group(2, "other", 12)]),
+        ]));
+        assert_eq!(
+            family_info(&reply).unwrap(),
+            (
+                0x1c,
+                vec![
+                    McastGroup {
+                        name: "monitor".into(),
+                        id: 9
+                    },
+                    McastGroup {
+                        name: "other".into(),
+                        id: 12
+                    }
+                ]
+            )
+        );
+        let no_groups = wire(msg(vec![attr(CTRL_ATTR_FAMILY_ID, 0x1du16).unwrap()]));
+        assert_eq!(family_info(&no_groups).unwrap(), (0x1d, vec![]));
+        assert!(family_info(&msg(vec![])).is_err());
     }
 
     #[test]
@@ -675,6 +938,29 @@ mod tests {
         let e = s.resolve(&NOSUCH).unwrap_err();
         assert_eq!(
             e.to_string(),
+            "rv6-nosuch-fam: family not found (is rv6_nosuch loaded?)"
+        );
+    }
+
+    /// nlctrl itself has one group, `notify`, whose id is nlctrl's.
+    #[test]
+    fn looks_up_the_groups_of_nlctrl() {
+        let Some(mut s) = socket() else { return };
+        let (id, groups) = s.lookup("nlctrl", None).unwrap();
+        assert_eq!(id, GENL_ID_CTRL);
+        assert_eq!(
+            groups,
+            [McastGroup {
+                name: "notify".into(),
+                id: GENL_ID_CTRL.into()
+            }]
+        );
+        // Joining it needs no privilege.
+        s.join("nlctrl", &groups[0]).unwrap();
+        assert_eq!(
+            s.lookup("rv6-nosuch-fam", Some("rv6_nosuch"))
+                .unwrap_err()
+                .to_string(),
             "rv6-nosuch-fam: family not found (is rv6_nosuch loaded?)"
         );
     }

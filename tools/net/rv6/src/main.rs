@@ -3,17 +3,19 @@
 //!
 //! ```text
 //! rv6 [ OPTIONS ] OBJECT { COMMAND | help }
+//! rv6 [ OPTIONS ] monitor [ all | FAMILY ... ]
 //! ```
 //!
 //! Exit status: 0 on success, 1 when the kernel (or the namespace, or the
 //! socket) refused, 2 for a usage error. Layers: [`cli`] parses,
-//! [`objects`] holds one module per object, [`genl`] talks generic netlink
-//! through neli, [`output`] prints text or JSON, [`spec`] mirrors the YAML
-//! specs.
+//! [`objects`] holds one module per object, [`monitor`] listens to
+//! notifications, [`genl`] talks generic netlink through neli, [`output`]
+//! prints text or JSON, [`spec`] mirrors the YAML specs.
 
 mod cli;
 mod error;
 mod genl;
+mod monitor;
 mod netns;
 mod objects;
 mod output;
@@ -22,40 +24,51 @@ mod spec;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use cli::Invocation;
+use cli::{Invocation, Options};
+use error::Error;
 
 fn main() -> ExitCode {
     ExitCode::from(run(std::env::args().skip(1)))
 }
 
 fn run(argv: impl Iterator<Item = String>) -> u8 {
-    let (options, action) = match cli::parse(argv) {
+    match cli::parse(argv) {
         Err(e) => {
             eprintln!("{e}");
-            return 2;
+            2
         }
         Ok(Invocation::Version) => {
-            return print(&format!("rv6 utility, rv6-{}\n", env!("CARGO_PKG_VERSION")))
+            print(&format!("rv6 utility, rv6-{}\n", env!("CARGO_PKG_VERSION")))
         }
-        Ok(Invocation::Help(text)) => return print(&text),
-        Ok(Invocation::Run {
-            options, action, ..
-        }) => (options, action),
-    };
-    let result = (|| {
-        if let Some(ns) = &options.netns {
-            netns::enter(ns)?;
+        Ok(Invocation::Help(text)) => print(&text),
+        Ok(Invocation::Run { options, action }) => {
+            match connect(&options).and_then(|mut sock| action.run(&mut sock)) {
+                Ok(out) => print(&output::render(&out, options.format())),
+                Err(e) => fail(e),
+            }
         }
-        let mut sock = genl::Socket::open()?;
-        action.run(&mut sock)
-    })();
-    match result {
-        Ok(out) => print(&output::render(&out, options.format())),
-        Err(e) => {
-            eprintln!("Error: {e}");
-            1
+        Ok(Invocation::Monitor { options, monitor }) => {
+            let listen = |mut sock| monitor.run(&mut sock, options.format(), &mut io::stdout());
+            match connect(&options).and_then(listen) {
+                Ok(()) => 0,
+                Err(e) => fail(e),
+            }
         }
     }
+}
+
+/// The socket, opened in `-n`'s namespace if given.
+fn connect(options: &Options) -> Result<genl::Socket, Error> {
+    if let Some(ns) = &options.netns {
+        netns::enter(ns)?;
+    }
+    genl::Socket::open()
+}
+
+/// `Error: ...` on stderr; exit status 1.
+fn fail(e: Error) -> u8 {
+    eprintln!("Error: {e}");
+    1
 }
 
 /// Writes to stdout; a closed pipe (`rv6 ... | head -0`) is not a panic.

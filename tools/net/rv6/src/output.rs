@@ -2,9 +2,8 @@
 //! per kernel reply, either as text (one line per record, `key value ...`,
 //! which reads back as arguments) or as JSON (an array of objects whose keys
 //! are the spec's attribute names, in spec order; `-p` indents it like
-//! iproute2's json_writer, four spaces).
-
-use std::fmt;
+//! iproute2's json_writer, four spaces). `rv6 monitor` prints one [`Event`]
+//! at a time instead, a line each (JSON Lines with `-j`).
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -12,16 +11,15 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
     U64(u64),
+    /// Strings, enum entries, and binaries as hex or as an address.
     Str(String),
-}
-
-impl fmt::Display for Value {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::U64(v) => write!(f, "{v}"),
-            Value::Str(s) => f.write_str(s),
-        }
-    }
+    /// A flag that is set: its key alone in text, `true` in JSON.
+    Flag,
+    /// A nest: its key then its fields in text, an object in JSON.
+    Nest(Record),
+    /// A repeated (multi-attr) nest: each one as a nest under the same key
+    /// in text, an array of objects in JSON.
+    List(Vec<Record>),
 }
 
 impl Serialize for Value {
@@ -29,6 +27,9 @@ impl Serialize for Value {
         match self {
             Value::U64(v) => s.serialize_u64(*v),
             Value::Str(v) => s.serialize_str(v),
+            Value::Flag => s.serialize_bool(true),
+            Value::Nest(r) => r.serialize(s),
+            Value::List(rs) => rs.serialize(s),
         }
     }
 }
@@ -44,6 +45,7 @@ impl Record {
         self.fields.push((key, value));
     }
 
+    #[allow(dead_code)] // the tests read records by key
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
@@ -98,11 +100,76 @@ pub fn render(output: &Output, format: Format) -> String {
 
 /// `hook local-out packets 12 bytes 1248 echo 6`.
 fn text_line(r: &Record) -> String {
-    r.fields()
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut words = Vec::new();
+    text_words(r, &mut words);
+    words.join(" ")
+}
+
+/// The words of `r`: `key value` per field, a flag's key alone, a nest's
+/// key then its own words (iproute2's `nexthop via ... dev ...`), and a
+/// repeated nest once per instance.
+fn text_words(r: &Record, words: &mut Vec<String>) {
+    for (k, v) in r.fields() {
+        match v {
+            Value::U64(n) => words.extend([k.to_string(), n.to_string()]),
+            Value::Str(s) => words.extend([k.to_string(), s.clone()]),
+            Value::Flag => words.push(k.to_string()),
+            Value::Nest(inner) => {
+                words.push(k.to_string());
+                text_words(inner, words);
+            }
+            Value::List(list) => {
+                for inner in list {
+                    words.push(k.to_string());
+                    text_words(inner, words);
+                }
+            }
+        }
+    }
+}
+
+/// A notification as `rv6 monitor` prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// The family name, e.g. `rv6-genl-test`.
+    pub family: &'static str,
+    /// The notification's operation name, e.g. `entry-add-ntf`, or its
+    /// command number for one the spec lacks.
+    pub name: String,
+    /// Its attributes.
+    pub msg: Record,
+}
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry("family", self.family)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("msg", &self.msg)?;
+        map.end()
+    }
+}
+
+/// One notification for stdout, ending in a newline: text
+/// `FAMILY NAME key value ...`, or one JSON object
+/// `{"family":...,"name":...,"msg":{...}}` on one line (a JSON Lines
+/// stream), which `-p` indents.
+pub fn render_event(event: &Event, format: Format) -> String {
+    match format {
+        Format::Text => {
+            let mut words = vec![event.family.to_string(), event.name.clone()];
+            text_words(&event.msg, &mut words);
+            words.join(" ") + "\n"
+        }
+        Format::Json => serde_json::to_string(event).expect("events serialise") + "\n",
+        Format::JsonPretty => {
+            let mut buf = Vec::new();
+            let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+            let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+            event.serialize(&mut ser).expect("events serialise");
+            String::from_utf8(buf).expect("JSON is UTF-8") + "\n"
+        }
+    }
 }
 
 #[cfg(test)]
@@ -143,6 +210,70 @@ mod tests {
             "[\n    {\n        \"zz\": 18446744073709551615,\n        \"aa\": \"q\\\"uote\"\n    }\n]\n"
         );
         assert_eq!(render(&Output::Records(vec![]), Format::Json), "[]\n");
+    }
+
+    fn locator(addr: &str, prio: u64) -> Record {
+        rec(&[
+            ("addr", Value::Str(addr.into())),
+            ("prio", Value::U64(prio)),
+        ])
+    }
+
+    #[test]
+    fn flags_and_nests_print_as_words_and_objects() {
+        let out = Output::Records(vec![rec(&[
+            ("key", Value::U64(5)),
+            ("sticky", Value::Flag),
+            ("inner", Value::Nest(rec(&[("count", Value::U64(3))]))),
+            (
+                "locator",
+                Value::List(vec![locator("2001:db8::a", 1), locator("2001:db8::b", 2)]),
+            ),
+        ])]);
+        assert_eq!(
+            render(&out, Format::Text),
+            "key 5 sticky inner count 3 \
+             locator addr 2001:db8::a prio 1 locator addr 2001:db8::b prio 2\n"
+        );
+        assert_eq!(
+            render(&out, Format::Json),
+            "[{\"key\":5,\"sticky\":true,\"inner\":{\"count\":3},\
+             \"locator\":[{\"addr\":\"2001:db8::a\",\"prio\":1},\
+             {\"addr\":\"2001:db8::b\",\"prio\":2}]}]\n"
+        );
+    }
+
+    #[test]
+    fn an_event_is_one_line_as_text_or_json() {
+        let e = Event {
+            family: "rv6-genl-test",
+            name: "entry-del-ntf".into(),
+            msg: rec(&[
+                ("key", Value::U64(7)),
+                ("locator", Value::List(vec![locator("::1", 0)])),
+            ]),
+        };
+        assert_eq!(
+            render_event(&e, Format::Text),
+            "rv6-genl-test entry-del-ntf key 7 locator addr ::1 prio 0\n"
+        );
+        assert_eq!(
+            render_event(&e, Format::Json),
+            "{\"family\":\"rv6-genl-test\",\"name\":\"entry-del-ntf\",\
+             \"msg\":{\"key\":7,\"locator\":[{\"addr\":\"::1\",\"prio\":0}]}}\n"
+        );
+        assert!(render_event(&e, Format::JsonPretty)
+            .starts_with("{\n    \"family\": \"rv6-genl-test\",\n    \"name\": "));
+        let bare = Event {
+            family: "f",
+            name: "9".into(),
+            msg: Record::default(),
+        };
+        assert_eq!(render_event(&bare, Format::Text), "f 9\n");
+        assert_eq!(
+            render_event(&bare, Format::Json),
+            "{\"family\":\"f\",\"name\":\"9\",\"msg\":{}}\n"
+        );
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The binary's exit status and streams for what never reaches the kernel:
-//! usage errors (2), help and version (0), an unknown namespace (1).
+//! usage errors (2), help and version (0), an unknown namespace (1), a
+//! family not registered (1).
 
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
 
 fn rv6(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rv6"))
@@ -63,6 +66,84 @@ fn usage_errors_exit_2_naming_the_argument() {
 }
 
 #[test]
+fn monitor_usage_errors_exit_2_naming_the_argument() {
+    usage_error(
+        &["monitor", "nope"],
+        "Error: argument \"nope\" is wrong: FAMILY must be one of rv6-genl-test",
+    );
+    usage_error(
+        &[
+            "-n",
+            "rv6-test-absent-ns",
+            "-j",
+            "monitor",
+            "all",
+            "rv6-genl",
+        ],
+        "Error: argument \"rv6-genl\" is wrong: FAMILY must be one of rv6-genl-test",
+    );
+    usage_error(
+        &["monitor", "rv6-mip6"],
+        "Error: argument \"rv6-mip6\" is wrong: rv6-mip6 has no multicast group to monitor",
+    );
+    usage_error(
+        &["m"],
+        "Error: argument \"m\" is ambiguous: it may be mip6, monitor",
+    );
+}
+
+/// Runs rv6 for at most `limit`: `None` if it was still running then (and
+/// was killed), as a monitor that found its family keeps listening.
+fn rv6_for(args: &[&str], limit: Duration) -> Option<Output> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rv6"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run rv6");
+    let start = Instant::now();
+    while child.try_wait().expect("wait for rv6").is_none() {
+        if start.elapsed() > limit {
+            child.kill().expect("kill rv6");
+            child.wait().expect("reap rv6");
+            return None;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    Some(child.wait_with_output().expect("read rv6's output"))
+}
+
+/// `rv6 monitor` on a kernel without rv6_genl_test (this host, usually):
+/// exit 1 naming the module, whether the family is named or `all` finds
+/// none. Where it is loaded, the monitor listens (and is stopped).
+#[test]
+fn monitor_without_its_family_exits_1_naming_its_module() {
+    for (args, want) in [
+        (
+            &["monitor", "rv6-genl-test"][..],
+            "Error: rv6-genl-test: family not found (is rv6_genl_test loaded?)\n",
+        ),
+        (
+            &["-j", "monitor"],
+            "Error: no family to monitor is registered (is rv6_genl_test loaded?)\n",
+        ),
+    ] {
+        let Some(out) = rv6_for(args, Duration::from_secs(10)) else {
+            eprintln!("{args:?}: rv6_genl_test is loaded here, the monitor listened");
+            continue;
+        };
+        let stderr = text(&out.stderr);
+        if stderr.starts_with("Error: netlink:") {
+            eprintln!("skipped: no generic netlink socket here: {stderr}");
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr, want, "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
 fn no_arguments_print_the_usage_on_stderr() {
     let out = rv6(&[]);
     assert_eq!(out.status.code(), Some(2));
@@ -71,7 +152,13 @@ fn no_arguments_print_the_usage_on_stderr() {
 
 #[test]
 fn help_and_version_go_to_stdout() {
-    for args in [&["help"][..], &["-h"], &["nf-count", "help"], &["-V"]] {
+    for args in [
+        &["help"][..],
+        &["-h"],
+        &["nf-count", "help"],
+        &["monitor", "help"],
+        &["-V"],
+    ] {
         let out = rv6(args);
         assert_eq!(out.status.code(), Some(0), "{args:?}");
         assert!(out.stderr.is_empty(), "{args:?}");
@@ -84,6 +171,14 @@ fn help_and_version_go_to_stdout() {
         text(&out.stdout),
         "Usage: rv6 ct-dhcpv6 stats\n       rv6 ct-dhcpv6 help\n"
     );
+    let out = rv6(&["monitor", "help"]);
+    assert_eq!(
+        text(&out.stdout),
+        "Usage: rv6 [ OPTIONS ] monitor [ all | FAMILY ... ]\n       rv6 monitor help\n\
+         where  FAMILY := { rv6-genl-test }\n"
+    );
+    assert!(text(&rv6(&["help"]).stdout)
+        .contains("\n       rv6 [ OPTIONS ] monitor [ all | FAMILY ... ]\n"));
     let out = rv6(&["-V"]);
     assert_eq!(
         text(&out.stdout),

@@ -95,10 +95,11 @@ mod tests {
     #[test]
     fn object_and_command_names_are_sound() {
         let mut names: Vec<&str> = OBJECTS.iter().map(|o| o.name).collect();
-        names.push("help");
+        names.extend(["help", "monitor"]);
         for o in OBJECTS {
             // Reachable by their full name (no object is another's prefix
-            // in a way that hides it) and not clashing with "help".
+            // in a way that hides it) and not clashing with "help" or
+            // "monitor".
             assert_eq!(keyword(o.name, &names), Ok(Some(o.name)));
             let mut cmds: Vec<&str> = o.commands.iter().map(|c| c.name).collect();
             assert!(!cmds.contains(&"help"), "{}: help is implicit", o.name);
@@ -114,12 +115,13 @@ mod tests {
         }
     }
 
-    /// Every line `rv6 help` and `rv6 OBJECT help` print appears, as text,
-    /// in the man page: the grammar cannot drift from its documentation.
+    /// Every line `rv6 help`, `rv6 OBJECT help` and `rv6 monitor help`
+    /// print appears, as text, in the man page: the grammar cannot drift
+    /// from its documentation.
     #[test]
     fn help_and_man_page_agree() {
         let man = man_text(include_str!("../../rv6.8"));
-        let mut helps = vec![main_help()];
+        let mut helps = vec![main_help(), crate::monitor::help()];
         helps.extend(OBJECTS.iter().map(|o| o.help()));
         let mut checked = 0;
         for help in &helps {
@@ -136,9 +138,9 @@ mod tests {
                 checked += 1;
             }
         }
-        // main: 3 usage lines, 2 definitions, 4 object lines; nf-count:
-        // 3 + 1; mip6, ct-ftp, ct-dhcpv6: 2 each.
-        assert!(checked >= 19, "only {checked} lines checked");
+        // main: 4 usage lines, 3 definitions, 4 object lines; monitor:
+        // 2 + 1; nf-count: 3 + 1; mip6, ct-ftp, ct-dhcpv6: 2 each.
+        assert!(checked >= 24, "only {checked} lines checked");
         assert!(!man.contains("rv6 nf-count frobnicate"));
     }
 

@@ -202,7 +202,12 @@ mod tests {
                 ))
             );
         }
-        assert_eq!(action("m"), action("mip6 stats"));
+        assert_eq!(action("mi"), action("mip6 stats"));
+        // `rv6 monitor` sits beside the objects.
+        assert_eq!(
+            action("m").unwrap_err(),
+            "Error: argument \"m\" is ambiguous: it may be mip6, monitor"
+        );
         assert_eq!(action("ct-f"), action("ct-ftp"));
         assert_eq!(action("ct-d"), action("ct-dhcpv6"));
         assert_eq!(

@@ -17,7 +17,9 @@ subscribed (allowed).
 """
 import ctypes
 import ipaddress
+import json
 import os
+import select
 import socket
 import struct
 import subprocess
@@ -29,6 +31,7 @@ from lib import NlError, YnlFamily  # noqa: E402  (the kernel tree's YNL library
 
 SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                     "../../../../../Documentation/netlink/specs/rv6_genl_test.yaml")
+RV6 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../../target/release/rv6")
 NETLINK_GENERIC, SOL_NETLINK, NETLINK_EXT_ACK, NETLINK_CAP_ACK = 16, 270, 11, 10
 NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK, NLM_F_DUMP_INTR, NLM_F_DUMP = 0x1, 0x2, 0x4, 0x10, 0x300
 NLMSG_ERROR, NLMSG_DONE = 2, 3
@@ -189,6 +192,24 @@ def main():
     # The raw sockets below are made in a.
     setns(ns_a)
 
+    # rv6's own listener: `rv6 -j -n a monitor rv6-genl-test`, one JSON line per notification.
+    # Nothing says when it has joined the group: a probe entry is added and removed until
+    # its notification shows up.
+    monitor = subprocess.Popen([RV6, "-j", "-n", ns_a, "monitor", "rv6-genl-test"],
+                               stdout=subprocess.PIPE, text=True)
+    heard = None
+    for _ in range(100):
+        a.do("entry-add", {"key": 900})
+        a.do("entry-del", {"key": 900})
+        if select.select([monitor.stdout], [], [], 0.1)[0]:
+            heard = monitor.stdout.readline()
+            break
+    check("rv6 monitor joins the group and hears a's probe", "entry-add-ntf 900",
+          "no line" if heard is None else
+          f"{json.loads(heard)['name']} {json.loads(heard)['msg'].get('key')}")
+    lis_a.check_ntf()
+    drain(lis_a)
+
     # --- one entry, every attribute, in a ---------------------------------------------------
     addr = ipaddress.IPv6Address("2001:db8::1")
     a.do("entry-add", {"key": 1, "name": "one", "addr": addr.packed, "kind": "mobile",
@@ -214,6 +235,15 @@ def main():
     check("b's listener heard b's add and del", "[('entry-add-ntf', 1), ('entry-del-ntf', 1)]",
           str(drain(lis_b)))
     check("a's listener heard nothing of b", "[]", str(drain(lis_a)))
+    # What rv6 monitor printed since the probe: the probe's del, then a's add of key 1 with
+    # every attribute decoded, and nothing of b.
+    monitor.terminate()
+    lines = [json.loads(x) for x in monitor.communicate(timeout=10)[0].splitlines()]
+    check("rv6 -j monitor: a's entry-add-ntf decoded from the spec, nothing of b",
+          "entry-del-ntf 900 | entry-add-ntf 1 one 2001:db8::1 mobile True",
+          " | ".join(f"{x['name']} {x['msg'].get('key')}" + (
+              f" {x['msg'].get('name')} {x['msg'].get('addr')} {x['msg'].get('kind')} "
+              f"{x['msg'].get('sticky')}" if x['msg'].get('key') == 1 else "") for x in lines))
 
     # --- bad requests: errno and the extack text ---------------------------------------------
     def has(text, *words):

@@ -3,7 +3,8 @@
 # a table per network namespace, driven from its spec by the kernel's YNL
 # library (genl_table.py, one Python process): every attribute round-trips,
 # repeated nests (locators) included,
-# notifications reach the listeners of the changed namespace only, bad
+# notifications reach the listeners of the changed namespace only (YNL's and
+# `rv6 monitor`'s), bad
 # requests get the errno and extack text, a dump of 10^4 entries (10^3 in the
 # quick subset) returns each exactly once over many rounds, a table changed
 # mid-dump flags NLM_F_DUMP_INTR, and rmmod is refused while a dump is open
@@ -15,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 n=${RV6_TABLE_N:-10000}; quick && n=1000
 
 ktap_print_header
-plan 32 29
+plan 34 31
 ensure_module rv6_genl_test || ktap_exit_fail_msg "cannot load rv6_genl_test"
 cleanup() { ip netns del ta 2>/dev/null; ip netns del tb 2>/dev/null; }
 trap cleanup EXIT
