@@ -238,7 +238,10 @@ def main():
     # What rv6 monitor printed since the probe: the probe's del, then a's add of key 1 with
     # every attribute decoded, and nothing of b.
     monitor.terminate()
-    lines = [json.loads(x) for x in monitor.communicate(timeout=10)[0].splitlines()]
+    # Through the same buffered reader as the probe's line (readline may have buffered the
+    # lines after it; communicate() would read past that buffer and lose them).
+    lines = [json.loads(x) for x in monitor.stdout.read().splitlines()]
+    monitor.wait(timeout=10)
     check("rv6 -j monitor: a's entry-add-ntf decoded from the spec, nothing of b",
           "entry-del-ntf 900 | entry-add-ntf 1 one 2001:db8::1 mobile True",
           " | ".join(f"{x['name']} {x['msg'].get('key')}" + (
