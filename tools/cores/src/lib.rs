@@ -15,3 +15,6 @@ pub mod dhcpv6_parse;
 
 #[path = "../../../net/ipv6/mip6/mip6_wire.rs"]
 pub mod mip6_wire;
+
+#[path = "../../../net/ipv6/shim6/shim6_wire.rs"]
+pub mod shim6_wire;
