@@ -159,6 +159,28 @@ echo "(rv6_mip6 counts its refusals and reports: none on this path; the XFRM cor
 echo " packets each state transformed, ip -s xfrm state)"
 ip netns del mn; ip netns del cn
 
+step "rv6_shim6: Shim6 (RFC 5533) moves a ULID pair's traffic to another locator pair"
+echo "Hosts a and b, each with a locator on two provider links: a1/b1 through r1, a2/b2 through r2."
+echo "ULIDs a1 and b1; contexts set up by hand (the daemon shim6d will do it after its exchange)."
+shim6_setup
+R=$top/tools/target/release/rv6
+run $R -n a shim6 context add local-tag 0x1a peer-tag 0x1b ulid-local 2001:db8:a1::1 \
+  ulid-peer 2001:db8:b1::1 local-locators 2001:db8:a1::1,2001:db8:a2::1 \
+  peer-locators 2001:db8:b1::1,2001:db8:b2::1 pair 2001:db8:a2::1 2001:db8:b2::1
+run $R -n b shim6 context add local-tag 0x1b peer-tag 0x1a ulid-local 2001:db8:b1::1 \
+  ulid-peer 2001:db8:a1::1 local-locators 2001:db8:b1::1,2001:db8:b2::1 \
+  peer-locators 2001:db8:a1::1,2001:db8:a2::1 pair 2001:db8:b2::1 2001:db8:a2::1
+ip netns exec r2 tcpdump -l -n -i ra ip6 2>/dev/null > /tmp/demo-shim6.txt &
+sleep 1
+run ip netns exec a ping -c 2 -i 0.3 2001:db8:b1::1
+sleep 1; ip netns pids r2 | xargs -r kill; sleep 0.5
+echo "ping spoke ULID to ULID; on r2's link the packets carried the second locator pair (tcpdump in r2):"
+grep -v -E 'ICMP6, (neighbor|router)' /tmp/demo-shim6.txt | sed 's/^[0-9:.]* /  /' | head -n 4
+run $R -n a shim6 context show
+run $R -n a shim6 stats
+run ip -n a xfrm policy list ptype sub
+shim6_cleanup
+
 step "unloading"
 for m in $(lsmod | awk '/^rv6/ {print $1}'); do run rmmod "$m"; done
 echo "done."

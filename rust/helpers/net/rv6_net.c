@@ -152,6 +152,55 @@ __rust_helper void rust_helper_rv6_icmpv6_param_prob(struct sk_buff *skb, u8 cod
 {
 	icmpv6_send(skb, ICMPV6_PARAMPROB, code, pointer);
 }
+
+/* IPv6 protocol handlers: kernel::net::ipv6::protocol. */
+__rust_helper void rust_helper_rv6_ip6cb_set_nhoff(struct sk_buff *skb, u16 nhoff)
+{
+	IP6CB(skb)->nhoff = nhoff;
+}
+
+__rust_helper struct net *rust_helper_dev_net(const struct net_device *dev)
+{
+	return dev_net(dev);
+}
+
+__rust_helper bool rust_helper_pskb_may_pull(struct sk_buff *skb, unsigned int len)
+{
+	return pskb_may_pull(skb, len);
+}
+
+__rust_helper int rust_helper_skb_cloned(const struct sk_buff *skb)
+{
+	return skb_cloned(skb);
+}
+
+__rust_helper void rust_helper_skb_set_transport_header(struct sk_buff *skb, int offset)
+{
+	skb_set_transport_header(skb, offset);
+}
+
+__rust_helper void rust_helper_skb_postpull_rcsum(struct sk_buff *skb, const void *start,
+						  unsigned int len)
+{
+	skb_postpull_rcsum(skb, start, len);
+}
+
+__rust_helper void rust_helper_skb_postpush_rcsum(struct sk_buff *skb, const void *start,
+						  unsigned int len)
+{
+	skb_postpush_rcsum(skb, start, len);
+}
+
+/* consume_skb() is a function with tracepoints and inline without: one name for both. */
+__rust_helper void rust_helper_rv6_consume_skb(struct sk_buff *skb)
+{
+	consume_skb(skb);
+}
+
+__rust_helper __sum16 rust_helper_csum_fold(__wsum csum)
+{
+	return csum_fold(csum);
+}
 #endif
 
 #if IS_ENABLED(CONFIG_XFRM)
@@ -171,44 +220,19 @@ __rust_helper __be16 rust_helper_rv6_xfrm_flowi6_dport(const struct flowi *fl)
 	return xfrm_flowi_dport(fl, &fl->u.ip6.uli);
 }
 
-/*
- * xfrm_register_type() does not refuse a protocol that already has a type: it
- * WARNs and replaces it.  Let the Rust registration ask first.
- */
-__rust_helper bool rust_helper_rv6_xfrm_type_registered(u8 proto, unsigned short family)
+__rust_helper void rust_helper_xfrm_state_hold(struct xfrm_state *x)
 {
-	struct xfrm_state_afinfo *afinfo;
-	bool taken = true;
+	xfrm_state_hold(x);
+}
 
-	rcu_read_lock();
-	afinfo = xfrm_state_afinfo_get_rcu(family);
-	if (afinfo) {
-		switch (proto) {
-		case IPPROTO_COMP:
-			taken = afinfo->type_comp;
-			break;
-		case IPPROTO_AH:
-			taken = afinfo->type_ah;
-			break;
-		case IPPROTO_ESP:
-			taken = afinfo->type_esp;
-			break;
-		case IPPROTO_IPIP:
-			taken = afinfo->type_ipip;
-			break;
-		case IPPROTO_IPV6:
-			taken = afinfo->type_ipip6;
-			break;
-		case IPPROTO_DSTOPTS:
-			taken = afinfo->type_dstopts;
-			break;
-		case IPPROTO_ROUTING:
-			taken = afinfo->type_routing;
-			break;
-		}
-	}
-	rcu_read_unlock();
-	return taken;
+__rust_helper void rust_helper_xfrm_state_put(struct xfrm_state *x)
+{
+	xfrm_state_put(x);
+}
+
+__rust_helper void rust_helper_xfrm_pol_put(struct xfrm_policy *policy)
+{
+	xfrm_pol_put(policy);
 }
 
 #endif

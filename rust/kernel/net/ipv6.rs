@@ -15,6 +15,8 @@ use crate::{
 #[cfg(CONFIG_IPV6_MIP6)]
 use core::marker::PhantomData;
 
+pub mod protocol;
+
 impl SkBuff {
     /// Offset of the Destination Options header that carried a Home Address option (the
     /// option has been processed: the addresses are swapped back), from the network header;

@@ -424,8 +424,9 @@ unsafe impl<T: Type> Sync for Registration<T> {}
 impl<T: Type> Registration<T> {
     /// Registers the type; `module` (`THIS_MODULE`) is pinned by every state of the type.
     ///
-    /// Fails with `EEXIST` when another module serves the protocol (e.g. `mip6.ko`), and with
-    /// `EPROTONOSUPPORT` for a protocol the core has no slot for.
+    /// Fails with `EEXIST` when another module serves the protocol (e.g. `mip6.ko`; the core
+    /// refuses it since `kernel/patches/0005`), and with `EPROTONOSUPPORT` for a protocol the
+    /// core has no slot for.
     pub fn new(module: &'static ThisModule) -> Result<Self> {
         let raw = bindings::xfrm_type {
             owner: module.as_ptr(),
@@ -441,13 +442,6 @@ impl<T: Type> Registration<T> {
                 None
             },
         };
-        // The core WARNs and replaces an existing type instead of refusing it: refuse here.
-        // (Module inits can race between this check and the registration; the only other
-        // registrants of these protocols are the kernel's own modules, loaded by modprobe.)
-        // SAFETY: Reads the type table under RCU.
-        if unsafe { bindings::rv6_xfrm_type_registered(T::PROTO, bindings::AF_INET6 as u16) } {
-            return Err(EEXIST);
-        }
         let ty = KBox::pin(Opaque::new(raw), GFP_KERNEL)?;
         // SAFETY: `ty` is a valid type that stays at its address until `drop` unregisters it;
         // its callbacks are valid for as long.
@@ -600,4 +594,227 @@ unsafe extern "C" fn reject_callback<T: Type>(
         T::reject(state, skb, fl)?;
         Ok(0)
     })
+}
+
+/// What [`OwnedState::add`] installs: a state of an IPv6 type the caller's module serves.
+#[derive(Clone, Copy, Debug)]
+pub struct StateParams<'a> {
+    /// The type's protocol (`Type::PROTO`).
+    pub proto: u8,
+    /// SPI, host order; 0 for types without one.
+    pub spi: u32,
+    /// Mode, e.g. [`MODE_ROUTE_OPTIMIZATION`].
+    pub mode: u8,
+    /// Request id, matched against policy templates.
+    pub reqid: u32,
+    /// Source address.
+    pub saddr: &'a Addr,
+    /// Destination address.
+    pub daddr: &'a Addr,
+    /// Care-of address, for a route optimization type.
+    pub coaddr: Option<&'a Addr>,
+}
+
+/// An XFRM state a module installed in a namespace itself; deleted when dropped.
+///
+/// User space sees it (`ip xfrm state`) but cannot update, delete or flush it: it is marked
+/// as the kernel's (`tunnel_users`), as the states IPcomp creates for its tunnels are.  Its
+/// type's module stays pinned while it exists.
+///
+/// # Invariants
+///
+/// `x` was added with `xfrm_state_add`; we hold one reference to it.
+pub struct OwnedState {
+    x: NonNull<bindings::xfrm_state>,
+}
+
+// SAFETY: The state is reference-counted and its fields we touch are fixed or locked: it may
+// be used and released from any thread.
+unsafe impl Send for OwnedState {}
+// SAFETY: `&OwnedState` only reads fixed fields or takes the state's lock.
+unsafe impl Sync for OwnedState {}
+
+impl OwnedState {
+    /// Allocates, initialises (the type's `init_state` runs) and adds the state to `net`.
+    ///
+    /// Fails with `EEXIST` when `net` has a state with the same identity, and with the errors
+    /// of the type's `init_state`.
+    pub fn add(net: &Namespace, p: &StateParams<'_>) -> Result<Self> {
+        let coaddr = match p.coaddr {
+            // Freed with the state by the core (`kfree(x->coaddr)`).
+            Some(a) => KBox::into_raw(KBox::new(addr_to_raw(a), GFP_KERNEL)?),
+            None => core::ptr::null_mut(),
+        };
+        // SAFETY: `net` is live.
+        let Some(x) = NonNull::new(unsafe { bindings::xfrm_state_alloc(net.as_raw()) }) else {
+            if !coaddr.is_null() {
+                // SAFETY: Allocated above and not handed to anyone.
+                drop(unsafe { KBox::from_raw(coaddr) });
+            }
+            return Err(ENOMEM);
+        };
+        let raw = x.as_ptr();
+        // SAFETY: The new state is ours alone until `xfrm_state_add` publishes it; we fill the
+        // fields `xfrm_state_construct()` fills for such a state.  `km.state` is set to dead
+        // before the allocation's reference is dropped on failure, as the core does.
+        unsafe {
+            (*raw).id.daddr = addr_to_raw(p.daddr);
+            (*raw).id.spi = p.spi.to_be();
+            (*raw).id.proto = p.proto;
+            (*raw).props.saddr = addr_to_raw(p.saddr);
+            (*raw).props.family = bindings::AF_INET6 as u16;
+            (*raw).props.mode = p.mode;
+            (*raw).props.reqid = p.reqid;
+            (*raw).coaddr = coaddr;
+            (*raw).tunnel_users.counter = 1;
+            let err = bindings::xfrm_init_state(raw, core::ptr::null_mut());
+            if err != 0 {
+                (*raw).km.state = bindings::XFRM_STATE_DEAD as u8;
+                bindings::xfrm_state_put(raw);
+                return Err(Error::from_errno(err));
+            }
+            // Our reference; the one the allocation gave is the state table's from now on.
+            bindings::xfrm_state_hold(raw);
+            let err = bindings::xfrm_state_add(raw);
+            if err != 0 {
+                (*raw).km.state = bindings::XFRM_STATE_DEAD as u8;
+                bindings::xfrm_state_put(raw);
+                bindings::xfrm_state_put(raw);
+                return Err(Error::from_errno(err));
+            }
+        }
+        Ok(Self { x })
+    }
+
+    /// The state.
+    pub fn state(&self) -> &State {
+        // SAFETY: We hold a reference, so the state is live; its identity does not change.
+        unsafe { State::from_raw(self.x.as_ptr()) }
+    }
+}
+
+impl Drop for OwnedState {
+    fn drop(&mut self) {
+        // SAFETY: We hold a reference (type invariant).  Deleting unlinks the state unless the
+        // namespace's teardown already did (then it fails harmlessly with `ESRCH`); our
+        // reference is dropped last.
+        unsafe {
+            bindings::xfrm_state_delete(self.x.as_ptr());
+            bindings::xfrm_state_put(self.x.as_ptr());
+        }
+    }
+}
+
+/// A policy's direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Dir {
+    /// Inbound packets for this host.
+    In = bindings::XFRM_POLICY_IN as u8,
+    /// Outbound packets from this host.
+    Out = bindings::XFRM_POLICY_OUT as u8,
+    /// Forwarded packets.
+    Fwd = bindings::XFRM_POLICY_FWD as u8,
+}
+
+/// What [`OwnedPolicy::insert`] installs: a policy for the flows from `saddr` to `daddr`
+/// (any protocol and port) with one template.
+#[derive(Clone, Copy, Debug)]
+pub struct PolicyParams<'a> {
+    /// Selector source address (a /128).
+    pub saddr: &'a Addr,
+    /// Selector destination address (a /128).
+    pub daddr: &'a Addr,
+    /// Direction.
+    pub dir: Dir,
+    /// A sub policy (`XFRM_POLICY_TYPE_SUB`) rather than a main one: the core applies a sub
+    /// policy's templates together with those of the main policy for the same flow, which is
+    /// how Mobile IPv6 route optimization composes with IPsec.
+    pub sub: bool,
+    /// Priority; lower values win.
+    pub priority: u32,
+    /// The template: protocol, mode, request id and the addresses of the state it wants.
+    pub tmpl_proto: u8,
+    /// See `tmpl_proto`.
+    pub tmpl_mode: u8,
+    /// See `tmpl_proto`.
+    pub tmpl_reqid: u32,
+    /// The template may be skipped when no state matches (`level use`).
+    pub optional: bool,
+}
+
+/// An XFRM policy a module inserted itself; deleted when dropped.
+///
+/// # Invariants
+///
+/// `pol` was inserted with `xfrm_policy_insert` in direction `dir`; we hold one reference.
+pub struct OwnedPolicy {
+    pol: NonNull<bindings::xfrm_policy>,
+    dir: Dir,
+}
+
+// SAFETY: The policy is reference-counted; dropping it may happen from any thread.
+unsafe impl Send for OwnedPolicy {}
+// SAFETY: `&OwnedPolicy` gives access to nothing.
+unsafe impl Sync for OwnedPolicy {}
+
+impl OwnedPolicy {
+    /// Allocates and inserts the policy into `net`; `EEXIST` when one with the same selector,
+    /// type and direction exists.
+    pub fn insert(net: &Namespace, p: &PolicyParams<'_>) -> Result<Self> {
+        // SAFETY: `net` is live.
+        let pol = unsafe { bindings::xfrm_policy_alloc(net.as_raw(), GFP_KERNEL.as_raw()) };
+        let pol = NonNull::new(pol).ok_or(ENOMEM)?;
+        let raw = pol.as_ptr();
+        // SAFETY: The new policy is ours alone until `xfrm_policy_insert` publishes it; we
+        // fill what `copy_from_user_policy()` and `copy_templates()` fill.  On failure it is
+        // marked dead and destroyed, as a policy that was never linked may be.
+        unsafe {
+            let sel = &mut (*raw).selector;
+            sel.daddr = addr_to_raw(p.daddr);
+            sel.saddr = addr_to_raw(p.saddr);
+            sel.prefixlen_d = 128;
+            sel.prefixlen_s = 128;
+            sel.family = bindings::AF_INET6 as u16;
+            (*raw).priority = p.priority;
+            (*raw).action = bindings::XFRM_POLICY_ALLOW as u8;
+            (*raw).type_ = if p.sub {
+                bindings::XFRM_POLICY_TYPE_SUB as u8
+            } else {
+                bindings::XFRM_POLICY_TYPE_MAIN as u8
+            };
+            (*raw).family = bindings::AF_INET6 as u16;
+            (*raw).xfrm_nr = 1;
+            let t = &mut (*raw).xfrm_vec[0];
+            t.id.daddr = addr_to_raw(p.daddr);
+            t.id.proto = p.tmpl_proto;
+            t.saddr = addr_to_raw(p.saddr);
+            t.encap_family = bindings::AF_INET6 as u16;
+            t.reqid = p.tmpl_reqid;
+            t.mode = p.tmpl_mode;
+            t.optional = u8::from(p.optional);
+            t.aalgos = !0;
+            t.ealgos = !0;
+            t.calgos = !0;
+            let err = bindings::xfrm_policy_insert(c_int::from(p.dir as u8), raw, 1);
+            if err != 0 {
+                (*raw).walk.dead = 1;
+                bindings::xfrm_policy_destroy(raw);
+                return Err(Error::from_errno(err));
+            }
+        }
+        Ok(Self { pol, dir: p.dir })
+    }
+}
+
+impl Drop for OwnedPolicy {
+    fn drop(&mut self) {
+        // SAFETY: We hold a reference (type invariant).  Deleting unlinks the policy unless
+        // someone did already (`ip xfrm policy flush ptype sub`: then `ENOENT`, harmlessly);
+        // our reference is dropped last.
+        unsafe {
+            bindings::xfrm_policy_delete(self.pol.as_ptr(), c_int::from(self.dir as u8));
+            bindings::xfrm_pol_put(self.pol.as_ptr());
+        }
+    }
 }

@@ -29,8 +29,8 @@
 //!
 //! Whatever would make a table wrong is refused with an error naming it
 //! rather than skipped: other protocols and message-id models, fixed
-//! headers, subsets, signed, big-endian, multi-attr (but on nests) and other
-//! attribute types the tool cannot read, nests without a known
+//! headers, subsets, signed, big-endian, multi-attr flags, pads and enums,
+//! and other attribute types the tool cannot read, nests without a known
 //! `nested-attributes`, enums used as flags or at widths other than u32,
 //! sparse enums, names that do not make identifiers or collide, and
 //! notifications whose attributes cannot be told: a `notify` naming no
@@ -565,10 +565,14 @@ fn kind(
     enums: &BTreeMap<String, String>,
     statics: &BTreeMap<String, String>,
 ) -> Result<Option<String>, String> {
-    // A repeated nest reads as a list of records; a repeated scalar would
-    // need a list of values, which the output has no use for yet.
-    if a.multi_attr && a.ty != "nest" {
-        return Err("multi-attr is only supported on nests".into());
+    // A repeated nest reads as a list of records, a repeated scalar as a
+    // list of values; a repeated flag or pad means nothing, and an enum's
+    // entries are only named in a u32 of their own.
+    if a.multi_attr && matches!(a.ty.as_str(), "flag" | "pad" | "unused") {
+        return Err(format!("multi-attr is not supported on a {}", a.ty));
+    }
+    if a.multi_attr && a.enumeration.is_some() {
+        return Err("multi-attr is not supported on an enum".into());
     }
     if let Some(order) = &a.byte_order {
         return Err(format!("byte-order {order} is not supported"));
@@ -610,6 +614,9 @@ fn kind(
         }
         t => return Err(format!("type {t} is not supported")),
     };
+    if a.multi_attr {
+        return Ok(Some(format!("Kind::Multi(&Kind::{kind})")));
+    }
     Ok(Some(format!("Kind::{kind}")))
 }
 
@@ -684,8 +691,16 @@ mod tests {
             "attribute set s: attribute x: type s32 is not supported"
         );
         assert_eq!(
-            attr_err("type: u64\n        multi-attr: true"),
-            "attribute set s: attribute x: multi-attr is only supported on nests"
+            attr_err("type: flag\n        multi-attr: true"),
+            "attribute set s: attribute x: multi-attr is not supported on a flag"
+        );
+        assert_eq!(
+            attr_err("type: pad\n        multi-attr: true"),
+            "attribute set s: attribute x: multi-attr is not supported on a pad"
+        );
+        assert_eq!(
+            attr_err("type: u32\n        enum: e\n        multi-attr: true"),
+            "attribute set s: attribute x: multi-attr is not supported on an enum"
         );
         assert_eq!(
             attr_err("type: u32\n        byte-order: big-endian"),
@@ -750,7 +765,8 @@ mod tests {
     }
 
     /// Two sets (`s`: a u32 `a`, a locator-like multi-attr nest `l` of
-    /// `e`; `e`: a u8 `b`, an ipv6 `ip`), a group `m`, then `ops`.
+    /// `e`; `e`: a u8 `b`, an ipv6 `ip`, multi-attr ipv6s `ips`), a group
+    /// `m`, then `ops`.
     fn with_ops(ops: &str) -> Result<String, String> {
         gen(&format!(
             "name: t\n\
@@ -761,6 +777,7 @@ mod tests {
              \x20 - name: e\n    attributes:\n\
              \x20     - {{ name: b, type: u8 }}\n\
              \x20     - {{ name: ip, type: binary, display-hint: ipv6 }}\n\
+             \x20     - {{ name: ips, type: binary, display-hint: ipv6, multi-attr: true }}\n\
              mcast-groups:\n  list:\n    - {{ name: m }}\n    - {{ name: n }}\n\
              operations:\n  list:\n{ops}"
         ))
@@ -789,6 +806,7 @@ mod tests {
             "pub const CMD_DUMP: u8 = 9;",
             "AttrSpec { id: A_S_L, name: \"l\", kind: Kind::MultiNest(&FAMILY_E) },",
             "AttrSpec { id: A_E_IP, name: \"ip\", kind: Kind::Ipv6 },",
+            "AttrSpec { id: A_E_IPS, name: \"ips\", kind: Kind::Multi(&Kind::Ipv6) },",
             "pub static NOTIFICATIONS: Notifications = Notifications {",
             "family: \"t\",",
             "groups: &[\"m\", \"n\"],",

@@ -1,6 +1,8 @@
 //! The command line in iproute2's grammar:
 //! `rv6 [ OPTIONS ] OBJECT { COMMAND | help }`, and beside the objects, as
-//! `ip monitor` is, `rv6 [ OPTIONS ] monitor [ all | FAMILY ... ]`.
+//! `ip monitor` is, `rv6 [ OPTIONS ] monitor [ all | FAMILY ... ]`. A
+//! command may be two words, a sub-object and what to do to it, as in
+//! `ip mptcp endpoint add`: `rv6 shim6 context add`.
 //!
 //! Keywords (options, objects, commands, argument keywords) match by unique
 //! prefix, as iproute2's `matches()` does (`rv6 nf sh` is
@@ -12,7 +14,7 @@
 use std::fmt;
 
 use crate::monitor::{self, Monitor};
-use crate::objects::{Action, OBJECTS};
+use crate::objects::{Action, Command, Object, OBJECTS};
 use crate::output::Format;
 
 /// A mistake on the command line: exit status 2, the message on stderr.
@@ -45,6 +47,10 @@ pub enum UsageError {
     Duplicate {
         keyword: &'static str,
         arg: String,
+    },
+    /// iproute2's `missarg()`: a keyword the command cannot do without.
+    Missing {
+        keyword: &'static str,
     },
 }
 
@@ -79,6 +85,9 @@ impl fmt::Display for UsageError {
                     f,
                     "Error: duplicate \"{keyword}\": \"{arg}\" is the second value."
                 )
+            }
+            UsageError::Missing { keyword } => {
+                write!(f, "Error: argument \"{keyword}\" is required")
             }
         }
     }
@@ -336,31 +345,67 @@ pub fn parse<I: IntoIterator<Item = S>, S: Into<String>>(
             .expect("matched an object name"),
     };
 
-    let mut words: Vec<&'static str> = object.commands.iter().map(|c| c.name).collect();
-    words.push("help");
-    let name = match args.next() {
-        None => object.default_command,
-        Some(arg) => match keyword(&arg, &words)? {
-            None => {
-                return Err(UsageError::UnknownCommand {
-                    object: object.name,
-                    arg,
-                })
-            }
-            Some("help") => {
-                args.finish(&format!("\"rv6 {} help\" takes no arguments", object.name))?;
-                return Ok(Invocation::Help(object.help()));
-            }
-            Some(name) => name,
-        },
+    let Some(command) = command(object, &mut args)? else {
+        args.finish(&format!("\"rv6 {} help\" takes no arguments", object.name))?;
+        return Ok(Invocation::Help(object.help()));
     };
-    let command = object
-        .commands
-        .iter()
-        .find(|c| c.name == name)
-        .expect("matched a command name");
     let action = (command.parse)(&mut args)?;
     Ok(Invocation::Run { options, action })
+}
+
+/// The command the next words name, `None` for `help`; none at all names
+/// the default. A command of two words, `GROUP COMMAND`, is found by its
+/// group among the object's commands and groups, then by its second word
+/// among the group's (or `help`); a group alone runs its first command.
+fn command(object: &Object, args: &mut Args) -> Result<Option<&'static Command>, UsageError> {
+    let named = |name: &str| {
+        object
+            .commands
+            .iter()
+            .find(|c| c.name == name)
+            .expect("matched a command name")
+    };
+    let unknown = |arg| UsageError::UnknownCommand {
+        object: object.name,
+        arg,
+    };
+    let Some(arg) = args.next() else {
+        return Ok(Some(named(object.default_command)));
+    };
+    let mut words: Vec<&'static str> = Vec::new();
+    for c in object.commands {
+        let first = c.name.split(' ').next().unwrap_or_default();
+        if !words.contains(&first) {
+            words.push(first);
+        }
+    }
+    words.push("help");
+    let first = match keyword(&arg, &words)? {
+        None => return Err(unknown(arg)),
+        Some("help") => return Ok(None),
+        Some(first) => first,
+    };
+    let group: Vec<(&'static str, &'static Command)> = object
+        .commands
+        .iter()
+        .filter_map(|c| match c.name.split_once(' ') {
+            Some((g, second)) if g == first => Some((second, c)),
+            _ => None,
+        })
+        .collect();
+    let Some(&(_, default)) = group.first() else {
+        return Ok(Some(named(first)));
+    };
+    let Some(arg) = args.next() else {
+        return Ok(Some(default));
+    };
+    let mut words: Vec<&'static str> = group.iter().map(|(second, _)| *second).collect();
+    words.push("help");
+    match keyword(&arg, &words)? {
+        None => Err(unknown(arg)),
+        Some("help") => Ok(None),
+        Some(second) => Ok(group.iter().find(|(s, _)| *s == second).map(|(_, c)| *c)),
+    }
 }
 
 #[cfg(test)]

@@ -510,8 +510,17 @@ fn decode_attrs(attrs: &[Nlattr<u16, Buffer>], set: &FamilySpec) -> Result<Recor
                 }
                 Value::List(list)
             }
+            Kind::Multi(kind) => {
+                let list = given
+                    .map(|a| value(a, spec.name, kind))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if list.is_empty() {
+                    continue;
+                }
+                Value::Repeated(list)
+            }
             _ => match given.next() {
-                Some(a) => value(a, spec)?,
+                Some(a) => value(a, spec.name, &spec.kind)?,
                 None => continue,
             },
         };
@@ -526,10 +535,11 @@ fn nest(a: &Nlattr<u16, Buffer>, set: &FamilySpec) -> Result<Record, Error> {
     decode_attrs(inner.get_attrs(), set)
 }
 
-/// One attribute's value; not for the kinds [`decode_attrs`] handles itself.
-fn value(a: &Nlattr<u16, Buffer>, spec: &AttrSpec) -> Result<Value, Error> {
+/// One attribute's value, `name` of `kind`; not for the kinds
+/// [`decode_attrs`] handles itself.
+fn value(a: &Nlattr<u16, Buffer>, name: &str, kind: &Kind) -> Result<Value, Error> {
     let bytes = a.nla_payload().as_ref();
-    let sizes: &[usize] = match spec.kind {
+    let sizes: &[usize] = match kind {
         Kind::U8 => &[1],
         Kind::U16 => &[2],
         Kind::U32 | Kind::EnumU32(_) => &[4],
@@ -541,6 +551,7 @@ fn value(a: &Nlattr<u16, Buffer>, spec: &AttrSpec) -> Result<Value, Error> {
         | Kind::Binary
         | Kind::Nest(_)
         | Kind::MultiNest(_)
+        | Kind::Multi(_)
         | Kind::Pad
         | Kind::Opaque => &[],
     };
@@ -548,12 +559,12 @@ fn value(a: &Nlattr<u16, Buffer>, spec: &AttrSpec) -> Result<Value, Error> {
         let want: Vec<String> = sizes.iter().map(usize::to_string).collect();
         return Err(netlink(format!(
             "attribute {} has {} bytes, expected {}",
-            spec.name,
+            name,
             bytes.len(),
             want.join(" or ")
         )));
     }
-    Ok(match spec.kind {
+    Ok(match kind {
         Kind::U8 => Value::U64(a.get_payload_as::<u8>().map_err(netlink)?.into()),
         Kind::U16 => Value::U64(a.get_payload_as::<u16>().map_err(netlink)?.into()),
         Kind::U32 => Value::U64(a.get_payload_as::<u32>().map_err(netlink)?.into()),
@@ -574,8 +585,8 @@ fn value(a: &Nlattr<u16, Buffer>, spec: &AttrSpec) -> Result<Value, Error> {
             let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
             Value::Str(String::from_utf8_lossy(&bytes[..end]).into_owned())
         }
-        Kind::Pad | Kind::Opaque | Kind::MultiNest(_) => {
-            unreachable!("decode_attrs reads {:?} itself", spec.kind)
+        Kind::Pad | Kind::Opaque | Kind::MultiNest(_) | Kind::Multi(_) => {
+            unreachable!("decode_attrs reads {kind:?} itself")
         }
     })
 }
@@ -863,6 +874,49 @@ mod tests {
         assert_eq!(
             decode(&flag, &FAMILY_MAIN).unwrap_err().to_string(),
             "netlink: attribute on has 4 bytes, expected 0"
+        );
+    }
+
+    /// A repeated scalar reads as a list of its values, in the order they
+    /// came, wherever the others of its kind are; each one's size is
+    /// checked as a single one's.
+    #[test]
+    fn repeated_addresses_decode_in_order() {
+        use crate::spec::test_specs::rv6_test::*;
+        let ip = |s: &str| s.parse::<Ipv6Addr>().unwrap().octets();
+        let m = wire(msg(vec![
+            attr(A_MAIN_ADDRS, ip("2001:db8::2")).unwrap(),
+            attr(A_MAIN_ADDR, ip("::1")).unwrap(),
+            attr(A_MAIN_ADDRS, ip("2001:db8::1")).unwrap(),
+            attr(A_MAIN_ADDRS, ip("2001:db8::2")).unwrap(),
+        ]));
+        let addr = |s: &str| Value::Str(s.into());
+        assert_eq!(
+            decode(&m, &FAMILY_MAIN).unwrap().fields(),
+            &[
+                ("addr", addr("::1")),
+                (
+                    "addrs",
+                    Value::Repeated(vec![
+                        addr("2001:db8::2"),
+                        addr("2001:db8::1"),
+                        addr("2001:db8::2")
+                    ])
+                ),
+            ]
+        );
+        let none = decode(
+            &msg(vec![attr(A_MAIN_ADDR, ip("::1")).unwrap()]),
+            &FAMILY_MAIN,
+        );
+        assert_eq!(none.unwrap().get("addrs"), None);
+        let short = msg(vec![
+            attr(A_MAIN_ADDRS, ip("::1")).unwrap(),
+            attr(A_MAIN_ADDRS, [0u8; 15]).unwrap(),
+        ]);
+        assert_eq!(
+            decode(&short, &FAMILY_MAIN).unwrap_err().to_string(),
+            "netlink: attribute addrs has 15 bytes, expected 16"
         );
     }
 

@@ -2,8 +2,11 @@
 //! per kernel reply, either as text (one line per record, `key value ...`,
 //! which reads back as arguments) or as JSON (an array of objects whose keys
 //! are the spec's attribute names, in spec order; `-p` indents it like
-//! iproute2's json_writer, four spaces). `rv6 monitor` prints one [`Event`]
-//! at a time instead, a line each (JSON Lines with `-j`).
+//! iproute2's json_writer, four spaces). An object whose arguments are not
+//! the spec's attributes one for one words its text lines itself
+//! ([`Output::Worded`], iproute2's `PRINT_FP` beside `PRINT_JSON`); its JSON
+//! stays the records'. `rv6 monitor` prints one [`Event`] at a time instead,
+//! a line each (JSON Lines with `-j`).
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -20,6 +23,9 @@ pub enum Value {
     /// A repeated (multi-attr) nest: each one as a nest under the same key
     /// in text, an array of objects in JSON.
     List(Vec<Record>),
+    /// A repeated (multi-attr) scalar: each value under the same key in
+    /// text, an array of values in JSON.
+    Repeated(Vec<Value>),
 }
 
 impl Serialize for Value {
@@ -30,6 +36,7 @@ impl Serialize for Value {
             Value::Flag => s.serialize_bool(true),
             Value::Nest(r) => r.serialize(s),
             Value::List(rs) => rs.serialize(s),
+            Value::Repeated(vs) => vs.serialize(s),
         }
     }
 }
@@ -45,7 +52,6 @@ impl Record {
         self.fields.push((key, value));
     }
 
-    #[allow(dead_code)] // the tests read records by key
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
@@ -71,6 +77,12 @@ pub enum Output {
     /// Changes print nothing on success, in either format (as in ip).
     Nothing,
     Records(Vec<Record>),
+    /// Records with the object's own text: the JSON is the records', the
+    /// text `lines`, one per record.
+    Worded {
+        records: Vec<Record>,
+        lines: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,8 +94,12 @@ pub enum Format {
 
 /// The text for stdout, each line (and the JSON document) ending in a newline.
 pub fn render(output: &Output, format: Format) -> String {
-    let Output::Records(records) = output else {
-        return String::new();
+    let records = match output {
+        Output::Nothing => return String::new(),
+        Output::Worded { lines, .. } if format == Format::Text => {
+            return lines.iter().map(|l| l.clone() + "\n").collect()
+        }
+        Output::Records(records) | Output::Worded { records, .. } => records,
     };
     match format {
         Format::Text => records.iter().map(|r| text_line(r) + "\n").collect(),
@@ -107,22 +123,33 @@ fn text_line(r: &Record) -> String {
 
 /// The words of `r`: `key value` per field, a flag's key alone, a nest's
 /// key then its own words (iproute2's `nexthop via ... dev ...`), and a
-/// repeated nest once per instance.
+/// repeated nest or scalar once per instance.
 fn text_words(r: &Record, words: &mut Vec<String>) {
     for (k, v) in r.fields() {
-        match v {
-            Value::U64(n) => words.extend([k.to_string(), n.to_string()]),
-            Value::Str(s) => words.extend([k.to_string(), s.clone()]),
-            Value::Flag => words.push(k.to_string()),
-            Value::Nest(inner) => {
+        field_words(k, v, words);
+    }
+}
+
+/// The words of one field, as a record's text line has them; for an
+/// object that words its own lines but for some fields.
+pub fn field_words(k: &str, v: &Value, words: &mut Vec<String>) {
+    match v {
+        Value::U64(n) => words.extend([k.to_string(), n.to_string()]),
+        Value::Str(s) => words.extend([k.to_string(), s.clone()]),
+        Value::Flag => words.push(k.to_string()),
+        Value::Nest(inner) => {
+            words.push(k.to_string());
+            text_words(inner, words);
+        }
+        Value::List(list) => {
+            for inner in list {
                 words.push(k.to_string());
                 text_words(inner, words);
             }
-            Value::List(list) => {
-                for inner in list {
-                    words.push(k.to_string());
-                    text_words(inner, words);
-                }
+        }
+        Value::Repeated(values) => {
+            for v in values {
+                field_words(k, v, words);
             }
         }
     }
@@ -241,6 +268,47 @@ mod tests {
              \"locator\":[{\"addr\":\"2001:db8::a\",\"prio\":1},\
              {\"addr\":\"2001:db8::b\",\"prio\":2}]}]\n"
         );
+    }
+
+    #[test]
+    fn repeated_scalars_print_once_each_and_as_an_array() {
+        let addrs = Value::Repeated(vec![
+            Value::Str("2001:db8::a".into()),
+            Value::Str("2001:db8::b".into()),
+        ]);
+        let out = Output::Records(vec![rec(&[
+            ("addr", addrs),
+            ("id", Value::Repeated(vec![Value::U64(7)])),
+        ])]);
+        assert_eq!(
+            render(&out, Format::Text),
+            "addr 2001:db8::a addr 2001:db8::b id 7\n"
+        );
+        assert_eq!(
+            render(&out, Format::Json),
+            "[{\"addr\":[\"2001:db8::a\",\"2001:db8::b\"],\"id\":[7]}]\n"
+        );
+    }
+
+    /// An object's own words replace the records' in text only.
+    #[test]
+    fn worded_output_is_its_lines_as_text_and_its_records_as_json() {
+        let out = Output::Worded {
+            records: vec![rec(&[("local-tag", Value::U64(16))]), rec(&[])],
+            lines: vec!["tag 0x10".into(), "none".into()],
+        };
+        assert_eq!(render(&out, Format::Text), "tag 0x10\nnone\n");
+        assert_eq!(render(&out, Format::Json), "[{\"local-tag\":16},{}]\n");
+        assert_eq!(
+            render(&out, Format::JsonPretty),
+            "[\n    {\n        \"local-tag\": 16\n    },\n    {}\n]\n"
+        );
+        let empty = Output::Worded {
+            records: vec![],
+            lines: vec![],
+        };
+        assert_eq!(render(&empty, Format::Text), "");
+        assert_eq!(render(&empty, Format::Json), "[]\n");
     }
 
     #[test]

@@ -92,6 +92,10 @@ pub enum Kind {
     /// A `multi-attr` nest: the attribute repeats, each one a nest of the
     /// set, and all of them are read, in the order they came.
     MultiNest(&'static FamilySpec),
+    /// A `multi-attr` scalar: the attribute repeats, each one of the inner
+    /// kind (never a nest, a flag or a pad), and all of them are read, in
+    /// the order they came.
+    Multi(&'static Kind),
     /// Named in errors but never read: nlctrl's nested arrays, which the
     /// netlink layer reads through neli's own nlctrl types.
     Opaque,
@@ -116,6 +120,7 @@ impl fmt::Debug for Kind {
             Kind::Ipv6 => f.write_str("Ipv6"),
             Kind::Nest(set) => f.debug_tuple("Nest").field(&names(set)).finish(),
             Kind::MultiNest(set) => f.debug_tuple("MultiNest").field(&names(set)).finish(),
+            Kind::Multi(kind) => f.debug_tuple("Multi").field(kind).finish(),
             Kind::Opaque => f.write_str("Opaque"),
         }
     }
@@ -269,6 +274,7 @@ mod tests {
                 (18, "addr"),
                 (19, "mac"),
                 (20, "inners"),
+                (21, "addrs"),
             ]
         );
         assert_eq!((A_MAIN_UNSPEC, A_MAIN_PAD, A_MAIN_INNER), (0, 1, 17));
@@ -293,9 +299,11 @@ mod tests {
                 "Nest",
                 "Ipv6",
                 "Binary",
-                "MultiNest"
+                "MultiNest",
+                "Multi"
             ]
         );
+        assert_eq!(format!("{:?}", FAMILY_MAIN.attrs[13].kind), "Multi(Ipv6)");
         assert!(matches!(FAMILY_MAIN.attrs[1].kind, Kind::EnumU32(e) if std::ptr::eq(e, &COLOUR)));
         assert!(
             matches!(FAMILY_MAIN.attrs[9].kind, Kind::Nest(s) if std::ptr::eq(s, &FAMILY_INNER))
@@ -362,7 +370,8 @@ mod tests {
                 "rv6-ct-ftp",
                 "rv6-genl-test",
                 "rv6-mip6",
-                "rv6-nf-count"
+                "rv6-nf-count",
+                "rv6-shim6"
             ]
         );
         for n in specs::NOTIFICATIONS {

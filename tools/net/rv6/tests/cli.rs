@@ -65,6 +65,67 @@ fn usage_errors_exit_2_naming_the_argument() {
     );
 }
 
+/// `rv6 shim6 context ...`: its values, its required arguments and its
+/// second command word, all refused before any netlink.
+#[test]
+fn shim6_usage_errors_exit_2_naming_the_argument() {
+    let tag = "TAG must be 1 to 0x7fffffffffff (47 bits), in decimal or 0x-hex";
+    usage_error(
+        &["shim6", "context", "del", "local-tag", "0x800000000000"],
+        &format!("Error: argument \"0x800000000000\" is wrong: {tag}"),
+    );
+    usage_error(
+        &["shim6", "context", "show", "local-tag", "0"],
+        &format!("Error: argument \"0\" is wrong: {tag}"),
+    );
+    usage_error(
+        &[
+            "shim6",
+            "context",
+            "add",
+            "local-tag",
+            "1",
+            "peer-tag",
+            "2",
+            "ulid-local",
+            "2001:db8::1",
+            "ulid-peer",
+            "2001:db8::300::2",
+        ],
+        "Error: argument \"2001:db8::300::2\" is wrong: ADDR must be an IPv6 address",
+    );
+    usage_error(
+        &[
+            "-n",
+            "rv6-test-absent-ns",
+            "sh",
+            "c",
+            "set",
+            "local-tag",
+            "1",
+            "local-locators",
+            "2001:db8::1,192.0.2.1",
+        ],
+        "Error: argument \"2001:db8::1,192.0.2.1\" is wrong: \"192.0.2.1\" is not an IPv6 address",
+    );
+    usage_error(
+        &["shim6", "context", "add", "local-tag", "1", "peer-tag", "2"],
+        "Error: argument \"ulid-local\" is required",
+    );
+    usage_error(
+        &["shim6", "context", "set", "local-tag", "1", "pair", "::1"],
+        "Error: command line is not complete: \"pair\" needs a PEER locator",
+    );
+    usage_error(
+        &["shim6", "context", "remove"],
+        "Command \"remove\" is unknown, try \"rv6 shim6 help\".",
+    );
+    usage_error(
+        &["shim6", "context", "flush", "now"],
+        "Error: argument \"now\" is wrong: \"rv6 shim6 context flush\" takes no arguments",
+    );
+}
+
 #[test]
 fn monitor_usage_errors_exit_2_naming_the_argument() {
     usage_error(
@@ -166,6 +227,12 @@ fn help_and_version_go_to_stdout() {
     }
     let out = rv6(&["nf", "help"]);
     assert!(text(&out.stdout).starts_with("Usage: rv6 nf-count show [ hook HOOK ]\n"));
+    let out = rv6(&["shim6", "context", "help"]);
+    assert!(text(&out.stdout).starts_with(
+        "Usage: rv6 shim6 context show [ local-tag TAG ]\n       \
+         rv6 shim6 context add local-tag TAG peer-tag TAG "
+    ));
+    assert!(text(&out.stdout).ends_with("\n       rv6 shim6 stats\n       rv6 shim6 help\n"));
     let out = rv6(&["ct-d", "help"]);
     assert_eq!(
         text(&out.stdout),
@@ -215,6 +282,30 @@ fn a_missing_family_exits_1_naming_its_module() {
                 "Error: rv6-mip6: family not found (is rv6_mip6 loaded?)\n"
             );
             assert!(out.stdout.is_empty());
+        }
+    }
+}
+
+/// `rv6 shim6` (the contexts) and `rv6 shim6 stats` on a kernel without
+/// rv6_shim6: exit 1 naming the module. Where it is loaded, they print.
+#[test]
+fn shim6_without_its_family_exits_1_naming_its_module() {
+    for args in [&["shim6"][..], &["-j", "shim6", "stats"]] {
+        let out = rv6(args);
+        let stderr = text(&out.stderr);
+        match out.status.code() {
+            Some(0) => eprintln!("{args:?}: rv6_shim6 is loaded here"),
+            Some(1) if stderr.starts_with("Error: netlink:") => {
+                eprintln!("skipped: no generic netlink socket here: {stderr}")
+            }
+            code => {
+                assert_eq!(code, Some(1), "{args:?}: {stderr}");
+                assert_eq!(
+                    stderr,
+                    "Error: rv6-shim6: family not found (is rv6_shim6 loaded?)\n"
+                );
+                assert!(out.stdout.is_empty(), "{args:?}");
+            }
         }
     }
 }

@@ -5,6 +5,11 @@
 //! an [`Action`]; `main` runs it once the namespace and socket are ready, and
 //! prints what it returns through the shared output layer.
 //!
+//! A command's name may be two words, `GROUP COMMAND`, for an object with
+//! sub-objects, as `ip mptcp endpoint add` has: `shim6` has `context show`,
+//! `context add`, ..., beside `stats`. `rv6 shim6 context` alone runs the
+//! group's first command.
+//!
 //! To add an object: write `objects/<name>.rs` with a `pub static OBJECT`,
 //! list it below, and document the lines its `help()` prints in `rv6.8`
 //! (the `help_and_man_page_agree` test fails until you do). A family whose
@@ -20,6 +25,7 @@ use crate::output::Output;
 use crate::spec::Enum;
 
 pub mod nf_count;
+pub mod shim6;
 pub mod stats;
 
 /// Every object, in help order.
@@ -28,6 +34,7 @@ pub static OBJECTS: &[&Object] = &[
     &stats::MIP6,
     &stats::CT_FTP,
     &stats::CT_DHCPV6,
+    &shim6::OBJECT,
 ];
 
 /// A parsed command, ready to run against the kernel.
@@ -38,6 +45,7 @@ pub trait Action: fmt::Debug {
 pub type Parser = fn(&mut Args) -> Result<Box<dyn Action>, UsageError>;
 
 pub struct Command {
+    /// One word, or two: a group (sub-object) and a command on it.
     pub name: &'static str,
     /// What follows `rv6 OBJECT COMMAND` in the help, e.g. `[ hook HOOK ]`.
     pub synopsis: &'static str,
@@ -48,7 +56,8 @@ pub struct Object {
     pub name: &'static str,
     pub summary: &'static str,
     pub commands: &'static [Command],
-    /// What `rv6 OBJECT` alone runs (ip's habit: `ip link` lists links).
+    /// What `rv6 OBJECT` alone runs (ip's habit: `ip link` lists links):
+    /// a command's full name.
     pub default_command: &'static str,
     /// The placeholders the synopses use, defined under `where`.
     pub enums: &'static [&'static Enum],
@@ -102,8 +111,19 @@ mod tests {
             // "monitor".
             assert_eq!(keyword(o.name, &names), Ok(Some(o.name)));
             let mut cmds: Vec<&str> = o.commands.iter().map(|c| c.name).collect();
-            assert!(!cmds.contains(&"help"), "{}: help is implicit", o.name);
             assert!(cmds.contains(&o.default_command), "{}", o.name);
+            for c in &cmds {
+                // One word or two, neither of them "help" (which is
+                // implicit at either level), and a group's word is no
+                // command of its own.
+                let words: Vec<&str> = c.split(' ').collect();
+                assert!(matches!(words.len(), 1 | 2), "{}: {c:?}", o.name);
+                assert!(!words.contains(&"help"), "{}: help is implicit", o.name);
+                assert!(words.iter().all(|w| !w.is_empty()), "{}: {c:?}", o.name);
+                if words.len() == 2 {
+                    assert!(!cmds.contains(&words[0]), "{}: {c:?}", o.name);
+                }
+            }
             cmds.sort();
             cmds.dedup();
             assert_eq!(
@@ -138,9 +158,10 @@ mod tests {
                 checked += 1;
             }
         }
-        // main: 4 usage lines, 3 definitions, 4 object lines; monitor:
-        // 2 + 1; nf-count: 3 + 1; mip6, ct-ftp, ct-dhcpv6: 2 each.
-        assert!(checked >= 24, "only {checked} lines checked");
+        // main: 4 usage lines, 3 definitions, 5 object lines; monitor:
+        // 2 + 1; nf-count: 3 + 1; mip6, ct-ftp, ct-dhcpv6: 2 each; shim6:
+        // 7.
+        assert!(checked >= 32, "only {checked} lines checked");
         assert!(!man.contains("rv6 nf-count frobnicate"));
     }
 

@@ -12,6 +12,9 @@
 //!
 //! The reply prints as one record whose keys are the spec's attribute
 //! names, in spec order: `hao-in-mismatch 0 rt2-in-mismatch 0 ...`.
+//!
+//! An object with other commands besides takes its `stats` from here too,
+//! through [`parse_stats`]: `rv6 shim6 stats`.
 
 use std::fmt;
 
@@ -90,7 +93,7 @@ impl fmt::Debug for Stats {
 }
 
 /// `rv6 OBJECT stats` takes no arguments.
-fn parse_stats(
+pub fn parse_stats(
     args: &mut Args,
     object: &str,
     family: &'static FamilySpec,

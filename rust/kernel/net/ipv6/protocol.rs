@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Handlers for IPv6 Next Header values the core does not process itself.
+//!
+//! A [`Handler`] registered with a [`Registration`] receives every packet whose next header
+//! is its protocol (`inet6_add_protocol`), after the headers before it.  It either consumes
+//! the packet, drops it, or, for a header inside an extension-header chain, hands it back to
+//! the IPv6 input path to go on with the header it names, as the core's own extension-header
+//! handlers do ([`Verdict::Next`]).  [`ExtHeaderOffload`] lets GSO and GRO walk past such a
+//! header (`INET6_PROTO_GSO_EXTHDR`), so that TCP segmentation still works with it in place.
+//!
+//! The tables are built in constant context and registered by address, as C modules do.
+//!
+//! C header: [`include/net/protocol.h`](srctree/include/net/protocol.h)
+
+use crate::{
+    bindings,
+    net::{namespace::Namespace, skbuff::SkBuff},
+    prelude::*,
+};
+use core::{marker::PhantomData, ptr::NonNull};
+
+/// An IPv6 address as it appears on the wire.
+pub type Addr = [u8; 16];
+
+/// Offset of the source address in the IPv6 header (the destination follows it).
+const IPV6_SADDR: usize = 8;
+
+/// What becomes of a packet a [`Handler`] has seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The handler's header, `len` bytes whose first byte is a Next Header value, is done
+    /// with: the input path goes on with the header it names.
+    Next {
+        /// Bytes of the handler's header.
+        len: u16,
+    },
+    /// The packet was for the handler and has been used up (`consume_skb`).
+    Consumed,
+    /// The packet is dropped (`kfree_skb`); the handler counts why.
+    Drop,
+}
+
+/// A received packet whose transport header is the handler's header, lent to
+/// [`Handler::receive`].
+///
+/// # Invariants
+///
+/// `skb` is a live IPv6 packet on the input path, owned by the caller of the handler for the
+/// duration of the call; its network header (the IPv6 header) lies in the linear head, and
+/// `skb->data` is at the handler's header.
+pub struct Inbound<'a> {
+    skb: NonNull<bindings::sk_buff>,
+    _skb: PhantomData<&'a mut SkBuff>,
+}
+
+impl<'a> Inbound<'a> {
+    /// The packet, to read.
+    #[inline]
+    pub fn skb(&self) -> &SkBuff {
+        // SAFETY: The packet is live for `'a` (type invariant); while `&self` is borrowed
+        // nothing modifies it.
+        unsafe { SkBuff::from_raw(self.skb.as_ptr()) }
+    }
+
+    /// The network namespace of the interface the packet arrived on.
+    #[inline]
+    pub fn net(&self) -> &Namespace {
+        // SAFETY: An input packet has its receiving device set, which holds its namespace for
+        // as long as the packet is being processed (type invariant: for the call).
+        unsafe {
+            let dev = (*self.skb.as_ptr())
+                .__bindgen_anon_1
+                .__bindgen_anon_1
+                .__bindgen_anon_1
+                .dev;
+            Namespace::from_raw(bindings::dev_net(dev))
+        }
+    }
+
+    /// The first `len` bytes from the handler's header on, made linear first
+    /// (`pskb_may_pull`); `None` when the packet is shorter or memory is short.
+    #[inline]
+    pub fn header(&mut self, len: usize) -> Option<&[u8]> {
+        let skb = self.skb.as_ptr();
+        let ulen = u32::try_from(len).ok()?;
+        // SAFETY: The packet is ours for the call (type invariant) and no view of its bytes is
+        // alive (`&mut self`): pulling may move the head.
+        if !unsafe { bindings::pskb_may_pull(skb, ulen) } {
+            return None;
+        }
+        // SAFETY: `pskb_may_pull` made `[data, data + len)` linear; the bytes stay valid and
+        // unchanged while `self` is borrowed.
+        Some(unsafe { core::slice::from_raw_parts((*skb).data, len) })
+    }
+
+    /// The source and destination addresses of the IPv6 header.
+    #[inline]
+    pub fn addresses(&self) -> (Addr, Addr) {
+        let mut a = [0u8; 2 * 16];
+        a.copy_from_slice(self.addresses_slot());
+        let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
+        src.copy_from_slice(&a[..16]);
+        dst.copy_from_slice(&a[16..]);
+        (src, dst)
+    }
+
+    /// The 32 address bytes of the IPv6 header, in the linear head.
+    #[inline]
+    fn addresses_slot(&self) -> &[u8] {
+        let skb = self.skb.as_ptr();
+        // SAFETY: The packet is live (type invariant).
+        let (_, network, _) = unsafe { crate::net::skbuff::header_offsets(skb) };
+        // SAFETY: The IPv6 header lies in the linear head (type invariant), at `network` from
+        // `head`; nothing modifies it while `self` is borrowed.
+        unsafe {
+            let nh = (*skb).head.add(usize::from(network));
+            core::slice::from_raw_parts(nh.add(IPV6_SADDR), 2 * 16)
+        }
+    }
+
+    /// Rewrites the source and destination addresses of the IPv6 header, as the Home Address
+    /// option and the type 2 Routing Header do: the packet's head is unshared first, and a
+    /// receive checksum that covers the header (`CHECKSUM_COMPLETE`) follows the change.
+    ///
+    /// Fails with `ENOMEM` when the head cannot be unshared, leaving the packet as it was.
+    pub fn set_addresses(&mut self, src: &Addr, dst: &Addr) -> Result {
+        let skb = self.skb.as_ptr();
+        // SAFETY: The packet is ours for the call (type invariant); no view of its bytes is
+        // alive (`&mut self`), so the head may be reallocated.
+        unsafe {
+            if bindings::skb_cloned(skb) != 0
+                && bindings::pskb_expand_head(skb, 0, 0, GFP_ATOMIC.as_raw()) != 0
+            {
+                return Err(ENOMEM);
+            }
+        }
+        let (_, network, _) = {
+            // SAFETY: As above; the head is now ours alone.
+            unsafe { crate::net::skbuff::header_offsets(skb) }
+        };
+        // SAFETY: The IPv6 header lies in the unshared linear head at `network` (type
+        // invariant); its address bytes are written in place, exclusively (`&mut self`).
+        // The receive checksum, if complete, is taken off the old bytes and put on the new
+        // ones (`skb_postpull_rcsum` / `skb_postpush_rcsum`, at an even offset from `data`,
+        // as the header is 8-byte aligned relative to it).
+        unsafe {
+            let a = (*skb).head.add(usize::from(network) + IPV6_SADDR);
+            bindings::skb_postpull_rcsum(skb, a.cast(), 2 * 16);
+            core::ptr::copy_nonoverlapping(src.as_ptr(), a, 16);
+            core::ptr::copy_nonoverlapping(dst.as_ptr(), a.add(16), 16);
+            bindings::skb_postpush_rcsum(skb, a.cast(), 2 * 16);
+        }
+        Ok(())
+    }
+}
+
+/// A receive handler for one IPv6 Next Header value.
+pub trait Handler: Sized + 'static {
+    /// The Next Header value handled.
+    const PROTO: u8;
+
+    /// Receives a packet whose header at `skb->data` is of this protocol.  Runs in softirq
+    /// context under RCU.
+    fn receive(pkt: &mut Inbound<'_>) -> Verdict;
+}
+
+/// The handler table of `T`, built in constant context.
+struct Tables<T: Handler>(PhantomData<T>);
+
+impl<T: Handler> Tables<T> {
+    /// Not a final protocol (the input path may go on after it) and no XFRM policy check
+    /// before it, like the core's extension headers.
+    const PROTOCOL: bindings::inet6_protocol = bindings::inet6_protocol {
+        handler: Some(receive_callback::<T>),
+        err_handler: None,
+        flags: bindings::INET6_PROTO_NOPOLICY,
+        secret: 0,
+    };
+}
+
+/// Registers the handler `T` for its Next Header value while it lives.
+///
+/// # Invariants
+///
+/// `Tables::<T>::PROTOCOL` is registered for `T::PROTO`.
+pub struct Registration<T: Handler> {
+    _handler: PhantomData<T>,
+}
+
+impl<T: Handler> Registration<T> {
+    /// Registers the handler; `EBUSY` when another serves the protocol.
+    pub fn new() -> Result<Self> {
+        // SAFETY: The table is a constant promoted to a static, valid for the kernel's
+        // lifetime as a C module's would be; its callback is valid until `drop` unregisters it.
+        if unsafe { bindings::inet6_add_protocol(&Tables::<T>::PROTOCOL, T::PROTO) } != 0 {
+            return Err(EBUSY);
+        }
+        Ok(Self {
+            _handler: PhantomData,
+        })
+    }
+}
+
+impl<T: Handler> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: Registered (type invariant); `inet6_del_protocol` waits for the handlers
+        // running on other CPUs (`synchronize_net`) before it returns.
+        unsafe { bindings::inet6_del_protocol(&Tables::<T>::PROTOCOL, T::PROTO) };
+    }
+}
+
+unsafe extern "C" fn receive_callback<T: Handler>(skb: *mut bindings::sk_buff) -> c_int {
+    let Some(nn) = NonNull::new(skb) else {
+        return -1;
+    };
+    // SAFETY: The IPv6 input path calls the handler with a live packet it owns, whose IPv6
+    // header is in the linear head and whose `data` is at the handler's header.
+    let verdict = {
+        let mut pkt = Inbound {
+            skb: nn,
+            _skb: PhantomData,
+        };
+        T::receive(&mut pkt)
+    };
+    // SAFETY: The packet is ours again (no view of it outlives `receive`).
+    unsafe {
+        match verdict {
+            Verdict::Next { len } => {
+                if len == 0 || !bindings::pskb_may_pull(skb, u32::from(len)) {
+                    bindings::kfree_skb(skb);
+                    return -1;
+                }
+                // The header just done names the next one in its first byte: point the chain
+                // at it and step over the header, as `ipv6_destopt_rcv()` does.
+                let nhoff = bindings::skb_network_header_len(skb);
+                match u16::try_from(nhoff) {
+                    Ok(nhoff) => bindings::rv6_ip6cb_set_nhoff(skb, nhoff),
+                    Err(_) => {
+                        bindings::kfree_skb(skb);
+                        return -1;
+                    }
+                }
+                bindings::skb_set_transport_header(skb, c_int::from(len));
+                1
+            }
+            Verdict::Consumed => {
+                bindings::rv6_consume_skb(skb);
+                0
+            }
+            Verdict::Drop => {
+                bindings::kfree_skb(skb);
+                -1
+            }
+        }
+    }
+}
+
+/// The offload entry of an extension header: GSO segmentation and GRO walk past a header of
+/// this protocol (8-octet units in its second byte, the next header in its first) instead of
+/// stopping at it, while registered.
+///
+/// # Invariants
+///
+/// `OFFLOAD` is registered for `proto`.
+pub struct ExtHeaderOffload {
+    proto: u8,
+}
+
+impl ExtHeaderOffload {
+    const OFFLOAD: bindings::net_offload = bindings::net_offload {
+        callbacks: bindings::offload_callbacks {
+            gso_segment: None,
+            gro_receive: None,
+            gro_complete: None,
+        },
+        flags: bindings::INET6_PROTO_GSO_EXTHDR,
+        secret: 0,
+    };
+
+    /// Registers the entry for `proto`; `EBUSY` when the protocol has one.
+    pub fn new(proto: u8) -> Result<Self> {
+        // SAFETY: The entry is a constant promoted to a static; it carries no callbacks.
+        if unsafe { bindings::inet6_add_offload(&Self::OFFLOAD, proto) } != 0 {
+            return Err(EBUSY);
+        }
+        Ok(Self { proto })
+    }
+}
+
+impl Drop for ExtHeaderOffload {
+    fn drop(&mut self) {
+        // SAFETY: Registered (type invariant); `inet6_del_offload` waits for its readers.
+        unsafe { bindings::inet6_del_offload(&Self::OFFLOAD, self.proto) };
+    }
+}
+
+#[macros::kunit_tests(rv6_ipv6_protocol)]
+mod tests {
+    use super::*;
+
+    /// RFC 3692's experimental Next Header value, which nothing in the kernel handles.
+    const EXPERIMENTAL: u8 = 253;
+
+    struct Nothing;
+    impl Handler for Nothing {
+        const PROTO: u8 = EXPERIMENTAL;
+        fn receive(_pkt: &mut Inbound<'_>) -> Verdict {
+            Verdict::Drop
+        }
+    }
+    struct Other;
+    impl Handler for Other {
+        const PROTO: u8 = EXPERIMENTAL;
+        fn receive(_pkt: &mut Inbound<'_>) -> Verdict {
+            Verdict::Consumed
+        }
+    }
+
+    #[test]
+    fn a_second_handler_for_a_protocol_is_refused() -> Result {
+        let first = Registration::<Nothing>::new()?;
+        assert_eq!(Registration::<Other>::new().err(), Some(EBUSY));
+        drop(first);
+        // Unregistering freed the slot.
+        let _again = Registration::<Other>::new()?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_second_offload_for_a_protocol_is_refused() -> Result {
+        let first = ExtHeaderOffload::new(EXPERIMENTAL)?;
+        assert_eq!(ExtHeaderOffload::new(EXPERIMENTAL).err(), Some(EBUSY));
+        drop(first);
+        let _again = ExtHeaderOffload::new(EXPERIMENTAL)?;
+        Ok(())
+    }
+
+    /// A linear packet with the IPv6 header at the network header and `data` past it (as the
+    /// input path leaves it for a handler), freed on drop.
+    struct TestSkb(NonNull<bindings::sk_buff>);
+
+    impl TestSkb {
+        fn new(bytes: &[u8], pulled: u32) -> Result<Self> {
+            // SAFETY: Plain allocation; freed in `drop`.
+            let skb = unsafe { bindings::alloc_skb(bytes.len() as u32 + 16, GFP_KERNEL.as_raw()) };
+            let skb = NonNull::new(skb).ok_or(ENOMEM)?;
+            // SAFETY: The skb is ours, linear, with room for 16 + `bytes.len()` bytes.
+            unsafe {
+                bindings::skb_reserve(skb.as_ptr(), 16);
+                bindings::skb_reset_network_header(skb.as_ptr());
+                let p = bindings::skb_put(skb.as_ptr(), bytes.len() as u32);
+                core::ptr::copy_nonoverlapping(bytes.as_ptr(), p.cast::<u8>(), bytes.len());
+                bindings::skb_pull(skb.as_ptr(), pulled);
+            }
+            Ok(Self(skb))
+        }
+
+        fn inbound(&mut self) -> Inbound<'_> {
+            Inbound {
+                skb: self.0,
+                _skb: PhantomData,
+            }
+        }
+    }
+
+    impl Drop for TestSkb {
+        fn drop(&mut self) {
+            // SAFETY: We own the skb.
+            unsafe { bindings::kfree_skb(self.0.as_ptr()) };
+        }
+    }
+
+    fn packet() -> [u8; 56] {
+        let mut p = [0u8; 56];
+        p[0] = 0x60;
+        p[6] = EXPERIMENTAL;
+        for (i, b) in p[8..40].iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        p[40] = 59;
+        p
+    }
+
+    #[test]
+    fn the_header_is_read_from_data_and_only_within_the_packet() -> Result {
+        let mut t = TestSkb::new(&packet(), 40)?;
+        let mut pkt = t.inbound();
+        assert_eq!(pkt.header(2), Some(&[59u8, 0][..]));
+        assert_eq!(pkt.header(16).map(|h| h.len()), Some(16));
+        assert_eq!(pkt.header(17), None);
+        Ok(())
+    }
+
+    #[test]
+    fn rewriting_the_addresses_keeps_a_complete_checksum_exact() -> Result {
+        let p = packet();
+        let mut t = TestSkb::new(&p, 0)?;
+        let skb = t.0.as_ptr();
+        // SAFETY: The skb is ours and linear.  Its receive checksum covers all of it, as a
+        // device's `CHECKSUM_COMPLETE` covers the packet from the network header; the input
+        // path pulls up to a handler's header without changing it (`pskb_pull`).
+        unsafe {
+            let h = (*skb).__bindgen_anon_4.__bindgen_anon_1.as_mut();
+            h.__bindgen_anon_1.csum =
+                bindings::csum_partial(p.as_ptr().cast(), p.len() as c_int, 0);
+            h.set_ip_summed(bindings::CHECKSUM_COMPLETE as u8);
+            bindings::skb_pull(skb, 40);
+        }
+        let (src, dst) = ([0xaa; 16], [0xbb; 16]);
+        let mut pkt = t.inbound();
+        let (old_src, _) = pkt.addresses();
+        assert_eq!(old_src[0], 0);
+        pkt.set_addresses(&src, &dst)?;
+        assert_eq!(pkt.addresses(), (src, dst));
+        let mut q = p;
+        q[8..24].copy_from_slice(&src);
+        q[24..40].copy_from_slice(&dst);
+        // SAFETY: As above; reads the checksum of our skb.
+        let (got, want) = unsafe {
+            (
+                bindings::csum_fold(
+                    (*skb)
+                        .__bindgen_anon_4
+                        .__bindgen_anon_1
+                        .as_ref()
+                        .__bindgen_anon_1
+                        .csum,
+                ),
+                bindings::csum_fold(bindings::csum_partial(
+                    q.as_ptr().cast(),
+                    q.len() as c_int,
+                    0,
+                )),
+            )
+        };
+        assert_eq!(got, want);
+        Ok(())
+    }
+}

@@ -1,0 +1,1165 @@
+//! `rv6 shim6`: the Shim6 (RFC 5533) contexts and counters of the rv6_shim6
+//! module (net/ipv6/shim6/rv6_shim6.rs), generic netlink family `rv6-shim6`,
+//! spec Documentation/netlink/specs/rv6_shim6.yaml, whose tables build.rs
+//! generates into [`crate::spec::specs::rv6_shim6`]: two attribute sets,
+//! `FAMILY_CONTEXT` and `FAMILY_STATS`.
+//!
+//! ```text
+//! rv6 shim6 context show [ local-tag TAG ]   dump every context, or get one
+//! rv6 shim6 context add local-tag TAG peer-tag TAG ulid-local ADDR
+//!         ulid-peer ADDR [ local-locators ADDR[,ADDR...] ]
+//!         [ peer-locators ADDR[,ADDR...] ] [ pair LOCAL PEER ]
+//! rv6 shim6 context set local-tag TAG [ local-locators ADDR[,ADDR...] ]
+//!         [ peer-locators ADDR[,ADDR...] ] [ pair LOCAL PEER ]
+//! rv6 shim6 context del local-tag TAG
+//! rv6 shim6 context flush                    (these four: CAP_NET_ADMIN)
+//! rv6 shim6 stats                            the namespace's counters
+//! ```
+//!
+//! `context` is a group of commands, as `ip mptcp endpoint` is, beside
+//! `stats`, which is [`stats`](super::stats)'s. The arguments are not the
+//! spec's attributes one for one: a list stands for the repeated
+//! `local-locator` (and `peer-locator`), `pair` for `current-local` and
+//! `current-peer`. So a context's text line is worded here, in the
+//! arguments' words, and reads back as them (`rx` and `tx` aside):
+//! `local-tag 0x1 peer-tag 0x2 ulid-local A ulid-peer B local-locators A,C
+//! peer-locators B pair A B rx 0 tx 0`; its JSON is the reply's attributes
+//! under the spec's names, the locators as arrays.
+
+use std::net::Ipv6Addr;
+
+use neli::{genl::Nlattr, types::Buffer};
+
+use crate::cli::{keyword, Args, UsageError};
+use crate::error::Error;
+use crate::genl::{self, attr, Attrs, Socket};
+use crate::objects::{stats, Action, Command, Object};
+use crate::output::{field_words, Output, Record, Value};
+use crate::spec::specs::rv6_shim6::{
+    A_CONTEXT_CURRENT_LOCAL, A_CONTEXT_CURRENT_PEER, A_CONTEXT_LOCAL_LOCATOR, A_CONTEXT_LOCAL_TAG,
+    A_CONTEXT_PEER_LOCATOR, A_CONTEXT_PEER_TAG, A_CONTEXT_ULID_LOCAL, A_CONTEXT_ULID_PEER,
+    CMD_CONTEXT_ADD, CMD_CONTEXT_DEL, CMD_CONTEXT_FLUSH, CMD_CONTEXT_GET, CMD_CONTEXT_SET,
+    CMD_STATS_GET, FAMILY_CONTEXT, FAMILY_STATS, MAX_LOCATORS,
+};
+
+pub static OBJECT: Object = Object {
+    name: "shim6",
+    summary: "Shim6 contexts and counters of the namespace (rv6_shim6)",
+    commands: &[
+        Command {
+            name: "context show",
+            synopsis: "[ local-tag TAG ]",
+            parse: parse_show,
+        },
+        Command {
+            name: "context add",
+            synopsis: "local-tag TAG peer-tag TAG ulid-local ADDR ulid-peer ADDR \
+                       [ local-locators ADDR[,ADDR...] ] [ peer-locators ADDR[,ADDR...] ] \
+                       [ pair LOCAL PEER ]",
+            parse: parse_add,
+        },
+        Command {
+            name: "context set",
+            synopsis: "local-tag TAG [ local-locators ADDR[,ADDR...] ] \
+                       [ peer-locators ADDR[,ADDR...] ] [ pair LOCAL PEER ]",
+            parse: parse_set,
+        },
+        Command {
+            name: "context del",
+            synopsis: "local-tag TAG",
+            parse: parse_del,
+        },
+        Command {
+            name: "context flush",
+            synopsis: "",
+            parse: parse_flush,
+        },
+        Command {
+            name: "stats",
+            synopsis: "",
+            parse: |args| stats::parse_stats(args, "shim6", &FAMILY_STATS, CMD_STATS_GET),
+        },
+    ],
+    default_command: "context show",
+    enums: &[],
+};
+
+/// The largest context tag: tags are 47 bits (RFC 5533 §5.1), and not 0.
+const MAX_TAG: u64 = (1 << 47) - 1;
+
+/// `context show`: a dump of every context, or a get of one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Show {
+    pub local_tag: Option<u64>,
+}
+
+/// `context add`. An empty locator list is one not given (the kernel then
+/// takes the ULID alone), and no pair the ULIDs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Add {
+    pub local_tag: u64,
+    pub peer_tag: u64,
+    pub ulid_local: Ipv6Addr,
+    pub ulid_peer: Ipv6Addr,
+    pub local_locators: Vec<Ipv6Addr>,
+    pub peer_locators: Vec<Ipv6Addr>,
+    pub pair: Option<(Ipv6Addr, Ipv6Addr)>,
+}
+
+/// `context set`: what is not given (an empty list, no pair) stays as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Set {
+    pub local_tag: u64,
+    pub local_locators: Vec<Ipv6Addr>,
+    pub peer_locators: Vec<Ipv6Addr>,
+    pub pair: Option<(Ipv6Addr, Ipv6Addr)>,
+}
+
+/// `context del`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Del {
+    pub local_tag: u64,
+}
+
+/// `context flush`: every context of the namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flush;
+
+/// The arguments of a context command, as given.
+#[derive(Debug, Default)]
+struct Given {
+    local_tag: Option<u64>,
+    peer_tag: Option<u64>,
+    ulid_local: Option<Ipv6Addr>,
+    ulid_peer: Option<Ipv6Addr>,
+    local_locators: Vec<Ipv6Addr>,
+    peer_locators: Vec<Ipv6Addr>,
+    pair: Option<(Ipv6Addr, Ipv6Addr)>,
+}
+
+/// The keywords `context add` takes, in synopsis order; the other commands
+/// take some of them.
+const ADD: &[&str] = &[
+    "local-tag",
+    "peer-tag",
+    "ulid-local",
+    "ulid-peer",
+    "local-locators",
+    "peer-locators",
+    "pair",
+];
+const SET: &[&str] = &["local-tag", "local-locators", "peer-locators", "pair"];
+const TAG_ONLY: &[&str] = &["local-tag"];
+
+/// Reads `keywords` and their values, in any order, each at most once.
+fn context_args(args: &mut Args, keywords: &[&'static str]) -> Result<Given, UsageError> {
+    let mut g = Given::default();
+    let mut seen: Vec<&'static str> = Vec::new();
+    while let Some(arg) = args.next() {
+        let Some(kw) = keyword(&arg, keywords)? else {
+            let why = match keywords {
+                [only] => format!("expected \"{only} TAG\""),
+                _ => format!("expected one of {}", keywords.join(", ")),
+            };
+            return Err(UsageError::Wrong { arg, why });
+        };
+        let meta = match kw {
+            "local-tag" | "peer-tag" => "a TAG",
+            "ulid-local" | "ulid-peer" => "an ADDR",
+            "pair" => "a LOCAL and a PEER locator",
+            _ => "ADDR[,ADDR...]",
+        };
+        let value = args.value(&arg, meta)?;
+        if seen.contains(&kw) {
+            return Err(UsageError::Duplicate {
+                keyword: kw,
+                arg: value,
+            });
+        }
+        seen.push(kw);
+        match kw {
+            "local-tag" => g.local_tag = Some(tag(&value)?),
+            "peer-tag" => g.peer_tag = Some(tag(&value)?),
+            "ulid-local" => g.ulid_local = Some(addr(&value, "ADDR")?),
+            "ulid-peer" => g.ulid_peer = Some(addr(&value, "ADDR")?),
+            "local-locators" => g.local_locators = locators(&value)?,
+            "peer-locators" => g.peer_locators = locators(&value)?,
+            _ => {
+                let local = addr(&value, "LOCAL")?;
+                let peer = args.value(&arg, "a PEER locator")?;
+                g.pair = Some((local, addr(&peer, "PEER")?));
+            }
+        }
+    }
+    Ok(g)
+}
+
+/// A context tag: decimal, or hexadecimal after `0x`; 1 to [`MAX_TAG`].
+fn tag(arg: &str) -> Result<u64, UsageError> {
+    let (digits, radix) = match arg.strip_prefix("0x").or_else(|| arg.strip_prefix("0X")) {
+        Some(hex) => (hex, 16),
+        None => (arg, 10),
+    };
+    let digits_only = !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix));
+    match u64::from_str_radix(digits, radix) {
+        Ok(t) if digits_only && (1..=MAX_TAG).contains(&t) => Ok(t),
+        _ => Err(UsageError::Wrong {
+            arg: arg.to_string(),
+            why: format!("TAG must be 1 to {MAX_TAG:#x} (47 bits), in decimal or 0x-hex"),
+        }),
+    }
+}
+
+/// An IPv6 address, `meta` in the synopsis.
+fn addr(arg: &str, meta: &str) -> Result<Ipv6Addr, UsageError> {
+    arg.parse().map_err(|_| UsageError::Wrong {
+        arg: arg.to_string(),
+        why: format!("{meta} must be an IPv6 address"),
+    })
+}
+
+/// `ADDR[,ADDR...]`: a locator set, in order, of at most `max-locators`.
+fn locators(arg: &str) -> Result<Vec<Ipv6Addr>, UsageError> {
+    let wrong = |why: String| UsageError::Wrong {
+        arg: arg.to_string(),
+        why,
+    };
+    let list = arg
+        .split(',')
+        .map(|a| {
+            a.parse()
+                .map_err(|_| wrong(format!("\"{a}\" is not an IPv6 address")))
+        })
+        .collect::<Result<Vec<Ipv6Addr>, _>>()?;
+    if list.len() as u64 > MAX_LOCATORS {
+        return Err(wrong(format!("a set has at most {MAX_LOCATORS} locators")));
+    }
+    Ok(list)
+}
+
+fn required<T>(value: Option<T>, keyword: &'static str) -> Result<T, UsageError> {
+    value.ok_or(UsageError::Missing { keyword })
+}
+
+fn parse_show(args: &mut Args) -> Result<Box<dyn Action>, UsageError> {
+    let g = context_args(args, TAG_ONLY)?;
+    Ok(Box::new(Show {
+        local_tag: g.local_tag,
+    }))
+}
+
+fn parse_add(args: &mut Args) -> Result<Box<dyn Action>, UsageError> {
+    let g = context_args(args, ADD)?;
+    Ok(Box::new(Add {
+        local_tag: required(g.local_tag, "local-tag")?,
+        peer_tag: required(g.peer_tag, "peer-tag")?,
+        ulid_local: required(g.ulid_local, "ulid-local")?,
+        ulid_peer: required(g.ulid_peer, "ulid-peer")?,
+        local_locators: g.local_locators,
+        peer_locators: g.peer_locators,
+        pair: g.pair,
+    }))
+}
+
+fn parse_set(args: &mut Args) -> Result<Box<dyn Action>, UsageError> {
+    let g = context_args(args, SET)?;
+    Ok(Box::new(Set {
+        local_tag: required(g.local_tag, "local-tag")?,
+        local_locators: g.local_locators,
+        peer_locators: g.peer_locators,
+        pair: g.pair,
+    }))
+}
+
+fn parse_del(args: &mut Args) -> Result<Box<dyn Action>, UsageError> {
+    let g = context_args(args, TAG_ONLY)?;
+    Ok(Box::new(Del {
+        local_tag: required(g.local_tag, "local-tag")?,
+    }))
+}
+
+fn parse_flush(args: &mut Args) -> Result<Box<dyn Action>, UsageError> {
+    args.finish("\"rv6 shim6 context flush\" takes no arguments")?;
+    Ok(Box::new(Flush))
+}
+
+/// The request attributes for a context's paths: each locator set, one
+/// attribute per locator in order, then the current pair.
+fn path_attrs(
+    local: &[Ipv6Addr],
+    peer: &[Ipv6Addr],
+    pair: Option<(Ipv6Addr, Ipv6Addr)>,
+) -> Result<Vec<Nlattr<u16, Buffer>>, Error> {
+    let locals = local.iter().map(|a| (A_CONTEXT_LOCAL_LOCATOR, a));
+    let peers = peer.iter().map(|a| (A_CONTEXT_PEER_LOCATOR, a));
+    let current = pair
+        .iter()
+        .flat_map(|(l, p)| [(A_CONTEXT_CURRENT_LOCAL, l), (A_CONTEXT_CURRENT_PEER, p)]);
+    locals
+        .chain(peers)
+        .chain(current)
+        .map(|(id, a)| attr(id, a.octets()))
+        .collect()
+}
+
+fn tag_attrs(local_tag: u64) -> Result<Attrs, Error> {
+    Ok([attr(A_CONTEXT_LOCAL_TAG, local_tag)?]
+        .into_iter()
+        .collect())
+}
+
+impl Add {
+    fn attrs(&self) -> Result<Attrs, Error> {
+        let mut attrs = vec![
+            attr(A_CONTEXT_LOCAL_TAG, self.local_tag)?,
+            attr(A_CONTEXT_PEER_TAG, self.peer_tag)?,
+            attr(A_CONTEXT_ULID_LOCAL, self.ulid_local.octets())?,
+            attr(A_CONTEXT_ULID_PEER, self.ulid_peer.octets())?,
+        ];
+        attrs.extend(path_attrs(
+            &self.local_locators,
+            &self.peer_locators,
+            self.pair,
+        )?);
+        Ok(attrs.into_iter().collect())
+    }
+}
+
+impl Set {
+    fn attrs(&self) -> Result<Attrs, Error> {
+        let mut attrs = vec![attr(A_CONTEXT_LOCAL_TAG, self.local_tag)?];
+        attrs.extend(path_attrs(
+            &self.local_locators,
+            &self.peer_locators,
+            self.pair,
+        )?);
+        Ok(attrs.into_iter().collect())
+    }
+}
+
+/// Contexts as records (the spec's names, for JSON) and as text lines.
+fn contexts(records: Vec<Record>) -> Output {
+    let lines = records.iter().map(context_line).collect();
+    Output::Worded { records, lines }
+}
+
+/// A context in the words of `context add`: tags in hex, each locator set
+/// as a list, the current pair as `pair`; the counters as `rx` and `tx`.
+/// Attributes it does not reword print as any record's.
+fn context_line(r: &Record) -> String {
+    let addr = |key: &str| match r.get(key) {
+        Some(Value::Str(a)) => Some(a.clone()),
+        _ => None,
+    };
+    let pair = addr("current-local").zip(addr("current-peer"));
+    let mut words = Vec::new();
+    for (key, value) in r.fields() {
+        match (*key, value, &pair) {
+            ("local-tag" | "peer-tag", Value::U64(tag), _) => {
+                words.extend([key.to_string(), format!("{tag:#x}")])
+            }
+            ("local-locator" | "peer-locator", Value::Repeated(list), _) => {
+                let list: Vec<&str> = list
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::Str(a) => Some(a.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                // The keyword is the attribute's name in the plural.
+                words.extend([format!("{key}s"), list.join(",")]);
+            }
+            ("current-local", _, Some((local, peer))) => {
+                words.extend(["pair".to_string(), local.clone(), peer.clone()]);
+            }
+            ("current-peer", _, Some(_)) => {}
+            ("rx-packets", ..) => field_words("rx", value, &mut words),
+            ("tx-packets", ..) => field_words("tx", value, &mut words),
+            _ => field_words(key, value, &mut words),
+        }
+    }
+    words.join(" ")
+}
+
+impl Action for Show {
+    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
+        let family = nl.resolve(&FAMILY_CONTEXT)?;
+        let replies = match self.local_tag {
+            Some(t) => nl.request(&family, CMD_CONTEXT_GET, tag_attrs(t)?)?,
+            None => nl.dump(&family, CMD_CONTEXT_GET, Attrs::new())?,
+        };
+        let records = replies
+            .iter()
+            .map(|m| genl::decode(m, &FAMILY_CONTEXT))
+            .collect::<Result<_, _>>()?;
+        Ok(contexts(records))
+    }
+}
+
+/// A change: the request, then nothing to print.
+fn change(nl: &mut Socket, cmd: u8, attrs: Attrs) -> Result<Output, Error> {
+    let family = nl.resolve(&FAMILY_CONTEXT)?;
+    nl.request(&family, cmd, attrs)?;
+    Ok(Output::Nothing)
+}
+
+impl Action for Add {
+    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
+        change(nl, CMD_CONTEXT_ADD, self.attrs()?)
+    }
+}
+
+impl Action for Set {
+    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
+        change(nl, CMD_CONTEXT_SET, self.attrs()?)
+    }
+}
+
+impl Action for Del {
+    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
+        change(nl, CMD_CONTEXT_DEL, tag_attrs(self.local_tag)?)
+    }
+}
+
+impl Action for Flush {
+    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
+        change(nl, CMD_CONTEXT_FLUSH, Attrs::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{parse, Invocation};
+    use crate::genl::{ExtAck, KernelError, Message};
+    use crate::output::{render, Format};
+    use crate::spec::specs::rv6_shim6::*;
+    use crate::spec::Kind;
+    use neli::{
+        consts::nl::NlmF,
+        genl::{GenlmsghdrBuilder, NoUserHeader},
+        nl::{NlPayload, Nlmsghdr, NlmsghdrBuilder},
+        FromBytes, Size, ToBytes,
+    };
+    use std::io::Cursor;
+
+    /// `rv6 WORDS` as its action's Debug form, or the usage error's text.
+    fn action(line: &str) -> Result<String, String> {
+        match parse(line.split_whitespace()).map_err(|e| e.to_string())? {
+            Invocation::Run { action, .. } => Ok(format!("{action:?}")),
+            other => panic!("{line}: not a command: {other:?}"),
+        }
+    }
+
+    fn ip(s: &str) -> Ipv6Addr {
+        s.parse().unwrap()
+    }
+
+    const ADD_ALL: &str = "shim6 context add local-tag 0x1 peer-tag 2 ulid-local 2001:db8::1 \
+                           ulid-peer 2001:db8::2 local-locators 2001:db8::1,2001:db8:2::1 \
+                           peer-locators 2001:db8:2::2,2001:db8::2 pair 2001:db8:2::1 2001:db8::2";
+
+    #[test]
+    fn every_command_parses_to_its_action() {
+        assert_eq!(
+            action("shim6 context show"),
+            Ok("Show { local_tag: None }".into())
+        );
+        assert_eq!(
+            action("shim6 context show local-tag 0x2a"),
+            Ok("Show { local_tag: Some(42) }".into())
+        );
+        assert_eq!(
+            action(ADD_ALL),
+            Ok("Add { local_tag: 1, peer_tag: 2, ulid_local: 2001:db8::1, \
+                ulid_peer: 2001:db8::2, local_locators: [2001:db8::1, 2001:db8:2::1], \
+                peer_locators: [2001:db8:2::2, 2001:db8::2], \
+                pair: Some((2001:db8:2::1, 2001:db8::2)) }"
+                .into())
+        );
+        assert_eq!(
+            action("shim6 context set local-tag 7 pair 2001:db8::1 2001:db8::2"),
+            Ok(
+                "Set { local_tag: 7, local_locators: [], peer_locators: [], \
+                pair: Some((2001:db8::1, 2001:db8::2)) }"
+                    .into()
+            )
+        );
+        assert_eq!(
+            action("shim6 context set peer-locators ::2 local-tag 7 local-locators ::1"),
+            Ok(
+                "Set { local_tag: 7, local_locators: [::1], peer_locators: [::2], pair: None }"
+                    .into()
+            )
+        );
+        assert_eq!(
+            action("shim6 context del local-tag 140737488355327"),
+            Ok("Del { local_tag: 140737488355327 }".into())
+        );
+        assert_eq!(action("shim6 context flush"), Ok("Flush".into()));
+        assert_eq!(
+            action("shim6 stats"),
+            Ok("Stats { family: \"rv6-shim6\", cmd: 1 }".into())
+        );
+    }
+
+    #[test]
+    fn defaults_and_prefixes() {
+        let show = Ok("Show { local_tag: None }".to_string());
+        // `rv6 shim6` lists the contexts, and so does the group alone.
+        assert_eq!(action("shim6"), show);
+        assert_eq!(action("shim6 context"), show);
+        assert_eq!(action("sh c sh"), show);
+        assert_eq!(action("sh st"), action("shim6 stats"));
+        assert_eq!(action("shim6 c f"), Ok("Flush".into()));
+        assert_eq!(
+            action("shim6 c d l 0X10"),
+            Ok("Del { local_tag: 16 }".into())
+        );
+        // Optional arguments left out: no locators, no pair (the kernel's
+        // defaults: the ULIDs).
+        assert_eq!(
+            action("shim6 context add local-tag 1 peer-tag 2 ulid-local ::1 ulid-peer ::2"),
+            Ok(
+                "Add { local_tag: 1, peer_tag: 2, ulid_local: ::1, ulid_peer: ::2, \
+                local_locators: [], peer_locators: [], pair: None }"
+                    .into()
+            )
+        );
+        assert_eq!(
+            action("shim6 context add ulid-p ::2 ulid-l ::1 peer-t 2 local-t 1 pa ::1 ::2"),
+            Ok(
+                "Add { local_tag: 1, peer_tag: 2, ulid_local: ::1, ulid_peer: ::2, \
+                local_locators: [], peer_locators: [], pair: Some((::1, ::2)) }"
+                    .into()
+            )
+        );
+        assert_eq!(
+            action("shim6 context set local-tag 1"),
+            Ok("Set { local_tag: 1, local_locators: [], peer_locators: [], pair: None }".into())
+        );
+    }
+
+    fn err(line: &str) -> String {
+        action(line).unwrap_err()
+    }
+
+    #[test]
+    fn bad_tags_are_named() {
+        let why = "TAG must be 1 to 0x7fffffffffff (47 bits), in decimal or 0x-hex";
+        for tag in [
+            "0",
+            "0x0",
+            "140737488355328",
+            "0x800000000000",
+            "18446744073709551616",
+            "-1",
+            "+1",
+            "0x",
+            "1a",
+            "0x-1",
+            "one",
+        ] {
+            assert_eq!(
+                err(&format!("shim6 context del local-tag {tag}")),
+                format!("Error: argument \"{tag}\" is wrong: {why}")
+            );
+        }
+        assert_eq!(
+            err("shim6 context add local-tag 1 peer-tag 0x0 ulid-local ::1 ulid-peer ::2"),
+            format!("Error: argument \"0x0\" is wrong: {why}")
+        );
+        assert_eq!(tag("0x7fffffffffff"), Ok(MAX_TAG));
+        assert_eq!(tag("0X7FFFFFFFFFFF"), Ok(MAX_TAG));
+        assert_eq!(tag("1"), Ok(1));
+    }
+
+    #[test]
+    fn bad_addresses_are_named() {
+        let add = "shim6 context add local-tag 1 peer-tag 2";
+        assert_eq!(
+            err(&format!("{add} ulid-local 10.0.0.1 ulid-peer ::2")),
+            "Error: argument \"10.0.0.1\" is wrong: ADDR must be an IPv6 address"
+        );
+        assert_eq!(
+            err(&format!("{add} ulid-local ::1 ulid-peer 2001:db8::/64")),
+            "Error: argument \"2001:db8::/64\" is wrong: ADDR must be an IPv6 address"
+        );
+        assert_eq!(
+            err("shim6 context set local-tag 1 pair ::1 nope"),
+            "Error: argument \"nope\" is wrong: PEER must be an IPv6 address"
+        );
+        assert_eq!(
+            err("shim6 context set local-tag 1 pair fe80::1%2 ::2"),
+            "Error: argument \"fe80::1%2\" is wrong: LOCAL must be an IPv6 address"
+        );
+        assert_eq!(
+            err("shim6 context set local-tag 1 local-locators ::1,x,::3"),
+            "Error: argument \"::1,x,::3\" is wrong: \"x\" is not an IPv6 address"
+        );
+        assert_eq!(
+            err("shim6 context set local-tag 1 peer-locators ::1,"),
+            "Error: argument \"::1,\" is wrong: \"\" is not an IPv6 address"
+        );
+        let nine = ["::1"; 9].join(",");
+        assert_eq!(
+            err(&format!(
+                "shim6 context set local-tag 1 local-locators {nine}"
+            )),
+            format!("Error: argument \"{nine}\" is wrong: a set has at most 8 locators")
+        );
+        let eight = ["::1"; 8].join(",");
+        assert!(action(&format!(
+            "shim6 context set local-tag 1 local-locators {eight}"
+        ))
+        .is_ok());
+    }
+
+    #[test]
+    fn missing_duplicate_and_stray_arguments_are_named() {
+        assert_eq!(
+            err("shim6 context add local-tag 1 peer-tag 2 ulid-local ::1"),
+            "Error: argument \"ulid-peer\" is required"
+        );
+        assert_eq!(
+            err("shim6 context add peer-tag 2 ulid-local ::1 ulid-peer ::2"),
+            "Error: argument \"local-tag\" is required"
+        );
+        assert_eq!(
+            err("shim6 context add local-tag 1 ulid-local ::1 ulid-peer ::2"),
+            "Error: argument \"peer-tag\" is required"
+        );
+        assert_eq!(
+            err("shim6 context add local-tag 1 peer-tag 2 ulid-peer ::2"),
+            "Error: argument \"ulid-local\" is required"
+        );
+        assert_eq!(
+            err("shim6 context set pair ::1 ::2"),
+            "Error: argument \"local-tag\" is required"
+        );
+        assert_eq!(
+            err("shim6 context del"),
+            "Error: argument \"local-tag\" is required"
+        );
+        assert_eq!(
+            err("shim6 context del local-tag 1 local-tag 2"),
+            "Error: duplicate \"local-tag\": \"2\" is the second value."
+        );
+        assert_eq!(
+            err("shim6 context set local-tag 1 pair ::1 ::2 pair ::3 ::4"),
+            "Error: duplicate \"pair\": \"::3\" is the second value."
+        );
+        assert_eq!(
+            err("shim6 context set local-tag 1 pair ::1"),
+            "Error: command line is not complete: \"pair\" needs a PEER locator"
+        );
+        assert_eq!(
+            err("shim6 context set local-tag 1 pair"),
+            "Error: command line is not complete: \"pair\" needs a LOCAL and a PEER locator"
+        );
+        assert_eq!(
+            err("shim6 context set local-tag 1 local-locators"),
+            "Error: command line is not complete: \"local-locators\" needs ADDR[,ADDR...]"
+        );
+        assert_eq!(
+            err("shim6 context show local-tag"),
+            "Error: command line is not complete: \"local-tag\" needs a TAG"
+        );
+        assert_eq!(
+            err("shim6 context add local-tag 1 ulid-local"),
+            "Error: command line is not complete: \"ulid-local\" needs an ADDR"
+        );
+        // Keywords of another command, and prefixes of two.
+        assert_eq!(
+            err("shim6 context set local-tag 1 peer-tag 2"),
+            "Error: argument \"peer-tag\" is wrong: expected one of local-tag, \
+             local-locators, peer-locators, pair"
+        );
+        assert_eq!(
+            err("shim6 context show peer-tag 2"),
+            "Error: argument \"peer-tag\" is wrong: expected \"local-tag TAG\""
+        );
+        assert_eq!(
+            err("shim6 context del 5"),
+            "Error: argument \"5\" is wrong: expected \"local-tag TAG\""
+        );
+        assert_eq!(
+            err("shim6 context add local 1"),
+            "Error: argument \"local\" is ambiguous: it may be local-tag, local-locators"
+        );
+        assert_eq!(
+            err("shim6 context add p 1"),
+            "Error: argument \"p\" is ambiguous: it may be peer-tag, peer-locators, pair"
+        );
+        assert_eq!(
+            err("shim6 context flush all"),
+            "Error: argument \"all\" is wrong: \"rv6 shim6 context flush\" takes no arguments"
+        );
+        assert_eq!(
+            err("shim6 stats all"),
+            "Error: argument \"all\" is wrong: \"rv6 shim6 stats\" takes no arguments"
+        );
+        // The group's commands, and the object's, are commands of shim6.
+        assert_eq!(
+            err("shim6 context frob"),
+            "Command \"frob\" is unknown, try \"rv6 shim6 help\"."
+        );
+        assert_eq!(
+            err("shim6 add"),
+            "Command \"add\" is unknown, try \"rv6 shim6 help\"."
+        );
+        assert_eq!(
+            err("shim6 context s"),
+            "Error: argument \"s\" is ambiguous: it may be show, set"
+        );
+        assert_eq!(
+            err("shim6 context local-tag 1"),
+            "Command \"local-tag\" is unknown, try \"rv6 shim6 help\"."
+        );
+    }
+
+    #[test]
+    fn help_at_the_object_and_the_group() {
+        for line in ["shim6 help", "shim6 context help", "sh c he"] {
+            match parse(line.split_whitespace()) {
+                Ok(Invocation::Help(t)) => assert_eq!(t, OBJECT.help(), "{line}"),
+                other => panic!("{line}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            parse("shim6 context help me".split_whitespace())
+                .unwrap_err()
+                .to_string(),
+            "Error: argument \"me\" is wrong: \"rv6 shim6 help\" takes no arguments"
+        );
+        assert_eq!(
+            OBJECT.help(),
+            "Usage: rv6 shim6 context show [ local-tag TAG ]\n       \
+             rv6 shim6 context add local-tag TAG peer-tag TAG ulid-local ADDR ulid-peer ADDR \
+             [ local-locators ADDR[,ADDR...] ] [ peer-locators ADDR[,ADDR...] ] \
+             [ pair LOCAL PEER ]\n       \
+             rv6 shim6 context set local-tag TAG [ local-locators ADDR[,ADDR...] ] \
+             [ peer-locators ADDR[,ADDR...] ] [ pair LOCAL PEER ]\n       \
+             rv6 shim6 context del local-tag TAG\n       \
+             rv6 shim6 context flush\n       \
+             rv6 shim6 stats\n       \
+             rv6 shim6 help\n"
+        );
+    }
+
+    /// Each attribute of a request as (id, payload).
+    fn sent(attrs: &Attrs) -> Vec<(u16, Vec<u8>)> {
+        attrs
+            .iter()
+            .map(|a| (*a.nla_type().nla_type(), a.nla_payload().as_ref().to_vec()))
+            .collect()
+    }
+
+    fn octets(s: &str) -> Vec<u8> {
+        ip(s).octets().to_vec()
+    }
+
+    #[test]
+    fn add_sends_tags_ulids_locators_in_order_and_the_pair() {
+        let add = Add {
+            local_tag: 1,
+            peer_tag: 0x7fff_ffff_ffff,
+            ulid_local: ip("2001:db8::1"),
+            ulid_peer: ip("2001:db8::2"),
+            local_locators: vec![ip("2001:db8::1"), ip("2001:db8:2::1"), ip("2001:db8:3::1")],
+            peer_locators: vec![ip("2001:db8:2::2"), ip("2001:db8::2")],
+            pair: Some((ip("2001:db8:2::1"), ip("2001:db8:2::2"))),
+        };
+        assert_eq!(
+            sent(&add.attrs().unwrap()),
+            [
+                (A_CONTEXT_LOCAL_TAG, 1u64.to_ne_bytes().to_vec()),
+                (
+                    A_CONTEXT_PEER_TAG,
+                    0x7fff_ffff_ffffu64.to_ne_bytes().to_vec()
+                ),
+                (A_CONTEXT_ULID_LOCAL, octets("2001:db8::1")),
+                (A_CONTEXT_ULID_PEER, octets("2001:db8::2")),
+                (A_CONTEXT_LOCAL_LOCATOR, octets("2001:db8::1")),
+                (A_CONTEXT_LOCAL_LOCATOR, octets("2001:db8:2::1")),
+                (A_CONTEXT_LOCAL_LOCATOR, octets("2001:db8:3::1")),
+                (A_CONTEXT_PEER_LOCATOR, octets("2001:db8:2::2")),
+                (A_CONTEXT_PEER_LOCATOR, octets("2001:db8::2")),
+                (A_CONTEXT_CURRENT_LOCAL, octets("2001:db8:2::1")),
+                (A_CONTEXT_CURRENT_PEER, octets("2001:db8:2::2")),
+            ]
+        );
+        // Without the optional arguments, only what the kernel requires.
+        let bare = Add {
+            local_locators: vec![],
+            peer_locators: vec![],
+            pair: None,
+            ..add
+        };
+        let ids: Vec<u16> = sent(&bare.attrs().unwrap()).iter().map(|a| a.0).collect();
+        assert_eq!(
+            ids,
+            [
+                A_CONTEXT_LOCAL_TAG,
+                A_CONTEXT_PEER_TAG,
+                A_CONTEXT_ULID_LOCAL,
+                A_CONTEXT_ULID_PEER
+            ]
+        );
+    }
+
+    #[test]
+    fn set_and_del_send_the_tag_and_what_changes() {
+        let set = Set {
+            local_tag: 9,
+            local_locators: vec![],
+            peer_locators: vec![ip("::3"), ip("::2")],
+            pair: None,
+        };
+        assert_eq!(
+            sent(&set.attrs().unwrap()),
+            [
+                (A_CONTEXT_LOCAL_TAG, 9u64.to_ne_bytes().to_vec()),
+                (A_CONTEXT_PEER_LOCATOR, octets("::3")),
+                (A_CONTEXT_PEER_LOCATOR, octets("::2")),
+            ]
+        );
+        let pair = Set {
+            local_locators: vec![ip("::1")],
+            peer_locators: vec![],
+            pair: Some((ip("::1"), ip("::2"))),
+            ..set
+        };
+        assert_eq!(
+            sent(&pair.attrs().unwrap()),
+            [
+                (A_CONTEXT_LOCAL_TAG, 9u64.to_ne_bytes().to_vec()),
+                (A_CONTEXT_LOCAL_LOCATOR, octets("::1")),
+                (A_CONTEXT_CURRENT_LOCAL, octets("::1")),
+                (A_CONTEXT_CURRENT_PEER, octets("::2")),
+            ]
+        );
+        assert_eq!(
+            sent(&tag_attrs(0x2a).unwrap()),
+            [(A_CONTEXT_LOCAL_TAG, 0x2au64.to_ne_bytes().to_vec())]
+        );
+    }
+
+    /// A context-get reply as the module builds it (each u64 after a pad,
+    /// then each locator set in order), through neli's wire format and back.
+    fn reply(local_tag: u64, locals: &[&str], peers: &[&str], rx: u64, tx: u64) -> Message {
+        let addr = |id, s: &str| attr(id, ip(s).octets()).unwrap();
+        let mut attrs = vec![
+            attr(A_CONTEXT_PAD, ()).unwrap(),
+            attr(A_CONTEXT_LOCAL_TAG, local_tag).unwrap(),
+            attr(A_CONTEXT_PAD, ()).unwrap(),
+            attr(A_CONTEXT_PEER_TAG, local_tag + 1).unwrap(),
+            addr(A_CONTEXT_ULID_LOCAL, locals[0]),
+            addr(A_CONTEXT_ULID_PEER, peers[0]),
+        ];
+        attrs.extend(locals.iter().map(|a| addr(A_CONTEXT_LOCAL_LOCATOR, a)));
+        attrs.extend(peers.iter().map(|a| addr(A_CONTEXT_PEER_LOCATOR, a)));
+        attrs.extend([
+            addr(A_CONTEXT_CURRENT_LOCAL, locals[locals.len() - 1]),
+            addr(A_CONTEXT_CURRENT_PEER, peers[peers.len() - 1]),
+            attr(A_CONTEXT_PAD, ()).unwrap(),
+            attr(A_CONTEXT_RX_PACKETS, rx).unwrap(),
+            attr(A_CONTEXT_PAD, ()).unwrap(),
+            attr(A_CONTEXT_TX_PACKETS, tx).unwrap(),
+        ]);
+        let genl = GenlmsghdrBuilder::<u8, u16, NoUserHeader>::default()
+            .cmd(CMD_CONTEXT_GET)
+            .version(1)
+            .attrs(attrs.into_iter().collect())
+            .build()
+            .unwrap();
+        let nl = NlmsghdrBuilder::default()
+            .nl_type(0x20u16)
+            .nl_flags(NlmF::MULTI)
+            .nl_payload(NlPayload::Payload(genl))
+            .build()
+            .unwrap();
+        let mut wire = Cursor::new(vec![0; nl.padded_size()]);
+        nl.to_bytes(&mut wire).unwrap();
+        let back: Nlmsghdr<u16, Message> =
+            Nlmsghdr::from_bytes(&mut Cursor::new(wire.into_inner())).unwrap();
+        back.get_payload().unwrap().clone()
+    }
+
+    fn output() -> Output {
+        let records = [
+            reply(
+                1,
+                &["2001:db8::1", "2001:db8:2::1"],
+                &["2001:db8::2", "2001:db8:2::2"],
+                3,
+                4,
+            ),
+            reply(0x7fff_ffff_fffe, &["2001:db8::a"], &["2001:db8::b"], 0, 0),
+        ]
+        .iter()
+        .map(|m| genl::decode(m, &FAMILY_CONTEXT).unwrap())
+        .collect();
+        contexts(records)
+    }
+
+    #[test]
+    fn contexts_print_as_lines_in_the_words_of_add() {
+        assert_eq!(
+            render(&output(), Format::Text),
+            "local-tag 0x1 peer-tag 0x2 ulid-local 2001:db8::1 ulid-peer 2001:db8::2 \
+             local-locators 2001:db8::1,2001:db8:2::1 peer-locators 2001:db8::2,2001:db8:2::2 \
+             pair 2001:db8:2::1 2001:db8:2::2 rx 3 tx 4\n\
+             local-tag 0x7ffffffffffe peer-tag 0x7fffffffffff ulid-local 2001:db8::a \
+             ulid-peer 2001:db8::b local-locators 2001:db8::a peer-locators 2001:db8::b \
+             pair 2001:db8::a 2001:db8::b rx 0 tx 0\n"
+        );
+    }
+
+    #[test]
+    fn contexts_print_as_json_with_spec_keys_and_locator_arrays() {
+        assert_eq!(
+            render(&output(), Format::Json),
+            "[{\"local-tag\":1,\"peer-tag\":2,\"ulid-local\":\"2001:db8::1\",\
+             \"ulid-peer\":\"2001:db8::2\",\
+             \"local-locator\":[\"2001:db8::1\",\"2001:db8:2::1\"],\
+             \"peer-locator\":[\"2001:db8::2\",\"2001:db8:2::2\"],\
+             \"current-local\":\"2001:db8:2::1\",\"current-peer\":\"2001:db8:2::2\",\
+             \"rx-packets\":3,\"tx-packets\":4},\
+             {\"local-tag\":140737488355326,\"peer-tag\":140737488355327,\
+             \"ulid-local\":\"2001:db8::a\",\"ulid-peer\":\"2001:db8::b\",\
+             \"local-locator\":[\"2001:db8::a\"],\"peer-locator\":[\"2001:db8::b\"],\
+             \"current-local\":\"2001:db8::a\",\"current-peer\":\"2001:db8::b\",\
+             \"rx-packets\":0,\"tx-packets\":0}]\n"
+        );
+    }
+
+    /// The text line, but its counters, is a `context add` command line
+    /// for the same context.
+    #[test]
+    fn the_text_line_reads_back_as_add() {
+        let text = render(&output(), Format::Text);
+        let line = text.lines().next().unwrap();
+        let args = line.split(" rx ").next().unwrap();
+        assert_eq!(
+            action(&format!("shim6 context add {args}")),
+            Ok("Add { local_tag: 1, peer_tag: 2, ulid_local: 2001:db8::1, \
+                ulid_peer: 2001:db8::2, local_locators: [2001:db8::1, 2001:db8:2::1], \
+                peer_locators: [2001:db8::2, 2001:db8:2::2], \
+                pair: Some((2001:db8:2::1, 2001:db8:2::2)) }"
+                .into())
+        );
+        let first: Vec<&str> = line.split(' ').take(2).collect();
+        assert_eq!(
+            action(&format!("shim6 context show {}", first.join(" "))),
+            Ok("Show { local_tag: Some(1) }".into())
+        );
+    }
+
+    /// What the line does with a context lacking attributes (a newer or
+    /// older module): no pair without both halves, the others as any record.
+    #[test]
+    fn a_partial_context_prints_what_it_has() {
+        let mut r = Record::default();
+        r.push("local-tag", Value::U64(5));
+        r.push("current-peer", Value::Str("::2".into()));
+        r.push("rx-packets", Value::U64(1));
+        r.push("flags", Value::U64(9));
+        assert_eq!(
+            context_line(&r),
+            "local-tag 0x5 current-peer ::2 rx 1 flags 9"
+        );
+    }
+
+    #[test]
+    fn kernel_refusals_name_the_attribute() {
+        let add = Add {
+            local_tag: 1,
+            peer_tag: 2,
+            ulid_local: ip("::1"),
+            ulid_peer: ip("::2"),
+            local_locators: vec![ip("::1"), ip("::3")],
+            peer_locators: vec![],
+            pair: None,
+        };
+        let req = add.attrs().unwrap();
+        // Tags of 12 bytes at 20 and 32, ULIDs of 20 at 44 and 64, then the
+        // locators at 84 and 104.
+        let e = KernelError::new(
+            -libc::ERANGE,
+            ExtAck {
+                msg: Some("a context tag is 47 bits and not 0".into()),
+                offset: Some(32),
+                ..ExtAck::default()
+            },
+            &req,
+            &FAMILY_CONTEXT,
+        );
+        assert_eq!(
+            format!("Error: {e}"),
+            "Error: a context tag is 47 bits and not 0: Numerical result out of range \
+             (bad attribute: peer-tag)"
+        );
+        let e = KernelError::new(
+            -libc::E2BIG,
+            ExtAck {
+                msg: Some("a context has at most 8 locators per side".into()),
+                offset: Some(104),
+                ..ExtAck::default()
+            },
+            &req,
+            &FAMILY_CONTEXT,
+        );
+        assert_eq!(
+            format!("Error: {e}"),
+            "Error: a context has at most 8 locators per side: Argument list too long \
+             (bad attribute: local-locator)"
+        );
+        let e = KernelError::new(
+            -libc::EINVAL,
+            ExtAck {
+                msg: Some("each locator set must hold its ULID".into()),
+                ..ExtAck::default()
+            },
+            &req,
+            &FAMILY_CONTEXT,
+        );
+        assert_eq!(
+            format!("Error: {e}"),
+            "Error: each locator set must hold its ULID: Invalid argument"
+        );
+        let e = KernelError::new(
+            -libc::ENOENT,
+            ExtAck {
+                msg: Some("no context has this local tag".into()),
+                ..ExtAck::default()
+            },
+            &tag_attrs(7).unwrap(),
+            &FAMILY_CONTEXT,
+        );
+        assert_eq!(
+            format!("Error: {e}"),
+            "Error: no context has this local tag: No such file or directory"
+        );
+        let e = KernelError::new(
+            -libc::EINVAL,
+            ExtAck {
+                miss_type: Some(A_CONTEXT_ULID_PEER.into()),
+                ..ExtAck::default()
+            },
+            &Attrs::new(),
+            &FAMILY_CONTEXT,
+        );
+        assert_eq!(
+            format!("Error: {e}"),
+            "Error: Invalid argument (missing attribute: ulid-peer)"
+        );
+    }
+
+    /// The generated tables against the numbers the kernel module
+    /// (net/ipv6/shim6/rv6_shim6.rs) registers.
+    #[test]
+    fn the_generated_tables_have_the_modules_numbers() {
+        for f in [&FAMILY_CONTEXT, &FAMILY_STATS] {
+            assert_eq!(
+                (f.name, f.version, f.module),
+                ("rv6-shim6", 1, Some("rv6_shim6"))
+            );
+        }
+        assert_eq!(
+            (
+                CMD_STATS_GET,
+                CMD_CONTEXT_GET,
+                CMD_CONTEXT_ADD,
+                CMD_CONTEXT_DEL,
+                CMD_CONTEXT_SET,
+                CMD_CONTEXT_FLUSH
+            ),
+            (1, 2, 3, 4, 5, 6)
+        );
+        let attrs: Vec<(u16, &str, String)> = FAMILY_CONTEXT
+            .attrs
+            .iter()
+            .map(|a| (a.id, a.name, format!("{:?}", a.kind)))
+            .collect();
+        let want: Vec<(u16, &str, String)> = [
+            (1, "pad", "Pad"),
+            (2, "local-tag", "U64"),
+            (3, "peer-tag", "U64"),
+            (4, "ulid-local", "Ipv6"),
+            (5, "ulid-peer", "Ipv6"),
+            (6, "local-locator", "Multi(Ipv6)"),
+            (7, "peer-locator", "Multi(Ipv6)"),
+            (8, "current-local", "Ipv6"),
+            (9, "current-peer", "Ipv6"),
+            (10, "rx-packets", "U64"),
+            (11, "tx-packets", "U64"),
+        ]
+        .into_iter()
+        .map(|(id, name, kind)| (id, name, kind.to_string()))
+        .collect();
+        assert_eq!(attrs, want);
+        let stats: Vec<(u16, &str)> = FAMILY_STATS.attrs.iter().map(|a| (a.id, a.name)).collect();
+        assert_eq!(
+            stats,
+            [
+                (1, "pad"),
+                (2, "payload-in"),
+                (3, "payload-out"),
+                (4, "control-in"),
+                (5, "unknown-tag"),
+                (6, "foreign-locator"),
+                (7, "malformed"),
+                (8, "out-no-context"),
+                (9, "contexts")
+            ]
+        );
+        assert!(FAMILY_STATS.attrs[1..]
+            .iter()
+            .all(|a| matches!(a.kind, Kind::U64)));
+        assert_eq!((MAX_LOCATORS, MAX_CONTEXTS), (8, 1 << 20));
+    }
+
+    /// `rv6 shim6 stats` is the stats objects' command on the `stats` set:
+    /// its reply prints as theirs do.
+    #[test]
+    fn stats_print_as_one_line_of_spec_names() {
+        let attrs = FAMILY_STATS.attrs[1..]
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| [attr(A_STATS_PAD, ()), attr(a.id, i as u64)])
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let m = GenlmsghdrBuilder::<u8, u16, NoUserHeader>::default()
+            .cmd(CMD_STATS_GET)
+            .version(1)
+            .attrs(attrs)
+            .build()
+            .unwrap();
+        let out = Output::Records(vec![genl::decode(&m, &FAMILY_STATS).unwrap()]);
+        assert_eq!(
+            render(&out, Format::Text),
+            "payload-in 0 payload-out 1 control-in 2 unknown-tag 3 foreign-locator 4 \
+             malformed 5 out-no-context 6 contexts 7\n"
+        );
+        assert!(render(&out, Format::Json).starts_with("[{\"payload-in\":0,\"payload-out\":1,"));
+    }
+
+    /// Against the running kernel: unless rv6_shim6 is loaded here, the
+    /// family is missing and the error names the module.
+    #[test]
+    fn a_missing_family_names_its_module() {
+        let Ok(mut nl) = Socket::open() else {
+            eprintln!("skipped: no generic netlink socket here");
+            return;
+        };
+        let show = Show { local_tag: None };
+        match show.run(&mut nl) {
+            Ok(_) => eprintln!("rv6_shim6 is loaded here"),
+            Err(e) => assert_eq!(
+                e.to_string(),
+                "rv6-shim6: family not found (is rv6_shim6 loaded?)"
+            ),
+        }
+    }
+}
