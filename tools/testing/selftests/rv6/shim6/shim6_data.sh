@@ -90,15 +90,21 @@ pieces=8; quick && pieces=4
 head -c $((pieces * 128 * 1024)) /dev/urandom >$work/in
 ip netns exec b timeout $((120 * S)) socat -u TCP6-LISTEN:5001,reuseaddr OPEN:$work/out,creat,trunc &
 srv=$!; wait_listening b tcp 5001
-# The sender pauses between pieces so that the switch lands mid-transfer.
+# The sender holds its second half until the pair has been switched, so that
+# the switch lands mid-transfer however slow the kernel is.
+rm -f $work/switched
 ( for i in $(seq 0 $((pieces - 1))); do
-    dd if=$work/in bs=128k skip=$i count=1 status=none; sleep 0.2
+    if [ $i = $((pieces / 2)) ]; then
+      for _ in $(seq $((300 * S))); do [ -e $work/switched ] && break; sleep 0.1; done
+    fi
+    dd if=$work/in bs=128k skip=$i count=1 status=none; sleep 0.1
   done ) | timeout $((100 * S)) ip netns exec a socat -u - TCP6:[$B1]:5001 &
 cli=$!
-# Switch once the transfer is under way: some of its segments went rewritten.
+# Switch once the first half is under way: some of its segments went rewritten.
 for _ in $(seq $((100 * S))); do [ "$(counter a payload-out)" -gt 20 ] && break; sleep 0.1; done
 pair a $A1 $B1; pair b $B1 $A1
 before=$(counter a payload-out) got_then=$(stat -c %s $work/out 2>/dev/null || echo 0)
+touch $work/switched
 ip netns exec r2 sysctl -qw net.ipv6.conf.all.forwarding=0
 wait $cli; wait $srv
 check "TCP between the ULIDs: $((pieces * 128)) KiB intact across a pair switch" yes \
