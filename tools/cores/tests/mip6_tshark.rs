@@ -5,43 +5,12 @@
 use rv6_cores::mip6_wire::*;
 use std::process::Command;
 
-const SRC: Addr = [
-    0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
-];
-const DST: Addr = [
-    0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02,
-];
+mod common;
+use common::{ipv6, pcap, DST, SRC};
+
 const HOME: Addr = [
     0x20, 0x01, 0x0d, 0xb8, 0, 0xaa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
 ];
-
-fn ipv6(next_header: u8, payload: &[u8]) -> Vec<u8> {
-    let mut p = vec![0x60, 0, 0, 0];
-    p.extend((payload.len() as u16).to_be_bytes());
-    p.extend([next_header, 64]);
-    p.extend(SRC);
-    p.extend(DST);
-    p.extend(payload);
-    p
-}
-
-/// A pcap file (LINKTYPE_RAW = 101: bare IP packets).
-fn pcap(packets: &[Vec<u8>]) -> Vec<u8> {
-    let mut f = Vec::new();
-    f.extend(0xa1b2c3d4u32.to_le_bytes());
-    f.extend(2u16.to_le_bytes());
-    f.extend(4u16.to_le_bytes());
-    f.extend([0u8; 8]);
-    f.extend(65535u32.to_le_bytes());
-    f.extend(101u32.to_le_bytes());
-    for p in packets {
-        f.extend([0u8; 8]);
-        f.extend((p.len() as u32).to_le_bytes());
-        f.extend((p.len() as u32).to_le_bytes());
-        f.extend(p);
-    }
-    f
-}
 
 /// An ICMPv6 echo request whose checksum covers `src` and `dst`: RFC 6275 §9.3.1 and §6.4
 /// say the home address stands in for the care-of address in the pseudo-header.
