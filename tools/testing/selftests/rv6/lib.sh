@@ -53,8 +53,20 @@ rv6() { "$top/tools/target/release/rv6" "$@"; }
 # The inode number of a named netns (what /proc/<pid>/ns/net links to).
 netns_inum() { stat -L -c %i "/run/netns/$1"; }
 
+_check_t0=${EPOCHREALTIME/./}
+check_time() { # bash builtins only: this runs around every result
+  [ -n "${RV6_OUT:-}" ] || return 0
+  local now=${EPOCHREALTIME/./} d
+  d=$(( (now - _check_t0) / 100000 )); _check_t0=$now
+  echo "${0##*/} $((d / 10)).$((d % 10)) $1" >>"$RV6_OUT/check-times"
+}
+
 # check DESCRIPTION EXPECTED ACTUAL: one KTAP result, with the values on failure.
+# With RV6_OUT set (the guest runner), each result's time since the previous
+# one (since the suite began, for the first) goes to $RV6_OUT/check-times as
+# "SUITE SECONDS DESCRIPTION": where a suite spends its time, every run.
 check() {
+  check_time "$1"
   if [ "$2" = "$3" ]; then
     ktap_test_pass "$1"
   else
