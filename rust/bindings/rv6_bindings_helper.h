@@ -19,3 +19,7 @@
 #include <net/rawv6.h>
 #include <net/ipv6.h>
 #include <linux/icmpv6.h>
+
+/* Flags of a generic netlink multicast group (BIT() macros bindgen cannot see). */
+#include <net/genetlink.h>
+const u8 RUST_CONST_HELPER_GENL_MCAST_CAP_NET_ADMIN = GENL_MCAST_CAP_NET_ADMIN;

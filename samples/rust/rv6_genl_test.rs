@@ -183,7 +183,7 @@ fn put_entry(w: &mut Writer<'_>, key: u32, e: &Entry) -> Result {
 
 /// Tells the namespace's `monitor` listeners about entry `key`.
 fn notify(net: &Namespace, cmd: u8, key: u32, e: &Entry) -> Result {
-    let mut msg = GenlMsg::notification(&FAMILY, cmd, ENTRY_SIZE)?;
+    let mut msg = GenlMsg::notification(&FAMILY, cmd, ENTRY_SIZE, GFP_KERNEL)?;
     put_entry(&mut msg.writer(), key, e)?;
     msg.multicast_netns(&FAMILY, net, GROUP_MONITOR, GFP_KERNEL)
 }

@@ -23,19 +23,33 @@
 //! - Contexts and counters are per network namespace, managed through the generic netlink
 //!   family `rv6-shim6` (`Documentation/netlink/specs/rv6_shim6.yaml`, `rv6 shim6`).
 //!
-//! Not yet here (issue 11's later increments): REAP timers and probes (RFC 5534), the
-//! negotiation trigger heuristic, events to the daemon, ICMPv6 errors for rewritten
-//! packets, forked contexts (FII) sharing a ULID pair, and an RCU hash table for the
-//! data-path look-ups (an ordered tree under a spinlock today).
+//! - REAP (RFC 5534) is split with the daemon: the kernel sees every payload packet of a
+//!   context (netfilter hooks at LOCAL_OUT and LOCAL_IN for packets on the ULIDs, the XFRM
+//!   path and the input handler for rewritten ones), so it runs each context's Send and
+//!   Keepalive Timers and idle expiry (`shim6_reap.rs`, one timer per context) and tells the
+//!   daemon on the family's `events` group when a Keepalive is due, when the Send Timer
+//!   expired (exploration must start), when payload arrives while exploring, when a context
+//!   went idle and when a payload header carries an unknown tag.  The daemon sends the
+//!   Keepalives and Probes on its raw socket, where its control-message code already is.
+//!
+//! Not yet here (issue 11's later increments): the negotiation trigger heuristic, ICMPv6
+//! errors for rewritten packets, forked contexts (FII) sharing a ULID pair, and an RCU hash
+//! table for the data-path look-ups (an ordered tree under a spinlock today).
 
 use kernel::{
+    impl_has_object_timer,
     net::{
         ipv6::protocol::{self, ExtHeaderOffload, Handler, Inbound, Verdict},
-        namespace::{self, Namespace, NetState, PernetSlot},
-        netlink::genl::{
-            self, perm, AttrPolicy, Dump, DumpProgress, Operations, OpsFamily, Policy, Request,
-            SplitOp, Writer,
+        namespace::{Namespace, PernetSlot, WeakNamespace},
+        netfilter::{self, priority, Hook, HookPoint, HookState, NetHooks},
+        netlink::{
+            genl::{
+                self, admin_multicast_group, perm, AttrPolicy, Dump, DumpProgress, Operations,
+                OpsFamily, Policy, Request, SplitOp, Writer,
+            },
+            GenlMsg, MulticastGroup,
         },
+        skbuff::SkBuff,
         xfrm::{
             self, flags, Addr, OutputPacket, OwnedPolicy, OwnedState, PolicyParams, Refusal, State,
             StateParams, Type, MODE_ROUTE_OPTIMIZATION,
@@ -46,16 +60,28 @@ use kernel::{
     rbtree::{RBTree, RBTreeNode},
     sync::{
         atomic::{ordering::Relaxed, Atomic},
-        Arc, Mutex, SpinLockIrq,
+        Arc, ArcBorrow, Mutex, SpinLockIrq,
+    },
+    time::{
+        object_timer::{ObjectTimer, ObjectTimerCallback},
+        Delta, Instant, Monotonic,
     },
 };
 
-// The core is `pub` for the host tests and the daemon; here it is private and partly unused.
+// The cores are `pub` for the host tests and the daemon; here they are private and partly
+// unused.
+#[allow(unreachable_pub, dead_code)]
+#[path = "shim6_reap.rs"]
+mod reap;
 #[allow(unreachable_pub, dead_code)]
 #[path = "shim6_wire.rs"]
 mod wire;
 
-use wire::{ContextTag, PayloadHeader, PayloadRepr, IPPROTO_SHIM6};
+use reap::{Events, Mode, Reap, ReapConfig};
+use wire::{
+    ContextTag, ControlHeader, ControlRepr, Message, MessageType, PayloadHeader, PayloadRepr,
+    IPPROTO_SHIM6,
+};
 
 module! {
     type: Shim6,
@@ -82,6 +108,11 @@ const CMD_CONTEXT_ADD: u8 = 3;
 const CMD_CONTEXT_DEL: u8 = 4;
 const CMD_CONTEXT_SET: u8 = 5;
 const CMD_CONTEXT_FLUSH: u8 = 6;
+const CMD_EVENT: u8 = 7;
+
+/// The family's multicast group `events`, for the daemon: CAP_NET_ADMIN only.
+const GROUP_EVENTS: u32 = 0;
+static GROUPS: [MulticastGroup; 1] = [admin_multicast_group(c"events")];
 
 // Attribute set `context`.
 const A_PAD: u16 = 1;
@@ -95,6 +126,18 @@ const A_CURRENT_LOCAL: u16 = 8;
 const A_CURRENT_PEER: u16 = 9;
 const A_RX_PACKETS: u16 = 10;
 const A_TX_PACKETS: u16 = 11;
+const A_REAP_STATE: u16 = 12;
+const A_SEND_TIMEOUT: u16 = 13;
+const A_KEEPALIVE_TIMEOUT: u16 = 14;
+const A_IDLE_TIMEOUT: u16 = 15;
+const A_EVENT: u16 = 16;
+
+// Enum `event`.
+const EVENT_SEND_TIMEOUT: u32 = 1;
+const EVENT_KEEPALIVE: u32 = 2;
+const EVENT_INBOUND: u32 = 3;
+const EVENT_IDLE: u32 = 4;
+const EVENT_UNKNOWN_TAG: u32 = 5;
 
 // Attribute set `stats`.
 const S_PAD: u16 = 1;
@@ -106,14 +149,25 @@ const S_FOREIGN_LOCATOR: u16 = 6;
 const S_MALFORMED: u16 = 7;
 const S_OUT_NO_CONTEXT: u16 = 8;
 const S_CONTEXTS: u16 = 9;
+const S_EVENTS: u16 = 10;
+const S_EVENTS_LOST: u16 = 11;
 
 /// Bytes of a context's attributes at most: two tags and two counters (12 with their pads),
-/// and 20 per address.
-const CONTEXT_SIZE: usize = 4 * 12 + (4 + 2 * MAX_LOCATORS) * 20;
+/// 20 per address and 8 per u32.
+const CONTEXT_SIZE: usize = 4 * 12 + (4 + 2 * MAX_LOCATORS) * 20 + 4 * 8;
+/// Bytes of an event's attributes at most: the event, a tag, two addresses.
+const EVENT_SIZE: usize = 8 + 12 + 2 * 20;
+/// Unknown-tag events a namespace sends per second at most: each is an R1bis for the daemon
+/// to send, and the tags come from whoever sends us packets.
+const UNKNOWN_TAG_EVENTS_PER_SEC: u32 = 20;
+
+/// The range of the timeouts, in ms (the spec's checks): 100 ms to a day.  Checked by
+/// [`timeouts`]: a policy's range holds 16-bit bounds only.
+const TIMEOUT_MS: core::ops::RangeInclusive<u32> = 100..=86_400_000;
 
 static TAG_POLICY: Policy<{ A_LOCAL_TAG as usize + 1 }> =
     Policy::new().with(A_LOCAL_TAG, AttrPolicy::u64());
-static CONTEXT_POLICY: Policy<{ A_CURRENT_PEER as usize + 1 }> = Policy::new()
+static CONTEXT_POLICY: Policy<{ A_IDLE_TIMEOUT as usize + 1 }> = Policy::new()
     .with(A_LOCAL_TAG, AttrPolicy::u64())
     .with(A_PEER_TAG, AttrPolicy::u64())
     .with(A_ULID_LOCAL, AttrPolicy::in6_addr())
@@ -121,14 +175,22 @@ static CONTEXT_POLICY: Policy<{ A_CURRENT_PEER as usize + 1 }> = Policy::new()
     .with(A_LOCAL_LOCATOR, AttrPolicy::in6_addr())
     .with(A_PEER_LOCATOR, AttrPolicy::in6_addr())
     .with(A_CURRENT_LOCAL, AttrPolicy::in6_addr())
-    .with(A_CURRENT_PEER, AttrPolicy::in6_addr());
-/// `context-set` changes paths only: tags and ULIDs are a context's identity.
-static SET_POLICY: Policy<{ A_CURRENT_PEER as usize + 1 }> = Policy::new()
+    .with(A_CURRENT_PEER, AttrPolicy::in6_addr())
+    .with(A_SEND_TIMEOUT, AttrPolicy::u32())
+    .with(A_KEEPALIVE_TIMEOUT, AttrPolicy::u32())
+    .with(A_IDLE_TIMEOUT, AttrPolicy::u32());
+/// `context-set` changes paths, REAP state and timeouts: tags and ULIDs are a context's
+/// identity.
+static SET_POLICY: Policy<{ A_IDLE_TIMEOUT as usize + 1 }> = Policy::new()
     .with(A_LOCAL_TAG, AttrPolicy::u64())
     .with(A_LOCAL_LOCATOR, AttrPolicy::in6_addr())
     .with(A_PEER_LOCATOR, AttrPolicy::in6_addr())
     .with(A_CURRENT_LOCAL, AttrPolicy::in6_addr())
-    .with(A_CURRENT_PEER, AttrPolicy::in6_addr());
+    .with(A_CURRENT_PEER, AttrPolicy::in6_addr())
+    .with(A_REAP_STATE, AttrPolicy::u32_range(0, 1))
+    .with(A_SEND_TIMEOUT, AttrPolicy::u32())
+    .with(A_KEEPALIVE_TIMEOUT, AttrPolicy::u32())
+    .with(A_IDLE_TIMEOUT, AttrPolicy::u32());
 
 static OPS: [SplitOp<Family>; 7] = [
     SplitOp::doit_without_attributes(CMD_STATS_GET, perm::NONE),
@@ -144,7 +206,7 @@ static FAMILY: OpsFamily<Family> = OpsFamily::new(
     b"rv6-shim6\0",
     1,
     &OPS,
-    &[],
+    &GROUPS,
 );
 
 /// Up to [`MAX_LOCATORS`] addresses.
@@ -164,7 +226,7 @@ impl Locators {
     }
 }
 
-/// What the data path reads of a context, changed as a whole under the table's lock.
+/// What the data path reads of a context's paths, changed as a whole.
 #[derive(Clone, Copy)]
 struct Paths {
     local: Locators,
@@ -173,24 +235,147 @@ struct Paths {
     current: (Addr, Addr),
 }
 
+/// What changes in a context after it is made: under the context's lock.
+struct Live {
+    paths: Paths,
+    reap: Reap,
+}
+
 /// One Shim6 context (RFC 5533 §6.1): the ULID pair, both context tags, the locator sets and
-/// the current pair.
+/// the current pair, and its REAP timers (RFC 5534).
+#[pin_data]
 struct Context {
+    /// The REAP timer: armed for the earliest of the Send Timer, the next Keepalive and the
+    /// idle expiry; holds a reference while armed, stopped when the context leaves its table.
+    #[pin]
+    timer: ObjectTimer<Context>,
     ulid_local: Addr,
     ulid_peer: Addr,
     /// The tag we allocated: the peer puts it in the payload headers it sends us.
     local_tag: ContextTag,
     /// The peer's tag, which we put in ours.
     peer_tag: ContextTag,
-    paths: Paths,
+    /// Taken by the data path, the timer and the family (never with the table's lock held
+    /// by the timer, which takes only this one).
+    #[pin]
+    live: SpinLockIrq<Live>,
     rx: Atomic<u64>,
     tx: Atomic<u64>,
+    /// The origin of the context's REAP clock (nanoseconds since it was made).
+    born: Instant<Monotonic>,
+    /// The namespace, for the timer's events; lends nothing once the namespace's state goes.
+    net: Arc<WeakNamespace>,
 }
 
+impl_has_object_timer! { impl HasObjectTimer for Context { self.timer } }
+
 impl Context {
-    fn rewritten(&self) -> bool {
-        self.paths.current != (self.ulid_local, self.ulid_peer)
+    fn new(
+        ids: (Addr, Addr, ContextTag, ContextTag),
+        paths: Paths,
+        cfg: ReapConfig,
+        net: Arc<WeakNamespace>,
+    ) -> Result<Arc<Self>> {
+        let (ulid_local, ulid_peer, local_tag, peer_tag) = ids;
+        Arc::pin_init(
+            pin_init!(Context {
+                timer <- ObjectTimer::new(),
+                ulid_local,
+                ulid_peer,
+                local_tag,
+                peer_tag,
+                live <- new_spinlock_irq!(Live { paths, reap: Reap::new(cfg, 0) }),
+                rx: Atomic::new(0),
+                tx: Atomic::new(0),
+                born: Instant::now(),
+                net,
+            }),
+            GFP_KERNEL,
+        )
     }
+
+    /// Nanoseconds of the context's REAP clock at `t`.
+    fn clock(&self, t: Instant<Monotonic>) -> u64 {
+        u64::try_from((t - self.born).as_nanos()).unwrap_or(0)
+    }
+
+    /// The time `ns` of the context's REAP clock stands for.
+    fn instant(&self, ns: u64) -> Instant<Monotonic> {
+        self.born + Delta::from_nanos(i64::try_from(ns).unwrap_or(i64::MAX / 2))
+    }
+
+    /// Whether a context on `current` rewrites: its pair is not its ULIDs.
+    fn rewritten_pair(current: (Addr, Addr), ulids: (Addr, Addr)) -> bool {
+        current != ulids
+    }
+
+    /// Arms the REAP timer for `ns` of the context's clock, if asked to.
+    fn arm(this: ArcBorrow<'_, Self>, ns: Option<u64>) {
+        if let Some(ns) = ns {
+            let at = this.instant(ns);
+            ObjectTimer::arm(this, at);
+        }
+    }
+
+    /// A payload packet of the context went out.
+    fn sent(this: ArcBorrow<'_, Self>) {
+        let now = this.clock(Instant::now());
+        let arm = this.live.lock().reap.sent(now);
+        Self::arm(this, arm);
+    }
+
+    /// A payload packet of the context came in.
+    fn received(this: ArcBorrow<'_, Self>) {
+        let now = this.clock(Instant::now());
+        let (arm, ev) = this.live.lock().reap.received(now);
+        Self::arm(this, arm);
+        this.report(ev);
+    }
+
+    /// Sends the daemon one notification per event in `ev`.
+    fn report(&self, ev: Events) {
+        for (flag, event) in [
+            (Events::SEND_TIMEOUT, EVENT_SEND_TIMEOUT),
+            (Events::KEEPALIVE, EVENT_KEEPALIVE),
+            (Events::INBOUND, EVENT_INBOUND),
+            (Events::IDLE, EVENT_IDLE),
+        ] {
+            if ev.contains(flag) {
+                let tag = self.local_tag.get();
+                self.net
+                    .with(|net| notify(net, event, |w| w.put_u64(A_LOCAL_TAG, tag, A_PAD)));
+            }
+        }
+    }
+}
+
+impl ObjectTimerCallback for Context {
+    fn expired(this: ArcBorrow<'_, Self>, now: Instant<Monotonic>) -> Option<Instant<Monotonic>> {
+        let (ev, next) = this.live.lock().reap.expired(this.clock(now));
+        this.report(ev);
+        next.map(|ns| this.instant(ns))
+    }
+}
+
+/// Sends event `event` with the attributes `f` writes to the `events` group of `net`;
+/// counted in `events` or, when it cannot be built, `events-lost`.  Any context.
+fn notify(net: &Namespace, event: u32, f: impl FnOnce(&mut Writer<'_>) -> Result) {
+    let sent = (|| {
+        let mut msg = GenlMsg::notification(&FAMILY, CMD_EVENT, EVENT_SIZE, GFP_ATOMIC)?;
+        {
+            let mut w = msg.writer();
+            w.put_u32(A_EVENT, event)?;
+            f(&mut w)?;
+        }
+        msg.multicast_netns(&FAMILY, net, GROUP_EVENTS, GFP_ATOMIC)
+    })();
+    bump(net, |n| {
+        if sent.is_ok() {
+            &n.events
+        } else {
+            &n.events_lost
+        }
+    });
 }
 
 /// The XFRM objects that make the data path rewrite a context's packets: present while its
@@ -206,7 +391,7 @@ type UlidKey = (Addr, Addr);
 
 /// A namespace's contexts: by local tag (input), and the local tag by ULID pair (output).
 struct Contexts {
-    by_tag: RBTree<u64, Context>,
+    by_tag: RBTree<u64, Arc<Context>>,
     by_ulids: RBTree<UlidKey, u64>,
     len: usize,
     generation: u32,
@@ -216,17 +401,52 @@ impl Contexts {
     fn changed(&mut self) {
         self.generation = self.generation.wrapping_add(1).max(1);
     }
+
+    fn by_ulids(&self, ulids: &UlidKey) -> Option<&Arc<Context>> {
+        self.by_ulids
+            .get(ulids)
+            .and_then(|tag| self.by_tag.get(tag))
+    }
+}
+
+/// At most a number of events a second: a one-second window, counted (racy at the window's
+/// edge, which costs an event more or less).
+struct RateLimit {
+    origin: Instant<Monotonic>,
+    window: Atomic<i64>,
+    count: Atomic<u32>,
+}
+
+impl RateLimit {
+    fn new() -> Self {
+        Self {
+            origin: Instant::now(),
+            window: Atomic::new(0),
+            count: Atomic::new(0),
+        }
+    }
+
+    fn allow(&self, limit: u32) -> bool {
+        let second = (Instant::now() - self.origin).as_nanos() / reap::NSEC_PER_SEC as i64;
+        if self.window.xchg(second, Relaxed) != second {
+            self.count.store(0, Relaxed);
+        }
+        self.count.fetch_add(1, Relaxed) < limit
+    }
 }
 
 /// The per-namespace state.
-#[pin_data]
+#[pin_data(PinnedDrop)]
 struct NetShim {
     /// Read by the data path in any context, hence the IRQ-safe lock.
     #[pin]
     contexts: SpinLockIrq<Contexts>,
+    /// Contexts in the table, for the hooks' fast path in namespaces without any.
+    count: Atomic<u64>,
     /// The XFRM objects of each rewritten context, by local tag: process context only.
     #[pin]
     bindings: Mutex<RBTree<u64, Binding>>,
+    unknown_tag_events: RateLimit,
     payload_in: Atomic<u64>,
     payload_out: Atomic<u64>,
     control_in: Atomic<u64>,
@@ -234,12 +454,62 @@ struct NetShim {
     foreign_locator: Atomic<u64>,
     malformed: Atomic<u64>,
     out_no_context: Atomic<u64>,
+    events: Atomic<u64>,
+    events_lost: Atomic<u64>,
 }
 
 static NET_SLOT: PernetSlot = PernetSlot::new();
 
-impl NetState for NetShim {
+impl NetShim {
+    /// Context `tag`, if any.
+    fn by_tag(&self, tag: u64) -> Option<Arc<Context>> {
+        self.contexts.lock().by_tag.get(&tag).cloned()
+    }
+
+    /// The context of ULID pair `ulids` (local, peer), if any.
+    fn by_ulids(&self, ulids: &UlidKey) -> Option<Arc<Context>> {
+        if self.count.load(Relaxed) == 0 {
+            return None;
+        }
+        self.contexts.lock().by_ulids(ulids).cloned()
+    }
+
+    /// Takes every context out of the table and stops their timers.
+    fn clear(&self) {
+        let old = {
+            let mut contexts = self.contexts.lock();
+            contexts.len = 0;
+            contexts.changed();
+            self.count.store(0, Relaxed);
+            contexts.by_ulids = RBTree::new();
+            core::mem::replace(&mut contexts.by_tag, RBTree::new())
+        };
+        // Outside the IRQ-safe lock: stopping waits for a running callback.
+        for (_, c) in old.iter() {
+            c.timer.stop();
+        }
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for NetShim {
+    fn drop(self: Pin<&mut Self>) {
+        // The timers hold references to their contexts: stopped here, none outlives the
+        // namespace's state (nor the module).
+        self.clear();
+    }
+}
+
+/// The hooks that show the REAP timers the packets on a context's ULIDs (rewritten packets
+/// are seen by the XFRM output and the input handler instead).
+const NET_HOOKS: [Hook; 2] = [
+    Hook::ipv6(HookPoint::LocalOut, priority::LAST),
+    Hook::ipv6(HookPoint::LocalIn, priority::LAST),
+];
+
+impl NetHooks for NetShim {
     type Shared = ();
+    const HOOKS: &'static [Hook] = &NET_HOOKS;
     const SLOT: &'static PernetSlot = &NET_SLOT;
 
     fn init<'a>(_: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
@@ -250,7 +520,9 @@ impl NetState for NetShim {
                 len: 0,
                 generation: 1,
             }),
+            count: Atomic::new(0),
             bindings <- new_mutex!(RBTree::new()),
+            unknown_tag_events: RateLimit::new(),
             payload_in: Atomic::new(0),
             payload_out: Atomic::new(0),
             control_in: Atomic::new(0),
@@ -258,7 +530,44 @@ impl NetState for NetShim {
             foreign_locator: Atomic::new(0),
             malformed: Atomic::new(0),
             out_no_context: Atomic::new(0),
+            events: Atomic::new(0),
+            events_lost: Atomic::new(0),
         }? Error)
+    }
+
+    /// Payload on a context's ULIDs, either way, for its REAP timers: RFC 5533 §9 counts the
+    /// packets on the ULID pair as the context's.  Packets whose first header is Shim6 are
+    /// not: rewritten packets meet LOCAL_OUT again after their transform (the XFRM output
+    /// saw them), received ones are the input handler's, and control messages follow their
+    /// own rules in the daemon.  Multicast is no context's (RFC 5533 §1.4).
+    fn hook(&self, skb: &SkBuff, state: &HookState) -> netfilter::Verdict {
+        if self.count.load(Relaxed) == 0 {
+            return netfilter::Verdict::Accept;
+        }
+        let mut buf = [0u8; 40];
+        let Some(ip) = skb.network_bytes(0, &mut buf) else {
+            return netfilter::Verdict::Accept;
+        };
+        if ip.len() < 40 || ip[6] == IPPROTO_SHIM6 || ip[24] == 0xff {
+            return netfilter::Verdict::Accept;
+        }
+        let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
+        src.copy_from_slice(&ip[8..24]);
+        dst.copy_from_slice(&ip[24..40]);
+        match state.point() {
+            HookPoint::LocalOut => {
+                if let Some(c) = self.by_ulids(&(src, dst)) {
+                    Context::sent(c.as_arc_borrow());
+                }
+            }
+            HookPoint::LocalIn => {
+                if let Some(c) = self.by_ulids(&(dst, src)) {
+                    Context::received(c.as_arc_borrow());
+                }
+            }
+            _ => {}
+        }
+        netfilter::Verdict::Accept
     }
 }
 
@@ -296,18 +605,17 @@ impl Type for Shim6Type {
         let ulids = (x.saddr(), x.daddr());
         let next_header = pkt.next_header();
         let rewrite = NetShim::with(x.net(), |n| {
-            let contexts = n.contexts.lock();
-            let c = contexts
-                .by_ulids
-                .get(&ulids)
-                .and_then(|tag| contexts.by_tag.get(tag));
-            match c {
-                Some(c) if c.rewritten() => {
+            let found = n.by_ulids(&ulids).and_then(|c| {
+                let current = c.live.lock().paths.current;
+                Context::rewritten_pair(current, ulids).then(|| (c, current))
+            });
+            match found {
+                Some((c, current)) => {
                     c.tx.add(1, Relaxed);
                     n.payload_out.add(1, Relaxed);
-                    Some((c.paths.current, c.peer_tag))
+                    Some((current, c.peer_tag))
                 }
-                _ => {
+                None => {
                     n.out_no_context.add(1, Relaxed);
                     None
                 }
@@ -348,7 +656,9 @@ impl Handler for Shim6Input {
             Err(wire::Error::Field(2)) => {
                 // P = 0: a control message.  Raw sockets for protocol 140 (the daemon's) got
                 // their copy before this handler ran.
+                let len = (usize::from(h[1]) + 1) * 8;
                 bump(pkt.net(), |n| &n.control_in);
+                Self::keepalive(pkt, len);
                 return Verdict::Consumed;
             }
             Err(_) => {
@@ -357,37 +667,86 @@ impl Handler for Shim6Input {
             }
         };
         let (src, dst) = pkt.addresses();
-        enum Found {
-            Ulids(Addr, Addr),
-            UnknownTag,
-            ForeignLocator,
-        }
+        let tag = repr.context_tag.get();
         let found = NetShim::with(pkt.net(), |n| {
-            let contexts = n.contexts.lock();
-            let Some(c) = contexts.by_tag.get(&repr.context_tag.get()) else {
+            let Some(c) = n.by_tag(tag) else {
                 n.unknown_tag.add(1, Relaxed);
-                return Found::UnknownTag;
+                // RFC 5533 §7.17: the daemon answers with an R1bis.
+                if n.unknown_tag_events.allow(UNKNOWN_TAG_EVENTS_PER_SEC) {
+                    notify(pkt.net(), EVENT_UNKNOWN_TAG, |w| {
+                        w.put_u64(A_LOCAL_TAG, tag, A_PAD)?;
+                        w.put_in6_addr(A_LOCAL_LOCATOR, &dst)?;
+                        w.put_in6_addr(A_PEER_LOCATOR, &src)
+                    });
+                } else {
+                    n.events_lost.add(1, Relaxed);
+                }
+                return None;
             };
             // RFC 5533 §7.2: the source must be one of the peer's locators (and the
             // destination one of ours).
-            if !c.paths.peer.contains(&src) || !c.paths.local.contains(&dst) {
+            let ours = {
+                let live = c.live.lock();
+                live.paths.peer.contains(&src) && live.paths.local.contains(&dst)
+            };
+            if !ours {
                 n.foreign_locator.add(1, Relaxed);
-                return Found::ForeignLocator;
+                return None;
             }
             c.rx.add(1, Relaxed);
             n.payload_in.add(1, Relaxed);
-            Found::Ulids(c.ulid_peer, c.ulid_local)
-        });
-        match found {
-            Some(Found::Ulids(peer, local)) => {
-                if pkt.set_addresses(&peer, &local).is_err() {
-                    return Verdict::Drop;
-                }
-                Verdict::Next {
-                    len: PayloadRepr::LEN as u16,
-                }
-            }
-            _ => Verdict::Drop,
+            Some(c)
+        })
+        .flatten();
+        let Some(c) = found else {
+            return Verdict::Drop;
+        };
+        Context::received(c.as_arc_borrow());
+        if pkt.set_addresses(&c.ulid_peer, &c.ulid_local).is_err() {
+            return Verdict::Drop;
+        }
+        Verdict::Next {
+            len: PayloadRepr::LEN as u16,
+        }
+    }
+}
+
+impl Shim6Input {
+    /// A Keepalive (RFC 5534 §6.6) of `len` bytes, checked and from the context's peer, stops
+    /// the context's Send Timer: the peer hears us.  Every other control message is the
+    /// daemon's alone.
+    fn keepalive(pkt: &mut Inbound<'_>, len: usize) {
+        let (src, dst) = pkt.addresses();
+        let Some(b) = pkt.header(len) else {
+            return;
+        };
+        let Ok(h) = ControlHeader::new_checked(b) else {
+            return;
+        };
+        if h.msg_type() != MessageType::Keepalive as u8 {
+            return;
+        }
+        let Ok(ControlRepr {
+            message: Message::Keepalive {
+                receiver_context_tag,
+            },
+            ..
+        }) = ControlRepr::parse(&h)
+        else {
+            return;
+        };
+        let tag = receiver_context_tag.get();
+        let Some(c) = NetShim::with(pkt.net(), |n| n.by_tag(tag)).flatten() else {
+            return;
+        };
+        let from_peer = {
+            let live = c.live.lock();
+            live.paths.peer.contains(&src) && live.paths.local.contains(&dst)
+        };
+        if from_peer {
+            let now = c.clock(Instant::now());
+            let arm = c.live.lock().reap.keepalive_received(now);
+            Context::arm(c.as_arc_borrow(), arm);
         }
     }
 }
@@ -420,22 +779,59 @@ fn tag_attr(req: &Request<'_>, attr: u16) -> Result<ContextTag> {
     }
 }
 
+/// `cfg` with the timeouts the request gives.
+fn timeouts(req: &Request<'_>, mut cfg: ReapConfig) -> Result<ReapConfig> {
+    let ms = |attr| -> Result<Option<u64>> {
+        let Some(a) = req.attr(attr)? else {
+            return Ok(None);
+        };
+        let ms = a.u32()?;
+        if !TIMEOUT_MS.contains(&ms) {
+            return Err(req.error(
+                ERANGE,
+                c"a timeout is 100 ms to a day (86400000 ms)",
+                Some(&a),
+            ));
+        }
+        Ok(Some(u64::from(ms) * 1_000_000))
+    };
+    if let Some(ns) = ms(A_SEND_TIMEOUT)? {
+        cfg.send_timeout = ns;
+    }
+    if let Some(ns) = ms(A_KEEPALIVE_TIMEOUT)? {
+        cfg.keepalive_timeout = ns;
+    }
+    if let Some(ns) = ms(A_IDLE_TIMEOUT)? {
+        cfg.idle_timeout = ns;
+    }
+    Ok(cfg)
+}
+
 /// Writes a context's attributes.
 fn put_context(w: &mut Writer<'_>, c: &Context) -> Result {
+    let (paths, mode, cfg) = {
+        let live = c.live.lock();
+        (live.paths, live.reap.mode(), live.reap.config())
+    };
     w.put_u64(A_LOCAL_TAG, c.local_tag.get(), A_PAD)?;
     w.put_u64(A_PEER_TAG, c.peer_tag.get(), A_PAD)?;
     w.put_in6_addr(A_ULID_LOCAL, &c.ulid_local)?;
     w.put_in6_addr(A_ULID_PEER, &c.ulid_peer)?;
-    for a in c.paths.local.as_slice() {
+    for a in paths.local.as_slice() {
         w.put_in6_addr(A_LOCAL_LOCATOR, a)?;
     }
-    for a in c.paths.peer.as_slice() {
+    for a in paths.peer.as_slice() {
         w.put_in6_addr(A_PEER_LOCATOR, a)?;
     }
-    w.put_in6_addr(A_CURRENT_LOCAL, &c.paths.current.0)?;
-    w.put_in6_addr(A_CURRENT_PEER, &c.paths.current.1)?;
+    w.put_in6_addr(A_CURRENT_LOCAL, &paths.current.0)?;
+    w.put_in6_addr(A_CURRENT_PEER, &paths.current.1)?;
     w.put_u64(A_RX_PACKETS, c.rx.load(Relaxed), A_PAD)?;
-    w.put_u64(A_TX_PACKETS, c.tx.load(Relaxed), A_PAD)
+    w.put_u64(A_TX_PACKETS, c.tx.load(Relaxed), A_PAD)?;
+    w.put_u32(A_REAP_STATE, (mode == Mode::Exploring) as u32)?;
+    let ms = |ns: u64| u32::try_from(ns / 1_000_000).unwrap_or(u32::MAX);
+    w.put_u32(A_SEND_TIMEOUT, ms(cfg.send_timeout))?;
+    w.put_u32(A_KEEPALIVE_TIMEOUT, ms(cfg.keepalive_timeout))?;
+    w.put_u32(A_IDLE_TIMEOUT, ms(cfg.idle_timeout))
 }
 
 /// Checks a context's paths: each current locator in its set, each set holding its ULID
@@ -458,13 +854,18 @@ fn check_paths(req: &Request<'_>, ulids: (Addr, Addr), p: &Paths) -> Result {
 struct Family;
 
 impl Family {
-    /// Makes the XFRM objects match context `c`: none when its pair is the ULIDs, else a
-    /// state towards the current peer locator and the sub policy that wants it.  The old
-    /// state goes first: two states for one ULID pair would collide.
-    fn bind(net: &Namespace, bindings: &mut RBTree<u64, Binding>, c: &Context) -> Result {
+    /// Makes the XFRM objects match context `c` with paths `paths`: none when its pair is the
+    /// ULIDs, else a state towards the current peer locator and the sub policy that wants it.
+    /// The old state goes first: two states for one ULID pair would collide.
+    fn bind(
+        net: &Namespace,
+        bindings: &mut RBTree<u64, Binding>,
+        c: &Context,
+        paths: &Paths,
+    ) -> Result {
         let tag = c.local_tag.get();
         drop(bindings.remove(&tag));
-        if !c.rewritten() {
+        if !Context::rewritten_pair(paths.current, (c.ulid_local, c.ulid_peer)) {
             return Ok(());
         }
         let state = OwnedState::add(
@@ -476,7 +877,7 @@ impl Family {
                 reqid: 0,
                 saddr: &c.ulid_local,
                 daddr: &c.ulid_peer,
-                coaddr: Some(&c.paths.current.1),
+                coaddr: Some(&paths.current.1),
             },
         )?;
         let policy = OwnedPolicy::insert(
@@ -505,7 +906,7 @@ impl Family {
         Ok(())
     }
 
-    fn add(n: &NetShim, req: &Request<'_>) -> Result {
+    fn add(nets: &Data, n: &NetShim, req: &Request<'_>) -> Result {
         let local_tag = tag_attr(req, A_LOCAL_TAG)?;
         let peer_tag = tag_attr(req, A_PEER_TAG)?;
         let ulid_local = req.require(A_ULID_LOCAL)?.in6_addr()?;
@@ -533,18 +934,17 @@ impl Family {
             ),
         };
         check_paths(req, (ulid_local, ulid_peer), &paths)?;
-        let context = Context {
-            ulid_local,
-            ulid_peer,
-            local_tag,
-            peer_tag,
+        let cfg = timeouts(req, ReapConfig::DEFAULT)?;
+        let weak = nets.weak(req.net()).ok_or(ENODEV)?;
+        let ctx = Context::new(
+            (ulid_local, ulid_peer, local_tag, peer_tag),
             paths,
-            rx: Atomic::new(0),
-            tx: Atomic::new(0),
-        };
+            cfg,
+            weak,
+        )?;
         let mut bindings = n.bindings.lock();
         // Allocated before the data path's lock is taken.
-        let node = RBTreeNode::new(local_tag.get(), context, GFP_KERNEL)?;
+        let node = RBTreeNode::new(local_tag.get(), ctx.clone(), GFP_KERNEL)?;
         let ulid_node = RBTreeNode::new((ulid_local, ulid_peer), local_tag.get(), GFP_KERNEL)?;
         {
             let mut contexts = n.contexts.lock();
@@ -564,10 +964,10 @@ impl Family {
             contexts.by_tag.insert(node);
             contexts.by_ulids.insert(ulid_node);
             contexts.len += 1;
+            n.count.add(1, Relaxed);
             contexts.changed();
         }
-        let snapshot = Self::snapshot(n, local_tag.get()).ok_or(ENOENT)?;
-        if let Err(e) = Self::bind(req.net(), &mut bindings, &snapshot) {
+        if let Err(e) = Self::bind(req.net(), &mut bindings, &ctx, &paths) {
             Self::remove(n, local_tag.get());
             return Err(req.error(
                 e,
@@ -575,24 +975,14 @@ impl Family {
                 None,
             ));
         }
+        // The idle expiry runs from now.
+        let arm = ctx.live.lock().reap.start();
+        Context::arm(ctx.as_arc_borrow(), arm);
         Ok(())
     }
 
-    /// A copy of context `tag`'s identity and paths (counters zero), for the XFRM binding.
-    fn snapshot(n: &NetShim, tag: u64) -> Option<Context> {
-        let contexts = n.contexts.lock();
-        contexts.by_tag.get(&tag).map(|c| Context {
-            ulid_local: c.ulid_local,
-            ulid_peer: c.ulid_peer,
-            local_tag: c.local_tag,
-            peer_tag: c.peer_tag,
-            paths: c.paths,
-            rx: Atomic::new(0),
-            tx: Atomic::new(0),
-        })
-    }
-
-    /// Removes context `tag` from the data path's tables; returns whether it was there.
+    /// Removes context `tag` from the data path's tables and stops its timer; returns whether
+    /// it was there.
     fn remove(n: &NetShim, tag: u64) -> bool {
         let (ctx, ulids) = {
             let mut contexts = n.contexts.lock();
@@ -601,10 +991,12 @@ impl Family {
             };
             let ulids = contexts.by_ulids.remove(&(ctx.ulid_local, ctx.ulid_peer));
             contexts.len -= 1;
+            let _ = n.count.fetch_sub(1, Relaxed);
             contexts.changed();
             (ctx, ulids)
         };
-        // Freed outside the IRQ-safe lock.
+        // Outside the IRQ-safe lock: stopping waits for a running callback.
+        ctx.timer.stop();
         drop((ctx, ulids));
         true
     }
@@ -621,7 +1013,7 @@ impl Family {
     }
 
     /// Changes a context's locator sets and current pair (RFC 5533 §10: after an Update
-    /// Request, or when REAP found another working pair).
+    /// Request, or when REAP found another working pair), its REAP state and timeouts.
     fn set(n: &NetShim, req: &Request<'_>) -> Result {
         let tag = tag_attr(req, A_LOCAL_TAG)?;
         let local = locators(req, A_LOCAL_LOCATOR)?;
@@ -634,30 +1026,50 @@ impl Family {
             .attr(A_CURRENT_PEER)?
             .map(|a| a.in6_addr())
             .transpose()?;
+        let mode = req
+            .attr(A_REAP_STATE)?
+            .map(|a| a.u32())
+            .transpose()?
+            .map(|m| {
+                if m == 0 {
+                    Mode::Operational
+                } else {
+                    Mode::Exploring
+                }
+            });
         let mut bindings = n.bindings.lock();
-        let Some(mut c) = Self::snapshot(n, tag.get()) else {
+        let Some(c) = n.by_tag(tag.get()) else {
             return Err(req.error(ENOENT, c"no context has this local tag", None));
         };
+        let (mut paths, cfg) = {
+            let live = c.live.lock();
+            (live.paths, live.reap.config())
+        };
+        let cfg = timeouts(req, cfg)?;
         if let Some(l) = local {
-            c.paths.local = l;
+            paths.local = l;
         }
         if let Some(p) = peer {
-            c.paths.peer = p;
+            paths.peer = p;
         }
-        c.paths.current = (
-            cur_local.unwrap_or(c.paths.current.0),
-            cur_peer.unwrap_or(c.paths.current.1),
+        paths.current = (
+            cur_local.unwrap_or(paths.current.0),
+            cur_peer.unwrap_or(paths.current.1),
         );
-        check_paths(req, (c.ulid_local, c.ulid_peer), &c.paths)?;
-        {
-            let mut contexts = n.contexts.lock();
-            let Some(live) = contexts.by_tag.get_mut(&tag.get()) else {
-                return Err(req.error(ENOENT, c"no context has this local tag", None));
-            };
-            live.paths = c.paths;
-            contexts.changed();
-        }
-        Self::bind(req.net(), &mut bindings, &c).map_err(|e| {
+        check_paths(req, (c.ulid_local, c.ulid_peer), &paths)?;
+        let arm = {
+            let mut live = c.live.lock();
+            live.paths = paths;
+            let mut arm = live.reap.configure(cfg);
+            if let Some(m) = mode {
+                live.reap.set_mode(m);
+                arm = live.reap.start().or(arm);
+            }
+            arm
+        };
+        Context::arm(c.as_arc_borrow(), arm);
+        n.contexts.lock().changed();
+        Self::bind(req.net(), &mut bindings, &c, &paths).map_err(|e| {
             req.error(
                 e,
                 c"cannot install the context's XFRM state and policy",
@@ -669,16 +1081,7 @@ impl Family {
     fn flush(n: &NetShim) {
         let mut bindings = n.bindings.lock();
         *bindings = RBTree::new();
-        let old = {
-            let mut contexts = n.contexts.lock();
-            contexts.len = 0;
-            contexts.changed();
-            (
-                core::mem::replace(&mut contexts.by_tag, RBTree::new()),
-                core::mem::replace(&mut contexts.by_ulids, RBTree::new()),
-            )
-        };
-        drop(old);
+        n.clear();
     }
 
     fn stats(n: &NetShim, w: &mut Writer<'_>) -> Result {
@@ -690,6 +1093,8 @@ impl Family {
             (S_FOREIGN_LOCATOR, &n.foreign_locator),
             (S_MALFORMED, &n.malformed),
             (S_OUT_NO_CONTEXT, &n.out_no_context),
+            (S_EVENTS, &n.events),
+            (S_EVENTS_LOST, &n.events_lost),
         ] {
             w.put_u64(attr, c.load(Relaxed), S_PAD)?;
         }
@@ -698,8 +1103,11 @@ impl Family {
     }
 }
 
+/// The per-namespace state and its hooks, shared with the family's callbacks.
+type Data = netfilter::Registration<NetShim>;
+
 impl Operations for Family {
-    type Data = namespace::Registration<NetShim>;
+    type Data = Data;
     /// The next local tag to dump.
     type DumpState = Option<u64>;
     const FAMILY: &'static OpsFamily<Self> = &FAMILY;
@@ -708,7 +1116,7 @@ impl Operations for Family {
         let n = nets.state(req.net()).ok_or(ENODEV)?;
         match req.cmd() {
             CMD_STATS_GET => {
-                let mut msg = req.reply(9 * 12, CMD_STATS_GET)?;
+                let mut msg = req.reply(11 * 12, CMD_STATS_GET)?;
                 Self::stats(n, &mut msg.writer())?;
                 msg.reply(req)
             }
@@ -724,7 +1132,7 @@ impl Operations for Family {
                 }
                 msg.reply(req)
             }
-            CMD_CONTEXT_ADD => Self::add(n, req),
+            CMD_CONTEXT_ADD => Self::add(nets, n, req),
             CMD_CONTEXT_DEL => Self::del(n, req),
             CMD_CONTEXT_SET => Self::set(n, req),
             CMD_CONTEXT_FLUSH => {
@@ -777,7 +1185,7 @@ impl kernel::Module for Shim6 {
         let ty = xfrm::Registration::<Shim6Type>::new(module)?;
         let offload = ExtHeaderOffload::new(IPPROTO_SHIM6)?;
         let input = protocol::Registration::<Shim6Input>::new()?;
-        let nets = Arc::new(namespace::Registration::new(())?, GFP_KERNEL)?;
+        let nets = Arc::new(netfilter::Registration::new(())?, GFP_KERNEL)?;
         let family = genl::Registration::new(nets)?;
         pr_info!("Shim6 data path (next header 140)\n");
         Ok(Shim6 {
@@ -796,33 +1204,29 @@ mod tests {
     #[test]
     fn the_policies_match_the_spec() {
         assert_eq!(TAG_POLICY.maxattr(), A_LOCAL_TAG);
-        assert_eq!(CONTEXT_POLICY.maxattr(), A_CURRENT_PEER);
-        assert_eq!(SET_POLICY.maxattr(), A_CURRENT_PEER);
+        assert_eq!(CONTEXT_POLICY.maxattr(), A_IDLE_TIMEOUT);
+        assert_eq!(SET_POLICY.maxattr(), A_IDLE_TIMEOUT);
+        // Tags and ULIDs are a context's identity: context-set refuses them.
         assert_eq!(SET_POLICY.entry(A_PEER_TAG).kind(), 0);
         assert_eq!(SET_POLICY.entry(A_ULID_LOCAL).kind(), 0);
-        // The pad and the counters (past the policy's end) are refused in requests.
-        assert_eq!(CONTEXT_POLICY.entry(A_PAD).kind(), 0);
-        assert!(A_RX_PACKETS > CONTEXT_POLICY.maxattr() && A_TX_PACKETS > CONTEXT_POLICY.maxattr());
+        // Only context-set moves the REAP state.
+        assert_eq!(CONTEXT_POLICY.entry(A_REAP_STATE).kind(), 0);
+        assert_ne!(SET_POLICY.entry(A_REAP_STATE).kind(), 0);
+        // The pad and the counters are refused in requests (unspecified in the policies).
+        for attr in [A_PAD, A_RX_PACKETS, A_TX_PACKETS] {
+            assert_eq!(CONTEXT_POLICY.entry(attr).kind(), 0);
+            assert_eq!(SET_POLICY.entry(attr).kind(), 0);
+        }
+        // The event is never a request attribute.
+        assert!(A_EVENT > CONTEXT_POLICY.maxattr() && A_EVENT > SET_POLICY.maxattr());
         assert_eq!(IPPROTO_SHIM6 as u32, kernel::bindings::IPPROTO_SHIM6);
     }
 
     #[test]
     fn a_context_is_rewritten_only_off_its_ulids() {
-        let mut c = Context {
-            ulid_local: [1; 16],
-            ulid_peer: [2; 16],
-            local_tag: ContextTag::new(1).unwrap_or_default(),
-            peer_tag: ContextTag::new(2).unwrap_or_default(),
-            paths: Paths {
-                local: Locators::default(),
-                peer: Locators::default(),
-                current: ([1; 16], [2; 16]),
-            },
-            rx: Atomic::new(0),
-            tx: Atomic::new(0),
-        };
-        assert!(!c.rewritten());
-        c.paths.current.1 = [3; 16];
-        assert!(c.rewritten());
+        let ulids = ([1; 16], [2; 16]);
+        assert!(!Context::rewritten_pair(ulids, ulids));
+        assert!(Context::rewritten_pair(([1; 16], [3; 16]), ulids));
+        assert!(Context::rewritten_pair(([4; 16], [2; 16]), ulids));
     }
 }

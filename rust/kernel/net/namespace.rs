@@ -18,7 +18,7 @@ use crate::{
     prelude::*,
     sync::{
         atomic::{ordering, Atomic},
-        rcu,
+        rcu, Arc,
     },
     types::Opaque,
 };
@@ -61,6 +61,39 @@ impl Namespace {
         // SAFETY: By the type invariant the namespace is live; `ns.inum` is set before the
         // namespace becomes visible and never changes afterwards.
         unsafe { (*self.as_raw()).ns.inum }
+    }
+}
+
+/// A reference to a network namespace that does not keep it alive: [`WeakNamespace::with`]
+/// lends the namespace while the per-namespace state it was taken from is in place, and
+/// nothing once that state is being torn down.
+///
+/// For objects that may outlive their namespace's state by a moment and act on the namespace
+/// from callbacks that race with its teardown, such as a timer that sends a netlink
+/// notification: take it with [`Registration::weak`] or [`NetState::weak`].
+///
+/// # Invariants
+///
+/// `net` is zero or points to a live `struct net`; it is cleared in the `pre_exit` of the
+/// registration it came from, which the namespace core follows with an RCU grace period
+/// before the `struct net` can go.
+pub struct WeakNamespace {
+    net: Atomic<usize>,
+}
+
+impl WeakNamespace {
+    /// Runs `f` on the namespace if it is still there for this reference's state; `f` runs
+    /// under the RCU read lock and must not sleep.
+    pub fn with<R>(&self, f: impl FnOnce(&Namespace) -> R) -> Option<R> {
+        let _rcu = rcu::read_lock();
+        let p = self.net.load(ordering::Acquire);
+        if p == 0 {
+            return None;
+        }
+        // SAFETY: By the type invariant a non-zero `net` seen under the RCU read lock points
+        // to a namespace that lives at least until this read-side critical section ends, and
+        // `f` cannot keep the reference.
+        Some(f(unsafe { Namespace::from_raw(p as *const bindings::net) }))
     }
 }
 
@@ -181,15 +214,49 @@ pub trait NetState: Send + Sync + Sized + 'static {
             .load(ordering::Acquire)
             .then(|| f(unsafe { &(*slot).state }))
     }
+
+    /// A [`WeakNamespace`] for `net`, under the same conditions as [`NetState::with`].
+    fn weak(net: &Namespace) -> Option<Arc<WeakNamespace>> {
+        let _rcu = rcu::read_lock();
+        if !Self::SLOT.active.load(ordering::Acquire) {
+            return None;
+        }
+        // SAFETY: As in `with`: the slot is registered and `net` live.
+        let slot = unsafe { Self::SLOT.storage(net) }.cast::<Slot<Self>>();
+        // SAFETY: As in `with`: the storage of a live namespace is a `Slot<Self>`.
+        let slot = unsafe { &*slot };
+        // SAFETY: `ready` is set only between `init` and `pre_exit`, while `weak` is set.
+        slot.ready
+            .load(ordering::Acquire)
+            .then(|| unsafe { slot.weak() })
+    }
 }
 
-/// What lives in a namespace's slot: the state and whether it may be used.
+/// What lives in a namespace's slot: the state, whether it may be used, and the namespace's
+/// [`WeakNamespace`].
 #[repr(C)]
 struct Slot<T> {
     state: T,
     /// Set at the end of `init`, cleared in `pre_exit`.
     ready: Atomic<bool>,
+    /// An `Arc<WeakNamespace>` leaked with `into_raw`: set before `init`, given back in `exit`
+    /// (or when `init` fails).
+    weak: Atomic<usize>,
     _pin: PhantomPinned,
+}
+
+impl<T> Slot<T> {
+    /// A new reference to the slot's [`WeakNamespace`].
+    ///
+    /// # Safety
+    ///
+    /// `weak` must be set: the slot's `init` has begun and its `exit` not yet run.
+    unsafe fn weak(&self) -> Arc<WeakNamespace> {
+        let p = self.weak.load(ordering::Acquire) as *const WeakNamespace;
+        // SAFETY: The caller promises `weak` holds the reference leaked by `init_callback`,
+        // which stays until `exit_callback`; borrowing it to clone it is fine.
+        Arc::from(unsafe { crate::sync::ArcBorrow::from_raw(p) })
+    }
 }
 
 /// Keeps `T`'s state in every network namespace, present and future.
@@ -276,6 +343,17 @@ impl<T: NetState> Registration<T> {
             .then(|| unsafe { &(*slot).state })
     }
 
+    /// A [`WeakNamespace`] for `net`; `None` while `net` is being set up or torn down.
+    pub fn weak(&self, net: &Namespace) -> Option<Arc<WeakNamespace>> {
+        // SAFETY: `&self` keeps the slot claimed and registered (type invariant), and the
+        // storage of a live namespace is a `Slot<T>`.
+        let slot = unsafe { &*Self::slot(net) };
+        // SAFETY: `ready` is set only between `init` and `pre_exit`, while `weak` is set.
+        slot.ready
+            .load(ordering::Acquire)
+            .then(|| unsafe { slot.weak() })
+    }
+
     /// # Safety
     ///
     /// `T::SLOT` must be claimed by a live registration and `net` live.
@@ -293,10 +371,25 @@ impl<T: NetState> Registration<T> {
             // SAFETY: The slot was claimed with a pointer to `shared`, which lives as long as
             // the registration.
             let shared = unsafe { &*T::SLOT.shared::<T::Shared>() };
+            // INVARIANT: `net` is live until this registration's `pre_exit` clears it.
+            let weak = Arc::new(
+                WeakNamespace {
+                    net: Atomic::new(raw as usize),
+                },
+                GFP_KERNEL,
+            )?;
+            // SAFETY: `slot` is this namespace's storage; `weak` is an atomic.
+            unsafe { &(*slot).weak }.store(Arc::into_raw(weak) as usize, ordering::Release);
             // SAFETY: `slot` is zeroed, suitably aligned storage of `size_of::<Slot<T>>()`
             // bytes owned by this namespace; `state` is initialised in place and never moves
             // until `exit_callback` drops it.  On error nothing is left to drop.
-            unsafe { T::init(shared, net).__init(core::ptr::addr_of_mut!((*slot).state))? };
+            if let Err(e) =
+                unsafe { T::init(shared, net).__init(core::ptr::addr_of_mut!((*slot).state)) }
+            {
+                // SAFETY: The slot's `weak`, set above; nothing else has seen it.
+                unsafe { Self::drop_weak(slot) };
+                return Err(e);
+            }
             // SAFETY: `slot` is this namespace's storage (see above).
             unsafe { &(*slot).ready }.store(true, ordering::Release);
             Ok(0)
@@ -311,7 +404,23 @@ impl<T: NetState> Registration<T> {
         // SAFETY: `slot` is this namespace's storage, its state initialised by `init_callback`.
         let (ready, state) = unsafe { (&(*slot).ready, &(*slot).state) };
         ready.store(false, ordering::Release);
+        // SAFETY: `weak` is set from `init` to `exit`.
+        let weak = unsafe { (*slot).weak() };
+        // INVARIANT: Cleared here; the core waits for an RCU grace period before `exit`.
+        weak.net.store(0, ordering::Release);
         state.pre_exit(net);
+    }
+
+    /// Gives back the slot's reference to its [`WeakNamespace`].
+    ///
+    /// # Safety
+    ///
+    /// `slot` must be a namespace's storage whose `weak` is set, and nothing may use it after.
+    unsafe fn drop_weak(slot: *mut Slot<T>) {
+        // SAFETY: The caller's promise: `weak` is set, an `Arc` leaked with `into_raw`.
+        let weak = unsafe { &(*slot).weak }.xchg(0, ordering::Acquire);
+        // SAFETY: As above; the value is taken out of the slot, so it is given back once.
+        drop(unsafe { Arc::from_raw(weak as *const WeakNamespace) });
     }
 
     unsafe extern "C" fn exit_callback(raw: *mut bindings::net) {
@@ -323,6 +432,8 @@ impl<T: NetState> Registration<T> {
         // period since, so no `NetState::with` still uses the state; what referred to it from
         // outside was unregistered in `pre_exit`.
         unsafe { core::ptr::drop_in_place(core::ptr::addr_of_mut!((*slot).state)) };
+        // SAFETY: `weak` is set from `init` to here; the state that handed it out is gone.
+        unsafe { Self::drop_weak(slot) };
     }
 }
 
@@ -398,6 +509,23 @@ mod tests {
         assert_eq!(Probe::with(init_net(), |_| ()), None);
         // The slot is free again.
         assert!(Registration::<Probe>::new(42).is_ok());
+    }
+
+    #[test]
+    fn a_weak_namespace_lends_the_namespace_until_the_state_goes() -> Result {
+        let net = init_net();
+        assert!(Probe::weak(net).is_none());
+        let reg = Registration::<Probe>::new(42)?;
+        let weak = reg.weak(net).ok_or(ENOENT)?;
+        assert_eq!(weak.with(|n| n.inum()), Some(net.inum()));
+        let other = Probe::weak(net).ok_or(ENOENT)?;
+        assert_eq!(other.with(|n| n.inum()), Some(net.inum()));
+        // The registration goes (as with the namespace's own teardown): the references stay
+        // valid objects that lend nothing.
+        drop(reg);
+        assert_eq!(weak.with(|n| n.inum()), None);
+        assert_eq!(other.with(|n| n.inum()), None);
+        Ok(())
     }
 
     #[test]

@@ -17,10 +17,11 @@ use crate::{
     bindings,
     error::{Error, Result},
     net::{
-        namespace::{self, Namespace, NetState, PernetSlot},
+        namespace::{self, Namespace, NetState, PernetSlot, WeakNamespace},
         skbuff::SkBuff,
     },
     prelude::*,
+    sync::Arc,
     types::Opaque,
 };
 use core::ffi::{c_uint, c_void};
@@ -212,6 +213,12 @@ pub trait NetHooks: Send + Sync + Sized + 'static {
     /// Called for every packet at every hook in [`NetHooks::HOOKS`], in softirq or process
     /// context with RCU read-locked: must not sleep.
     fn hook(&self, skb: &SkBuff, state: &HookState) -> Verdict;
+
+    /// Runs `f` on the state in `net`, as [`NetState::with`] does: for code that has a
+    /// namespace but not the [`Registration`] (another subsystem's callbacks).
+    fn with<R>(net: &Namespace, f: impl FnOnce(&Self) -> R) -> Option<R> {
+        Hooked::<Self>::with(net, |h| f(&h.state))
+    }
 }
 
 /// The most hooks one [`NetHooks`] type may register.
@@ -315,6 +322,12 @@ impl<T: NetHooks> Registration<T> {
     /// `T`'s state in `net`; `None` while `net` is being set up or torn down.
     pub fn state<'a>(&'a self, net: &'a Namespace) -> Option<&'a T> {
         self.inner.state(net).map(|h| &h.state)
+    }
+
+    /// A [`WeakNamespace`] for `net`, whose state is `T`'s; `None` while `net` is being set up
+    /// or torn down.
+    pub fn weak(&self, net: &Namespace) -> Option<Arc<WeakNamespace>> {
+        self.inner.weak(net)
     }
 }
 

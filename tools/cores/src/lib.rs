@@ -18,3 +18,6 @@ pub mod mip6_wire;
 
 #[path = "../../../net/ipv6/shim6/shim6_wire.rs"]
 pub mod shim6_wire;
+
+#[path = "../../../net/ipv6/shim6/shim6_reap.rs"]
+pub mod shim6_reap;

@@ -341,6 +341,15 @@ impl<T: Operations> SplitOp<T> {
     }
 }
 
+/// A multicast group that only callers with `CAP_NET_ADMIN` over the namespace may join
+/// (`GENL_MCAST_CAP_NET_ADMIN`): for notifications that reveal a namespace's state, such as
+/// protocol events a daemon acts on.  For a `static`, like [`MulticastGroup::const_new`].
+pub const fn admin_multicast_group(name: &CStr) -> MulticastGroup {
+    let mut group = MulticastGroup::const_new(name);
+    group.group.flags = bindings::GENL_MCAST_CAP_NET_ADMIN;
+    group
+}
+
 /// A generic netlink family whose operations `T` serves, for a `static`.
 ///
 /// It can only be registered through [`Registration`] (the inner [`Family`] is never handed
@@ -977,21 +986,15 @@ impl GenlMsg {
     }
 
     /// A notification of command `cmd` for `family`'s multicast groups, of at most `size`
-    /// bytes of attributes.
+    /// bytes of attributes, allocated with `flags` (`GFP_ATOMIC` from a packet path or a
+    /// timer).
     pub fn notification<T: Operations>(
         family: &'static OpsFamily<T>,
         cmd: u8,
         size: usize,
+        flags: alloc::Flags,
     ) -> Result<GenlMsg> {
-        Ok(
-            NetlinkSkBuff::new(size, GFP_KERNEL)?.genlmsg_put_with(
-                0,
-                0,
-                family.as_raw(),
-                0,
-                cmd,
-            )?,
-        )
+        Ok(NetlinkSkBuff::new(size, flags)?.genlmsg_put_with(0, 0, family.as_raw(), 0, cmd)?)
     }
 }
 

@@ -11,9 +11,11 @@
 //! lists them all), its `mcast-groups` and its operations with `notify:` or
 //! `event:`, so a spec that gains a group is monitored with no code here.
 //! `all`, the default, is every family with a group, skipping those the
-//! kernel has not registered; a FAMILY named must be registered. Each
-//! family's groups are looked up through nlctrl and every one the kernel
-//! has is joined. The kernel multicasts to the listeners of one network
+//! kernel has not registered and the groups this process may not join (a
+//! family may keep a group to CAP_NET_ADMIN, as rv6-shim6 does its
+//! `events`), with a warning; a FAMILY named must be registered and its
+//! groups joined. Each family's groups are looked up through nlctrl and
+//! every one the kernel has is joined. The kernel multicasts to the listeners of one network
 //! namespace, the socket's: `-n NETNS` listens there.
 //!
 //! A notification prints as `FAMILY NAME key value ...` (the operation's
@@ -149,10 +151,14 @@ impl Monitor {
     }
 
     /// Looks each family up and joins those of its groups the kernel has;
-    /// returns the families listened to, by id.
+    /// returns the families listened to, by id. A group a family not named
+    /// refuses for want of privilege is passed over, with a warning once
+    /// something is listened to; when nothing is, the first refusal is the
+    /// error.
     fn subscribe(&self, nl: &mut Socket) -> Result<Vec<(u16, &'static Notifications)>, Error> {
         let targets = self.targets();
         let mut listening = Vec::new();
+        let mut refused = Vec::new();
         for &(family, required) in &targets {
             let (id, groups) = match nl.lookup(family.family, family.module) {
                 Err(Error::FamilyNotFound { .. }) if !required => continue,
@@ -163,8 +169,11 @@ impl Monitor {
                 .iter()
                 .filter(|g| family.groups.contains(&g.name.as_str()))
             {
-                nl.join(family.family, group)?;
-                joined = true;
+                match nl.join(family.family, group) {
+                    Ok(()) => joined = true,
+                    Err(e) if !required && not_permitted(&e) => refused.push(e),
+                    Err(e) => return Err(e),
+                }
             }
             if joined {
                 listening.push((id, family));
@@ -177,12 +186,25 @@ impl Monitor {
             }
         }
         if listening.is_empty() {
+            if let Some(e) = refused.into_iter().next() {
+                return Err(e);
+            }
             return Err(Error::NothingToMonitor {
                 modules: targets.iter().filter_map(|(f, _)| f.module).collect(),
             });
         }
+        for e in refused {
+            eprintln!("Warning: {e} (skipped)");
+        }
         Ok(listening)
     }
+}
+
+/// Whether joining a group failed for want of privilege (the family keeps
+/// it to CAP_NET_ADMIN or CAP_SYS_ADMIN): what `all` passes over.
+fn not_permitted(e: &Error) -> bool {
+    matches!(e, Error::Join { err, .. }
+        if matches!(err.raw_os_error(), Some(libc::EPERM | libc::EACCES)))
 }
 
 /// Prints each notification of the `listening` families (by id) to `out`,
@@ -279,13 +301,15 @@ mod tests {
     fn unknown_and_silent_families_are_usage_errors() {
         assert_eq!(
             monitor("rv6-genl"),
-            Err(
-                "Error: argument \"rv6-genl\" is wrong: FAMILY must be one of rv6-genl-test".into()
-            )
+            Err("Error: argument \"rv6-genl\" is wrong: \
+                 FAMILY must be one of rv6-genl-test, rv6-shim6"
+                .into())
         );
         assert_eq!(
             monitor("all nope"),
-            Err("Error: argument \"nope\" is wrong: FAMILY must be one of rv6-genl-test".into())
+            Err("Error: argument \"nope\" is wrong: \
+                 FAMILY must be one of rv6-genl-test, rv6-shim6"
+                .into())
         );
         assert_eq!(
             monitor("rv6-nf-count"),
@@ -322,7 +346,7 @@ mod tests {
         assert_eq!(
             help(),
             "Usage: rv6 [ OPTIONS ] monitor [ all | FAMILY ... ]\n       \
-             rv6 monitor help\nwhere  FAMILY := { rv6-genl-test }\n"
+             rv6 monitor help\nwhere  FAMILY := { rv6-genl-test | rv6-shim6 }\n"
         );
     }
 
@@ -334,14 +358,24 @@ mod tests {
         };
         let targets: Vec<(&str, bool)> =
             all.targets().iter().map(|(n, r)| (n.family, *r)).collect();
-        assert_eq!(targets, [("rv6-genl-test", false)]);
-        for line in ["rv6-genl-test", "all rv6-genl-test"] {
+        assert_eq!(targets, [("rv6-genl-test", false), ("rv6-shim6", false)]);
+        for (line, want) in [
+            ("rv6-genl-test", &[("rv6-genl-test", true)][..]),
+            (
+                "all rv6-genl-test",
+                &[("rv6-genl-test", true), ("rv6-shim6", false)],
+            ),
+            (
+                "rv6-shim6 rv6-genl-test",
+                &[("rv6-shim6", true), ("rv6-genl-test", true)],
+            ),
+        ] {
             let Ok(Request::Listen(m)) = parse(&mut Args::new(line.split_whitespace())) else {
                 panic!()
             };
             let targets: Vec<(&str, bool)> =
                 m.targets().iter().map(|(n, r)| (n.family, *r)).collect();
-            assert_eq!(targets, [("rv6-genl-test", true)], "{line}");
+            assert_eq!(targets, want, "{line}");
         }
     }
 
@@ -534,9 +568,29 @@ mod tests {
         assert!(line.ends_with("}]}}\n"), "{line}");
     }
 
+    /// `all` passes over a group refused for want of privilege (rv6-shim6's
+    /// `events` without CAP_NET_ADMIN); other failures stay errors.
+    #[test]
+    fn only_refusals_for_privilege_are_passed_over() {
+        let join = |errno| Error::Join {
+            family: "rv6-shim6",
+            group: "events".into(),
+            err: std::sync::Arc::new(io::Error::from_raw_os_error(errno)),
+        };
+        assert!(not_permitted(&join(libc::EPERM)));
+        assert!(not_permitted(&join(libc::EACCES)));
+        assert!(!not_permitted(&join(libc::ENOENT)));
+        assert!(!not_permitted(&Error::Netlink("x".into())));
+        assert_eq!(
+            join(libc::EPERM).to_string(),
+            "rv6-shim6: cannot join multicast group \"events\": Operation not permitted"
+        );
+    }
+
     /// Against the running kernel, without the rv6 modules (this host,
     /// usually): a family named must be there, `all` needs one of them.
-    /// Where rv6_genl_test is loaded, the subscription succeeds instead.
+    /// Where a module is loaded, the subscription succeeds instead (or,
+    /// for rv6_shim6 without CAP_NET_ADMIN, its group is refused).
     #[test]
     fn a_missing_family_is_named_with_its_module() {
         let Ok(mut nl) = Socket::open() else {
@@ -549,15 +603,20 @@ mod tests {
                 "rv6-genl-test: family not found (is rv6_genl_test loaded?)",
             ),
             (
+                "rv6-shim6",
+                "rv6-shim6: family not found (is rv6_shim6 loaded?)",
+            ),
+            (
                 "all",
-                "no family to monitor is registered (is rv6_genl_test loaded?)",
+                "no family to monitor is registered (is rv6_genl_test or rv6_shim6 loaded?)",
             ),
         ] {
             let Ok(Request::Listen(m)) = parse(&mut Args::new([line])) else {
                 panic!()
             };
             match m.subscribe(&mut nl) {
-                Ok(_) => eprintln!("rv6_genl_test is loaded here"),
+                Ok(_) => eprintln!("{line}: a module is loaded here"),
+                Err(e @ Error::Join { .. }) => eprintln!("{line}: {e}"),
                 Err(e) => assert_eq!(e.to_string(), want, "{line}"),
             }
         }

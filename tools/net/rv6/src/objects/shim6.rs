@@ -9,8 +9,11 @@
 //! rv6 shim6 context add local-tag TAG peer-tag TAG ulid-local ADDR
 //!         ulid-peer ADDR [ local-locators ADDR[,ADDR...] ]
 //!         [ peer-locators ADDR[,ADDR...] ] [ pair LOCAL PEER ]
+//!         [ send-timeout MS ] [ keepalive-timeout MS ] [ idle-timeout MS ]
 //! rv6 shim6 context set local-tag TAG [ local-locators ADDR[,ADDR...] ]
 //!         [ peer-locators ADDR[,ADDR...] ] [ pair LOCAL PEER ]
+//!         [ reap REAP_STATE ] [ send-timeout MS ] [ keepalive-timeout MS ]
+//!         [ idle-timeout MS ]
 //! rv6 shim6 context del local-tag TAG
 //! rv6 shim6 context flush                    (these four: CAP_NET_ADMIN)
 //! rv6 shim6 stats                            the namespace's counters
@@ -20,11 +23,17 @@
 //! `stats`, which is [`stats`](super::stats)'s. The arguments are not the
 //! spec's attributes one for one: a list stands for the repeated
 //! `local-locator` (and `peer-locator`), `pair` for `current-local` and
-//! `current-peer`. So a context's text line is worded here, in the
-//! arguments' words, and reads back as them (`rx` and `tx` aside):
-//! `local-tag 0x1 peer-tag 0x2 ulid-local A ulid-peer B local-locators A,C
-//! peer-locators B pair A B rx 0 tx 0`; its JSON is the reply's attributes
-//! under the spec's names, the locators as arrays.
+//! `current-peer`, `reap` for `reap-state`. So a context's text line is
+//! worded here, in the arguments' words, and up to its REAP state reads
+//! back as `context add`: `local-tag 0x1 peer-tag 0x2 ulid-local A
+//! ulid-peer B local-locators A,C peer-locators B pair A B send-timeout
+//! 15000 keepalive-timeout 15000 idle-timeout 600000 reap operational rx 0
+//! tx 0`; its JSON is the reply's attributes under the spec's names, the
+//! locators as arrays. The timeouts are milliseconds (`MS`), whose range
+//! (the spec's checks) the kernel enforces.
+//!
+//! The module's `event` notifications (group `events`) print through `rv6
+//! monitor rv6-shim6`, from the spec alone.
 
 use std::net::Ipv6Addr;
 
@@ -36,10 +45,12 @@ use crate::genl::{self, attr, Attrs, Socket};
 use crate::objects::{stats, Action, Command, Object};
 use crate::output::{field_words, Output, Record, Value};
 use crate::spec::specs::rv6_shim6::{
-    A_CONTEXT_CURRENT_LOCAL, A_CONTEXT_CURRENT_PEER, A_CONTEXT_LOCAL_LOCATOR, A_CONTEXT_LOCAL_TAG,
-    A_CONTEXT_PEER_LOCATOR, A_CONTEXT_PEER_TAG, A_CONTEXT_ULID_LOCAL, A_CONTEXT_ULID_PEER,
-    CMD_CONTEXT_ADD, CMD_CONTEXT_DEL, CMD_CONTEXT_FLUSH, CMD_CONTEXT_GET, CMD_CONTEXT_SET,
-    CMD_STATS_GET, FAMILY_CONTEXT, FAMILY_STATS, MAX_LOCATORS,
+    A_CONTEXT_CURRENT_LOCAL, A_CONTEXT_CURRENT_PEER, A_CONTEXT_IDLE_TIMEOUT,
+    A_CONTEXT_KEEPALIVE_TIMEOUT, A_CONTEXT_LOCAL_LOCATOR, A_CONTEXT_LOCAL_TAG,
+    A_CONTEXT_PEER_LOCATOR, A_CONTEXT_PEER_TAG, A_CONTEXT_REAP_STATE, A_CONTEXT_SEND_TIMEOUT,
+    A_CONTEXT_ULID_LOCAL, A_CONTEXT_ULID_PEER, CMD_CONTEXT_ADD, CMD_CONTEXT_DEL, CMD_CONTEXT_FLUSH,
+    CMD_CONTEXT_GET, CMD_CONTEXT_SET, CMD_STATS_GET, FAMILY_CONTEXT, FAMILY_STATS, MAX_LOCATORS,
+    REAP_STATE,
 };
 
 pub static OBJECT: Object = Object {
@@ -55,13 +66,16 @@ pub static OBJECT: Object = Object {
             name: "context add",
             synopsis: "local-tag TAG peer-tag TAG ulid-local ADDR ulid-peer ADDR \
                        [ local-locators ADDR[,ADDR...] ] [ peer-locators ADDR[,ADDR...] ] \
-                       [ pair LOCAL PEER ]",
+                       [ pair LOCAL PEER ] [ send-timeout MS ] [ keepalive-timeout MS ] \
+                       [ idle-timeout MS ]",
             parse: parse_add,
         },
         Command {
             name: "context set",
             synopsis: "local-tag TAG [ local-locators ADDR[,ADDR...] ] \
-                       [ peer-locators ADDR[,ADDR...] ] [ pair LOCAL PEER ]",
+                       [ peer-locators ADDR[,ADDR...] ] [ pair LOCAL PEER ] \
+                       [ reap REAP_STATE ] [ send-timeout MS ] [ keepalive-timeout MS ] \
+                       [ idle-timeout MS ]",
             parse: parse_set,
         },
         Command {
@@ -81,7 +95,7 @@ pub static OBJECT: Object = Object {
         },
     ],
     default_command: "context show",
-    enums: &[],
+    enums: &[&REAP_STATE],
 };
 
 /// The largest context tag: tags are 47 bits (RFC 5533 §5.1), and not 0.
@@ -93,8 +107,18 @@ pub struct Show {
     pub local_tag: Option<u64>,
 }
 
+/// A context's REAP timeouts (RFC 5534), in milliseconds, each as given:
+/// `send-timeout`, `keepalive-timeout`, `idle-timeout`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub send: Option<u32>,
+    pub keepalive: Option<u32>,
+    pub idle: Option<u32>,
+}
+
 /// `context add`. An empty locator list is one not given (the kernel then
-/// takes the ULID alone), and no pair the ULIDs.
+/// takes the ULID alone), no pair the ULIDs, and a timeout not given the
+/// kernel's default.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Add {
     pub local_tag: u64,
@@ -104,15 +128,20 @@ pub struct Add {
     pub local_locators: Vec<Ipv6Addr>,
     pub peer_locators: Vec<Ipv6Addr>,
     pub pair: Option<(Ipv6Addr, Ipv6Addr)>,
+    pub timeouts: Timeouts,
 }
 
-/// `context set`: what is not given (an empty list, no pair) stays as it is.
+/// `context set`: what is not given (an empty list, no pair, no REAP state,
+/// no timeout) stays as it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Set {
     pub local_tag: u64,
     pub local_locators: Vec<Ipv6Addr>,
     pub peer_locators: Vec<Ipv6Addr>,
     pub pair: Option<(Ipv6Addr, Ipv6Addr)>,
+    /// An entry of the spec's `reap-state` enum.
+    pub reap: Option<u32>,
+    pub timeouts: Timeouts,
 }
 
 /// `context del`.
@@ -135,10 +164,12 @@ struct Given {
     local_locators: Vec<Ipv6Addr>,
     peer_locators: Vec<Ipv6Addr>,
     pair: Option<(Ipv6Addr, Ipv6Addr)>,
+    reap: Option<u32>,
+    timeouts: Timeouts,
 }
 
 /// The keywords `context add` takes, in synopsis order; the other commands
-/// take some of them.
+/// take some of them (and `set` takes `reap` too).
 const ADD: &[&str] = &[
     "local-tag",
     "peer-tag",
@@ -147,8 +178,20 @@ const ADD: &[&str] = &[
     "local-locators",
     "peer-locators",
     "pair",
+    "send-timeout",
+    "keepalive-timeout",
+    "idle-timeout",
 ];
-const SET: &[&str] = &["local-tag", "local-locators", "peer-locators", "pair"];
+const SET: &[&str] = &[
+    "local-tag",
+    "local-locators",
+    "peer-locators",
+    "pair",
+    "reap",
+    "send-timeout",
+    "keepalive-timeout",
+    "idle-timeout",
+];
 const TAG_ONLY: &[&str] = &["local-tag"];
 
 /// Reads `keywords` and their values, in any order, each at most once.
@@ -167,6 +210,8 @@ fn context_args(args: &mut Args, keywords: &[&'static str]) -> Result<Given, Usa
             "local-tag" | "peer-tag" => "a TAG",
             "ulid-local" | "ulid-peer" => "an ADDR",
             "pair" => "a LOCAL and a PEER locator",
+            "reap" => "a REAP_STATE",
+            "send-timeout" | "keepalive-timeout" | "idle-timeout" => "an MS",
             _ => "ADDR[,ADDR...]",
         };
         let value = args.value(&arg, meta)?;
@@ -184,6 +229,10 @@ fn context_args(args: &mut Args, keywords: &[&'static str]) -> Result<Given, Usa
             "ulid-peer" => g.ulid_peer = Some(addr(&value, "ADDR")?),
             "local-locators" => g.local_locators = locators(&value)?,
             "peer-locators" => g.peer_locators = locators(&value)?,
+            "reap" => g.reap = Some(REAP_STATE.parse(&value)?),
+            "send-timeout" => g.timeouts.send = Some(ms(&value)?),
+            "keepalive-timeout" => g.timeouts.keepalive = Some(ms(&value)?),
+            "idle-timeout" => g.timeouts.idle = Some(ms(&value)?),
             _ => {
                 let local = addr(&value, "LOCAL")?;
                 let peer = args.value(&arg, "a PEER locator")?;
@@ -206,6 +255,19 @@ fn tag(arg: &str) -> Result<u64, UsageError> {
         _ => Err(UsageError::Wrong {
             arg: arg.to_string(),
             why: format!("TAG must be 1 to {MAX_TAG:#x} (47 bits), in decimal or 0x-hex"),
+        }),
+    }
+}
+
+/// A timeout in milliseconds: decimal digits, a u32. Its range (the spec's
+/// checks, 100 ms to a day) is the kernel's to enforce: its refusal names
+/// the attribute.
+fn ms(arg: &str) -> Result<u32, UsageError> {
+    match arg.parse() {
+        Ok(v) if arg.chars().all(|c| c.is_ascii_digit()) => Ok(v),
+        _ => Err(UsageError::Wrong {
+            arg: arg.to_string(),
+            why: format!("MS must be milliseconds in decimal, at most {}", u32::MAX),
         }),
     }
 }
@@ -258,6 +320,7 @@ fn parse_add(args: &mut Args) -> Result<Box<dyn Action>, UsageError> {
         local_locators: g.local_locators,
         peer_locators: g.peer_locators,
         pair: g.pair,
+        timeouts: g.timeouts,
     }))
 }
 
@@ -268,6 +331,8 @@ fn parse_set(args: &mut Args) -> Result<Box<dyn Action>, UsageError> {
         local_locators: g.local_locators,
         peer_locators: g.peer_locators,
         pair: g.pair,
+        reap: g.reap,
+        timeouts: g.timeouts,
     }))
 }
 
@@ -302,6 +367,20 @@ fn path_attrs(
         .collect()
 }
 
+impl Timeouts {
+    /// The request attributes for the timeouts given, in spec order.
+    fn attrs(&self) -> Result<Vec<Nlattr<u16, Buffer>>, Error> {
+        [
+            (A_CONTEXT_SEND_TIMEOUT, self.send),
+            (A_CONTEXT_KEEPALIVE_TIMEOUT, self.keepalive),
+            (A_CONTEXT_IDLE_TIMEOUT, self.idle),
+        ]
+        .into_iter()
+        .filter_map(|(id, ms)| ms.map(|ms| attr(id, ms)))
+        .collect()
+    }
+}
+
 fn tag_attrs(local_tag: u64) -> Result<Attrs, Error> {
     Ok([attr(A_CONTEXT_LOCAL_TAG, local_tag)?]
         .into_iter()
@@ -321,6 +400,7 @@ impl Add {
             &self.peer_locators,
             self.pair,
         )?);
+        attrs.extend(self.timeouts.attrs()?);
         Ok(attrs.into_iter().collect())
     }
 }
@@ -333,6 +413,10 @@ impl Set {
             &self.peer_locators,
             self.pair,
         )?);
+        if let Some(state) = self.reap {
+            attrs.push(attr(A_CONTEXT_REAP_STATE, state)?);
+        }
+        attrs.extend(self.timeouts.attrs()?);
         Ok(attrs.into_iter().collect())
     }
 }
@@ -344,8 +428,10 @@ fn contexts(records: Vec<Record>) -> Output {
 }
 
 /// A context in the words of `context add`: tags in hex, each locator set
-/// as a list, the current pair as `pair`; the counters as `rx` and `tx`.
-/// Attributes it does not reword print as any record's.
+/// as a list, the current pair as `pair`, the timeouts as they are; then
+/// what `add` does not take: the REAP state as `reap` (`set`'s word), and
+/// last the counters as `rx` and `tx`. Attributes it does not reword print
+/// as any record's, in their place.
 fn context_line(r: &Record) -> String {
     let addr = |key: &str| match r.get(key) {
         Some(Value::Str(a)) => Some(a.clone()),
@@ -353,6 +439,8 @@ fn context_line(r: &Record) -> String {
     };
     let pair = addr("current-local").zip(addr("current-peer"));
     let mut words = Vec::new();
+    let mut state = Vec::new();
+    let mut counters = Vec::new();
     for (key, value) in r.fields() {
         match (*key, value, &pair) {
             ("local-tag" | "peer-tag", Value::U64(tag), _) => {
@@ -373,11 +461,14 @@ fn context_line(r: &Record) -> String {
                 words.extend(["pair".to_string(), local.clone(), peer.clone()]);
             }
             ("current-peer", _, Some(_)) => {}
-            ("rx-packets", ..) => field_words("rx", value, &mut words),
-            ("tx-packets", ..) => field_words("tx", value, &mut words),
+            ("reap-state", ..) => field_words("reap", value, &mut state),
+            ("rx-packets", ..) => field_words("rx", value, &mut counters),
+            ("tx-packets", ..) => field_words("tx", value, &mut counters),
             _ => field_words(key, value, &mut words),
         }
     }
+    words.extend(state);
+    words.extend(counters);
     words.join(" ")
 }
 
@@ -432,7 +523,7 @@ mod tests {
     use super::*;
     use crate::cli::{parse, Invocation};
     use crate::genl::{ExtAck, KernelError, Message};
-    use crate::output::{render, Format};
+    use crate::output::{render, render_event, Format};
     use crate::spec::specs::rv6_shim6::*;
     use crate::spec::Kind;
     use neli::{
@@ -457,7 +548,11 @@ mod tests {
 
     const ADD_ALL: &str = "shim6 context add local-tag 0x1 peer-tag 2 ulid-local 2001:db8::1 \
                            ulid-peer 2001:db8::2 local-locators 2001:db8::1,2001:db8:2::1 \
-                           peer-locators 2001:db8:2::2,2001:db8::2 pair 2001:db8:2::1 2001:db8::2";
+                           peer-locators 2001:db8:2::2,2001:db8::2 pair 2001:db8:2::1 2001:db8::2 \
+                           send-timeout 10000 keepalive-timeout 30000 idle-timeout 600000";
+
+    /// The Debug form of timeouts none of which is given.
+    const NO_TIMEOUTS: &str = "Timeouts { send: None, keepalive: None, idle: None }";
 
     #[test]
     fn every_command_parses_to_its_action() {
@@ -474,21 +569,34 @@ mod tests {
             Ok("Add { local_tag: 1, peer_tag: 2, ulid_local: 2001:db8::1, \
                 ulid_peer: 2001:db8::2, local_locators: [2001:db8::1, 2001:db8:2::1], \
                 peer_locators: [2001:db8:2::2, 2001:db8::2], \
-                pair: Some((2001:db8:2::1, 2001:db8::2)) }"
+                pair: Some((2001:db8:2::1, 2001:db8::2)), \
+                timeouts: Timeouts { send: Some(10000), keepalive: Some(30000), \
+                idle: Some(600000) } }"
                 .into())
         );
         assert_eq!(
             action("shim6 context set local-tag 7 pair 2001:db8::1 2001:db8::2"),
-            Ok(
-                "Set { local_tag: 7, local_locators: [], peer_locators: [], \
-                pair: Some((2001:db8::1, 2001:db8::2)) }"
-                    .into()
-            )
+            Ok(format!(
+                "Set {{ local_tag: 7, local_locators: [], peer_locators: [], \
+                 pair: Some((2001:db8::1, 2001:db8::2)), reap: None, timeouts: {NO_TIMEOUTS} }}"
+            ))
         );
         assert_eq!(
             action("shim6 context set peer-locators ::2 local-tag 7 local-locators ::1"),
+            Ok(format!(
+                "Set {{ local_tag: 7, local_locators: [::1], peer_locators: [::2], pair: None, \
+                 reap: None, timeouts: {NO_TIMEOUTS} }}"
+            ))
+        );
+        assert_eq!(
+            action(
+                "shim6 context set local-tag 7 idle-timeout 100 reap exploring \
+                 keepalive-timeout 86400000 send-timeout 4294967295"
+            ),
             Ok(
-                "Set { local_tag: 7, local_locators: [::1], peer_locators: [::2], pair: None }"
+                "Set { local_tag: 7, local_locators: [], peer_locators: [], pair: None, \
+                 reap: Some(1), timeouts: Timeouts { send: Some(4294967295), \
+                 keepalive: Some(86400000), idle: Some(100) } }"
                     .into()
             )
         );
@@ -517,26 +625,40 @@ mod tests {
             Ok("Del { local_tag: 16 }".into())
         );
         // Optional arguments left out: no locators, no pair (the kernel's
-        // defaults: the ULIDs).
+        // defaults: the ULIDs), no timeouts (the kernel's defaults).
         assert_eq!(
             action("shim6 context add local-tag 1 peer-tag 2 ulid-local ::1 ulid-peer ::2"),
-            Ok(
-                "Add { local_tag: 1, peer_tag: 2, ulid_local: ::1, ulid_peer: ::2, \
-                local_locators: [], peer_locators: [], pair: None }"
-                    .into()
-            )
+            Ok(format!(
+                "Add {{ local_tag: 1, peer_tag: 2, ulid_local: ::1, ulid_peer: ::2, \
+                 local_locators: [], peer_locators: [], pair: None, timeouts: {NO_TIMEOUTS} }}"
+            ))
         );
         assert_eq!(
-            action("shim6 context add ulid-p ::2 ulid-l ::1 peer-t 2 local-t 1 pa ::1 ::2"),
+            action(
+                "shim6 context add ulid-p ::2 ulid-l ::1 peer-t 2 local-t 1 pa ::1 ::2 \
+                 s 1000 k 3000 i 60000"
+            ),
             Ok(
                 "Add { local_tag: 1, peer_tag: 2, ulid_local: ::1, ulid_peer: ::2, \
-                local_locators: [], peer_locators: [], pair: Some((::1, ::2)) }"
+                local_locators: [], peer_locators: [], pair: Some((::1, ::2)), \
+                timeouts: Timeouts { send: Some(1000), keepalive: Some(3000), \
+                idle: Some(60000) } }"
                     .into()
             )
         );
         assert_eq!(
             action("shim6 context set local-tag 1"),
-            Ok("Set { local_tag: 1, local_locators: [], peer_locators: [], pair: None }".into())
+            Ok(format!(
+                "Set {{ local_tag: 1, local_locators: [], peer_locators: [], pair: None, \
+                 reap: None, timeouts: {NO_TIMEOUTS} }}"
+            ))
+        );
+        assert_eq!(
+            action("shim6 c se local-t 1 r operational"),
+            Ok(format!(
+                "Set {{ local_tag: 1, local_locators: [], peer_locators: [], pair: None, \
+                 reap: Some(0), timeouts: {NO_TIMEOUTS} }}"
+            ))
         );
     }
 
@@ -615,6 +737,65 @@ mod tests {
         .is_ok());
     }
 
+    /// Timeouts are decimal u32s (the kernel checks their range); the REAP
+    /// state is an entry of the spec's enum, spelt in full.
+    #[test]
+    fn bad_timeouts_and_reap_states_are_named() {
+        let why = "MS must be milliseconds in decimal, at most 4294967295";
+        for ms in ["", "-1", "+100", "1e3", "0x64", "4294967296", "15s", "1.5"] {
+            for kw in ["send-timeout", "keepalive-timeout", "idle-timeout"] {
+                let line = format!("shim6 context set local-tag 1 {kw} {ms}");
+                // An empty word splits away: the keyword then lacks its value.
+                let want = if ms.is_empty() {
+                    format!("Error: command line is not complete: \"{kw}\" needs an MS")
+                } else {
+                    format!("Error: argument \"{ms}\" is wrong: {why}")
+                };
+                assert_eq!(err(&line), want, "{line}");
+            }
+        }
+        assert_eq!(
+            err(
+                "shim6 context add local-tag 1 peer-tag 2 ulid-local ::1 ulid-peer ::2 \
+                 idle-timeout ten"
+            ),
+            format!("Error: argument \"ten\" is wrong: {why}")
+        );
+        // Out of the spec's range, yet a u32: the kernel's to refuse.
+        assert_eq!(ms("0"), Ok(0));
+        assert_eq!(ms("99"), Ok(99));
+        assert_eq!(ms("4294967295"), Ok(u32::MAX));
+        let states = "REAP_STATE must be one of operational, exploring";
+        for state in ["op", "Operational", "0", "1", "inbound"] {
+            assert_eq!(
+                err(&format!("shim6 context set local-tag 1 reap {state}")),
+                format!("Error: argument \"{state}\" is wrong: {states}")
+            );
+        }
+        assert_eq!(
+            err("shim6 context set local-tag 1 reap"),
+            "Error: command line is not complete: \"reap\" needs a REAP_STATE"
+        );
+        assert_eq!(
+            err("shim6 context set local-tag 1 reap exploring reap operational"),
+            "Error: duplicate \"reap\": \"operational\" is the second value."
+        );
+        assert_eq!(
+            err("shim6 context add local-tag 1 send-timeout 1000 send-timeout 2000"),
+            "Error: duplicate \"send-timeout\": \"2000\" is the second value."
+        );
+        // The REAP state is set's: add starts operational.
+        assert_eq!(
+            err(
+                "shim6 context add local-tag 1 peer-tag 2 ulid-local ::1 ulid-peer ::2 \
+                 reap exploring"
+            ),
+            "Error: argument \"reap\" is wrong: expected one of local-tag, peer-tag, \
+             ulid-local, ulid-peer, local-locators, peer-locators, pair, send-timeout, \
+             keepalive-timeout, idle-timeout"
+        );
+    }
+
     #[test]
     fn missing_duplicate_and_stray_arguments_are_named() {
         assert_eq!(
@@ -673,7 +854,8 @@ mod tests {
         assert_eq!(
             err("shim6 context set local-tag 1 peer-tag 2"),
             "Error: argument \"peer-tag\" is wrong: expected one of local-tag, \
-             local-locators, peer-locators, pair"
+             local-locators, peer-locators, pair, reap, send-timeout, keepalive-timeout, \
+             idle-timeout"
         );
         assert_eq!(
             err("shim6 context show peer-tag 2"),
@@ -737,13 +919,16 @@ mod tests {
             "Usage: rv6 shim6 context show [ local-tag TAG ]\n       \
              rv6 shim6 context add local-tag TAG peer-tag TAG ulid-local ADDR ulid-peer ADDR \
              [ local-locators ADDR[,ADDR...] ] [ peer-locators ADDR[,ADDR...] ] \
-             [ pair LOCAL PEER ]\n       \
+             [ pair LOCAL PEER ] [ send-timeout MS ] [ keepalive-timeout MS ] \
+             [ idle-timeout MS ]\n       \
              rv6 shim6 context set local-tag TAG [ local-locators ADDR[,ADDR...] ] \
-             [ peer-locators ADDR[,ADDR...] ] [ pair LOCAL PEER ]\n       \
+             [ peer-locators ADDR[,ADDR...] ] [ pair LOCAL PEER ] [ reap REAP_STATE ] \
+             [ send-timeout MS ] [ keepalive-timeout MS ] [ idle-timeout MS ]\n       \
              rv6 shim6 context del local-tag TAG\n       \
              rv6 shim6 context flush\n       \
              rv6 shim6 stats\n       \
-             rv6 shim6 help\n"
+             rv6 shim6 help\n\
+             where  REAP_STATE := { operational | exploring }\n"
         );
     }
 
@@ -769,6 +954,11 @@ mod tests {
             local_locators: vec![ip("2001:db8::1"), ip("2001:db8:2::1"), ip("2001:db8:3::1")],
             peer_locators: vec![ip("2001:db8:2::2"), ip("2001:db8::2")],
             pair: Some((ip("2001:db8:2::1"), ip("2001:db8:2::2"))),
+            timeouts: Timeouts {
+                send: Some(10_000),
+                keepalive: Some(30_000),
+                idle: Some(600_000),
+            },
         };
         assert_eq!(
             sent(&add.attrs().unwrap()),
@@ -787,13 +977,33 @@ mod tests {
                 (A_CONTEXT_PEER_LOCATOR, octets("2001:db8::2")),
                 (A_CONTEXT_CURRENT_LOCAL, octets("2001:db8:2::1")),
                 (A_CONTEXT_CURRENT_PEER, octets("2001:db8:2::2")),
+                (A_CONTEXT_SEND_TIMEOUT, 10_000u32.to_ne_bytes().to_vec()),
+                (
+                    A_CONTEXT_KEEPALIVE_TIMEOUT,
+                    30_000u32.to_ne_bytes().to_vec()
+                ),
+                (A_CONTEXT_IDLE_TIMEOUT, 600_000u32.to_ne_bytes().to_vec()),
             ]
         );
+        // One timeout given, one attribute.
+        let idle = Add {
+            timeouts: Timeouts {
+                idle: Some(100),
+                ..Timeouts::default()
+            },
+            ..add.clone()
+        };
+        assert_eq!(
+            sent(&idle.attrs().unwrap()).last(),
+            Some(&(A_CONTEXT_IDLE_TIMEOUT, 100u32.to_ne_bytes().to_vec()))
+        );
+        assert_eq!(sent(&idle.attrs().unwrap()).len(), 12);
         // Without the optional arguments, only what the kernel requires.
         let bare = Add {
             local_locators: vec![],
             peer_locators: vec![],
             pair: None,
+            timeouts: Timeouts::default(),
             ..add
         };
         let ids: Vec<u16> = sent(&bare.attrs().unwrap()).iter().map(|a| a.0).collect();
@@ -815,6 +1025,8 @@ mod tests {
             local_locators: vec![],
             peer_locators: vec![ip("::3"), ip("::2")],
             pair: None,
+            reap: None,
+            timeouts: Timeouts::default(),
         };
         assert_eq!(
             sent(&set.attrs().unwrap()),
@@ -828,7 +1040,7 @@ mod tests {
             local_locators: vec![ip("::1")],
             peer_locators: vec![],
             pair: Some((ip("::1"), ip("::2"))),
-            ..set
+            ..set.clone()
         };
         assert_eq!(
             sent(&pair.attrs().unwrap()),
@@ -839,15 +1051,73 @@ mod tests {
                 (A_CONTEXT_CURRENT_PEER, octets("::2")),
             ]
         );
+        // The REAP state and the timeouts, as u32s after the paths, in
+        // spec order.
+        let reap = Set {
+            reap: Some(REAP_STATE.parse("operational").unwrap()),
+            timeouts: Timeouts {
+                send: Some(15_000),
+                keepalive: None,
+                idle: Some(86_400_000),
+            },
+            ..set.clone()
+        };
+        assert_eq!(
+            sent(&reap.attrs().unwrap()),
+            [
+                (A_CONTEXT_LOCAL_TAG, 9u64.to_ne_bytes().to_vec()),
+                (A_CONTEXT_PEER_LOCATOR, octets("::3")),
+                (A_CONTEXT_PEER_LOCATOR, octets("::2")),
+                (A_CONTEXT_REAP_STATE, 0u32.to_ne_bytes().to_vec()),
+                (A_CONTEXT_SEND_TIMEOUT, 15_000u32.to_ne_bytes().to_vec()),
+                (A_CONTEXT_IDLE_TIMEOUT, 86_400_000u32.to_ne_bytes().to_vec()),
+            ]
+        );
+        let exploring = Set {
+            peer_locators: vec![],
+            reap: Some(1),
+            ..set
+        };
+        assert_eq!(
+            sent(&exploring.attrs().unwrap()),
+            [
+                (A_CONTEXT_LOCAL_TAG, 9u64.to_ne_bytes().to_vec()),
+                (A_CONTEXT_REAP_STATE, 1u32.to_ne_bytes().to_vec()),
+            ]
+        );
         assert_eq!(
             sent(&tag_attrs(0x2a).unwrap()),
             [(A_CONTEXT_LOCAL_TAG, 0x2au64.to_ne_bytes().to_vec())]
         );
     }
 
+    /// A context's REAP state and timeouts, as its reply carries them.
+    struct Reap {
+        state: u32,
+        send: u32,
+        keepalive: u32,
+        idle: u32,
+    }
+
+    /// The kernel's defaults, in the state a context starts in.
+    const DEFAULTS: Reap = Reap {
+        state: 0,
+        send: 15_000,
+        keepalive: 15_000,
+        idle: 600_000,
+    };
+
     /// A context-get reply as the module builds it (each u64 after a pad,
-    /// then each locator set in order), through neli's wire format and back.
-    fn reply(local_tag: u64, locals: &[&str], peers: &[&str], rx: u64, tx: u64) -> Message {
+    /// then each locator set in order, then the REAP state and timeouts),
+    /// through neli's wire format and back.
+    fn reply(
+        local_tag: u64,
+        locals: &[&str],
+        peers: &[&str],
+        rx: u64,
+        tx: u64,
+        reap: &Reap,
+    ) -> Message {
         let addr = |id, s: &str| attr(id, ip(s).octets()).unwrap();
         let mut attrs = vec![
             attr(A_CONTEXT_PAD, ()).unwrap(),
@@ -866,16 +1136,26 @@ mod tests {
             attr(A_CONTEXT_RX_PACKETS, rx).unwrap(),
             attr(A_CONTEXT_PAD, ()).unwrap(),
             attr(A_CONTEXT_TX_PACKETS, tx).unwrap(),
+            attr(A_CONTEXT_REAP_STATE, reap.state).unwrap(),
+            attr(A_CONTEXT_SEND_TIMEOUT, reap.send).unwrap(),
+            attr(A_CONTEXT_KEEPALIVE_TIMEOUT, reap.keepalive).unwrap(),
+            attr(A_CONTEXT_IDLE_TIMEOUT, reap.idle).unwrap(),
         ]);
+        message(CMD_CONTEXT_GET, NlmF::MULTI, attrs)
+    }
+
+    /// A message of command `cmd` with `attrs`, through neli's wire format
+    /// and back.
+    fn message(cmd: u8, flags: NlmF, attrs: Vec<Nlattr<u16, Buffer>>) -> Message {
         let genl = GenlmsghdrBuilder::<u8, u16, NoUserHeader>::default()
-            .cmd(CMD_CONTEXT_GET)
+            .cmd(cmd)
             .version(1)
             .attrs(attrs.into_iter().collect())
             .build()
             .unwrap();
         let nl = NlmsghdrBuilder::default()
             .nl_type(0x20u16)
-            .nl_flags(NlmF::MULTI)
+            .nl_flags(flags)
             .nl_payload(NlPayload::Payload(genl))
             .build()
             .unwrap();
@@ -894,8 +1174,21 @@ mod tests {
                 &["2001:db8::2", "2001:db8:2::2"],
                 3,
                 4,
+                &DEFAULTS,
             ),
-            reply(0x7fff_ffff_fffe, &["2001:db8::a"], &["2001:db8::b"], 0, 0),
+            reply(
+                0x7fff_ffff_fffe,
+                &["2001:db8::a"],
+                &["2001:db8::b"],
+                0,
+                0,
+                &Reap {
+                    state: 1,
+                    send: 3_000,
+                    keepalive: 45_000,
+                    idle: 100,
+                },
+            ),
         ]
         .iter()
         .map(|m| genl::decode(m, &FAMILY_CONTEXT).unwrap())
@@ -909,10 +1202,12 @@ mod tests {
             render(&output(), Format::Text),
             "local-tag 0x1 peer-tag 0x2 ulid-local 2001:db8::1 ulid-peer 2001:db8::2 \
              local-locators 2001:db8::1,2001:db8:2::1 peer-locators 2001:db8::2,2001:db8:2::2 \
-             pair 2001:db8:2::1 2001:db8:2::2 rx 3 tx 4\n\
+             pair 2001:db8:2::1 2001:db8:2::2 send-timeout 15000 keepalive-timeout 15000 \
+             idle-timeout 600000 reap operational rx 3 tx 4\n\
              local-tag 0x7ffffffffffe peer-tag 0x7fffffffffff ulid-local 2001:db8::a \
              ulid-peer 2001:db8::b local-locators 2001:db8::a peer-locators 2001:db8::b \
-             pair 2001:db8::a 2001:db8::b rx 0 tx 0\n"
+             pair 2001:db8::a 2001:db8::b send-timeout 3000 keepalive-timeout 45000 \
+             idle-timeout 100 reap exploring rx 0 tx 0\n"
         );
     }
 
@@ -925,29 +1220,46 @@ mod tests {
              \"local-locator\":[\"2001:db8::1\",\"2001:db8:2::1\"],\
              \"peer-locator\":[\"2001:db8::2\",\"2001:db8:2::2\"],\
              \"current-local\":\"2001:db8:2::1\",\"current-peer\":\"2001:db8:2::2\",\
-             \"rx-packets\":3,\"tx-packets\":4},\
+             \"rx-packets\":3,\"tx-packets\":4,\"reap-state\":\"operational\",\
+             \"send-timeout\":15000,\"keepalive-timeout\":15000,\"idle-timeout\":600000},\
              {\"local-tag\":140737488355326,\"peer-tag\":140737488355327,\
              \"ulid-local\":\"2001:db8::a\",\"ulid-peer\":\"2001:db8::b\",\
              \"local-locator\":[\"2001:db8::a\"],\"peer-locator\":[\"2001:db8::b\"],\
              \"current-local\":\"2001:db8::a\",\"current-peer\":\"2001:db8::b\",\
-             \"rx-packets\":0,\"tx-packets\":0}]\n"
+             \"rx-packets\":0,\"tx-packets\":0,\"reap-state\":\"exploring\",\
+             \"send-timeout\":3000,\"keepalive-timeout\":45000,\"idle-timeout\":100}]\n"
         );
     }
 
-    /// The text line, but its counters, is a `context add` command line
-    /// for the same context.
+    /// The text line, up to its REAP state, is a `context add` command line
+    /// for the same context; `set` takes the REAP state as it prints.
     #[test]
     fn the_text_line_reads_back_as_add() {
         let text = render(&output(), Format::Text);
         let line = text.lines().next().unwrap();
-        let args = line.split(" rx ").next().unwrap();
+        let args = line.split(" reap ").next().unwrap();
         assert_eq!(
             action(&format!("shim6 context add {args}")),
             Ok("Add { local_tag: 1, peer_tag: 2, ulid_local: 2001:db8::1, \
                 ulid_peer: 2001:db8::2, local_locators: [2001:db8::1, 2001:db8:2::1], \
                 peer_locators: [2001:db8::2, 2001:db8:2::2], \
-                pair: Some((2001:db8:2::1, 2001:db8:2::2)) }"
+                pair: Some((2001:db8:2::1, 2001:db8:2::2)), \
+                timeouts: Timeouts { send: Some(15000), keepalive: Some(15000), \
+                idle: Some(600000) } }"
                 .into())
+        );
+        let second = text.lines().nth(1).unwrap();
+        let state = second.split(" reap ").nth(1).unwrap().split(' ').next();
+        assert_eq!(state, Some("exploring"));
+        assert_eq!(
+            action(&format!(
+                "shim6 context set local-tag 1 reap {}",
+                state.unwrap()
+            )),
+            Ok(format!(
+                "Set {{ local_tag: 1, local_locators: [], peer_locators: [], pair: None, \
+                 reap: Some(1), timeouts: {NO_TIMEOUTS} }}"
+            ))
         );
         let first: Vec<&str> = line.split(' ').take(2).collect();
         assert_eq!(
@@ -957,17 +1269,21 @@ mod tests {
     }
 
     /// What the line does with a context lacking attributes (a newer or
-    /// older module): no pair without both halves, the others as any record.
+    /// older module): no pair without both halves, the others as any record
+    /// in their place, the REAP state then the counters last; an entry the
+    /// enum lacks as its number.
     #[test]
     fn a_partial_context_prints_what_it_has() {
         let mut r = Record::default();
         r.push("local-tag", Value::U64(5));
         r.push("current-peer", Value::Str("::2".into()));
         r.push("rx-packets", Value::U64(1));
+        r.push("reap-state", Value::Str("7".into()));
         r.push("flags", Value::U64(9));
+        r.push("idle-timeout", Value::U64(100));
         assert_eq!(
             context_line(&r),
-            "local-tag 0x5 current-peer ::2 rx 1 flags 9"
+            "local-tag 0x5 current-peer ::2 flags 9 idle-timeout 100 reap 7 rx 1"
         );
     }
 
@@ -981,10 +1297,15 @@ mod tests {
             local_locators: vec![ip("::1"), ip("::3")],
             peer_locators: vec![],
             pair: None,
+            timeouts: Timeouts {
+                send: Some(50),
+                keepalive: None,
+                idle: Some(600_000),
+            },
         };
         let req = add.attrs().unwrap();
-        // Tags of 12 bytes at 20 and 32, ULIDs of 20 at 44 and 64, then the
-        // locators at 84 and 104.
+        // Tags of 12 bytes at 20 and 32, ULIDs of 20 at 44 and 64, the
+        // locators at 84 and 104, then the timeouts of 8 at 124 and 132.
         let e = KernelError::new(
             -libc::ERANGE,
             ExtAck {
@@ -1015,6 +1336,26 @@ mod tests {
             "Error: a context has at most 8 locators per side: Argument list too long \
              (bad attribute: local-locator)"
         );
+        // The timeouts' range is the policy's (the spec's checks).
+        for (offset, name) in [(124, "send-timeout"), (132, "idle-timeout")] {
+            let e = KernelError::new(
+                -libc::ERANGE,
+                ExtAck {
+                    msg: Some("integer out of range".into()),
+                    offset: Some(offset),
+                    ..ExtAck::default()
+                },
+                &req,
+                &FAMILY_CONTEXT,
+            );
+            assert_eq!(
+                format!("Error: {e}"),
+                format!(
+                    "Error: integer out of range: Numerical result out of range \
+                     (bad attribute: {name})"
+                )
+            );
+        }
         let e = KernelError::new(
             -libc::EINVAL,
             ExtAck {
@@ -1073,14 +1414,19 @@ mod tests {
                 CMD_CONTEXT_ADD,
                 CMD_CONTEXT_DEL,
                 CMD_CONTEXT_SET,
-                CMD_CONTEXT_FLUSH
+                CMD_CONTEXT_FLUSH,
+                CMD_EVENT
             ),
-            (1, 2, 3, 4, 5, 6)
+            (1, 2, 3, 4, 5, 6, 7)
         );
+        // An enum by its placeholder: its entries are checked below.
         let attrs: Vec<(u16, &str, String)> = FAMILY_CONTEXT
             .attrs
             .iter()
-            .map(|a| (a.id, a.name, format!("{:?}", a.kind)))
+            .map(|a| match a.kind {
+                Kind::EnumU32(e) => (a.id, a.name, format!("EnumU32({})", e.meta)),
+                ref k => (a.id, a.name, format!("{k:?}")),
+            })
             .collect();
         let want: Vec<(u16, &str, String)> = [
             (1, "pad", "Pad"),
@@ -1094,11 +1440,41 @@ mod tests {
             (9, "current-peer", "Ipv6"),
             (10, "rx-packets", "U64"),
             (11, "tx-packets", "U64"),
+            (12, "reap-state", "EnumU32(REAP_STATE)"),
+            (13, "send-timeout", "U32"),
+            (14, "keepalive-timeout", "U32"),
+            (15, "idle-timeout", "U32"),
+            (16, "event", "EnumU32(EVENT)"),
         ]
         .into_iter()
         .map(|(id, name, kind)| (id, name, kind.to_string()))
         .collect();
         assert_eq!(attrs, want);
+        assert!(matches!(
+            FAMILY_CONTEXT.attr(A_CONTEXT_REAP_STATE).unwrap().kind,
+            Kind::EnumU32(e) if std::ptr::eq(e, &REAP_STATE)
+        ));
+        assert!(matches!(
+            FAMILY_CONTEXT.attr(A_CONTEXT_EVENT).unwrap().kind,
+            Kind::EnumU32(e) if std::ptr::eq(e, &EVENT)
+        ));
+        assert_eq!(
+            (REAP_STATE.start, REAP_STATE.entries),
+            (0, &["operational", "exploring"][..])
+        );
+        assert_eq!(
+            (EVENT.start, EVENT.entries),
+            (
+                1,
+                &[
+                    "send-timeout",
+                    "keepalive",
+                    "inbound",
+                    "idle",
+                    "unknown-tag"
+                ][..]
+            )
+        );
         let stats: Vec<(u16, &str)> = FAMILY_STATS.attrs.iter().map(|a| (a.id, a.name)).collect();
         assert_eq!(
             stats,
@@ -1111,13 +1487,93 @@ mod tests {
                 (6, "foreign-locator"),
                 (7, "malformed"),
                 (8, "out-no-context"),
-                (9, "contexts")
+                (9, "contexts"),
+                (10, "events"),
+                (11, "events-lost")
             ]
         );
         assert!(FAMILY_STATS.attrs[1..]
             .iter()
             .all(|a| matches!(a.kind, Kind::U64)));
         assert_eq!((MAX_LOCATORS, MAX_CONTEXTS), (8, 1 << 20));
+    }
+
+    /// The module's `event` notifications (`notify()`: the event, then the
+    /// local tag after its pad and the locators it concerns), as `rv6
+    /// monitor` reads them from the generated tables: the family has the
+    /// group `events`, the notification reads by the `context` set, whose
+    /// order (as for every reply) the attributes print in.
+    #[test]
+    fn event_notifications_print_through_the_monitor() {
+        assert_eq!(
+            (NOTIFICATIONS.family, NOTIFICATIONS.module),
+            ("rv6-shim6", Some("rv6_shim6"))
+        );
+        assert_eq!(NOTIFICATIONS.groups, ["events"]);
+        let list: Vec<(u8, &str)> = NOTIFICATIONS.list.iter().map(|n| (n.cmd, n.name)).collect();
+        assert_eq!(list, [(CMD_EVENT, "event")]);
+        assert!(std::ptr::eq(NOTIFICATIONS.list[0].set, &FAMILY_CONTEXT));
+        assert!(crate::monitor::families().any(|n| std::ptr::eq(n, &NOTIFICATIONS)));
+        match parse("monitor rv6-shim6".split_whitespace()) {
+            Ok(Invocation::Monitor { monitor, .. }) => assert_eq!(
+                format!("{monitor:?}"),
+                "Monitor { all: false, named: [\"rv6-shim6\"] }"
+            ),
+            other => panic!("{other:?}"),
+        }
+
+        let ev = |event: &str, attrs: Vec<Nlattr<u16, Buffer>>| {
+            let mut all = vec![attr(A_CONTEXT_EVENT, EVENT.parse(event).unwrap()).unwrap()];
+            all.extend(attrs);
+            let m = message(CMD_EVENT, NlmF::empty(), all);
+            crate::monitor::event(&NOTIFICATIONS, &m).unwrap()
+        };
+        let unknown = ev(
+            "unknown-tag",
+            vec![
+                attr(A_CONTEXT_PAD, ()).unwrap(),
+                attr(A_CONTEXT_LOCAL_TAG, 0x1au64).unwrap(),
+                attr(A_CONTEXT_LOCAL_LOCATOR, ip("2001:db8:a2::1").octets()).unwrap(),
+                attr(A_CONTEXT_PEER_LOCATOR, ip("2001:db8:b2::1").octets()).unwrap(),
+            ],
+        );
+        assert_eq!(
+            render_event(&unknown, Format::Text),
+            "rv6-shim6 event local-tag 26 local-locator 2001:db8:a2::1 \
+             peer-locator 2001:db8:b2::1 event unknown-tag\n"
+        );
+        assert_eq!(
+            render_event(&unknown, Format::Json),
+            "{\"family\":\"rv6-shim6\",\"name\":\"event\",\"msg\":{\
+             \"local-tag\":26,\"local-locator\":[\"2001:db8:a2::1\"],\
+             \"peer-locator\":[\"2001:db8:b2::1\"],\"event\":\"unknown-tag\"}}\n"
+        );
+        let keepalive = ev(
+            "keepalive",
+            vec![
+                attr(A_CONTEXT_PAD, ()).unwrap(),
+                attr(A_CONTEXT_LOCAL_TAG, 0x1au64).unwrap(),
+            ],
+        );
+        assert_eq!(
+            render_event(&keepalive, Format::Text),
+            "rv6-shim6 event local-tag 26 event keepalive\n"
+        );
+        // Every entry by its name; a newer one by its number.
+        for (v, name) in [
+            (1u32, "send-timeout"),
+            (3, "inbound"),
+            (4, "idle"),
+            (9, "9"),
+        ] {
+            let m = message(
+                CMD_EVENT,
+                NlmF::empty(),
+                vec![attr(A_CONTEXT_EVENT, v).unwrap()],
+            );
+            let e = crate::monitor::event(&NOTIFICATIONS, &m).unwrap();
+            assert_eq!(e.msg.get("event"), Some(&Value::Str(name.into())));
+        }
     }
 
     /// `rv6 shim6 stats` is the stats objects' command on the `stats` set:
@@ -1140,8 +1596,9 @@ mod tests {
         assert_eq!(
             render(&out, Format::Text),
             "payload-in 0 payload-out 1 control-in 2 unknown-tag 3 foreign-locator 4 \
-             malformed 5 out-no-context 6 contexts 7\n"
+             malformed 5 out-no-context 6 contexts 7 events 8 events-lost 9\n"
         );
+        assert!(render(&out, Format::Json).ends_with(",\"events\":8,\"events-lost\":9}]\n"));
         assert!(render(&out, Format::Json).starts_with("[{\"payload-in\":0,\"payload-out\":1,"));
     }
 
