@@ -74,10 +74,14 @@ use kernel::{
 #[path = "shim6_reap.rs"]
 mod reap;
 #[allow(unreachable_pub, dead_code)]
+#[path = "shim6_trigger.rs"]
+mod trigger;
+#[allow(unreachable_pub, dead_code)]
 #[path = "shim6_wire.rs"]
 mod wire;
 
 use reap::{Events, Mode, Reap, ReapConfig};
+use trigger::{Pair, TriggerConfig};
 use wire::{
     ContextTag, ControlHeader, ControlRepr, Message, MessageType, PayloadHeader, PayloadRepr,
     IPPROTO_SHIM6,
@@ -109,6 +113,8 @@ const CMD_CONTEXT_DEL: u8 = 4;
 const CMD_CONTEXT_SET: u8 = 5;
 const CMD_CONTEXT_FLUSH: u8 = 6;
 const CMD_EVENT: u8 = 7;
+const CMD_SETTINGS_GET: u8 = 8;
+const CMD_SETTINGS_SET: u8 = 9;
 
 /// The family's multicast group `events`, for the daemon: CAP_NET_ADMIN only.
 const GROUP_EVENTS: u32 = 0;
@@ -138,6 +144,12 @@ const EVENT_KEEPALIVE: u32 = 2;
 const EVENT_INBOUND: u32 = 3;
 const EVENT_IDLE: u32 = 4;
 const EVENT_UNKNOWN_TAG: u32 = 5;
+const EVENT_TRIGGER: u32 = 6;
+
+// Attribute set `settings`.
+const T_TRIGGER: u16 = 1;
+const T_TRIGGER_BYTES: u16 = 2;
+const T_TRIGGER_SECONDS: u16 = 3;
 
 // Attribute set `stats`.
 const S_PAD: u16 = 1;
@@ -151,11 +163,18 @@ const S_OUT_NO_CONTEXT: u16 = 8;
 const S_CONTEXTS: u16 = 9;
 const S_EVENTS: u16 = 10;
 const S_EVENTS_LOST: u16 = 11;
+const S_TRIGGER_PAIRS: u16 = 12;
+const S_TRIGGERS: u16 = 13;
+
+/// Address pairs without a context whose traffic one namespace counts at most (the
+/// trigger heuristic); beyond that, new pairs are not counted until old ones go stale.
+const MAX_PAIRS: usize = 4096;
 
 /// Bytes of a context's attributes at most: two tags and two counters (12 with their pads),
 /// 20 per address and 8 per u32.
 const CONTEXT_SIZE: usize = 4 * 12 + (4 + 2 * MAX_LOCATORS) * 20 + 4 * 8;
-/// Bytes of an event's attributes at most: the event, a tag, two addresses.
+/// Bytes of an event's attributes at most: the event, a tag, two addresses (a trigger: the
+/// event and two ULIDs).
 const EVENT_SIZE: usize = 8 + 12 + 2 * 20;
 /// Unknown-tag events a namespace sends per second at most: each is an R1bis for the daemon
 /// to send, and the tags come from whoever sends us packets.
@@ -192,7 +211,12 @@ static SET_POLICY: Policy<{ A_IDLE_TIMEOUT as usize + 1 }> = Policy::new()
     .with(A_KEEPALIVE_TIMEOUT, AttrPolicy::u32())
     .with(A_IDLE_TIMEOUT, AttrPolicy::u32());
 
-static OPS: [SplitOp<Family>; 7] = [
+static SETTINGS_POLICY: Policy<{ T_TRIGGER_SECONDS as usize + 1 }> = Policy::new()
+    .with(T_TRIGGER, AttrPolicy::u8_range(0, 1))
+    .with(T_TRIGGER_BYTES, AttrPolicy::u32())
+    .with(T_TRIGGER_SECONDS, AttrPolicy::u32_range(1, 3600));
+
+static OPS: [SplitOp<Family>; 9] = [
     SplitOp::doit_without_attributes(CMD_STATS_GET, perm::NONE),
     SplitOp::doit(CMD_CONTEXT_GET, perm::NONE, &TAG_POLICY),
     SplitOp::dumpit_without_attributes(CMD_CONTEXT_GET, perm::NONE),
@@ -200,6 +224,8 @@ static OPS: [SplitOp<Family>; 7] = [
     SplitOp::doit(CMD_CONTEXT_DEL, perm::NETNS_ADMIN, &TAG_POLICY),
     SplitOp::doit(CMD_CONTEXT_SET, perm::NETNS_ADMIN, &SET_POLICY),
     SplitOp::doit_without_attributes(CMD_CONTEXT_FLUSH, perm::NETNS_ADMIN),
+    SplitOp::doit_without_attributes(CMD_SETTINGS_GET, perm::NONE),
+    SplitOp::doit(CMD_SETTINGS_SET, perm::NETNS_ADMIN, &SETTINGS_POLICY),
 ];
 static FAMILY: OpsFamily<Family> = OpsFamily::new(
     kernel::module::this_module::<crate::LocalModule>(),
@@ -447,6 +473,13 @@ struct NetShim {
     #[pin]
     bindings: Mutex<RBTree<u64, Binding>>,
     unknown_tag_events: RateLimit,
+    /// The trigger heuristic's pairs and settings.
+    #[pin]
+    trigger: SpinLockIrq<Trigger>,
+    /// `trigger.cfg.enabled`, for the hooks' fast path.
+    trigger_enabled: Atomic<bool>,
+    /// The origin of the namespace's clock for the heuristic.
+    born: Instant<Monotonic>,
     payload_in: Atomic<u64>,
     payload_out: Atomic<u64>,
     control_in: Atomic<u64>,
@@ -456,6 +489,32 @@ struct NetShim {
     out_no_context: Atomic<u64>,
     events: Atomic<u64>,
     events_lost: Atomic<u64>,
+    triggers: Atomic<u64>,
+}
+
+/// The trigger heuristic's state: the traffic of each address pair (local, peer) without a
+/// context.
+struct Trigger {
+    cfg: TriggerConfig,
+    pairs: RBTree<UlidKey, Pair>,
+    len: usize,
+}
+
+impl Trigger {
+    /// Forgets the pairs that went quiet.
+    fn prune(&mut self, now: u64) {
+        let mut cursor = self.pairs.cursor_front_mut();
+        while let Some(c) = cursor {
+            if c.current().1.stale(now, &self.cfg) {
+                let (next, node) = c.remove_current();
+                drop(node);
+                self.len -= 1;
+                cursor = next;
+            } else {
+                cursor = c.move_next();
+            }
+        }
+    }
 }
 
 static NET_SLOT: PernetSlot = PernetSlot::new();
@@ -472,6 +531,41 @@ impl NetShim {
             return None;
         }
         self.contexts.lock().by_ulids(ulids).cloned()
+    }
+
+    /// A packet of `len` bytes between `key` (local, peer), which has no context: counts it
+    /// for the trigger heuristic and tells the daemon when the pair is worth a context.
+    fn count_pair(&self, net: &Namespace, key: UlidKey, len: u64) {
+        let now = u64::try_from((Instant::now() - self.born).as_nanos()).unwrap_or(0);
+        let report = {
+            let mut t = self.trigger.lock();
+            let cfg = t.cfg;
+            if let Some(p) = t.pairs.get_mut(&key) {
+                p.packet(len, now, &cfg)
+            } else {
+                if t.len >= MAX_PAIRS {
+                    t.prune(now);
+                }
+                if t.len >= MAX_PAIRS {
+                    return;
+                }
+                let mut p = Pair::new(now);
+                let report = p.packet(len, now, &cfg);
+                // Atomic context, under the lock: a failed allocation only loses the count.
+                if t.pairs.try_create_and_insert(key, p, GFP_ATOMIC).is_err() {
+                    return;
+                }
+                t.len += 1;
+                report
+            }
+        };
+        if report {
+            self.triggers.add(1, Relaxed);
+            notify(net, EVENT_TRIGGER, |w| {
+                w.put_in6_addr(A_ULID_LOCAL, &key.0)?;
+                w.put_in6_addr(A_ULID_PEER, &key.1)
+            });
+        }
     }
 
     /// Takes every context out of the table and stops their timers.
@@ -523,6 +617,13 @@ impl NetHooks for NetShim {
             count: Atomic::new(0),
             bindings <- new_mutex!(RBTree::new()),
             unknown_tag_events: RateLimit::new(),
+            trigger <- new_spinlock_irq!(Trigger {
+                cfg: TriggerConfig::DEFAULT,
+                pairs: RBTree::new(),
+                len: 0,
+            }),
+            trigger_enabled: Atomic::new(TriggerConfig::DEFAULT.enabled),
+            born: Instant::now(),
             payload_in: Atomic::new(0),
             payload_out: Atomic::new(0),
             control_in: Atomic::new(0),
@@ -532,6 +633,7 @@ impl NetHooks for NetShim {
             out_no_context: Atomic::new(0),
             events: Atomic::new(0),
             events_lost: Atomic::new(0),
+            triggers: Atomic::new(0),
         }? Error)
     }
 
@@ -540,8 +642,12 @@ impl NetHooks for NetShim {
     /// not: rewritten packets meet LOCAL_OUT again after their transform (the XFRM output
     /// saw them), received ones are the input handler's, and control messages follow their
     /// own rules in the daemon.  Multicast is no context's (RFC 5533 §1.4).
+    ///
+    /// Packets of pairs without a context feed the trigger heuristic instead (when it is on),
+    /// the exclusions of [`trigger::counted`] applied.
     fn hook(&self, skb: &SkBuff, state: &HookState) -> netfilter::Verdict {
-        if self.count.load(Relaxed) == 0 {
+        let counting = self.trigger_enabled.load(Relaxed);
+        if self.count.load(Relaxed) == 0 && !counting {
             return netfilter::Verdict::Accept;
         }
         let mut buf = [0u8; 40];
@@ -554,18 +660,19 @@ impl NetHooks for NetShim {
         let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
         src.copy_from_slice(&ip[8..24]);
         dst.copy_from_slice(&ip[24..40]);
-        match state.point() {
-            HookPoint::LocalOut => {
-                if let Some(c) = self.by_ulids(&(src, dst)) {
-                    Context::sent(c.as_arc_borrow());
-                }
+        let out = match state.point() {
+            HookPoint::LocalOut => true,
+            HookPoint::LocalIn => false,
+            _ => return netfilter::Verdict::Accept,
+        };
+        let key = if out { (src, dst) } else { (dst, src) };
+        match self.by_ulids(&key) {
+            Some(c) if out => Context::sent(c.as_arc_borrow()),
+            Some(c) => Context::received(c.as_arc_borrow()),
+            None if counting && trigger::counted(ip) => {
+                self.count_pair(state.net(), key, u64::from(skb.len()))
             }
-            HookPoint::LocalIn => {
-                if let Some(c) = self.by_ulids(&(dst, src)) {
-                    Context::received(c.as_arc_borrow());
-                }
-            }
-            _ => {}
+            None => {}
         }
         netfilter::Verdict::Accept
     }
@@ -975,6 +1082,13 @@ impl Family {
                 None,
             ));
         }
+        // The pair has its context: the heuristic is done with it.
+        {
+            let mut t = n.trigger.lock();
+            if t.pairs.remove(&(ulid_local, ulid_peer)).is_some() {
+                t.len -= 1;
+            }
+        }
         // The idle expiry runs from now.
         let arm = ctx.live.lock().reap.start();
         Context::arm(ctx.as_arc_borrow(), arm);
@@ -1084,6 +1198,42 @@ impl Family {
         n.clear();
     }
 
+    fn settings(n: &NetShim, w: &mut Writer<'_>) -> Result {
+        let cfg = n.trigger.lock().cfg;
+        w.put_u8(T_TRIGGER, u8::from(cfg.enabled))?;
+        w.put_u32(
+            T_TRIGGER_BYTES,
+            u32::try_from(cfg.bytes).unwrap_or(u32::MAX),
+        )?;
+        w.put_u32(
+            T_TRIGGER_SECONDS,
+            u32::try_from(cfg.seconds).unwrap_or(u32::MAX),
+        )
+    }
+
+    fn set_settings(n: &NetShim, req: &Request<'_>) -> Result {
+        let enabled = req.attr(T_TRIGGER)?.map(|a| a.u8()).transpose()?;
+        let bytes = req.attr(T_TRIGGER_BYTES)?.map(|a| a.u32()).transpose()?;
+        let seconds = req.attr(T_TRIGGER_SECONDS)?.map(|a| a.u32()).transpose()?;
+        let mut t = n.trigger.lock();
+        if let Some(e) = enabled {
+            t.cfg.enabled = e != 0;
+            if !t.cfg.enabled {
+                // Off: nothing is counted, and what was is forgotten.
+                t.pairs = RBTree::new();
+                t.len = 0;
+            }
+            n.trigger_enabled.store(t.cfg.enabled, Relaxed);
+        }
+        if let Some(b) = bytes {
+            t.cfg.bytes = u64::from(b);
+        }
+        if let Some(s) = seconds {
+            t.cfg.seconds = u64::from(s);
+        }
+        Ok(())
+    }
+
     fn stats(n: &NetShim, w: &mut Writer<'_>) -> Result {
         for (attr, c) in [
             (S_PAYLOAD_IN, &n.payload_in),
@@ -1095,9 +1245,12 @@ impl Family {
             (S_OUT_NO_CONTEXT, &n.out_no_context),
             (S_EVENTS, &n.events),
             (S_EVENTS_LOST, &n.events_lost),
+            (S_TRIGGERS, &n.triggers),
         ] {
             w.put_u64(attr, c.load(Relaxed), S_PAD)?;
         }
+        let pairs = n.trigger.lock().len;
+        w.put_u64(S_TRIGGER_PAIRS, pairs as u64, S_PAD)?;
         let len = n.contexts.lock().len;
         w.put_u64(S_CONTEXTS, len as u64, S_PAD)
     }
@@ -1116,7 +1269,7 @@ impl Operations for Family {
         let n = nets.state(req.net()).ok_or(ENODEV)?;
         match req.cmd() {
             CMD_STATS_GET => {
-                let mut msg = req.reply(11 * 12, CMD_STATS_GET)?;
+                let mut msg = req.reply(13 * 12, CMD_STATS_GET)?;
                 Self::stats(n, &mut msg.writer())?;
                 msg.reply(req)
             }
@@ -1139,6 +1292,12 @@ impl Operations for Family {
                 Self::flush(n);
                 Ok(())
             }
+            CMD_SETTINGS_GET => {
+                let mut msg = req.reply(3 * 8, CMD_SETTINGS_GET)?;
+                Self::settings(n, &mut msg.writer())?;
+                msg.reply(req)
+            }
+            CMD_SETTINGS_SET => Self::set_settings(n, req),
             _ => Err(EOPNOTSUPP),
         }
     }

@@ -21,3 +21,6 @@ pub mod shim6_wire;
 
 #[path = "../../../net/ipv6/shim6/shim6_reap.rs"]
 pub mod shim6_reap;
+
+#[path = "../../../net/ipv6/shim6/shim6_trigger.rs"]
+pub mod shim6_trigger;

@@ -160,6 +160,61 @@ fn shim6_usage_errors_exit_2_naming_the_argument() {
     );
 }
 
+/// `rv6 shim6 settings ...`: at least one setting, `trigger` on or off, the
+/// numbers decimal, all refused before any netlink.
+#[test]
+fn shim6_settings_usage_errors_exit_2_naming_the_argument() {
+    usage_error(
+        &["shim6", "settings", "set"],
+        "Error: command line is not complete: \"rv6 shim6 settings set\" needs one of \
+         trigger, trigger-bytes, trigger-seconds",
+    );
+    usage_error(
+        &["shim6", "settings", "set", "trigger", "1"],
+        "Error: argument \"1\" is wrong: trigger must be on or off",
+    );
+    usage_error(
+        &["shim6", "settings", "set", "trigger"],
+        "Error: command line is not complete: \"trigger\" needs on or off",
+    );
+    usage_error(
+        &[
+            "-n",
+            "rv6-test-absent-ns",
+            "shim6",
+            "settings",
+            "set",
+            "trigger-seconds",
+            "60s",
+        ],
+        "Error: argument \"60s\" is wrong: N must be a number in decimal, at most 4294967295",
+    );
+    usage_error(
+        &["shim6", "settings", "set", "trigger-bytes", "4294967296"],
+        "Error: argument \"4294967296\" is wrong: N must be a number in decimal, \
+         at most 4294967295",
+    );
+    usage_error(
+        &[
+            "shim6", "settings", "set", "trigger", "on", "trigger", "off",
+        ],
+        "Error: duplicate \"trigger\": \"off\" is the second value.",
+    );
+    usage_error(
+        &["shim6", "settings", "set", "trig", "on"],
+        "Error: argument \"trig\" is ambiguous: it may be trigger, trigger-bytes, \
+         trigger-seconds",
+    );
+    usage_error(
+        &["shim6", "settings", "show", "all"],
+        "Error: argument \"all\" is wrong: \"rv6 shim6 settings show\" takes no arguments",
+    );
+    usage_error(
+        &["shim6", "s"],
+        "Error: argument \"s\" is ambiguous: it may be stats, settings",
+    );
+}
+
 #[test]
 fn monitor_usage_errors_exit_2_naming_the_argument() {
     usage_error(
@@ -277,7 +332,9 @@ fn help_and_version_go_to_stdout() {
          rv6 shim6 context add local-tag TAG peer-tag TAG "
     ));
     assert!(text(&out.stdout).ends_with(
-        "\n       rv6 shim6 stats\n       rv6 shim6 help\n\
+        "\n       rv6 shim6 stats\n       rv6 shim6 settings show\n       \
+         rv6 shim6 settings set [ trigger { on | off } ] [ trigger-bytes N ] \
+         [ trigger-seconds N ]\n       rv6 shim6 help\n\
          where  REAP_STATE := { operational | exploring }\n"
     ));
     let out = rv6(&["ct-d", "help"]);
@@ -333,11 +390,17 @@ fn a_missing_family_exits_1_naming_its_module() {
     }
 }
 
-/// `rv6 shim6` (the contexts) and `rv6 shim6 stats` on a kernel without
-/// rv6_shim6: exit 1 naming the module. Where it is loaded, they print.
+/// `rv6 shim6` (the contexts), `rv6 shim6 stats` and `rv6 shim6 settings`
+/// on a kernel without rv6_shim6: exit 1 naming the module. Where it is
+/// loaded, they print.
 #[test]
 fn shim6_without_its_family_exits_1_naming_its_module() {
-    for args in [&["shim6"][..], &["-j", "shim6", "stats"]] {
+    for args in [
+        &["shim6"][..],
+        &["-j", "shim6", "stats"],
+        &["shim6", "settings"],
+        &["-j", "shim6", "settings", "show"],
+    ] {
         let out = rv6(args);
         let stderr = text(&out.stderr);
         match out.status.code() {

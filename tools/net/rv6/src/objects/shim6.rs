@@ -1,8 +1,8 @@
 //! `rv6 shim6`: the Shim6 (RFC 5533) contexts and counters of the rv6_shim6
 //! module (net/ipv6/shim6/rv6_shim6.rs), generic netlink family `rv6-shim6`,
 //! spec Documentation/netlink/specs/rv6_shim6.yaml, whose tables build.rs
-//! generates into [`crate::spec::specs::rv6_shim6`]: two attribute sets,
-//! `FAMILY_CONTEXT` and `FAMILY_STATS`.
+//! generates into [`crate::spec::specs::rv6_shim6`]: three attribute sets,
+//! `FAMILY_CONTEXT`, `FAMILY_STATS` and `FAMILY_SETTINGS`.
 //!
 //! ```text
 //! rv6 shim6 context show [ local-tag TAG ]   dump every context, or get one
@@ -17,20 +17,29 @@
 //! rv6 shim6 context del local-tag TAG
 //! rv6 shim6 context flush                    (these four: CAP_NET_ADMIN)
 //! rv6 shim6 stats                            the namespace's counters
+//! rv6 shim6 settings show                    the namespace's settings
+//! rv6 shim6 settings set [ trigger { on | off } ] [ trigger-bytes N ]
+//!         [ trigger-seconds N ]              (CAP_NET_ADMIN)
 //! ```
 //!
-//! `context` is a group of commands, as `ip mptcp endpoint` is, beside
-//! `stats`, which is [`stats`](super::stats)'s. The arguments are not the
-//! spec's attributes one for one: a list stands for the repeated
-//! `local-locator` (and `peer-locator`), `pair` for `current-local` and
-//! `current-peer`, `reap` for `reap-state`. So a context's text line is
-//! worded here, in the arguments' words, and up to its REAP state reads
-//! back as `context add`: `local-tag 0x1 peer-tag 0x2 ulid-local A
-//! ulid-peer B local-locators A,C peer-locators B pair A B send-timeout
-//! 15000 keepalive-timeout 15000 idle-timeout 600000 reap operational rx 0
-//! tx 0`; its JSON is the reply's attributes under the spec's names, the
-//! locators as arrays. The timeouts are milliseconds (`MS`), whose range
-//! (the spec's checks) the kernel enforces.
+//! `context` and `settings` are groups of commands, as `ip mptcp endpoint`
+//! is, beside `stats`, which is [`stats`](super::stats)'s. The arguments
+//! are not the spec's attributes one for one: a list stands for the
+//! repeated `local-locator` (and `peer-locator`), `pair` for
+//! `current-local` and `current-peer`, `reap` for `reap-state`. So a
+//! context's text line is worded here, in the arguments' words, and up to
+//! its REAP state reads back as `context add`: `local-tag 0x1 peer-tag 0x2
+//! ulid-local A ulid-peer B local-locators A,C peer-locators B pair A B
+//! send-timeout 15000 keepalive-timeout 15000 idle-timeout 600000 reap
+//! operational rx 0 tx 0`; its JSON is the reply's attributes under the
+//! spec's names, the locators as arrays. The timeouts are milliseconds
+//! (`MS`), whose range (the spec's checks) the kernel enforces.
+//!
+//! The settings (the negotiation trigger heuristic's) print in the words of
+//! `settings set` too, `trigger` as `on` or `off`: `trigger on trigger-bytes
+//! 2048 trigger-seconds 60`; their JSON is the reply's attributes, `trigger`
+//! the u8 it is (1 or 0). `trigger-seconds`'s range (the spec's checks, 1 to
+//! 3600) is the kernel's to enforce, as the timeouts' is.
 //!
 //! The module's `event` notifications (group `events`) print through `rv6
 //! monitor rv6-shim6`, from the spec alone.
@@ -48,10 +57,12 @@ use crate::spec::specs::rv6_shim6::{
     A_CONTEXT_CURRENT_LOCAL, A_CONTEXT_CURRENT_PEER, A_CONTEXT_IDLE_TIMEOUT,
     A_CONTEXT_KEEPALIVE_TIMEOUT, A_CONTEXT_LOCAL_LOCATOR, A_CONTEXT_LOCAL_TAG,
     A_CONTEXT_PEER_LOCATOR, A_CONTEXT_PEER_TAG, A_CONTEXT_REAP_STATE, A_CONTEXT_SEND_TIMEOUT,
-    A_CONTEXT_ULID_LOCAL, A_CONTEXT_ULID_PEER, CMD_CONTEXT_ADD, CMD_CONTEXT_DEL, CMD_CONTEXT_FLUSH,
-    CMD_CONTEXT_GET, CMD_CONTEXT_SET, CMD_STATS_GET, FAMILY_CONTEXT, FAMILY_STATS, MAX_LOCATORS,
-    REAP_STATE,
+    A_CONTEXT_ULID_LOCAL, A_CONTEXT_ULID_PEER, A_SETTINGS_TRIGGER, A_SETTINGS_TRIGGER_BYTES,
+    A_SETTINGS_TRIGGER_SECONDS, CMD_CONTEXT_ADD, CMD_CONTEXT_DEL, CMD_CONTEXT_FLUSH,
+    CMD_CONTEXT_GET, CMD_CONTEXT_SET, CMD_SETTINGS_GET, CMD_SETTINGS_SET, CMD_STATS_GET,
+    FAMILY_CONTEXT, FAMILY_SETTINGS, FAMILY_STATS, MAX_LOCATORS, REAP_STATE,
 };
+use crate::spec::FamilySpec;
 
 pub static OBJECT: Object = Object {
     name: "shim6",
@@ -92,6 +103,16 @@ pub static OBJECT: Object = Object {
             name: "stats",
             synopsis: "",
             parse: |args| stats::parse_stats(args, "shim6", &FAMILY_STATS, CMD_STATS_GET),
+        },
+        Command {
+            name: "settings show",
+            synopsis: "",
+            parse: parse_settings_show,
+        },
+        Command {
+            name: "settings set",
+            synopsis: "[ trigger { on | off } ] [ trigger-bytes N ] [ trigger-seconds N ]",
+            parse: parse_settings_set,
         },
     ],
     default_command: "context show",
@@ -154,6 +175,19 @@ pub struct Del {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flush;
 
+/// `settings show`: a get of the namespace's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsShow;
+
+/// `settings set`: what is not given stays as it is; at least one is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SettingsSet {
+    /// `on` or `off`, sent as the u8 1 or 0.
+    pub trigger: Option<bool>,
+    pub trigger_bytes: Option<u32>,
+    pub trigger_seconds: Option<u32>,
+}
+
 /// The arguments of a context command, as given.
 #[derive(Debug, Default)]
 struct Given {
@@ -193,6 +227,8 @@ const SET: &[&str] = &[
     "idle-timeout",
 ];
 const TAG_ONLY: &[&str] = &["local-tag"];
+/// The keywords `settings set` takes, in synopsis (and spec) order.
+const SETTINGS: &[&str] = &["trigger", "trigger-bytes", "trigger-seconds"];
 
 /// Reads `keywords` and their values, in any order, each at most once.
 fn context_args(args: &mut Args, keywords: &[&'static str]) -> Result<Given, UsageError> {
@@ -263,11 +299,34 @@ fn tag(arg: &str) -> Result<u64, UsageError> {
 /// checks, 100 ms to a day) is the kernel's to enforce: its refusal names
 /// the attribute.
 fn ms(arg: &str) -> Result<u32, UsageError> {
+    decimal(arg, "MS must be milliseconds in decimal")
+}
+
+/// A setting's number (`N`): decimal digits, a u32; the kernel enforces
+/// its range (`trigger-seconds`: 1 to 3600), naming the attribute.
+fn number(arg: &str) -> Result<u32, UsageError> {
+    decimal(arg, "N must be a number in decimal")
+}
+
+/// Decimal digits making a u32; else wrong, `what` and the largest.
+fn decimal(arg: &str, what: &str) -> Result<u32, UsageError> {
     match arg.parse() {
         Ok(v) if arg.chars().all(|c| c.is_ascii_digit()) => Ok(v),
         _ => Err(UsageError::Wrong {
             arg: arg.to_string(),
-            why: format!("MS must be milliseconds in decimal, at most {}", u32::MAX),
+            why: format!("{what}, at most {}", u32::MAX),
+        }),
+    }
+}
+
+/// `on` or `off`, spelt in full as values are: true or false.
+fn on_off(arg: &str, keyword: &str) -> Result<bool, UsageError> {
+    match arg {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(UsageError::Wrong {
+            arg: arg.to_string(),
+            why: format!("{keyword} must be on or off"),
         }),
     }
 }
@@ -348,6 +407,50 @@ fn parse_flush(args: &mut Args) -> Result<Box<dyn Action>, UsageError> {
     Ok(Box::new(Flush))
 }
 
+fn parse_settings_show(args: &mut Args) -> Result<Box<dyn Action>, UsageError> {
+    args.finish("\"rv6 shim6 settings show\" takes no arguments")?;
+    Ok(Box::new(SettingsShow))
+}
+
+/// [`SETTINGS`] and their values, in any order, each at most once, and at
+/// least one of them.
+fn parse_settings_set(args: &mut Args) -> Result<Box<dyn Action>, UsageError> {
+    let mut s = SettingsSet::default();
+    let mut seen: Vec<&'static str> = Vec::new();
+    while let Some(arg) = args.next() {
+        let Some(kw) = keyword(&arg, SETTINGS)? else {
+            return Err(UsageError::Wrong {
+                arg,
+                why: format!("expected one of {}", SETTINGS.join(", ")),
+            });
+        };
+        let meta = match kw {
+            "trigger" => "on or off",
+            _ => "an N",
+        };
+        let value = args.value(&arg, meta)?;
+        if seen.contains(&kw) {
+            return Err(UsageError::Duplicate {
+                keyword: kw,
+                arg: value,
+            });
+        }
+        seen.push(kw);
+        match kw {
+            "trigger" => s.trigger = Some(on_off(&value, kw)?),
+            "trigger-bytes" => s.trigger_bytes = Some(number(&value)?),
+            _ => s.trigger_seconds = Some(number(&value)?),
+        }
+    }
+    if seen.is_empty() {
+        return Err(UsageError::Incomplete {
+            keyword: "rv6 shim6 settings set".to_string(),
+            meta: format!("one of {}", SETTINGS.join(", ")),
+        });
+    }
+    Ok(Box::new(s))
+}
+
 /// The request attributes for a context's paths: each locator set, one
 /// attribute per locator in order, then the current pair.
 fn path_attrs(
@@ -421,10 +524,53 @@ impl Set {
     }
 }
 
+impl SettingsSet {
+    /// The settings given, in spec order: `trigger` as a u8.
+    fn attrs(&self) -> Result<Attrs, Error> {
+        let mut attrs = Vec::new();
+        if let Some(on) = self.trigger {
+            attrs.push(attr(A_SETTINGS_TRIGGER, u8::from(on))?);
+        }
+        for (id, n) in [
+            (A_SETTINGS_TRIGGER_BYTES, self.trigger_bytes),
+            (A_SETTINGS_TRIGGER_SECONDS, self.trigger_seconds),
+        ] {
+            if let Some(n) = n {
+                attrs.push(attr(id, n)?);
+            }
+        }
+        Ok(attrs.into_iter().collect())
+    }
+}
+
 /// Contexts as records (the spec's names, for JSON) and as text lines.
 fn contexts(records: Vec<Record>) -> Output {
     let lines = records.iter().map(context_line).collect();
     Output::Worded { records, lines }
+}
+
+/// Settings as records (the spec's names, `trigger` a number, for JSON) and
+/// as text lines.
+fn settings(records: Vec<Record>) -> Output {
+    let lines = records.iter().map(settings_line).collect();
+    Output::Worded { records, lines }
+}
+
+/// The settings in the words of `settings set`: `trigger` as `on` or `off`
+/// (another value, from a newer module, as its number), the others as any
+/// record's, in spec order.
+fn settings_line(r: &Record) -> String {
+    let mut words = Vec::new();
+    for (key, value) in r.fields() {
+        match (*key, value) {
+            ("trigger", Value::U64(v @ (0 | 1))) => {
+                let word = if *v == 1 { "on" } else { "off" };
+                words.extend([key.to_string(), word.to_string()]);
+            }
+            _ => field_words(key, value, &mut words),
+        }
+    }
+    words.join(" ")
 }
 
 /// A context in the words of `context add`: tags in hex, each locator set
@@ -487,34 +633,62 @@ impl Action for Show {
     }
 }
 
-/// A change: the request, then nothing to print.
-fn change(nl: &mut Socket, cmd: u8, attrs: Attrs) -> Result<Output, Error> {
-    let family = nl.resolve(&FAMILY_CONTEXT)?;
+/// A change: the request (of attribute set `set`), then nothing to print.
+fn change(
+    nl: &mut Socket,
+    set: &'static FamilySpec,
+    cmd: u8,
+    attrs: Attrs,
+) -> Result<Output, Error> {
+    let family = nl.resolve(set)?;
     nl.request(&family, cmd, attrs)?;
     Ok(Output::Nothing)
 }
 
 impl Action for Add {
     fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
-        change(nl, CMD_CONTEXT_ADD, self.attrs()?)
+        change(nl, &FAMILY_CONTEXT, CMD_CONTEXT_ADD, self.attrs()?)
     }
 }
 
 impl Action for Set {
     fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
-        change(nl, CMD_CONTEXT_SET, self.attrs()?)
+        change(nl, &FAMILY_CONTEXT, CMD_CONTEXT_SET, self.attrs()?)
     }
 }
 
 impl Action for Del {
     fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
-        change(nl, CMD_CONTEXT_DEL, tag_attrs(self.local_tag)?)
+        change(
+            nl,
+            &FAMILY_CONTEXT,
+            CMD_CONTEXT_DEL,
+            tag_attrs(self.local_tag)?,
+        )
     }
 }
 
 impl Action for Flush {
     fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
-        change(nl, CMD_CONTEXT_FLUSH, Attrs::new())
+        change(nl, &FAMILY_CONTEXT, CMD_CONTEXT_FLUSH, Attrs::new())
+    }
+}
+
+impl Action for SettingsShow {
+    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
+        let family = nl.resolve(&FAMILY_SETTINGS)?;
+        let replies = nl.request(&family, CMD_SETTINGS_GET, Attrs::new())?;
+        let records = replies
+            .iter()
+            .map(|m| genl::decode(m, &FAMILY_SETTINGS))
+            .collect::<Result<_, _>>()?;
+        Ok(settings(records))
+    }
+}
+
+impl Action for SettingsSet {
+    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
+        change(nl, &FAMILY_SETTINGS, CMD_SETTINGS_SET, self.attrs()?)
     }
 }
 
@@ -609,6 +783,28 @@ mod tests {
             action("shim6 stats"),
             Ok("Stats { family: \"rv6-shim6\", cmd: 1 }".into())
         );
+        assert_eq!(action("shim6 settings show"), Ok("SettingsShow".into()));
+        assert_eq!(
+            action("shim6 settings set trigger off trigger-bytes 4096 trigger-seconds 3600"),
+            Ok(
+                "SettingsSet { trigger: Some(false), trigger_bytes: Some(4096), \
+                 trigger_seconds: Some(3600) }"
+                    .into()
+            )
+        );
+        assert_eq!(
+            action("shim6 settings set trigger-seconds 1 trigger on"),
+            Ok("SettingsSet { trigger: Some(true), trigger_bytes: None, \
+                 trigger_seconds: Some(1) }"
+                .into())
+        );
+        assert_eq!(
+            action("shim6 settings set trigger-bytes 0"),
+            Ok(
+                "SettingsSet { trigger: None, trigger_bytes: Some(0), trigger_seconds: None }"
+                    .into()
+            )
+        );
     }
 
     #[test]
@@ -619,6 +815,17 @@ mod tests {
         assert_eq!(action("shim6 context"), show);
         assert_eq!(action("sh c sh"), show);
         assert_eq!(action("sh st"), action("shim6 stats"));
+        // `rv6 shim6 settings` shows them, as `settings show` does.
+        let settings = Ok("SettingsShow".to_string());
+        assert_eq!(action("shim6 settings"), settings);
+        assert_eq!(action("sh se"), settings);
+        assert_eq!(action("sh se sh"), settings);
+        assert_eq!(
+            action("sh se se trigger-b 10 trigger-s 5"),
+            Ok("SettingsSet { trigger: None, trigger_bytes: Some(10), \
+                 trigger_seconds: Some(5) }"
+                .into())
+        );
         assert_eq!(action("shim6 c f"), Ok("Flush".into()));
         assert_eq!(
             action("shim6 c d l 0X10"),
@@ -898,11 +1105,109 @@ mod tests {
             err("shim6 context local-tag 1"),
             "Command \"local-tag\" is unknown, try \"rv6 shim6 help\"."
         );
+        // `stats` and the `settings` group share their first letter, and
+        // the group's commands theirs.
+        assert_eq!(
+            err("shim6 s"),
+            "Error: argument \"s\" is ambiguous: it may be stats, settings"
+        );
+        assert_eq!(
+            err("shim6 settings s trigger on"),
+            "Error: argument \"s\" is ambiguous: it may be show, set"
+        );
+        assert_eq!(
+            err("shim6 settings show trigger"),
+            "Error: argument \"trigger\" is wrong: \"rv6 shim6 settings show\" takes no \
+             arguments"
+        );
+        assert_eq!(
+            err("shim6 settings add trigger on"),
+            "Command \"add\" is unknown, try \"rv6 shim6 help\"."
+        );
+    }
+
+    /// `settings set` takes one or more of its three settings, each once:
+    /// `trigger` as `on` or `off` spelt in full, the others decimal u32s
+    /// (the kernel checks `trigger-seconds`' range).
+    #[test]
+    fn bad_settings_are_named() {
+        assert_eq!(
+            err("shim6 settings set"),
+            "Error: command line is not complete: \"rv6 shim6 settings set\" needs one of \
+             trigger, trigger-bytes, trigger-seconds"
+        );
+        for value in ["1", "0", "On", "yes", "o", "enable"] {
+            assert_eq!(
+                err(&format!("shim6 settings set trigger {value}")),
+                format!("Error: argument \"{value}\" is wrong: trigger must be on or off")
+            );
+        }
+        assert_eq!(
+            err("shim6 settings set trigger"),
+            "Error: command line is not complete: \"trigger\" needs on or off"
+        );
+        let why = "N must be a number in decimal, at most 4294967295";
+        for n in [
+            "-1",
+            "+60",
+            "0x10",
+            "4294967296",
+            "60s",
+            "1.5",
+            "1e3",
+            "many",
+        ] {
+            for kw in ["trigger-bytes", "trigger-seconds"] {
+                let line = format!("shim6 settings set {kw} {n}");
+                assert_eq!(
+                    err(&line),
+                    format!("Error: argument \"{n}\" is wrong: {why}"),
+                    "{line}"
+                );
+            }
+        }
+        assert_eq!(
+            err("shim6 settings set trigger on trigger-seconds"),
+            "Error: command line is not complete: \"trigger-seconds\" needs an N"
+        );
+        // Out of the spec's range, yet a u32: the kernel's to refuse.
+        assert_eq!(number("0"), Ok(0));
+        assert_eq!(number("3601"), Ok(3601));
+        assert_eq!(number("4294967295"), Ok(u32::MAX));
+        assert_eq!(
+            err("shim6 settings set trigger on trigger off"),
+            "Error: duplicate \"trigger\": \"off\" is the second value."
+        );
+        assert_eq!(
+            err("shim6 settings set trigger-bytes 1 trigger-b 2"),
+            "Error: duplicate \"trigger-bytes\": \"2\" is the second value."
+        );
+        // `trigger` is exact, a shorter prefix names all three.
+        assert_eq!(
+            err("shim6 settings set trig on"),
+            "Error: argument \"trig\" is ambiguous: it may be trigger, trigger-bytes, \
+             trigger-seconds"
+        );
+        assert_eq!(
+            err("shim6 settings set trigger- 1"),
+            "Error: argument \"trigger-\" is ambiguous: it may be trigger-bytes, \
+             trigger-seconds"
+        );
+        assert_eq!(
+            err("shim6 settings set local-tag 1"),
+            "Error: argument \"local-tag\" is wrong: expected one of trigger, \
+             trigger-bytes, trigger-seconds"
+        );
     }
 
     #[test]
     fn help_at_the_object_and_the_group() {
-        for line in ["shim6 help", "shim6 context help", "sh c he"] {
+        for line in [
+            "shim6 help",
+            "shim6 context help",
+            "sh c he",
+            "shim6 settings help",
+        ] {
             match parse(line.split_whitespace()) {
                 Ok(Invocation::Help(t)) => assert_eq!(t, OBJECT.help(), "{line}"),
                 other => panic!("{line}: {other:?}"),
@@ -927,6 +1232,9 @@ mod tests {
              rv6 shim6 context del local-tag TAG\n       \
              rv6 shim6 context flush\n       \
              rv6 shim6 stats\n       \
+             rv6 shim6 settings show\n       \
+             rv6 shim6 settings set [ trigger { on | off } ] [ trigger-bytes N ] \
+             [ trigger-seconds N ]\n       \
              rv6 shim6 help\n\
              where  REAP_STATE := { operational | exploring }\n"
         );
@@ -1401,7 +1709,7 @@ mod tests {
     /// (net/ipv6/shim6/rv6_shim6.rs) registers.
     #[test]
     fn the_generated_tables_have_the_modules_numbers() {
-        for f in [&FAMILY_CONTEXT, &FAMILY_STATS] {
+        for f in [&FAMILY_CONTEXT, &FAMILY_STATS, &FAMILY_SETTINGS] {
             assert_eq!(
                 (f.name, f.version, f.module),
                 ("rv6-shim6", 1, Some("rv6_shim6"))
@@ -1415,9 +1723,11 @@ mod tests {
                 CMD_CONTEXT_DEL,
                 CMD_CONTEXT_SET,
                 CMD_CONTEXT_FLUSH,
-                CMD_EVENT
+                CMD_EVENT,
+                CMD_SETTINGS_GET,
+                CMD_SETTINGS_SET
             ),
-            (1, 2, 3, 4, 5, 6, 7)
+            (1, 2, 3, 4, 5, 6, 7, 8, 9)
         );
         // An enum by its placeholder: its entries are checked below.
         let attrs: Vec<(u16, &str, String)> = FAMILY_CONTEXT
@@ -1471,7 +1781,8 @@ mod tests {
                     "keepalive",
                     "inbound",
                     "idle",
-                    "unknown-tag"
+                    "unknown-tag",
+                    "trigger"
                 ][..]
             )
         );
@@ -1489,17 +1800,34 @@ mod tests {
                 (8, "out-no-context"),
                 (9, "contexts"),
                 (10, "events"),
-                (11, "events-lost")
+                (11, "events-lost"),
+                (12, "trigger-pairs"),
+                (13, "triggers")
             ]
         );
         assert!(FAMILY_STATS.attrs[1..]
             .iter()
             .all(|a| matches!(a.kind, Kind::U64)));
+        let settings: Vec<(u16, &str, String)> = FAMILY_SETTINGS
+            .attrs
+            .iter()
+            .map(|a| (a.id, a.name, format!("{:?}", a.kind)))
+            .collect();
+        let want: Vec<(u16, &str, String)> = [
+            (1, "trigger", "U8"),
+            (2, "trigger-bytes", "U32"),
+            (3, "trigger-seconds", "U32"),
+        ]
+        .into_iter()
+        .map(|(id, name, kind)| (id, name, kind.to_string()))
+        .collect();
+        assert_eq!(settings, want);
         assert_eq!((MAX_LOCATORS, MAX_CONTEXTS), (8, 1 << 20));
     }
 
     /// The module's `event` notifications (`notify()`: the event, then the
-    /// local tag after its pad and the locators it concerns), as `rv6
+    /// local tag after its pad and the locators it concerns, or for
+    /// `trigger` the ULID pair without a context), as `rv6
     /// monitor` reads them from the generated tables: the family has the
     /// group `events`, the notification reads by the `context` set, whose
     /// order (as for every reply) the attributes print in.
@@ -1559,11 +1887,31 @@ mod tests {
             render_event(&keepalive, Format::Text),
             "rv6-shim6 event local-tag 26 event keepalive\n"
         );
+        // A pair worth a context: its ULIDs, no tag.
+        let trigger = ev(
+            "trigger",
+            vec![
+                attr(A_CONTEXT_ULID_LOCAL, ip("2001:db8:a1::1").octets()).unwrap(),
+                attr(A_CONTEXT_ULID_PEER, ip("2001:db8:b1::1").octets()).unwrap(),
+            ],
+        );
+        assert_eq!(
+            render_event(&trigger, Format::Text),
+            "rv6-shim6 event ulid-local 2001:db8:a1::1 ulid-peer 2001:db8:b1::1 event trigger\n"
+        );
+        assert_eq!(
+            render_event(&trigger, Format::Json),
+            "{\"family\":\"rv6-shim6\",\"name\":\"event\",\"msg\":{\
+             \"ulid-local\":\"2001:db8:a1::1\",\"ulid-peer\":\"2001:db8:b1::1\",\
+             \"event\":\"trigger\"}}\n"
+        );
         // Every entry by its name; a newer one by its number.
         for (v, name) in [
             (1u32, "send-timeout"),
             (3, "inbound"),
             (4, "idle"),
+            (6, "trigger"),
+            (7, "7"),
             (9, "9"),
         ] {
             let m = message(
@@ -1596,10 +1944,154 @@ mod tests {
         assert_eq!(
             render(&out, Format::Text),
             "payload-in 0 payload-out 1 control-in 2 unknown-tag 3 foreign-locator 4 \
-             malformed 5 out-no-context 6 contexts 7 events 8 events-lost 9\n"
+             malformed 5 out-no-context 6 contexts 7 events 8 events-lost 9 trigger-pairs 10 \
+             triggers 11\n"
         );
-        assert!(render(&out, Format::Json).ends_with(",\"events\":8,\"events-lost\":9}]\n"));
+        assert!(render(&out, Format::Json)
+            .ends_with(",\"events\":8,\"events-lost\":9,\"trigger-pairs\":10,\"triggers\":11}]\n"));
         assert!(render(&out, Format::Json).starts_with("[{\"payload-in\":0,\"payload-out\":1,"));
+    }
+
+    #[test]
+    fn settings_set_sends_what_is_given_in_spec_order() {
+        let all = SettingsSet {
+            trigger: Some(true),
+            trigger_bytes: Some(2048),
+            trigger_seconds: Some(60),
+        };
+        assert_eq!(
+            sent(&all.attrs().unwrap()),
+            [
+                (A_SETTINGS_TRIGGER, vec![1]),
+                (A_SETTINGS_TRIGGER_BYTES, 2048u32.to_ne_bytes().to_vec()),
+                (A_SETTINGS_TRIGGER_SECONDS, 60u32.to_ne_bytes().to_vec()),
+            ]
+        );
+        // `off` is a 0, and what is not given is not sent.
+        let off = SettingsSet {
+            trigger: Some(false),
+            ..SettingsSet::default()
+        };
+        assert_eq!(sent(&off.attrs().unwrap()), [(A_SETTINGS_TRIGGER, vec![0])]);
+        let seconds = SettingsSet {
+            trigger_seconds: Some(3600),
+            ..SettingsSet::default()
+        };
+        assert_eq!(
+            sent(&seconds.attrs().unwrap()),
+            [(A_SETTINGS_TRIGGER_SECONDS, 3600u32.to_ne_bytes().to_vec())]
+        );
+        // The command line's order does not matter.
+        assert_eq!(
+            action("shim6 settings set trigger-seconds 60 trigger-bytes 2048 trigger on"),
+            Ok(format!("{all:?}"))
+        );
+    }
+
+    /// A settings-get reply as the module builds it (`settings()`: the
+    /// trigger as a u8, then the two u32s), through neli's wire format and
+    /// back, as the output.
+    fn settings_output(trigger: u8, bytes: u32, seconds: u32) -> Output {
+        let m = message(
+            CMD_SETTINGS_GET,
+            NlmF::empty(),
+            vec![
+                attr(A_SETTINGS_TRIGGER, trigger).unwrap(),
+                attr(A_SETTINGS_TRIGGER_BYTES, bytes).unwrap(),
+                attr(A_SETTINGS_TRIGGER_SECONDS, seconds).unwrap(),
+            ],
+        );
+        settings(vec![genl::decode(&m, &FAMILY_SETTINGS).unwrap()])
+    }
+
+    #[test]
+    fn settings_print_as_a_line_in_the_words_of_set() {
+        assert_eq!(
+            render(&settings_output(1, 2048, 60), Format::Text),
+            "trigger on trigger-bytes 2048 trigger-seconds 60\n"
+        );
+        assert_eq!(
+            render(&settings_output(0, 4_294_967_295, 3600), Format::Text),
+            "trigger off trigger-bytes 4294967295 trigger-seconds 3600\n"
+        );
+        // A value a newer module may send prints as its number.
+        assert_eq!(
+            render(&settings_output(2, 1, 1), Format::Text),
+            "trigger 2 trigger-bytes 1 trigger-seconds 1\n"
+        );
+        // What the reply lacks is left out.
+        let mut r = Record::default();
+        r.push("trigger-seconds", Value::U64(5));
+        assert_eq!(settings_line(&r), "trigger-seconds 5");
+    }
+
+    /// With -j, the spec's names and the u8 as the number it is, as every
+    /// integer of every reply prints.
+    #[test]
+    fn settings_print_as_json_with_spec_keys_and_trigger_a_number() {
+        assert_eq!(
+            render(&settings_output(1, 2048, 60), Format::Json),
+            "[{\"trigger\":1,\"trigger-bytes\":2048,\"trigger-seconds\":60}]\n"
+        );
+        assert_eq!(
+            render(&settings_output(0, 0, 1), Format::JsonPretty),
+            "[\n    {\n        \"trigger\": 0,\n        \"trigger-bytes\": 0,\n        \
+             \"trigger-seconds\": 1\n    }\n]\n"
+        );
+    }
+
+    /// The text line is a `settings set` command line for the same settings.
+    #[test]
+    fn the_settings_line_reads_back_as_set() {
+        for (trigger, on) in [(1, true), (0, false)] {
+            let text = render(&settings_output(trigger, 100, 7), Format::Text);
+            assert_eq!(
+                action(&format!("shim6 settings set {}", text.trim_end())),
+                Ok(format!(
+                    "SettingsSet {{ trigger: Some({on}), trigger_bytes: Some(100), \
+                     trigger_seconds: Some(7) }}"
+                ))
+            );
+        }
+    }
+
+    /// trigger-seconds' range is the policy's (the spec's checks), and the
+    /// kernel points at the attribute.
+    #[test]
+    fn settings_refusals_name_the_attribute() {
+        let req = SettingsSet {
+            trigger: Some(true),
+            trigger_bytes: Some(1),
+            trigger_seconds: Some(3601),
+        }
+        .attrs()
+        .unwrap();
+        // The u8 of 8 bytes (padded) at 20, the u32s of 8 at 28 and 36.
+        for (offset, name) in [
+            (20, "trigger"),
+            (28, "trigger-bytes"),
+            (36, "trigger-seconds"),
+        ] {
+            let e = KernelError::new(
+                -libc::ERANGE,
+                ExtAck {
+                    msg: Some("integer out of range".into()),
+                    offset: Some(offset),
+                    ..ExtAck::default()
+                },
+                &req,
+                &FAMILY_SETTINGS,
+            );
+            assert_eq!(
+                format!("Error: {e}"),
+                format!(
+                    "Error: integer out of range: Numerical result out of range \
+                     (bad attribute: {name})"
+                )
+            );
+        }
+        let e = KernelError::new(-libc::EPERM, ExtAck::default(), &req, &FAMILY_SETTINGS);
+        assert_eq!(format!("Error: {e}"), "Error: Operation not permitted");
     }
 
     /// Against the running kernel: unless rv6_shim6 is loaded here, the
@@ -1611,12 +2103,14 @@ mod tests {
             return;
         };
         let show = Show { local_tag: None };
-        match show.run(&mut nl) {
-            Ok(_) => eprintln!("rv6_shim6 is loaded here"),
-            Err(e) => assert_eq!(
-                e.to_string(),
-                "rv6-shim6: family not found (is rv6_shim6 loaded?)"
-            ),
+        for run in [show.run(&mut nl), SettingsShow.run(&mut nl)] {
+            match run {
+                Ok(_) => eprintln!("rv6_shim6 is loaded here"),
+                Err(e) => assert_eq!(
+                    e.to_string(),
+                    "rv6-shim6: family not found (is rv6_shim6 loaded?)"
+                ),
+            }
         }
     }
 }

@@ -17,7 +17,7 @@ work=/tmp/rv6-shim6-reap; mkdir -p $work
 T=1500
 
 ktap_print_header
-plan 16 11
+plan 20 15
 ensure_module rv6_shim6 || ktap_exit_fail_msg "cannot load rv6_shim6"
 pids=()
 # stop: ends what the suite started in the background (the monitors too: $!
@@ -82,13 +82,6 @@ stream() {
 state() { rv6 -j -n "$1" shim6 context show | jq -r '.[0]["reap-state"]'; }
 counter() { rv6 -j -n "$1" shim6 stats | jq -r ".[0][\"$2\"]"; }
 
-rv6 -n a shim6 context add local-tag $TA peer-tag $TB ulid-local $A1 ulid-peer $B1 \
-  local-locators $A1,$A2 peer-locators $B1,$B2 send-timeout $T keepalive-timeout $T
-rv6 -n b shim6 context add local-tag $TB peer-tag $TA ulid-local $B1 ulid-peer $A1 \
-  local-locators $B1,$B2 peer-locators $A1,$A2 send-timeout $T keepalive-timeout $T
-check "a context shows its REAP state and timeouts" "operational $T $T 600000" \
-  "$(rv6 -j -n a shim6 context show | jq -r '.[0] | "\(.["reap-state"]) \(.["send-timeout"]) \(.["keepalive-timeout"]) \(.["idle-timeout"])"')"
-
 listen a; listen b
 # The monitor is listening once it hears an event: an unknown tag, sent until one is heard.
 for _ in $(seq $((50 * S))); do
@@ -99,6 +92,33 @@ done
 check "an unknown tag: an unknown-tag event with the tag and the packet's addresses" \
   "$A1 $B1" "$(tail -n1 $work/a.events | cut -d' ' -f2- |
     jq -r '.msg | "\(.["local-locator"][0]) \(.["peer-locator"][0])"')"
+
+
+# The negotiation trigger heuristic, before any context: a pair's traffic is
+# counted both ways, and a pair worth a context is reported once.
+settings() { rv6 -j -n "$1" shim6 settings | jq -r '.[0] | "\(if .trigger == true or .trigger == 1 then "on" else "off" end) \(.["trigger-bytes"]) \(.["trigger-seconds"])"'; }
+check "settings: the trigger heuristic is on, 2048 bytes or 60 s" "on 2048 60" "$(settings a)"
+rv6 -n a shim6 settings set trigger-bytes 400
+stream a $B1 1
+wait_for $work/a.events '"trigger"' >/dev/null
+check "UDP a -> b past 400 bytes: one trigger event for the pair (a1, b1)" "1 $A1 $B1 0" \
+  "$(count a trigger) $(grep '"trigger"' $work/a.events | cut -d' ' -f2- |
+     jq -r '.msg | "\(.["ulid-local"]) \(.["ulid-peer"])"') $(count b trigger)"
+pairs=$(counter a trigger-pairs)
+ip netns exec a ping -q -c 3 -i 0.2 -s 1000 $B2 >/dev/null 2>&1
+check "ICMPv6 does not count: no new pair, no event" "$pairs 1" "$(counter a trigger-pairs) $(count a trigger)"
+rv6 -n a shim6 settings set trigger off
+stream a $B2 1
+check "trigger off: the pairs are forgotten and nothing counts" "off 0 1" \
+  "$(settings a | cut -d' ' -f1) $(counter a trigger-pairs) $(count a trigger)"
+rv6 -n a shim6 settings set trigger on trigger-bytes 2048
+
+rv6 -n a shim6 context add local-tag $TA peer-tag $TB ulid-local $A1 ulid-peer $B1 \
+  local-locators $A1,$A2 peer-locators $B1,$B2 send-timeout $T keepalive-timeout $T
+rv6 -n b shim6 context add local-tag $TB peer-tag $TA ulid-local $B1 ulid-peer $A1 \
+  local-locators $B1,$B2 peer-locators $A1,$A2 send-timeout $T keepalive-timeout $T
+check "a context shows its REAP state and timeouts" "operational $T $T 600000" \
+  "$(rv6 -j -n a shim6 context show | jq -r '.[0] | "\(.["reap-state"]) \(.["send-timeout"]) \(.["keepalive-timeout"]) \(.["idle-timeout"])"')"
 
 # Payload one way, b to a (a listens, answers nothing): a's kernel asks for a
 # Keepalive each Keepalive Interval (0.5 s), b's reports its Send Timeout.
@@ -123,12 +143,12 @@ if ! quick; then
   before=$(count b send-timeout)
   ka=$(keepalive $TB)
   ctl=$(counter b control-in)
-  # Keepalives for 7.5 s: the stream's last packet is answered too.
-  REPEAT=25 GAP=0.3 raw a $A1 $B1 "$ka" & kpid=$!
+  # Keepalives every 0.3 s until 2 s after the stream's last packet.
+  REPEAT=200 GAP=0.3 raw a $A1 $B1 "$ka" & kpid=$!
   # The stream starts once the Keepalives flow (python starts slowly under TCG).
   for _ in $(seq $((50 * S))); do [ "$(counter b control-in)" -gt "$ctl" ] && break; sleep 0.1; done
   stream b $A1 3
-  wait $kpid
+  sleep 2; kill $kpid; wait $kpid 2>/dev/null
   check "Keepalives from the peer stop the Send Timer: no Send Timeout in the 3 s stream" "0 operational" \
     "$(( $(count b send-timeout) - before )) $(state b)"
   check "... and the kernel counted them as control messages" yes \
