@@ -77,7 +77,13 @@ fn only_unicast_data_between_usable_addresses_counts() {
     assert!(!counted(&ip(58, a, b)));
     assert!(!counted(&ip(140, a, b)));
     // Multicast, link-local, loopback and unspecified on either side.
-    for other in [addr(0xff02, 1), addr(0xfe80, 1), addr(0xfebf, 1), addr(0, 1), addr(0, 0)] {
+    for other in [
+        addr(0xff02, 1),
+        addr(0xfe80, 1),
+        addr(0xfebf, 1),
+        addr(0, 1),
+        addr(0, 0),
+    ] {
         assert!(!counted(&ip(6, a, other)), "{other:?}");
         assert!(!counted(&ip(6, other, a)), "{other:?}");
     }
