@@ -24,9 +24,10 @@
 //! C header: [`include/linux/hrtimer.h`](srctree/include/linux/hrtimer.h)
 
 use crate::{
-    bindings, new_spinlock_irq,
+    bindings,
     prelude::*,
-    sync::{Arc, ArcBorrow, SpinLockIrq},
+    static_lock_class,
+    sync::{Arc, ArcBorrow, LockClassKey, SpinLockIrq},
     time::{Instant, Monotonic},
     types::Opaque,
 };
@@ -44,6 +45,17 @@ enum TimerState {
     Running(Option<i64>),
     /// Stopped for good by [`ObjectTimer::stop`].
     Dead,
+}
+
+/// The name of every timer's state lock, and its lock class: one class for all, defined
+/// outside the generic code.  (A `static` in a generic function is one static, but a string
+/// literal there is one per crate that instantiates it, and lockdep compares class names by
+/// address: `new_spinlock_irq!` in `ObjectTimer::<T>::new` gave the kernel crate and each
+/// module the same key with different names, a lockdep WARN.)
+static STATE_NAME: &CStr = c"ObjectTimer::state";
+
+fn state_class() -> Pin<&'static LockClassKey> {
+    static_lock_class!()
 }
 
 /// A timer embedded in a `T` kept in an [`Arc<T>`]; see the [module](self) documentation.
@@ -132,7 +144,7 @@ impl<T: ObjectTimerCallback> ObjectTimer<T> {
                     )
                 }
             }),
-            state <- new_spinlock_irq!(TimerState::Stopped, "ObjectTimer::state"),
+            state <- SpinLockIrq::new(TimerState::Stopped, STATE_NAME, state_class()),
             _t: PhantomData,
         })
     }

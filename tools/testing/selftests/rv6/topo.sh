@@ -9,22 +9,37 @@
 #   c  c0 2001:db8:1::1 10.0.1.1    fw  f1 2001:db8:1::2 10.0.1.2
 #   s  s0 2001:db8:2::2 10.0.2.2        f2 2001:db8:2::1 10.0.2.1
 fw_chain_setup() {
-  local n l
+  local n
+  # Few processes (each costs about a second on the debug kernel under TCG):
+  # one `ip -batch` per namespace, DAD off before the links exist.
+  ip -batch - <<<"netns add c
+netns add fw
+netns add s"
   for n in c fw s; do
-    ip netns add "$n"; ip -n "$n" link set lo up
-    ip netns exec "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    ip netns exec "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+      $([ "$n" = fw ] && echo net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1)
   done
-  ip link add c0 netns c type veth peer name f1 netns fw
-  ip link add s0 netns s type veth peer name f2 netns fw
-  for l in "c c0 2001:db8:1::1 10.0.1.1" "fw f1 2001:db8:1::2 10.0.1.2" \
-           "fw f2 2001:db8:2::1 10.0.2.1" "s s0 2001:db8:2::2 10.0.2.2"; do
-    set -- $l
-    ip -n "$1" addr add "$3/64" dev "$2" nodad; ip -n "$1" addr add "$4/24" dev "$2"
-    ip -n "$1" link set "$2" up
-  done
-  ip netns exec fw sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1
-  ip -n c route add default via 10.0.1.2; ip -n c -6 route add default via 2001:db8:1::2
-  ip -n s route add default via 10.0.2.1; ip -n s -6 route add default via 2001:db8:2::1
+  ip -batch - <<<"link add c0 netns c type veth peer name f1 netns fw
+link add s0 netns s type veth peer name f2 netns fw"
+  ip -n c -batch - <<<"link set lo up
+addr add 2001:db8:1::1/64 dev c0 nodad
+addr add 10.0.1.1/24 dev c0
+link set c0 up
+route add 0.0.0.0/0 via 10.0.1.2
+route add ::/0 via 2001:db8:1::2"
+  ip -n fw -batch - <<<"link set lo up
+addr add 2001:db8:1::2/64 dev f1 nodad
+addr add 10.0.1.2/24 dev f1
+addr add 2001:db8:2::1/64 dev f2 nodad
+addr add 10.0.2.1/24 dev f2
+link set f1 up
+link set f2 up"
+  ip -n s -batch - <<<"link set lo up
+addr add 2001:db8:2::2/64 dev s0 nodad
+addr add 10.0.2.2/24 dev s0
+link set s0 up
+route add 0.0.0.0/0 via 10.0.2.1
+route add ::/0 via 2001:db8:2::1"
 }
 
 fw_chain_cleanup() {
@@ -58,25 +73,46 @@ mip6_ro_bindings() {
 # only, so a locator pair picks the path.  A's ULID is 2001:db8:a1::1, B's
 # 2001:db8:b1::1 (the path through r1).
 shim6_setup() {
-  local n l
+  local n
+  # A handful of processes, not forty: on the debug kernel under TCG each one
+  # costs about a second.  DAD is off before the links exist (they take the
+  # namespace's defaults when made), and the routers forward.
+  ip -batch - <<<"netns add a
+netns add b
+netns add r1
+netns add r2"
   for n in a b r1 r2; do
-    ip netns add "$n"; ip -n "$n" link set lo up
-    ip netns exec "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    ip netns exec "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+      $(case $n in r*) echo net.ipv6.conf.all.forwarding=1 ;; esac)
   done
-  ip link add a1 netns a type veth peer name ra netns r1
-  ip link add b1 netns b type veth peer name rb netns r1
-  ip link add a2 netns a type veth peer name ra netns r2
-  ip link add b2 netns b type veth peer name rb netns r2
-  for l in "a a1 2001:db8:a1::1" "a a2 2001:db8:a2::1" "b b1 2001:db8:b1::1" "b b2 2001:db8:b2::1" \
-           "r1 ra 2001:db8:a1::ff" "r1 rb 2001:db8:b1::ff" "r2 ra 2001:db8:a2::ff" "r2 rb 2001:db8:b2::ff"; do
-    set -- $l
-    ip -n "$1" addr add "$3/64" dev "$2" nodad; ip -n "$1" link set "$2" up
-  done
-  for n in r1 r2; do ip netns exec "$n" sysctl -qw net.ipv6.conf.all.forwarding=1; done
-  ip -n a -6 route add 2001:db8:b1::/64 via 2001:db8:a1::ff
-  ip -n a -6 route add 2001:db8:b2::/64 via 2001:db8:a2::ff
-  ip -n b -6 route add 2001:db8:a1::/64 via 2001:db8:b1::ff
-  ip -n b -6 route add 2001:db8:a2::/64 via 2001:db8:b2::ff
+  ip -batch - <<<"link add a1 netns a type veth peer name ra netns r1
+link add b1 netns b type veth peer name rb netns r1
+link add a2 netns a type veth peer name ra netns r2
+link add b2 netns b type veth peer name rb netns r2"
+  ip -n a -batch - <<<"link set lo up
+addr add 2001:db8:a1::1/64 dev a1 nodad
+addr add 2001:db8:a2::1/64 dev a2 nodad
+link set a1 up
+link set a2 up
+route add 2001:db8:b1::/64 via 2001:db8:a1::ff
+route add 2001:db8:b2::/64 via 2001:db8:a2::ff"
+  ip -n b -batch - <<<"link set lo up
+addr add 2001:db8:b1::1/64 dev b1 nodad
+addr add 2001:db8:b2::1/64 dev b2 nodad
+link set b1 up
+link set b2 up
+route add 2001:db8:a1::/64 via 2001:db8:b1::ff
+route add 2001:db8:a2::/64 via 2001:db8:b2::ff"
+  ip -n r1 -batch - <<<"link set lo up
+addr add 2001:db8:a1::ff/64 dev ra nodad
+addr add 2001:db8:b1::ff/64 dev rb nodad
+link set ra up
+link set rb up"
+  ip -n r2 -batch - <<<"link set lo up
+addr add 2001:db8:a2::ff/64 dev ra nodad
+addr add 2001:db8:b2::ff/64 dev rb nodad
+link set ra up
+link set rb up"
 }
 
 shim6_cleanup() {

@@ -50,31 +50,37 @@ KE=0x0123456789abcdef0123456789abcdef  # cbc(aes) key
 KA=0x000102030405060708090a0b0c0d0e0f  # xcbc(aes) key, RFC 3566's
 # Two namespaces, made once: on the debug kernel each namespace costs seconds
 # to create and more to tear down, so the cases below only swap the SAs.
+# Each namespace's commands go through one `ip -batch`: on the debug kernel
+# under TCG every process start costs about a second.
+MA=02:00:00:00:0a:01 MB=02:00:00:00:0b:01
 ipsec_netns() {
   ip netns del a 2>/dev/null; ip netns del b 2>/dev/null
-  ip netns add a; ip netns add b
-  ip link add va netns a type veth peer name vb netns b
-  ip -n a link set lo up; ip -n b link set lo up
-  ip -n a addr add $A/64 dev va nodad; ip -n b addr add $B/64 dev vb nodad
-  ip -n a link set va up; ip -n b link set vb up
-  ip -n a neigh add $B lladdr "$(ip -n b -br link show vb | awk '{print $3}')" dev va nud permanent
-  ip -n b neigh add $A lladdr "$(ip -n a -br link show va | awk '{print $3}')" dev vb nud permanent
+  ip -batch - <<<"netns add a
+netns add b
+link add va netns a address $MA type veth peer name vb netns b address $MB"
+  ip -n a -batch - <<<"link set lo up
+addr add $A/64 dev va nodad
+link set va up
+neigh add $B lladdr $MB dev va nud permanent"
+  ip -n b -batch - <<<"link set lo up
+addr add $B/64 dev vb nodad
+link set vb up
+neigh add $A lladdr $MA dev vb nud permanent"
 }
 ipsec_setup() { # ipsec_setup esp|ah B-side-auth-key: replaces every SA and policy
-  local proto=$1 kb=$2
-  local algs
+  local proto=$1 kb=$2 n k algs out in
   for n in a b; do
-    ip -n $n xfrm state flush; ip -n $n xfrm policy flush
-    local k=$KA; [ $n = b ] && k=$kb
+    k=$KA; [ $n = b ] && k=$kb
     if [ "$proto" = esp ]; then algs="enc cbc(aes) $KE auth-trunc xcbc(aes) $k 96"
     else algs="auth-trunc xcbc(aes) $k 96"; fi
-    ip -n $n xfrm state add src $A dst $B proto $proto spi 0x1000 mode transport $algs || return 1
-    ip -n $n xfrm state add src $B dst $A proto $proto spi 0x1001 mode transport $algs || return 1
+    if [ $n = a ]; then out="src $A dst $B" in="src $B dst $A"; else out="src $B dst $A" in="src $A dst $B"; fi
+    ip -n $n -batch - <<<"xfrm state flush
+xfrm policy flush
+xfrm state add src $A dst $B proto $proto spi 0x1000 mode transport $algs
+xfrm state add src $B dst $A proto $proto spi 0x1001 mode transport $algs
+xfrm policy add $out dir out tmpl proto $proto mode transport
+xfrm policy add $in dir in tmpl proto $proto mode transport" || return 1
   done
-  ip -n a xfrm policy add src $A dst $B dir out tmpl proto $proto mode transport
-  ip -n a xfrm policy add src $B dst $A dir in tmpl proto $proto mode transport
-  ip -n b xfrm policy add src $B dst $A dir out tmpl proto $proto mode transport
-  ip -n b xfrm policy add src $A dst $B dir in tmpl proto $proto mode transport
 }
 ipsec_cleanup() { ip netns del a 2>/dev/null; ip netns del b 2>/dev/null; }
 trap ipsec_cleanup EXIT

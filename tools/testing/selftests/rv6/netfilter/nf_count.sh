@@ -12,8 +12,12 @@
 # echo_counts NETNS: the ICMPv6 echo count at each hook, in hook order
 # (pre-routing local-in forward local-out post-routing).
 echo_counts() { rv6 -j -n "$1" nf-count show | jq -r 'map(.echo) | join(" ")'; }
-# diff_counts BEFORE AFTER: element-wise AFTER - BEFORE.
-diff_counts() { paste -d' ' <(tr ' ' '\n' <<<"$1") <(tr ' ' '\n' <<<"$2") | awk '{print $2-$1}' | paste -sd' '; }
+# diff_counts BEFORE AFTER: element-wise AFTER - BEFORE (builtins only).
+diff_counts() {
+  local -a a=($1) b=($2) d=(); local i
+  for i in "${!a[@]}"; do d+=($(( b[i] - a[i] ))); done
+  echo "${d[*]}"
+}
 # has TEXT PATTERN: yes if the (multi-line) TEXT matches the grep PATTERN, else what it was.
 has() { grep -q "$2" <<<"$1" && echo yes || echo "no: $1"; }
 

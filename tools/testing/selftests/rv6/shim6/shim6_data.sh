@@ -86,7 +86,7 @@ fi
 
 # TCP between the ULIDs, switched back to the ULIDs' path in the middle.
 ip netns exec r1 sysctl -qw net.ipv6.conf.all.forwarding=1
-pieces=8; quick && pieces=4
+pieces=8; quick && pieces=2
 head -c $((pieces * 128 * 1024)) /dev/urandom >$work/in
 ip netns exec b timeout $((120 * S)) socat -u TCP6-LISTEN:5001,reuseaddr OPEN:$work/out,creat,trunc &
 srv=$!; wait_listening b tcp 5001
