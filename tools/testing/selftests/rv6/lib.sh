@@ -137,4 +137,4 @@ route add ::/0 via 2001:db8:2::1"
   ip netns exec r sysctl -qw net.ipv6.conf.all.forwarding=1
 }
 
-chain_cleanup() { for n in a r b; do ip netns del "$n" 2>/dev/null; done; }
+chain_cleanup() { for n in a r b; do ip netns del "$n" 2>/dev/null || true; done; }

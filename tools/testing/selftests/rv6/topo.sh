@@ -118,5 +118,5 @@ link set rb up"
 shim6_cleanup() {
   local n
   for n in a b r1 r2; do ip netns pids "$n" 2>/dev/null | xargs -r kill 2>/dev/null; done
-  for n in a b r1 r2; do ip netns del "$n" 2>/dev/null; done
+  for n in a b r1 r2; do ip netns del "$n" 2>/dev/null || true; done
 }
