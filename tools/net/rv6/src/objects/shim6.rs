@@ -695,6 +695,22 @@ impl Action for SettingsSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// How the tool reports an ERANGE refusal with extack message `msg` pointing at the
+    /// attribute at `offset` of request `req` to `family`.
+    fn erange(msg: &str, offset: u32, req: &Attrs, family: &FamilySpec) -> String {
+        let e = KernelError::new(
+            -libc::ERANGE,
+            ExtAck {
+                msg: Some(msg.into()),
+                offset: Some(offset),
+                ..ExtAck::default()
+            },
+            req,
+            family,
+        );
+        format!("Error: {e}")
+    }
     use crate::cli::{parse, Invocation};
     use crate::genl::{ExtAck, KernelError, Message};
     use crate::output::{render, render_event, Format};
@@ -1644,23 +1660,19 @@ mod tests {
             "Error: a context has at most 8 locators per side: Argument list too long \
              (bad attribute: local-locator)"
         );
-        // The timeouts' range is the policy's (the spec's checks).
+        // rv6_shim6 checks the timeouts' range itself (a policy range holds 16 bits only),
+        // with its own message and the attribute's offset.
         for (offset, name) in [(124, "send-timeout"), (132, "idle-timeout")] {
-            let e = KernelError::new(
-                -libc::ERANGE,
-                ExtAck {
-                    msg: Some("integer out of range".into()),
-                    offset: Some(offset),
-                    ..ExtAck::default()
-                },
-                &req,
-                &FAMILY_CONTEXT,
-            );
             assert_eq!(
-                format!("Error: {e}"),
+                erange(
+                    "a timeout is 100 ms to a day (86400000 ms)",
+                    offset,
+                    &req,
+                    &FAMILY_CONTEXT
+                ),
                 format!(
-                    "Error: integer out of range: Numerical result out of range \
-                     (bad attribute: {name})"
+                    "Error: a timeout is 100 ms to a day (86400000 ms): Numerical result \
+                     out of range (bad attribute: {name})"
                 )
             );
         }
@@ -2072,18 +2084,8 @@ mod tests {
             (28, "trigger-bytes"),
             (36, "trigger-seconds"),
         ] {
-            let e = KernelError::new(
-                -libc::ERANGE,
-                ExtAck {
-                    msg: Some("integer out of range".into()),
-                    offset: Some(offset),
-                    ..ExtAck::default()
-                },
-                &req,
-                &FAMILY_SETTINGS,
-            );
             assert_eq!(
-                format!("Error: {e}"),
+                erange("integer out of range", offset, &req, &FAMILY_SETTINGS),
                 format!(
                     "Error: integer out of range: Numerical result out of range \
                      (bad attribute: {name})"
