@@ -362,8 +362,10 @@ mod tests {
     fn an_armed_timer_runs_once_and_gives_its_reference_back() -> Result {
         static DROPPED: Atomic<u32> = Atomic::new(0);
         let p = probe(0, &DROPPED)?;
-        ObjectTimer::arm(p.as_arc_borrow(), in_ms(5));
+        // Pending for an hour first, so that "armed" cannot race the expiry on a slow guest.
+        ObjectTimer::arm(p.as_arc_borrow(), in_ms(3_600_000));
         assert!(p.timer.is_armed());
+        ObjectTimer::arm(p.as_arc_borrow(), in_ms(5));
         assert!(wait_for(|| !p.timer.is_armed()));
         assert_eq!(p.runs.load(Relaxed), 1);
         drop(p);
