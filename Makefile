@@ -26,7 +26,7 @@ modules:
 	@scripts/modules.sh
 
 tools:
-	@cd tools && PATH=$$HOME/.cargo/bin:$$PATH cargo build --release --quiet
+	@scripts/tools.sh
 
 test-host:
 	@scripts/test-host.sh

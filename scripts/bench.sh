@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/deps.sh" >/dev/null
 "$top/scripts/kernel.sh" >/dev/null
 "$top/scripts/modules.sh" >/dev/null
-(cd "$top/tools" && cargo build --release --quiet)
+"$top/scripts/tools.sh"
 out=$BUILD/bench; mkdir -p "$out" "$BUILD/logs"
 : >"$out/summary.txt"
 # BENCH=crypto-ct or BENCH=mip6 runs one of the two guest runs (each reports on its own).

@@ -29,3 +29,11 @@ say() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*"; }
 die() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }
 kmake() { make -C "$SRC" O="$KOBJ" ARCH=x86_64 LLVM=-19 "$@"; }
 krelease() { cat "$KOBJ/include/config/kernel.release"; }
+# tools_target: make tools/target a link to the shared cargo target directory
+# in the kernel cache (scripts/tools.sh says why); a real directory left by an
+# older checkout is kept as it is.
+tools_target() {
+  [ -e "$top/tools/target" ] || [ -L "$top/tools/target" ] && return 0
+  mkdir -p "$KCACHE/tools-target"
+  ln -s "$KCACHE/tools-target" "$top/tools/target"
+}

@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/deps.sh" >/dev/null
 "$top/scripts/kernel.sh"
 "$top/scripts/modules.sh"
-(cd "$top/tools" && cargo build --release --quiet)
+"$top/scripts/tools.sh"
 mkdir -p "$BUILD/logs"
 vm=("$TOOLS/rv6-vm" --kernel "$KOBJ/arch/x86/boot/bzImage" --moddir "$KOBJ/modroot/lib/modules/$(krelease)" --append "kunit.filter_glob=rv6*")
 export RV6_MODULES=$MODOUT RV6_SRC=$SRC

@@ -5,6 +5,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 out=$CHECKOUT; mkdir -p "$out"
+tools_target
 cd "$top/tools"
 say "cargo fmt --check, cargo clippy -D warnings"
 cargo fmt --all --check

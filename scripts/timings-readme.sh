@@ -18,13 +18,13 @@ phases="deps $(t deps)"
 for p in kernel kernel-debug modules modules-debug tools; do
   v=$(t "$p"); [ -n "$v" ] && phases="$phases, $p $v"
 done
-# With the debug smoke, the host layers run beside it once the normal shards
-# are done (check.sh): their seconds are inside the guest phase's.
+# With the debug smoke, the host layers run beside the guests at low priority
+# (check.sh): their seconds are inside the guest phase's.
 d=$(shards guest-debug-quick)
 host="host-tests $(t host-tests), fuzz $(t fuzz)"
 g=$(t guest-tests)
 if [ -n "$d" ]; then
-  [ -n "$g" ] && phases="$phases, guests $g (normal shards $(shards guest); debug smoke beside them $d, and beside it, after the normal shards, $host)"
+  [ -n "$g" ] && phases="$phases, guests $g (normal shards $(shards guest); debug smoke beside them $d; beside all of them, at nice 19, $host)"
 else
   [ -n "$g" ] && phases="$phases, guests $g (shards $(shards guest))"
   phases="$phases, $host"
