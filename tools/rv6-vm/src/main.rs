@@ -151,17 +151,13 @@ fn abs(p: &Path) -> io::Result<PathBuf> {
 
 fn run(o: Options) -> Result<i32, String> {
     let kernel = abs(&o.kernel).map_err(|e| format!("kernel {}: {e}", o.kernel.display()))?;
-    let init = abs(&env::current_exe().map_err(|e| e.to_string())?)
-        .ok()
-        .and_then(|exe| {
-            // tools/target/<profile>/rv6-vm -> tools/vm/guest-init
-            exe.ancestors()
-                .nth(3)
-                .map(|tools| tools.join("vm/guest-init"))
-        })
-        .filter(|p| p.exists())
-        .or_else(|| env::var_os("RV6_GUEST_INIT").map(PathBuf::from))
-        .ok_or("cannot find tools/vm/guest-init (set RV6_GUEST_INIT)")?;
+    // The guest's init: RV6_GUEST_INIT, else the one of the checkout this binary was built
+    // from (the cargo target directory is shared between checkouts and lives elsewhere, so
+    // the binary's own path says nothing about the checkout).
+    let init = env::var_os("RV6_GUEST_INIT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../vm/guest-init"));
+    let init = abs(&init).map_err(|e| format!("guest init {}: {e}", init.display()))?;
 
     // The run directory: command and environment in, status out.
     let rundir = env::temp_dir().join(format!("rv6-vm.{}", std::process::id()));
