@@ -19,6 +19,7 @@
 #include <net/rawv6.h>
 #include <net/ipv6.h>
 #include <linux/icmpv6.h>
+#include <linux/rhashtable.h>
 
 /* Flags of a generic netlink multicast group (BIT() macros bindgen cannot see). */
 #include <net/genetlink.h>

@@ -32,12 +32,16 @@
 //!   went idle and when a payload header carries an unknown tag.  The daemon sends the
 //!   Keepalives and Probes on its raw socket, where its control-message code already is.
 //!
-//! Not yet here (issue 11's later increments): the negotiation trigger heuristic, ICMPv6
-//! errors for rewritten packets, forked contexts (FII) sharing a ULID pair, and an RCU hash
-//! table for the data-path look-ups (an ordered tree under a spinlock today).
+//! - The data path finds contexts in two RCU hash tables (`kernel::rhashtable`), by our tag
+//!   on input and by ULID pair and Forked Instance Identifier on output: O(1) and no lock
+//!   shared between packets; the family's requests change them under a mutex, beside an
+//!   ordered tree that dumps walk.
+//!
+//! Not yet here (issue 11's later increments): ICMPv6 errors for rewritten packets, and
+//! forked contexts (FII) through the family (the key has the FII; every context's is 0).
 
 use kernel::{
-    impl_has_object_timer,
+    impl_has_object_timer, impl_rhash_item,
     net::{
         ipv6::protocol::{self, ExtHeaderOffload, Handler, Inbound, Verdict},
         namespace::{Namespace, PernetSlot, WeakNamespace},
@@ -55,12 +59,13 @@ use kernel::{
             StateParams, Type, MODE_ROUTE_OPTIMIZATION,
         },
     },
-    new_mutex, new_spinlock_irq,
+    new_mutex, new_rhashtable, new_spinlock_irq,
     prelude::*,
     rbtree::{RBTree, RBTreeNode},
+    rhashtable::{RhashLinks, RhashTable, Unlinked},
     sync::{
         atomic::{ordering::Relaxed, Atomic},
-        Arc, ArcBorrow, Mutex, SpinLockIrq,
+        rcu, Arc, ArcBorrow, Mutex, SpinLockIrq,
     },
     time::{
         object_timer::{ObjectTimer, ObjectTimerCallback},
@@ -291,9 +296,19 @@ struct Context {
     born: Instant<Monotonic>,
     /// The namespace, for the timer's events; lends nothing once the namespace's state goes.
     net: Arc<WeakNamespace>,
+    /// The input path's key: `local_tag`.
+    tag_key: u64,
+    tag_links: RhashLinks,
+    /// The output path's key: the ULIDs and the Forked Instance Identifier ([`ulid_key`]).
+    ulid_key: UlidKey,
+    ulid_links: RhashLinks,
 }
 
 impl_has_object_timer! { impl HasObjectTimer for Context { self.timer } }
+impl_rhash_item! { impl RhashItem<0> for Context { links: self.tag_links, key: self.tag_key: u64 } }
+impl_rhash_item! {
+    impl RhashItem<1> for Context { links: self.ulid_links, key: self.ulid_key: UlidKey }
+}
 
 impl Context {
     fn new(
@@ -315,6 +330,10 @@ impl Context {
                 tx: Atomic::new(0),
                 born: Instant::now(),
                 net,
+                tag_key: local_tag.get(),
+                tag_links: RhashLinks::new(),
+                ulid_key: ulid_key(&ulid_local, &ulid_peer, 0),
+                ulid_links: RhashLinks::new(),
             }),
             GFP_KERNEL,
         )
@@ -412,13 +431,24 @@ struct Binding {
     _state: OwnedState,
 }
 
-/// Key of the ULID-pair index: (local, peer).
-type UlidKey = (Addr, Addr);
+/// An address pair (local, peer).
+type AddrPair = (Addr, Addr);
 
-/// A namespace's contexts: by local tag (input), and the local tag by ULID pair (output).
+/// Key of the output path's table: the local ULID, the peer ULID and the Forked Instance
+/// Identifier (RFC 5533 §5.15.3, 0 for the unforked context), as bytes.
+type UlidKey = [u8; 36];
+
+fn ulid_key(local: &Addr, peer: &Addr, fii: u32) -> UlidKey {
+    let mut k = [0u8; 36];
+    k[..16].copy_from_slice(local);
+    k[16..32].copy_from_slice(peer);
+    k[32..].copy_from_slice(&fii.to_be_bytes());
+    k
+}
+
+/// A namespace's contexts for the family: ordered by local tag, for dumps that resume.
 struct Contexts {
     by_tag: RBTree<u64, Arc<Context>>,
-    by_ulids: RBTree<UlidKey, u64>,
     len: usize,
     generation: u32,
 }
@@ -426,12 +456,6 @@ struct Contexts {
 impl Contexts {
     fn changed(&mut self) {
         self.generation = self.generation.wrapping_add(1).max(1);
-    }
-
-    fn by_ulids(&self, ulids: &UlidKey) -> Option<&Arc<Context>> {
-        self.by_ulids
-            .get(ulids)
-            .and_then(|tag| self.by_tag.get(tag))
     }
 }
 
@@ -464,10 +488,16 @@ impl RateLimit {
 /// The per-namespace state.
 #[pin_data(PinnedDrop)]
 struct NetShim {
-    /// Read by the data path in any context, hence the IRQ-safe lock.
+    /// The contexts, changed by the family (process context) under this lock, which also
+    /// keeps the hash tables in step with it.
     #[pin]
-    contexts: SpinLockIrq<Contexts>,
-    /// Contexts in the table, for the hooks' fast path in namespaces without any.
+    contexts: Mutex<Contexts>,
+    /// The data path's look-ups: by local tag (input) and by ULIDs and FII (output).
+    #[pin]
+    by_tag: RhashTable<Context, 0>,
+    #[pin]
+    by_ulids: RhashTable<Context, 1>,
+    /// Contexts in the tables, for the hooks' fast path in namespaces without any.
     count: Atomic<u64>,
     /// The XFRM objects of each rewritten context, by local tag: process context only.
     #[pin]
@@ -496,7 +526,7 @@ struct NetShim {
 /// context.
 struct Trigger {
     cfg: TriggerConfig,
-    pairs: RBTree<UlidKey, Pair>,
+    pairs: RBTree<AddrPair, Pair>,
     len: usize,
 }
 
@@ -520,22 +550,33 @@ impl Trigger {
 static NET_SLOT: PernetSlot = PernetSlot::new();
 
 impl NetShim {
-    /// Context `tag`, if any.
+    /// Context `tag`, if any.  Any context.
     fn by_tag(&self, tag: u64) -> Option<Arc<Context>> {
-        self.contexts.lock().by_tag.get(&tag).cloned()
+        let rcu = rcu::read_lock();
+        self.by_tag.lookup(&tag, &rcu).map(Arc::from)
     }
 
-    /// The context of ULID pair `ulids` (local, peer), if any.
-    fn by_ulids(&self, ulids: &UlidKey) -> Option<Arc<Context>> {
+    /// The (unforked) context of ULID pair `ulids` (local, peer), if any.  Any context.
+    fn by_ulids(&self, ulids: &AddrPair) -> Option<Arc<Context>> {
         if self.count.load(Relaxed) == 0 {
             return None;
         }
-        self.contexts.lock().by_ulids(ulids).cloned()
+        let rcu = rcu::read_lock();
+        self.by_ulids
+            .lookup(&ulid_key(&ulids.0, &ulids.1, 0), &rcu)
+            .map(Arc::from)
+    }
+
+    /// Takes context `c` out of the data path's tables; the caller holds `contexts` and lets
+    /// the returned references go after a grace period.
+    fn unlink(&self, c: &Context) -> [Option<Unlinked<Context>>; 2] {
+        let _ = self.count.fetch_sub(1, Relaxed);
+        [self.by_tag.remove(c), self.by_ulids.remove(c)]
     }
 
     /// A packet of `len` bytes between `key` (local, peer), which has no context: counts it
     /// for the trigger heuristic and tells the daemon when the pair is worth a context.
-    fn count_pair(&self, net: &Namespace, key: UlidKey, len: u64) {
+    fn count_pair(&self, net: &Namespace, key: AddrPair, len: u64) {
         let now = u64::try_from((Instant::now() - self.born).as_nanos()).unwrap_or(0);
         let report = {
             let mut t = self.trigger.lock();
@@ -568,20 +609,28 @@ impl NetShim {
         }
     }
 
-    /// Takes every context out of the table and stops their timers.
+    /// Takes every context out of the tables and stops their timers.
     fn clear(&self) {
+        let mut unlinked = KVec::new();
         let old = {
             let mut contexts = self.contexts.lock();
             contexts.len = 0;
             contexts.changed();
-            self.count.store(0, Relaxed);
-            contexts.by_ulids = RBTree::new();
-            core::mem::replace(&mut contexts.by_tag, RBTree::new())
+            let old = core::mem::replace(&mut contexts.by_tag, RBTree::new());
+            for (_, c) in old.iter() {
+                for u in self.unlink(c).into_iter().flatten() {
+                    // Without memory for the list, `push` drops it: it waits for a grace
+                    // period of its own.
+                    let _ = unlinked.push(u, GFP_KERNEL);
+                }
+            }
+            old
         };
-        // Outside the IRQ-safe lock: stopping waits for a running callback.
         for (_, c) in old.iter() {
             c.timer.stop();
         }
+        // One grace period for all: the data path may still hold some of them.
+        Unlinked::drop_all(unlinked);
     }
 }
 
@@ -608,12 +657,13 @@ impl NetHooks for NetShim {
 
     fn init<'a>(_: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
         try_pin_init!(NetShim {
-            contexts <- new_spinlock_irq!(Contexts {
+            contexts <- new_mutex!(Contexts {
                 by_tag: RBTree::new(),
-                by_ulids: RBTree::new(),
                 len: 0,
                 generation: 1,
             }),
+            by_tag <- new_rhashtable!(),
+            by_ulids <- new_rhashtable!(),
             count: Atomic::new(0),
             bindings <- new_mutex!(RBTree::new()),
             unknown_tag_events: RateLimit::new(),
@@ -1050,26 +1100,29 @@ impl Family {
             weak,
         )?;
         let mut bindings = n.bindings.lock();
-        // Allocated before the data path's lock is taken.
         let node = RBTreeNode::new(local_tag.get(), ctx.clone(), GFP_KERNEL)?;
-        let ulid_node = RBTreeNode::new((ulid_local, ulid_peer), local_tag.get(), GFP_KERNEL)?;
         {
             let mut contexts = n.contexts.lock();
-            if contexts.by_tag.get(&local_tag.get()).is_some() {
-                return Err(req.error(EEXIST, c"a context has this local tag", None));
-            }
-            if contexts.by_ulids.get(&(ulid_local, ulid_peer)).is_some() {
-                return Err(req.error(
-                    EEXIST,
-                    c"a context has this ULID pair (forked contexts are not supported yet)",
-                    None,
-                ));
-            }
             if contexts.len >= MAX_CONTEXTS {
                 return Err(req.error(ENOSPC, c"the namespace's context table is full", None));
             }
+            n.by_tag.insert(ctx.clone()).map_err(|e| match e.error {
+                EEXIST => req.error(EEXIST, c"a context has this local tag", None),
+                e => e,
+            })?;
+            if let Err(e) = n.by_ulids.insert(ctx.clone()) {
+                // Packets may have found it by its tag already: dropping waits for them.
+                drop(n.by_tag.remove(&ctx));
+                return Err(match e.error {
+                    EEXIST => req.error(
+                        EEXIST,
+                        c"a context has this ULID pair (forked contexts are not supported yet)",
+                        None,
+                    ),
+                    e => e,
+                });
+            }
             contexts.by_tag.insert(node);
-            contexts.by_ulids.insert(ulid_node);
             contexts.len += 1;
             n.count.add(1, Relaxed);
             contexts.changed();
@@ -1095,23 +1148,26 @@ impl Family {
         Ok(())
     }
 
-    /// Removes context `tag` from the data path's tables and stops its timer; returns whether
-    /// it was there.
+    /// Removes context `tag` from the tables and stops its timer; returns whether it was
+    /// there.
     fn remove(n: &NetShim, tag: u64) -> bool {
-        let (ctx, ulids) = {
+        let (ctx, unlinked) = {
             let mut contexts = n.contexts.lock();
             let Some(ctx) = contexts.by_tag.remove(&tag) else {
                 return false;
             };
-            let ulids = contexts.by_ulids.remove(&(ctx.ulid_local, ctx.ulid_peer));
             contexts.len -= 1;
-            let _ = n.count.fetch_sub(1, Relaxed);
             contexts.changed();
-            (ctx, ulids)
+            let unlinked = n.unlink(&ctx);
+            (ctx, unlinked)
         };
-        // Outside the IRQ-safe lock: stopping waits for a running callback.
         ctx.timer.stop();
-        drop((ctx, ulids));
+        // Waits for the data path's readers, once for both tables.
+        let mut all = KVec::new();
+        for u in unlinked.into_iter().flatten() {
+            let _ = all.push(u, GFP_KERNEL);
+        }
+        Unlinked::drop_all(all);
         true
     }
 
