@@ -18,6 +18,7 @@
 #include <net/xfrm.h>
 #include <net/rawv6.h>
 #include <net/ipv6.h>
+#include <net/ip6_route.h>
 #include <linux/icmpv6.h>
 #include <linux/rhashtable.h>
 

@@ -37,13 +37,17 @@
 //!   shared between packets; the family's requests change them under a mutex, beside an
 //!   ordered tree that dumps walk.
 //!
-//! Not yet here (issue 11's later increments): ICMPv6 errors for rewritten packets, and
-//! forked contexts (FII) through the family (the key has the FII; every context's is 0).
+//! - ICMPv6 errors about rewritten packets reach the input handler (the quoted packet's next
+//!   header is 140); it finds the context by the peer's tag and the locator pair, puts the
+//!   ULIDs back in the quote and passes the error on to the upper layer.
+//!
+//! Not yet here (issue 11's later increments): forked contexts (FII) through the family (the
+//! key has the FII; every context's is 0).
 
 use kernel::{
     impl_has_object_timer, impl_rhash_item,
     net::{
-        ipv6::protocol::{self, ExtHeaderOffload, Handler, Inbound, Verdict},
+        ipv6::protocol::{self, ExtHeaderOffload, Handler, IcmpError, Inbound, Verdict},
         namespace::{Namespace, PernetSlot, WeakNamespace},
         netfilter::{self, priority, Hook, HookPoint, HookState, NetHooks},
         netlink::{
@@ -170,6 +174,7 @@ const S_EVENTS: u16 = 10;
 const S_EVENTS_LOST: u16 = 11;
 const S_TRIGGER_PAIRS: u16 = 12;
 const S_TRIGGERS: u16 = 13;
+const S_ICMP_ERRORS: u16 = 14;
 
 /// Address pairs without a context whose traffic one namespace counts at most (the
 /// trigger heuristic); beyond that, new pairs are not counted until old ones go stale.
@@ -423,12 +428,35 @@ fn notify(net: &Namespace, event: u32, f: impl FnOnce(&mut Writer<'_>) -> Result
     });
 }
 
-/// The XFRM objects that make the data path rewrite a context's packets: present while its
-/// current pair differs from its ULIDs.
+/// The XFRM objects that make the data path rewrite a context's packets, and the entry that
+/// maps ICMPv6 errors about them back: present while its current pair differs from its ULIDs.
 struct Binding {
     // The policy goes first, then the state it wants.
     _policy: OwnedPolicy,
     _state: OwnedState,
+    pair: Arc<PairEntry>,
+}
+
+/// What an ICMPv6 error about a rewritten packet shows of its context: the peer's tag in the
+/// payload header and the locator pair as addresses; and what it needs, the ULIDs.
+struct PairEntry {
+    links: RhashLinks,
+    /// [`pair_key`] of the peer's tag and the current pair (local, peer).
+    key: PairKey,
+    /// The ULIDs (local, peer).
+    ulids: AddrPair,
+}
+
+impl_rhash_item! { impl RhashItem<0> for PairEntry { links: self.links, key: self.key: PairKey } }
+
+type PairKey = [u8; 40];
+
+fn pair_key(peer_tag: u64, local: &Addr, peer: &Addr) -> PairKey {
+    let mut k = [0u8; 40];
+    k[..8].copy_from_slice(&peer_tag.to_be_bytes());
+    k[8..24].copy_from_slice(local);
+    k[24..].copy_from_slice(peer);
+    k
 }
 
 /// An address pair (local, peer).
@@ -497,6 +525,10 @@ struct NetShim {
     by_tag: RhashTable<Context, 0>,
     #[pin]
     by_ulids: RhashTable<Context, 1>,
+    /// The ICMPv6 error path's look-up: the rewritten contexts by the tag and the locator
+    /// pair their packets carry.
+    #[pin]
+    by_pair: RhashTable<PairEntry>,
     /// Contexts in the tables, for the hooks' fast path in namespaces without any.
     count: Atomic<u64>,
     /// The XFRM objects of each rewritten context, by local tag: process context only.
@@ -520,6 +552,7 @@ struct NetShim {
     events: Atomic<u64>,
     events_lost: Atomic<u64>,
     triggers: Atomic<u64>,
+    icmp_errors: Atomic<u64>,
 }
 
 /// The trigger heuristic's state: the traffic of each address pair (local, peer) without a
@@ -664,6 +697,7 @@ impl NetHooks for NetShim {
             }),
             by_tag <- new_rhashtable!(),
             by_ulids <- new_rhashtable!(),
+            by_pair <- new_rhashtable!(),
             count: Atomic::new(0),
             bindings <- new_mutex!(RBTree::new()),
             unknown_tag_events: RateLimit::new(),
@@ -684,6 +718,7 @@ impl NetHooks for NetShim {
             events: Atomic::new(0),
             events_lost: Atomic::new(0),
             triggers: Atomic::new(0),
+            icmp_errors: Atomic::new(0),
         }? Error)
     }
 
@@ -802,6 +837,10 @@ struct Shim6Input;
 impl Handler for Shim6Input {
     const PROTO: u8 = IPPROTO_SHIM6;
 
+    fn error(err: IcmpError<'_>) {
+        Self::icmp_error(err);
+    }
+
     fn receive(pkt: &mut Inbound<'_>) -> Verdict {
         // A payload header is 8 bytes, a control header at least as long.
         let Some(h) = pkt.header(PayloadRepr::LEN) else {
@@ -869,6 +908,40 @@ impl Handler for Shim6Input {
 }
 
 impl Shim6Input {
+    /// An ICMPv6 error about a packet we rewrote (RFC 5533 §5.2, §16: the upper layer must
+    /// see it about its ULIDs): the payload header's tag is the peer's, the quoted addresses
+    /// are the locator pair; with the context found by both, the quote gets the ULIDs back
+    /// and the error goes on to TCP, UDP, ... as if the packet had gone out unchanged.  A
+    /// Packet Too Big then lowers the locator path's MTU through the socket's route.
+    fn icmp_error(mut err: IcmpError<'_>) {
+        let Some(tag) = err
+            .header(PayloadRepr::LEN)
+            .and_then(|h| PayloadHeader::new_checked(h).ok())
+            .map(|h| PayloadRepr::parse(&h).context_tag.get())
+        else {
+            // A control message's errors are the daemon's: its raw socket gets them.
+            return;
+        };
+        let (src, dst) = err.addresses();
+        let key = pair_key(tag, &src, &dst);
+        let ulids = NetShim::with(err.net(), |n| {
+            let rcu = rcu::read_lock();
+            n.by_pair.lookup(&key, &rcu).map(|p| p.ulids)
+        })
+        .flatten();
+        let Some((local, peer)) = ulids else {
+            return;
+        };
+        // The locator path's route learns the MTU (the upper layer's, on the ULIDs, is the
+        // bundle over it, which sees the change on its next check).
+        err.update_route();
+        if err.set_addresses(&local, &peer).is_err() {
+            return;
+        }
+        bump(err.net(), |n| &n.icmp_errors);
+        err.deliver(PayloadRepr::LEN);
+    }
+
     /// A Keepalive (RFC 5534 §6.6) of `len` bytes, checked and from the context's peer, stops
     /// the context's Send Timer: the peer hears us.  Every other control message is the
     /// daemon's alone.
@@ -1015,16 +1088,35 @@ impl Family {
     /// ULIDs, else a state towards the current peer locator and the sub policy that wants it.
     /// The old state goes first: two states for one ULID pair would collide.
     fn bind(
-        net: &Namespace,
+        n: &NetShim,
+        req: &Request<'_>,
         bindings: &mut RBTree<u64, Binding>,
         c: &Context,
         paths: &Paths,
     ) -> Result {
+        let net = req.net();
         let tag = c.local_tag.get();
-        drop(bindings.remove(&tag));
+        if let Some(old) = bindings.remove(&tag) {
+            Self::unbind(n, old);
+        }
         if !Context::rewritten_pair(paths.current, (c.ulid_local, c.ulid_peer)) {
             return Ok(());
         }
+        let pair = Arc::new(
+            PairEntry {
+                links: RhashLinks::new(),
+                key: pair_key(c.peer_tag.get(), &paths.current.0, &paths.current.1),
+                ulids: (c.ulid_local, c.ulid_peer),
+            },
+            GFP_KERNEL,
+        )?;
+        let xfrm_error = |e| {
+            req.error(
+                e,
+                c"cannot install the context's XFRM state and policy",
+                None,
+            )
+        };
         let state = OwnedState::add(
             net,
             &StateParams {
@@ -1036,7 +1128,8 @@ impl Family {
                 daddr: &c.ulid_peer,
                 coaddr: Some(&paths.current.1),
             },
-        )?;
+        )
+        .map_err(xfrm_error)?;
         let policy = OwnedPolicy::insert(
             net,
             &PolicyParams {
@@ -1050,17 +1143,35 @@ impl Family {
                 tmpl_reqid: 0,
                 optional: true,
             },
-        )?;
+        )
+        .map_err(xfrm_error)?;
         let node = RBTreeNode::new(
             tag,
             Binding {
                 _policy: policy,
                 _state: state,
+                pair: pair.clone(),
             },
             GFP_KERNEL,
         )?;
+        // The peer tells its contexts apart by the tag we send: two of ours with the same one
+        // on the same locator pair would be one to it (RFC 5533 §7.6, context confusion).
+        n.by_pair.insert(pair).map_err(|e| match e.error {
+            EEXIST => req.error(
+                EEXIST,
+                c"another context sends with this peer tag on this locator pair",
+                None,
+            ),
+            e => e,
+        })?;
         bindings.insert(node);
         Ok(())
+    }
+
+    /// Undoes [`Self::bind`]: the ICMPv6 entry leaves its table (after a grace period), the
+    /// XFRM objects go.
+    fn unbind(n: &NetShim, b: Binding) {
+        drop(n.by_pair.remove(&b.pair));
     }
 
     fn add(nets: &Data, n: &NetShim, req: &Request<'_>) -> Result {
@@ -1127,13 +1238,9 @@ impl Family {
             n.count.add(1, Relaxed);
             contexts.changed();
         }
-        if let Err(e) = Self::bind(req.net(), &mut bindings, &ctx, &paths) {
+        if let Err(e) = Self::bind(n, req, &mut bindings, &ctx, &paths) {
             Self::remove(n, local_tag.get());
-            return Err(req.error(
-                e,
-                c"cannot install the context's XFRM state and policy",
-                None,
-            ));
+            return Err(e);
         }
         // The pair has its context: the heuristic is done with it.
         {
@@ -1175,7 +1282,9 @@ impl Family {
         let tag = tag_attr(req, A_LOCAL_TAG)?;
         let mut bindings = n.bindings.lock();
         // The XFRM objects first, so no packet is rewritten for a context that is gone.
-        drop(bindings.remove(&tag.get()));
+        if let Some(b) = bindings.remove(&tag.get()) {
+            Self::unbind(n, b);
+        }
         if !Self::remove(n, tag.get()) {
             return Err(req.error(ENOENT, c"no context has this local tag", None));
         }
@@ -1239,18 +1348,20 @@ impl Family {
         };
         Context::arm(c.as_arc_borrow(), arm);
         n.contexts.lock().changed();
-        Self::bind(req.net(), &mut bindings, &c, &paths).map_err(|e| {
-            req.error(
-                e,
-                c"cannot install the context's XFRM state and policy",
-                None,
-            )
-        })
+        Self::bind(n, req, &mut bindings, &c, &paths)
     }
 
     fn flush(n: &NetShim) {
         let mut bindings = n.bindings.lock();
-        *bindings = RBTree::new();
+        let old = core::mem::replace(&mut *bindings, RBTree::new());
+        let mut unlinked = KVec::new();
+        for (_, b) in old.iter() {
+            if let Some(u) = n.by_pair.remove(&b.pair) {
+                let _ = unlinked.push(u, GFP_KERNEL);
+            }
+        }
+        drop(old);
+        Unlinked::drop_all(unlinked);
         n.clear();
     }
 
@@ -1302,6 +1413,7 @@ impl Family {
             (S_EVENTS, &n.events),
             (S_EVENTS_LOST, &n.events_lost),
             (S_TRIGGERS, &n.triggers),
+            (S_ICMP_ERRORS, &n.icmp_errors),
         ] {
             w.put_u64(attr, c.load(Relaxed), S_PAD)?;
         }
@@ -1325,7 +1437,7 @@ impl Operations for Family {
         let n = nets.state(req.net()).ok_or(ENODEV)?;
         match req.cmd() {
             CMD_STATS_GET => {
-                let mut msg = req.reply(13 * 12, CMD_STATS_GET)?;
+                let mut msg = req.reply(14 * 12, CMD_STATS_GET)?;
                 Self::stats(n, &mut msg.writer())?;
                 msg.reply(req)
             }

@@ -11,6 +11,7 @@
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/ipv6.h>
+#include <net/protocol.h>
 #include <net/xfrm.h>
 #include <linux/icmpv6.h>
 #include <net/genetlink.h>
@@ -189,6 +190,17 @@ __rust_helper void rust_helper_skb_postpush_rcsum(struct sk_buff *skb, const voi
 						  unsigned int len)
 {
 	skb_postpush_rcsum(skb, start, len);
+}
+
+/* The handler of a Next Header value; the caller holds the RCU read lock. */
+__rust_helper const struct inet6_protocol *rust_helper_rv6_inet6_protocol(u8 nexthdr)
+{
+	return rcu_dereference(inet6_protos[nexthdr]);
+}
+
+__rust_helper kuid_t rust_helper_sock_net_uid(const struct net *net, const struct sock *sk)
+{
+	return sock_net_uid(net, sk);
 }
 
 /* consume_skb() is a function with tracepoints and inline without: one name for both. */

@@ -9,12 +9,18 @@
 //! handlers do ([`Verdict::Next`]).  [`ExtHeaderOffload`] lets GSO and GRO walk past such a
 //! header (`INET6_PROTO_GSO_EXTHDR`), so that TCP segmentation still works with it in place.
 //!
+//! A handler also hears the ICMPv6 errors about packets that carried its header
+//! ([`Handler::error`]): a header that rewrote the packet's addresses can put the ones the
+//! upper layer knows back in the quoted packet and pass the error on
+//! ([`IcmpError::deliver`]), as the input path passes a packet on.
+//!
 //! The tables are built in constant context and registered by address, as C modules do.
 //!
 //! C header: [`include/net/protocol.h`](srctree/include/net/protocol.h)
 
 use crate::{
     bindings,
+    error::to_result,
     net::{namespace::Namespace, skbuff::SkBuff},
     prelude::*,
 };
@@ -25,6 +31,23 @@ pub type Addr = [u8; 16];
 
 /// Offset of the source address in the IPv6 header (the destination follows it).
 const IPV6_SADDR: usize = 8;
+
+/// The namespace of the device `skb` arrived on.
+///
+/// # Safety
+///
+/// `skb` is a live received packet, with its device set, for `'a`.
+unsafe fn dev_net_of<'a>(skb: NonNull<bindings::sk_buff>) -> &'a Namespace {
+    // SAFETY: The device holds its namespace while it holds packets (by the caller).
+    unsafe {
+        let dev = (*skb.as_ptr())
+            .__bindgen_anon_1
+            .__bindgen_anon_1
+            .__bindgen_anon_1
+            .dev;
+        Namespace::from_raw(bindings::dev_net(dev))
+    }
+}
 
 /// What becomes of a packet a [`Handler`] has seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,16 +89,9 @@ impl<'a> Inbound<'a> {
     /// The network namespace of the interface the packet arrived on.
     #[inline]
     pub fn net(&self) -> &Namespace {
-        // SAFETY: An input packet has its receiving device set, which holds its namespace for
-        // as long as the packet is being processed (type invariant: for the call).
-        unsafe {
-            let dev = (*self.skb.as_ptr())
-                .__bindgen_anon_1
-                .__bindgen_anon_1
-                .__bindgen_anon_1
-                .dev;
-            Namespace::from_raw(bindings::dev_net(dev))
-        }
+        // SAFETY: An input packet is live for the call (type invariant) with its receiving
+        // device set.
+        unsafe { dev_net_of(self.skb) }
     }
 
     /// The first `len` bytes from the handler's header on, made linear first
@@ -155,6 +171,160 @@ impl<'a> Inbound<'a> {
     }
 }
 
+/// An ICMPv6 error whose quoted packet carried a [`Handler`]'s header, lent to
+/// [`Handler::error`].
+///
+/// # Invariants
+///
+/// `skb` is a live ICMPv6 error on the input path, owned by `icmpv6_notify()` for the call,
+/// with `data` at the quoted packet's IPv6 header (40 bytes linear) and the handler's header
+/// at `offset` from it; `opt` is its control block.
+pub struct IcmpError<'a> {
+    skb: NonNull<bindings::sk_buff>,
+    opt: *mut bindings::inet6_skb_parm,
+    icmp_type: u8,
+    code: u8,
+    offset: usize,
+    info: u32,
+    _skb: PhantomData<&'a mut SkBuff>,
+}
+
+impl<'a> IcmpError<'a> {
+    /// The ICMPv6 type (`ICMPV6_PKT_TOOBIG`, ...).
+    pub fn icmp_type(&self) -> u8 {
+        self.icmp_type
+    }
+
+    /// The ICMPv6 code.
+    pub fn code(&self) -> u8 {
+        self.code
+    }
+
+    /// The type-specific word (the MTU of a Packet Too Big, the pointer of a Parameter
+    /// Problem), in host order.
+    pub fn info(&self) -> u32 {
+        u32::from_be(self.info)
+    }
+
+    /// The network namespace of the interface the error arrived on.
+    pub fn net(&self) -> &Namespace {
+        // SAFETY: The error is live for the call (type invariant), with its receiving device.
+        unsafe { dev_net_of(self.skb) }
+    }
+
+    /// The first `len` bytes of the handler's header in the quoted packet, made linear first;
+    /// `None` when the quote is shorter or memory is short.
+    pub fn header(&mut self, len: usize) -> Option<&[u8]> {
+        let skb = self.skb.as_ptr();
+        let end = u32::try_from(self.offset.checked_add(len)?).ok()?;
+        // SAFETY: The packet is ours for the call (type invariant) and no view of its bytes is
+        // alive (`&mut self`): pulling may move the head.
+        if !unsafe { bindings::pskb_may_pull(skb, end) } {
+            return None;
+        }
+        // SAFETY: `[data, data + end)` is linear now; it stays so while `self` is borrowed.
+        Some(unsafe { core::slice::from_raw_parts((*skb).data.add(self.offset), len) })
+    }
+
+    /// The source and destination addresses of the quoted packet.
+    pub fn addresses(&self) -> (Addr, Addr) {
+        let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
+        // SAFETY: The quoted IPv6 header is linear at `data` (type invariant).
+        unsafe {
+            let h = (*self.skb.as_ptr()).data.add(IPV6_SADDR);
+            core::ptr::copy_nonoverlapping(h, src.as_mut_ptr(), 16);
+            core::ptr::copy_nonoverlapping(h.add(16), dst.as_mut_ptr(), 16);
+        }
+        (src, dst)
+    }
+
+    /// Rewrites the quoted packet's addresses, keeping a complete receive checksum exact.
+    /// Fails with `ENOMEM` when the quote cannot be made writable, leaving it as it was.
+    pub fn set_addresses(&mut self, src: &Addr, dst: &Addr) -> Result {
+        let skb = self.skb.as_ptr();
+        // SAFETY: The packet is ours for the call (type invariant); no view of its bytes is
+        // alive (`&mut self`), so its head may be unshared.
+        to_result(unsafe { bindings::skb_ensure_writable(skb, IPV6_SADDR as c_uint + 32) })?;
+        // SAFETY: The first 40 bytes from `data` are linear and ours alone now; the checksum
+        // moves off the old bytes and onto the new ones, as in `Inbound::set_addresses`.
+        unsafe {
+            let a = (*skb).data.add(IPV6_SADDR);
+            bindings::skb_postpull_rcsum(skb, a.cast(), 2 * 16);
+            core::ptr::copy_nonoverlapping(src.as_ptr(), a, 16);
+            core::ptr::copy_nonoverlapping(dst.as_ptr(), a.add(16), 16);
+            bindings::skb_postpush_rcsum(skb, a.cast(), 2 * 16);
+        }
+        Ok(())
+    }
+
+    /// What the route of the quoted packet learns from the error, as the IPsec transforms'
+    /// error handlers do (`esp6_err()`): a Packet Too Big lowers the Path MTU towards its
+    /// destination, a Redirect moves its next hop.  Call it before the addresses are changed:
+    /// the route is the one for the addresses the packet went out with.
+    pub fn update_route(&self) {
+        let skb = self.skb.as_ptr();
+        let net = self.net().as_raw();
+        // SAFETY: The packet and its namespace are live for the call (type invariants); the
+        // quoted IPv6 header, which the functions read, is linear at `data`.
+        unsafe {
+            let uid = bindings::sock_net_uid(net, core::ptr::null());
+            match u32::from(self.icmp_type) {
+                bindings::ICMPV6_PKT_TOOBIG => {
+                    bindings::ip6_update_pmtu(skb, net, self.info, 0, 0, uid)
+                }
+                bindings::NDISC_REDIRECT => bindings::ip6_redirect(skb, net, 0, 0, uid),
+                _ => {}
+            }
+        }
+    }
+
+    /// Passes the error on past the handler's header, `len` bytes whose first byte names the
+    /// next header: extension headers after it are skipped as `icmpv6_notify()` skips them,
+    /// and the error handler of the protocol found (TCP's, UDP's, ...) gets it.  Returns
+    /// whether one did.
+    pub fn deliver(self, len: usize) -> bool {
+        let skb = self.skb.as_ptr();
+        let Some(start) = self
+            .offset
+            .checked_add(len)
+            .and_then(|s| c_int::try_from(s).ok())
+        else {
+            return false;
+        };
+        // SAFETY: The packet is ours for the call (type invariant); the handler's first byte
+        // is linear (the caller read its header); the core's functions bound every read.
+        unsafe {
+            if !bindings::pskb_may_pull(skb, start as c_uint) {
+                return false;
+            }
+            let mut next = *(*skb).data.add(self.offset);
+            let mut inner = start;
+            if bindings::ipv6_ext_hdr(next) {
+                let mut frag_off: bindings::__be16 = 0;
+                inner = bindings::ipv6_skip_exthdr(skb, start, &mut next, &mut frag_off);
+                if inner < 0 {
+                    return false;
+                }
+            }
+            // Like `icmpv6_notify()`: 8 bytes of the inner header, and never to raw IPv6.
+            if next == bindings::IPPROTO_RAW as u8
+                || !bindings::pskb_may_pull(skb, inner as c_uint + 8)
+            {
+                return false;
+            }
+            // The caller, `icmpv6_notify()`, holds the RCU read lock.
+            let proto = bindings::rv6_inet6_protocol(next);
+            match proto.as_ref().and_then(|p| p.err_handler) {
+                Some(err) => {
+                    err(skb, self.opt, self.icmp_type, self.code, inner, self.info);
+                    true
+                }
+                None => false,
+            }
+        }
+    }
+}
+
 /// A receive handler for one IPv6 Next Header value.
 pub trait Handler: Sized + 'static {
     /// The Next Header value handled.
@@ -163,6 +333,11 @@ pub trait Handler: Sized + 'static {
     /// Receives a packet whose header at `skb->data` is of this protocol.  Runs in softirq
     /// context under RCU.
     fn receive(pkt: &mut Inbound<'_>) -> Verdict;
+
+    /// An ICMPv6 error about a packet that carried this header (the raw sockets of the
+    /// protocol get their copy after this returns).  Softirq context, under RCU.  By default
+    /// nothing more happens.
+    fn error(_err: IcmpError<'_>) {}
 }
 
 /// The handler table of `T`, built in constant context.
@@ -173,7 +348,7 @@ impl<T: Handler> Tables<T> {
     /// before it, like the core's extension headers.
     const PROTOCOL: bindings::inet6_protocol = bindings::inet6_protocol {
         handler: Some(receive_callback::<T>),
-        err_handler: None,
+        err_handler: Some(error_callback::<T>),
         flags: bindings::INET6_PROTO_NOPOLICY,
         secret: 0,
     };
@@ -254,6 +429,31 @@ unsafe extern "C" fn receive_callback<T: Handler>(skb: *mut bindings::sk_buff) -
             }
         }
     }
+}
+
+unsafe extern "C" fn error_callback<T: Handler>(
+    skb: *mut bindings::sk_buff,
+    opt: *mut bindings::inet6_skb_parm,
+    icmp_type: u8,
+    code: u8,
+    offset: c_int,
+    info: bindings::__be32,
+) -> c_int {
+    let (Some(nn), Ok(offset)) = (NonNull::new(skb), usize::try_from(offset)) else {
+        return -(bindings::EINVAL as c_int);
+    };
+    // INVARIANT: `icmpv6_notify()` calls the handler with the error it owns, `data` at the
+    // quoted IPv6 header (pulled) and `offset` at the handler's header within it.
+    T::error(IcmpError {
+        skb: nn,
+        opt,
+        icmp_type,
+        code,
+        offset,
+        info,
+        _skb: PhantomData,
+    });
+    0
 }
 
 /// The offload entry of an extension header: GSO segmentation and GRO walk past a header of
@@ -389,6 +589,57 @@ mod tests {
         assert_eq!(pkt.header(2), Some(&[59u8, 0][..]));
         assert_eq!(pkt.header(16).map(|h| h.len()), Some(16));
         assert_eq!(pkt.header(17), None);
+        Ok(())
+    }
+
+    /// The other experimental Next Header value: an "upper layer" whose error handler the
+    /// test watches.
+    const EXPERIMENTAL_INNER: u8 = 254;
+    /// What `Inner::error` saw: the offset of its header and the first byte of the quoted
+    /// source address, or 0.
+    static INNER_SAW: crate::sync::atomic::Atomic<u32> = crate::sync::atomic::Atomic::new(0);
+
+    struct Inner;
+    impl Handler for Inner {
+        const PROTO: u8 = EXPERIMENTAL_INNER;
+        fn receive(_pkt: &mut Inbound<'_>) -> Verdict {
+            Verdict::Drop
+        }
+        fn error(err: IcmpError<'_>) {
+            let v = (err.offset as u32) << 8 | u32::from(err.addresses().0[0]);
+            INNER_SAW.store(v, crate::sync::atomic::Relaxed);
+        }
+    }
+
+    #[test]
+    fn an_error_goes_on_past_the_header_with_the_addresses_put_back() -> Result {
+        let _inner = Registration::<Inner>::new()?;
+        // The quoted packet: IPv6 (next header 253), an 8-byte header naming 254, 8 bytes.
+        let mut p = [0u8; 56];
+        p[..40].copy_from_slice(&packet()[..40]);
+        p[40] = EXPERIMENTAL_INNER;
+        let t = TestSkb::new(&p, 0)?;
+        let err = IcmpError {
+            skb: t.0,
+            opt: core::ptr::null_mut(),
+            icmp_type: 2,
+            code: 0,
+            offset: 40,
+            info: 1280u32.to_be(),
+            _skb: PhantomData,
+        };
+        let mut err = err;
+        assert_eq!(err.info(), 1280);
+        assert_eq!(err.header(8).map(|h| h[0]), Some(EXPERIMENTAL_INNER));
+        assert_eq!(err.header(17), None);
+        err.set_addresses(&[0xaa; 16], &[0xbb; 16])?;
+        INNER_SAW.store(0, crate::sync::atomic::Relaxed);
+        let rcu = crate::sync::rcu::read_lock();
+        assert!(err.deliver(8));
+        drop(rcu);
+        // The inner handler saw its header at 48 and the rewritten source.
+        assert_eq!(INNER_SAW.load(crate::sync::atomic::Relaxed), 48 << 8 | 0xaa);
+        drop(t);
         Ok(())
     }
 

@@ -1814,7 +1814,8 @@ mod tests {
                 (10, "events"),
                 (11, "events-lost"),
                 (12, "trigger-pairs"),
-                (13, "triggers")
+                (13, "triggers"),
+                (14, "icmp-errors")
             ]
         );
         assert!(FAMILY_STATS.attrs[1..]
@@ -1957,10 +1958,10 @@ mod tests {
             render(&out, Format::Text),
             "payload-in 0 payload-out 1 control-in 2 unknown-tag 3 foreign-locator 4 \
              malformed 5 out-no-context 6 contexts 7 events 8 events-lost 9 trigger-pairs 10 \
-             triggers 11\n"
+             triggers 11 icmp-errors 12\n"
         );
         assert!(render(&out, Format::Json)
-            .ends_with(",\"events\":8,\"events-lost\":9,\"trigger-pairs\":10,\"triggers\":11}]\n"));
+            .ends_with(",\"trigger-pairs\":10,\"triggers\":11,\"icmp-errors\":12}]\n"));
         assert!(render(&out, Format::Json).starts_with("[{\"payload-in\":0,\"payload-out\":1,"));
     }
 

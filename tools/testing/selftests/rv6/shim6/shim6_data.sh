@@ -13,7 +13,7 @@ TA=0x1a0000000001 TB=0x1b0000000002
 work=/tmp/rv6-shim6; mkdir -p $work
 
 ktap_print_header
-plan 25 18
+plan 26 19
 ensure_module rv6_shim6 || ktap_exit_fail_msg "cannot load rv6_shim6"
 trap 'shim6_cleanup; rm -rf $work' EXIT
 shim6_setup
@@ -105,7 +105,11 @@ PY
 fi
 
 # TCP between the ULIDs, switched back to the ULIDs' path in the middle.
+# r2's link to b carries at most 1280 bytes: the first half, rewritten through
+# r2, needs Path MTU Discovery, and r2's Packet Too Big quotes the locators and
+# the Shim6 header, which only rv6_shim6 can map back to the TCP connection.
 ip netns exec r1 sysctl -qw net.ipv6.conf.all.forwarding=1
+ip -n r2 link set rb mtu 1280
 pieces=8; quick && pieces=2
 head -c $((pieces * 128 * 1024)) /dev/urandom >$work/in
 ip netns exec b timeout $((120 * S)) socat -u TCP6-LISTEN:5001,reuseaddr OPEN:$work/out,creat,trunc &
@@ -133,6 +137,9 @@ check "... switched mid-transfer: the part before went rewritten, the rest not" 
   "$([ "$before" -gt 20 ] && [ "$(counter a payload-out)" = "$before" ] &&
      [ "$got_then" -lt $((pieces * 128 * 1024)) ] && echo yes ||
      echo "no: $before then $(counter a payload-out) packets, $got_then bytes in at the switch")"
+check "Packet Too Big from r2 reached TCP through the context: counted, a2's route to b2 at 1280" \
+  "yes 1280" "$([ "$(counter a icmp-errors)" -ge 1 ] && echo yes || echo no) $(ip -n a -6 route get $B2 from $A2 |
+    grep -o 'mtu [0-9]*' | awk '{print $2}')"
 check "back on the ULIDs: the state and policy are gone" 0 "$(ip -n a xfrm state | grep -c 'proto 140')"
 ip netns exec r2 sysctl -qw net.ipv6.conf.all.forwarding=1
 
