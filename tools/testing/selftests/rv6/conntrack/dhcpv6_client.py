@@ -4,6 +4,7 @@
 
     dhcpv6_client.py IFACE exchange   Solicit, Request, Renew, Rebind,
                                       Information-request, Release, in turn
+    dhcpv6_client.py IFACE solicit    the Solicit alone
     dhcpv6_client.py IFACE listen N [solicit]
                                       wait N seconds for anything on port 546,
                                       after sending one Solicit if asked
@@ -70,6 +71,8 @@ def main():
     cid = DHCP6OptClientId(duid=DUID_LL(lladdr="02:00:5e:00:53:01"))
     name, adv = ask(1, DHCP6_Solicit(trid=1) / cid / DHCP6OptIA_NA(iaid=7))
     print("solicit", name)
+    if mode == "solicit":
+        return
     if adv is not None and adv.haslayer(DHCP6OptServerId) and adv.haslayer(DHCP6OptIAAddress):
         sid = adv[DHCP6OptServerId]
         addr = adv[DHCP6OptIAAddress].addr

@@ -13,7 +13,7 @@ TA=0x1a0000000001 TB=0x1b0000000002
 work=/tmp/rv6-shim6; mkdir -p $work
 
 ktap_print_header
-plan 26 19
+plan 28 21
 ensure_module rv6_shim6 || ktap_exit_fail_msg "cannot load rv6_shim6"
 trap 'shim6_cleanup; rm -rf $work' EXIT
 shim6_setup
@@ -171,6 +171,32 @@ if ! quick; then
   pair a $A1 $B1; pair b $B1 $A1
   for n in a b; do ip -n $n xfrm policy flush; ip -n $n xfrm state flush; done
 fi
+
+# A barrage of random next-header-140 packets from r1 to b (RV6_FUZZ_N of
+# them: 10^4, 10^5 on the debug kernel's full run, 500 in the quick subset):
+# random lengths, P bits, lengths and tags, b's own tag among them.  Each must
+# be dropped and counted exactly once (malformed, control, unknown tag or
+# foreign locator: r1 is none of a's locators), and nothing may crash or leak.
+fuzz_n=${RV6_FUZZ_N:-10000}; quick && fuzz_n=500
+sum() { rv6 -j -n b shim6 stats | jq '.[0] | .malformed + ."control-in" + ."unknown-tag" + ."foreign-locator" + ."payload-in"'; }
+before=$(sum)
+ip netns exec r1 python3 - "$fuzz_n" <<'PY'
+import random, socket, sys
+r = random.Random(140)
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 140)
+for _ in range(int(sys.argv[1])):
+    n = r.choice((0, 1, 7, 8, 8, 8, 16, r.randrange(64)))
+    b = bytearray(r.randbytes(n))
+    if n >= 8 and r.random() < 0.5:
+        # A payload header: length 0, P set, an unknown tag or b's.
+        tag = 0x1b0000000002 if r.random() < 0.3 else r.getrandbits(47)
+        b[1] = 0
+        b[2:8] = ((1 << 47) | tag).to_bytes(6, "big")
+    s.sendto(bytes(b), ("2001:db8:b1::1", 0))
+PY
+for _ in $(seq 20); do [ "$(( $(sum) - before ))" -ge "$fuzz_n" ] && break; sleep 0.2; done
+check "$fuzz_n random packets to b: each dropped and counted once" "$fuzz_n" "$(( $(sum) - before ))"
+check "... and b's context still works" pass "$(ping_ok)"
 
 check "contexts are per namespace: r1 has none, a one" "0 1" \
   "$(rv6 -j -n r1 shim6 context show | jq length) $(rv6 -j -n a shim6 context show | jq length)"
