@@ -60,9 +60,16 @@ host_layers() {
 #  - the normal shards run at nice $RV6_SHARD_NICE (5) and share the other;
 #  - the host layers (cargo clippy and test, fuzzing) start at once at nice 19
 #    and take whatever the guests leave: a guest waiting on a protocol timer
-#    (dhclient, REAP) leaves a core idle, and they fill it.
+#    (dhclient, REAP) leaves a core idle, and they fill it; once the normal
+#    shards are done they go back to nice 0 for the core those leave.
 # Their wall times overlap, so the table's guest-tests line is the phase, and
 # the host layers' lines are what each took beside it.
+# renice_tree PID PRIO: PID and everything under it (what it starts later inherits).
+renice_tree() {
+  local p
+  renice -n "$2" -p "$1" >/dev/null 2>&1 || true
+  for p in $(pgrep -P "$1"); do renice_tree "$p" "$2"; done
+}
 guests() {
   local rc=0 smoke_pid= host_pid=
   if [ $smoke = 1 ]; then
@@ -78,6 +85,8 @@ guests() {
   fi
   RV6_GUEST_CPUS=1 nice -n "${RV6_SHARD_NICE:-5}" "$top/scripts/test-guest.sh" || rc=1
   if [ -n "$host_pid" ]; then
+    # The normal shards are done: what is left of the host layers gets the core they had.
+    renice_tree "$host_pid" 0
     wait "$host_pid" || true
     echo "=== host layers (run beside the guests)"
     cat "$out/host-layers.log"

@@ -24,7 +24,7 @@ d=$(shards guest-debug-quick)
 host="host-tests $(t host-tests), fuzz $(t fuzz)"
 g=$(t guest-tests)
 if [ -n "$d" ]; then
-  [ -n "$g" ] && phases="$phases, guests $g (normal shards $(shards guest); debug smoke beside them $d; beside all of them, at nice 19, $host)"
+  [ -n "$g" ] && phases="$phases, guests $g (normal shards $(shards guest); debug smoke beside them $d; beside all of them, at nice 19 until the normal shards end, $host)"
 else
   [ -n "$g" ] && phases="$phases, guests $g (shards $(shards guest))"
   phases="$phases, $host"
