@@ -4,6 +4,8 @@
 # static neighbours.  UDP floods of a fixed count (rv6-flood: 64-byte payloads,
 # one send(2) each, into a socket that is never read) from a to b in two modes:
 #   plain  locator to locator (a2 -> b2), no context: the path the shim uses;
+#   ulids  ULID to ULID (a1 -> b1) with a context on each side on its ULIDs:
+#          no rewriting, only the REAP accounting of the netfilter hooks;
 #   shim6  ULID to ULID (a1 -> b1) with a context on each side whose current
 #          pair is (a2, b2): rewritten on output at a (XFRM, payload header),
 #          looked up, checked and restored on input at b.
@@ -41,12 +43,14 @@ for d in $A1 $A2; do ip -n b -6 neigh replace $d lladdr "$(ip netns exec a cat /
 ip netns exec b "$flood" sink :: 9 >/dev/null &
 sleep 0.5
 
-contexts() { # contexts add|flush
+contexts() { # contexts add [ulids]|flush
   if [ "$1" = add ]; then
+    local pa="$A2 $B2" pb="$B2 $A2"
+    [ "${2:-}" = ulids ] && pa="$A1 $B1" pb="$B1 $A1"
     "$rv6" -n a shim6 context add local-tag 0x1a peer-tag 0x1b ulid-local $A1 ulid-peer $B1 \
-      local-locators $A1,$A2 peer-locators $B1,$B2 pair $A2 $B2
+      local-locators $A1,$A2 peer-locators $B1,$B2 pair $pa
     "$rv6" -n b shim6 context add local-tag 0x1b peer-tag 0x1a ulid-local $B1 ulid-peer $A1 \
-      local-locators $B1,$B2 peer-locators $A1,$A2 pair $B2 $A2
+      local-locators $B1,$B2 peer-locators $A1,$A2 pair $pb
   else
     for n in a b; do "$rv6" -n $n shim6 context flush; done
   fi
@@ -60,19 +64,23 @@ flood() { # flood SRC DST: "PPS ARRIVED"
 }
 payload_in() { "$rv6" -j -n b shim6 stats | jq '.[0]."payload-in"'; }
 
+rotate() { local r=$1; shift; local a=("$@"); local i; for i in "${!a[@]}"; do echo -n "${a[(i + r) % ${#a[@]}]} "; done; }
 for round in $(seq "$ROUNDS"); do
-  modes="plain shim6"; [ $((round % 2)) = 0 ] && modes="shim6 plain"
-  for mode in $modes; do
-    if [ $mode = plain ]; then
-      echo "shim6 plain $round $(flood $A2 $B2)" >>"$out"
-    else
+  for mode in $(rotate "$round" plain ulids shim6); do
+    case $mode in
+    plain) echo "shim6 plain $round $(flood $A2 $B2)" >>"$out" ;;
+    ulids)
+      contexts add ulids
+      echo "shim6 ulids $round $(flood $A1 $B1)" >>"$out"
+      contexts flush ;;
+    shim6)
       contexts add
       before=$(payload_in)
       echo "shim6 shim6 $round $(flood $A1 $B1)" >>"$out"
       # Every datagram went through the shim: b restored each one.
       echo "shim6-check round=$round payload-in=$(( $(payload_in) - before ))" >>"$out"
-      contexts flush
-    fi
+      contexts flush ;;
+    esac
   done
 done
 
