@@ -85,10 +85,10 @@ host_layers() {
 #  - the debug smoke, the longest guest, runs at normal priority and keeps a
 #    core to itself;
 #  - the normal shards run at nice $RV6_SHARD_NICE (5) and share the other;
-#  - the host layers (cargo clippy and test, fuzzing) start at once at nice 19
-#    and take whatever the guests leave: a guest waiting on a protocol timer
-#    (dhclient, REAP) leaves a core idle, and they fill it; once the normal
-#    shards are done they go back to nice 0 for the core those leave.
+#  - the host layers (cargo clippy and test; fuzzing), side by side, start at
+#    once at nice 19 and take whatever the guests leave: a guest waiting on a
+#    protocol timer (dhclient, REAP) leaves a core idle, and they fill it; once
+#    the normal shards are done they go back to nice 0 for the core those leave.
 # Their wall times overlap, so the table's guest-tests line is the phase, and
 # the host layers' lines are what each took beside it.
 # renice_tree PID PRIO: PID and everything under it (what it starts later inherits).
@@ -98,26 +98,30 @@ renice_tree() {
   for p in $(pgrep -P "$1"); do renice_tree "$p" "$2"; done
 }
 guests() {
-  local rc=0 smoke_pid= host_pid=
+  local rc=0 smoke_pid= layer p
+  local -a host_pids=()
   if [ $smoke = 1 ]; then
     RV6_SMOKE=1 RV6_QUICK=1 DEBUG=1 RV6_JOBS=${RV6_SMOKE_JOBS:-1} RV6_GUEST_CPUS=1 RV6_CHECKOUT="$out" \
       "$top/scripts/test-guest.sh" >"$out/debug-smoke.log" 2>&1 &
     smoke_pid=$!
-    # The host layers' phase lines go to a file: the arrays are this shell's.
-    ( renice -n 19 -p $BASHPID >/dev/null
-      names=(); secs=(); results=(); host_layers
-      for i in "${!names[@]}"; do echo "${names[$i]} ${secs[$i]} ${results[$i]}"; done >"$out/host-phases"
-    ) >"$out/host-layers.log" 2>&1 &
-    host_pid=$!
+    # The host layers, each beside the other; their phase lines go to files (the arrays
+    # are this shell's).
+    for layer in host-tests fuzz; do
+      ( renice -n 19 -p $BASHPID >/dev/null
+        names=(); secs=(); results=()
+        phase "$layer" "$top/scripts/$([ "$layer" = fuzz ] && echo fuzz || echo test-host).sh"
+        for i in "${!names[@]}"; do echo "${names[$i]} ${secs[$i]} ${results[$i]}"; done >"$out/$layer.phase"
+      ) >"$out/$layer.log" 2>&1 &
+      host_pids+=($!)
+    done
   fi
   RV6_GUEST_CPUS=1 nice -n "${RV6_SHARD_NICE:-5}" "$top/scripts/test-guest.sh" || rc=1
-  if [ -n "$host_pid" ]; then
-    # The normal shards are done: what is left of the host layers gets the core they had.
-    renice_tree "$host_pid" 0
-    wait "$host_pid" || true
-    echo "=== host layers (run beside the guests)"
-    cat "$out/host-layers.log"
-  fi
+  # The normal shards are done: what is left of the host layers gets the core they had.
+  for p in "${host_pids[@]}"; do renice_tree "$p" 0; done
+  for p in "${host_pids[@]}"; do wait "$p" || true; done
+  for layer in host-tests fuzz; do
+    [ -f "$out/$layer.log" ] && { echo "=== $layer (run beside the guests)"; cat "$out/$layer.log"; }
+  done
   if [ -n "$smoke_pid" ]; then
     wait "$smoke_pid" || rc=1
     echo "=== debug smoke (run beside the normal guests)"
@@ -127,7 +131,8 @@ guests() {
 }
 phase guest-tests guests
 if [ $smoke = 1 ]; then
-  while read -r n s r; do names+=("$n"); secs+=("$s"); results+=("$r"); done <"$out/host-phases" 2>/dev/null
+  while read -r n s r; do names+=("$n"); secs+=("$s"); results+=("$r"); done \
+    < <(cat "$out/host-tests.phase" "$out/fuzz.phase" 2>/dev/null)
 else
   # Without the debug smoke the guests use every core: the host layers come last.
   host_layers

@@ -20,7 +20,6 @@ import ipaddress
 import json
 import os
 import select
-import socket
 import struct
 import subprocess
 import sys
@@ -28,13 +27,14 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ["RV6_SRC"], "tools/net/ynl/pyynl"))
 from lib import NlError, YnlFamily  # noqa: E402  (the kernel tree's YNL library)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from nlraw import (NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR,  # noqa: E402
+                   NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, attr, bulk, message, messages,
+                   raw_socket)
 
 SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                     "../../../../../Documentation/netlink/specs/rv6_genl_test.yaml")
 RV6 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../../target/release/rv6")
-NETLINK_GENERIC, SOL_NETLINK, NETLINK_EXT_ACK, NETLINK_CAP_ACK = 16, 270, 11, 10
-NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK, NLM_F_DUMP_INTR, NLM_F_DUMP = 0x1, 0x2, 0x4, 0x10, 0x300
-NLMSG_ERROR, NLMSG_DONE = 2, 3
 NLMSGERR_ATTR_MSG = 1
 CMD_ENTRY_GET, CMD_ENTRY_ADD = 1, 2
 A_KEY, A_NAME = 2, 3
@@ -65,54 +65,12 @@ def error_of(fn):
         return f"{os.strerror(e.error)} | {e}"
 
 
-# --- raw netlink: bulk adds and dumps read buffer by buffer ---------------------------------
+# --- raw netlink: bulk adds and dumps read buffer by buffer (nlraw.py) ------------------------
 
-def attr(kind, data):
-    return struct.pack("=HH", 4 + len(data), kind) + data + bytes(-len(data) % 4)
-
-
-def message(fam_id, seq, cmd, flags, body=b""):
-    payload = struct.pack("=BBH", cmd, 1, 0) + body
-    return struct.pack("=IHHII", 16 + len(payload), fam_id, flags, seq, 0) + payload
-
-
-def raw_socket():
-    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
-    s.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
-    s.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
-    s.settimeout(20)
-    return s
-
-
-def messages(data):
-    off = 0
-    while off + 16 <= len(data):
-        length, mtype, flags, seq, _ = struct.unpack_from("=IHHII", data, off)
-        if length < 16:
-            return
-        yield mtype, flags, seq, data[off + 16:off + length]
-        off += (length + 3) & ~3
-
-
-def bulk_add(fam_id, keys, batch=100):
-    """Adds an entry per key, `batch` requests per send; returns the errors seen."""
-    s, errors, seq = raw_socket(), 0, 0
-    keys = list(keys)
-    for i in range(0, len(keys), batch):
-        chunk = keys[i:i + batch]
-        buf = b"".join(message(fam_id, seq + j + 1, CMD_ENTRY_ADD, NLM_F_REQUEST | NLM_F_ACK,
-                               attr(A_KEY, struct.pack("=I", k)) + attr(A_NAME, b"bulk\0"))
-                       for j, k in enumerate(chunk))
-        s.send(buf)
-        pending = set(range(seq + 1, seq + len(chunk) + 1))
-        while pending:
-            for mtype, _, mseq, body in messages(s.recv(1 << 16)):
-                if mtype == NLMSG_ERROR and mseq in pending:
-                    pending.discard(mseq)
-                    errors += struct.unpack_from("=i", body)[0] != 0
-        seq += len(chunk)
-    s.close()
-    return errors
+def bulk_add(fam_id, keys):
+    """Adds an entry per key, 100 requests per send; returns the errors seen."""
+    return bulk(fam_id, CMD_ENTRY_ADD, (attr(A_KEY, struct.pack("=I", k)) + attr(A_NAME, b"bulk\0")
+                                        for k in keys))
 
 
 def raw_request(fam_id, cmd, body):
