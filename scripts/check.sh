@@ -44,36 +44,9 @@ smoke=0
 phase deps "$top/scripts/deps.sh" || broken=1
 phase kernel "$top/scripts/kernel.sh" || broken=1
 [ $smoke = 1 ] && { phase kernel-debug debug "$top/scripts/kernel.sh" || broken=1; }
-# The modules of both kernels and the host tools build side by side: each is a
-# handful of single-threaded rustc runs (seconds apiece), none waits for another.
-# Each keeps its own line in the table and its output in order.
-side_by_side() { # side_by_side NAME COMMAND... [-- NAME COMMAND...]...
-  local -a jobs=() pids=() cmd=()
-  local name i t0=$SECONDS
-  while [ $# -gt 0 ]; do
-    name=$1; shift; cmd=()
-    while [ $# -gt 0 ] && [ "$1" != -- ]; do cmd+=("$1"); shift; done
-    [ $# -gt 0 ] && shift
-    jobs+=("$name")
-    ( s=$SECONDS; "${cmd[@]}" >"$out/$name.log" 2>&1; rc=$?; echo "$((SECONDS - s)) $rc" >"$out/$name.rc" ) &
-    pids+=($!)
-  done
-  for i in "${!jobs[@]}"; do
-    wait "${pids[$i]}"
-    echo "=== ${jobs[$i]}"; cat "$out/${jobs[$i]}.log"
-    read -r secs_i rc_i <"$out/${jobs[$i]}.rc"
-    names+=("${jobs[$i]}"); secs+=("$secs_i")
-    if [ "$rc_i" = 0 ]; then results+=(ok); else results+=("FAILED ($rc_i)"); broken=1; fi
-  done
-}
-if [ $broken = 1 ]; then
-  for p in modules $([ $smoke = 1 ] && echo modules-debug) tools; do names+=("$p"); secs+=(0); results+=(skipped); done
-elif [ $smoke = 1 ]; then
-  side_by_side modules "$top/scripts/modules.sh" -- modules-debug debug "$top/scripts/modules.sh" \
-    -- tools "$top/scripts/tools.sh"
-else
-  side_by_side modules "$top/scripts/modules.sh" -- tools "$top/scripts/tools.sh"
-fi
+phase modules "$top/scripts/modules.sh" || broken=1
+[ $smoke = 1 ] && { phase modules-debug debug "$top/scripts/modules.sh" || broken=1; }
+phase tools "$top/scripts/tools.sh" || broken=1
 host_layers() {
   phase host-tests "$top/scripts/test-host.sh"
   phase fuzz "$top/scripts/fuzz.sh"
@@ -85,10 +58,10 @@ host_layers() {
 #  - the debug smoke, the longest guest, runs at normal priority and keeps a
 #    core to itself;
 #  - the normal shards run at nice $RV6_SHARD_NICE (5) and share the other;
-#  - the host layers (cargo clippy and test; fuzzing), side by side, start at
-#    once at nice 19 and take whatever the guests leave: a guest waiting on a
-#    protocol timer (dhclient, REAP) leaves a core idle, and they fill it; once
-#    the normal shards are done they go back to nice 0 for the core those leave.
+#  - the host layers (cargo clippy and test, fuzzing) start at once at nice 19
+#    and take whatever the guests leave: a guest waiting on a protocol timer
+#    (dhclient, REAP) leaves a core idle, and they fill it; once the normal
+#    shards are done they go back to nice 0 for the core those leave.
 # Their wall times overlap, so the table's guest-tests line is the phase, and
 # the host layers' lines are what each took beside it.
 # renice_tree PID PRIO: PID and everything under it (what it starts later inherits).
@@ -98,30 +71,26 @@ renice_tree() {
   for p in $(pgrep -P "$1"); do renice_tree "$p" "$2"; done
 }
 guests() {
-  local rc=0 smoke_pid= layer p
-  local -a host_pids=()
+  local rc=0 smoke_pid= host_pid=
   if [ $smoke = 1 ]; then
     RV6_SMOKE=1 RV6_QUICK=1 DEBUG=1 RV6_JOBS=${RV6_SMOKE_JOBS:-1} RV6_GUEST_CPUS=1 RV6_CHECKOUT="$out" \
       "$top/scripts/test-guest.sh" >"$out/debug-smoke.log" 2>&1 &
     smoke_pid=$!
-    # The host layers, each beside the other; their phase lines go to files (the arrays
-    # are this shell's).
-    for layer in host-tests fuzz; do
-      ( renice -n 19 -p $BASHPID >/dev/null
-        names=(); secs=(); results=()
-        phase "$layer" "$top/scripts/$([ "$layer" = fuzz ] && echo fuzz || echo test-host).sh"
-        for i in "${!names[@]}"; do echo "${names[$i]} ${secs[$i]} ${results[$i]}"; done >"$out/$layer.phase"
-      ) >"$out/$layer.log" 2>&1 &
-      host_pids+=($!)
-    done
+    # The host layers' phase lines go to a file: the arrays are this shell's.
+    ( renice -n 19 -p $BASHPID >/dev/null
+      names=(); secs=(); results=(); host_layers
+      for i in "${!names[@]}"; do echo "${names[$i]} ${secs[$i]} ${results[$i]}"; done >"$out/host-phases"
+    ) >"$out/host-layers.log" 2>&1 &
+    host_pid=$!
   fi
   RV6_GUEST_CPUS=1 nice -n "${RV6_SHARD_NICE:-5}" "$top/scripts/test-guest.sh" || rc=1
-  # The normal shards are done: what is left of the host layers gets the core they had.
-  for p in "${host_pids[@]}"; do renice_tree "$p" 0; done
-  for p in "${host_pids[@]}"; do wait "$p" || true; done
-  for layer in host-tests fuzz; do
-    [ -f "$out/$layer.log" ] && { echo "=== $layer (run beside the guests)"; cat "$out/$layer.log"; }
-  done
+  if [ -n "$host_pid" ]; then
+    # The normal shards are done: what is left of the host layers gets the core they had.
+    renice_tree "$host_pid" 0
+    wait "$host_pid" || true
+    echo "=== host layers (run beside the guests)"
+    cat "$out/host-layers.log"
+  fi
   if [ -n "$smoke_pid" ]; then
     wait "$smoke_pid" || rc=1
     echo "=== debug smoke (run beside the normal guests)"
@@ -131,8 +100,7 @@ guests() {
 }
 phase guest-tests guests
 if [ $smoke = 1 ]; then
-  while read -r n s r; do names+=("$n"); secs+=("$s"); results+=("$r"); done \
-    < <(cat "$out/host-tests.phase" "$out/fuzz.phase" 2>/dev/null)
+  while read -r n s r; do names+=("$n"); secs+=("$s"); results+=("$r"); done <"$out/host-phases" 2>/dev/null
 else
   # Without the debug smoke the guests use every core: the host layers come last.
   host_layers
