@@ -42,7 +42,8 @@ options:
                     a printk timestamp) to stdout
 
 environment: RV6_KVM=1 boots with KVM; RV6_QEMU_ARGS adds QEMU arguments (for
-investigations: a monitor socket, -d logging); other RV6_* variables reach the
+investigations: a monitor socket, -d logging); RV6_GUEST_INIT replaces the
+guest's init (rv6-guest-init, beside rv6-vm); other RV6_* variables reach the
 command.
 
 exit status: the command's; 124 timeout; 125 guest died without a status;
@@ -64,6 +65,48 @@ struct Options {
     verbose: bool,
     user: bool,
     command: Vec<String>,
+}
+
+/// Kernel arguments that give a TCG guest a clock keeping the host's time ("" when the
+/// host has no invariant TSC).
+///
+/// The guest has no ACPI, hence no HPET or PM timer to calibrate its TSC against, and the
+/// PIT calibration fails under TCG, so Linux marks the TSC unstable and keeps time with
+/// jiffies.  A tick QEMU could not deliver while the host was busy is then lost for good:
+/// in one loaded `make check` the three guests' clocks ran at 54%, 86% and 95% of the
+/// host's, so every `sleep`, retransmission and protocol timer took up to twice its time.
+/// Under TCG, RDTSC returns the host's own counter
+/// (QEMU's `cpu_get_host_ticks`), so the guest can use it as soon as it is told the rate:
+/// `tsc_early_khz` skips the calibration and `tsc=reliable` the watchdog, which has no
+/// better clock to compare with.
+fn tcg_clock_args() -> String {
+    match host_tsc_khz() {
+        Some(khz) => format!("tsc_early_khz={khz} tsc=reliable "),
+        None => String::new(),
+    }
+}
+
+/// The host's TSC rate, measured against the monotonic clock over 50 ms; `None` without
+/// an invariant TSC (CPUID 0x80000007 EDX bit 8), whose rate would not be a constant.
+fn host_tsc_khz() -> Option<u64> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::__cpuid;
+        if __cpuid(0x8000_0000).eax < 0x8000_0007 || __cpuid(0x8000_0007).edx & (1 << 8) == 0 {
+            return None;
+        }
+        let clock = quanta::Clock::new();
+        let (t0, c0) = (Instant::now(), clock.raw());
+        thread::sleep(Duration::from_millis(50));
+        let (t1, c1) = (Instant::now(), clock.raw());
+        let ns = (t1 - t0).as_nanos() as u64;
+        let khz = c1.wrapping_sub(c0).checked_mul(1_000_000)? / ns.max(1);
+        // quanta falls back to the monotonic clock (1 tick per ns) where it cannot read
+        // the TSC: that is no TSC rate.
+        (khz.abs_diff(1_000_000) > 1_000).then_some(khz)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    None
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -151,40 +194,46 @@ fn abs(p: &Path) -> io::Result<PathBuf> {
 
 fn run(o: Options) -> Result<i32, String> {
     let kernel = abs(&o.kernel).map_err(|e| format!("kernel {}: {e}", o.kernel.display()))?;
-    // The guest's init: RV6_GUEST_INIT, else the one of the checkout this binary was built
-    // from (the cargo target directory is shared between checkouts and lives elsewhere, so
-    // the binary's own path says nothing about the checkout).
-    let init = env::var_os("RV6_GUEST_INIT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../vm/guest-init"));
+    // The guest's init: RV6_GUEST_INIT, else rv6-guest-init, built beside this binary.
+    let init = match env::var_os("RV6_GUEST_INIT") {
+        Some(p) => PathBuf::from(p),
+        None => env::current_exe()
+            .map_err(|e| format!("rv6-vm's own path: {e}"))?
+            .with_file_name("rv6-guest-init"),
+    };
     let init = abs(&init).map_err(|e| format!("guest init {}: {e}", init.display()))?;
 
     // The run directory: command and environment in, status out.
     let rundir = env::temp_dir().join(format!("rv6-vm.{}", std::process::id()));
     let _ = fs::remove_dir_all(&rundir);
     fs::create_dir_all(&rundir).map_err(|e| format!("{}: {e}", rundir.display()))?;
+    // The environment, as rv6-guest-init reads it: KEY=VALUE lines, values as they are.
     let cwd = env::current_dir().map_err(|e| e.to_string())?;
-    let mut envfile = format!("RV6_CWD={}\n", sh_quote(&cwd.to_string_lossy()));
+    let mut vars = vec![("RV6_CWD".to_string(), cwd.to_string_lossy().into_owned())];
     if let Some(m) = &o.moddir {
         let m = abs(m).map_err(|e| format!("moddir {}: {e}", m.display()))?;
-        envfile += &format!("RV6_MODDIR={}\n", sh_quote(&m.to_string_lossy()));
+        vars.push(("RV6_MODDIR".into(), m.to_string_lossy().into_owned()));
     }
     let mut rw = Vec::new();
     for (i, d) in o.rw.iter().enumerate() {
         let d = abs(d).map_err(|e| format!("--rw {}: {e}", d.display()))?;
-        envfile += &format!("RV6_RW_{i}={}\n", sh_quote(&d.to_string_lossy()));
+        vars.push((format!("RV6_RW_{i}"), d.to_string_lossy().into_owned()));
         rw.push(d);
     }
     if o.shell {
-        envfile += "RV6_INTERACTIVE=1\n";
-        envfile += &format!(
-            "RV6_TERM={}\n",
-            sh_quote(&env::var("TERM").unwrap_or_default())
-        );
+        vars.push(("RV6_INTERACTIVE".into(), "1".into()));
+        vars.push(("RV6_TERM".into(), env::var("TERM").unwrap_or_default()));
     }
     // Test scripts may want to know they run in the guest and where the tree is.
-    for (k, v) in env::vars().filter(|(k, _)| k.starts_with("RV6_") && k != "RV6_KERNEL") {
-        envfile += &format!("export {k}={}\n", sh_quote(&v));
+    vars.extend(env::vars().filter(|(k, _)| k.starts_with("RV6_") && k != "RV6_KERNEL"));
+    let mut envfile = String::new();
+    for (k, v) in vars {
+        if v.contains('\n') {
+            return Err(format!(
+                "{k}: a value with a newline cannot reach the guest"
+            ));
+        }
+        envfile += &format!("{k}={v}\n");
     }
     fs::write(rundir.join("env"), envfile).map_err(|e| e.to_string())?;
     let cmd: Vec<String> = o.command.iter().map(|w| sh_quote(w)).collect();
@@ -243,12 +292,17 @@ fn run(o: Options) -> Result<i32, String> {
     // every exec reads the binary and its libraries again through virtio, and a process
     // start under TCG costs 2.4 times as long (0.87 s against 0.37 s on the debug kernel,
     // a scapy import 167 s against 47 s).  The writable shares stay uncached.
+    let clock = if kvm || o.icount {
+        String::new()
+    } else {
+        tcg_clock_args()
+    };
     q.args([
         "-append",
         &format!(
             "console=ttyS0 root=rootfs rootfstype=9p \
              rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose \
-             ro init={} panic=-1 oops=panic loglevel=7 {}",
+             ro init={} panic=-1 oops=panic loglevel=7 {clock}{}",
             init.display(),
             o.append
         ),

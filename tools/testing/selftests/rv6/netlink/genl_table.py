@@ -3,7 +3,7 @@
 """Drives rv6_genl_test's family rv6-genl-test (a table per namespace) in two
 network namespaces, from one process (one Python start: seconds under TCG).
 
-    genl_table.py N NETNS_A NETNS_B
+    genl_table.py N NETNS_A NETNS_B MODULE_KO
 
 Requests go through the kernel's YNL library, built from the spec alone;
 bulk adds and dumps go over a raw netlink socket, so that a dump can be read
@@ -13,7 +13,7 @@ one buffer at a time and its flags seen.  Prints one line per check:
 
 which genl_table.sh turns into KTAP results.  Then `rmmod` runs while a dump
 is open (refused: the dump holds the module) and while a listener is
-subscribed (allowed).
+subscribed (allowed), and MODULE_KO is loaded again (its table starts empty).
 """
 import ctypes
 import ipaddress
@@ -26,7 +26,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.environ["RV6_SRC"], "tools/net/ynl/pyynl"))
-from lib import NlError, YnlFamily  # noqa: E402  (the kernel tree's YNL library)
+from lib.ynl import GenlProtocol, NlError, YnlFamily  # noqa: E402  (the kernel tree's YNL library)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from nlraw import (NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR,  # noqa: E402
                    NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, attr, bulk, message, messages,
@@ -139,7 +139,7 @@ class RawDump:
 
 
 def main():
-    n, ns_a, ns_b = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    n, ns_a, ns_b, ko = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
     setns(ns_a)
     a, lis_a = YnlFamily(SPEC, schema=""), YnlFamily(SPEC, schema="")
     lis_a.ntf_subscribe("monitor")
@@ -311,6 +311,15 @@ def main():
           str(drain(listener)))
     for f in (a, b, listener):
         f.close()
+
+    # --- reloading: the module's state went with it ---------------------------------------------
+    r = subprocess.run(["insmod", ko], capture_output=True, text=True)
+    # YNL caches family ids for the process's life; the reloaded family may have a new one.
+    GenlProtocol.genl_family_name_to_id = {}
+    fresh = YnlFamily(SPEC, schema="")  # in a: setns(ns_a) above still holds
+    check("reloaded, the namespace's table starts empty", "0 []",
+          f"{r.returncode} {fresh.dump('entry-get', {})}")
+    fresh.close()
     return 0
 
 
