@@ -21,19 +21,33 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 out=$CHECKOUT
 rm -rf "$out"; mkdir -p "$out"
-names=(); secs=(); results=()
+names=(); secs=(); results=(); busy=()
 broken=0
 t_start=$SECONDS
 
+# cpu_ticks: "BUSY TOTAL", the machine's CPU time since boot in jiffies (/proc/stat).
+cpu_ticks() {
+  local _ u n s i w q sq st
+  read -r _ u n s i w q sq st _ </proc/stat
+  echo "$((u + n + s + q + sq + st)) $((u + n + s + i + w + q + sq + st))"
+}
+# busy_pct "B0 T0" "B1 T1": how busy the machine's cores were in between, in percent.
+busy_pct() {
+  local b0 t0 b1 t1; read -r b0 t0 <<<"$1"; read -r b1 t1 <<<"$2"
+  echo $(( t1 > t0 ? 100 * (b1 - b0) / (t1 - t0) : 0 ))
+}
+c_start=$(cpu_ticks)
+
 phase() { # phase NAME COMMAND...
   local name=$1; shift
-  local t0=$SECONDS rc=0
+  local t0=$SECONDS rc=0 c0
   if [ $broken = 1 ]; then
-    names+=("$name"); secs+=(0); results+=("skipped"); return
+    names+=("$name"); secs+=(0); results+=("skipped"); busy+=(0); return
   fi
   echo "=== $name"
+  c0=$(cpu_ticks)
   "$@" || rc=$?
-  names+=("$name"); secs+=($((SECONDS - t0)))
+  names+=("$name"); secs+=($((SECONDS - t0))); busy+=("$(busy_pct "$c0" "$(cpu_ticks)")")
   if [ $rc = 0 ]; then results+=(ok); else results+=("FAILED ($rc)"); fi
   return $rc
 }
@@ -78,8 +92,8 @@ guests() {
     smoke_pid=$!
     # The host layers' phase lines go to a file: the arrays are this shell's.
     ( renice -n 19 -p $BASHPID >/dev/null
-      names=(); secs=(); results=(); host_layers
-      for i in "${!names[@]}"; do echo "${names[$i]} ${secs[$i]} ${results[$i]}"; done >"$out/host-phases"
+      names=(); secs=(); results=(); busy=(); host_layers
+      for i in "${!names[@]}"; do echo "${names[$i]} ${secs[$i]} ${busy[$i]} ${results[$i]}"; done >"$out/host-phases"
     ) >"$out/host-layers.log" 2>&1 &
     host_pid=$!
   fi
@@ -100,7 +114,7 @@ guests() {
 }
 phase guest-tests guests
 if [ $smoke = 1 ]; then
-  while read -r n s r; do names+=("$n"); secs+=("$s"); results+=("$r"); done <"$out/host-phases" 2>/dev/null
+  while read -r n s b r; do names+=("$n"); secs+=("$s"); busy+=("$b"); results+=("$r"); done <"$out/host-phases" 2>/dev/null
 else
   # Without the debug smoke the guests use every core: the host layers come last.
   host_layers
@@ -108,18 +122,23 @@ fi
 
 echo
 echo "=== summary"
-printf '%-24s %8s  %s\n' phase seconds result
+# busy%: how much of the machine's CPU time was used during the phase (all
+# processes: a phase beside others shares their figure).
+printf '%-24s %8s %6s  %s\n' phase seconds busy% result
 total=$((SECONDS - t_start)); failed_phases=0
 for i in "${!names[@]}"; do
-  printf '%-24s %8s  %s\n' "${names[$i]}" "${secs[$i]}" "${results[$i]}"
+  printf '%-24s %8s %6s  %s\n' "${names[$i]}" "${secs[$i]}" "${busy[$i]}" "${results[$i]}"
   [ "${results[$i]}" = ok ] || failed_phases=$((failed_phases + 1))
   # The guest phase's shards, each with its own wall time.
   [ "${names[$i]}" = guest-tests ] && cat "$out"/guest*/shards 2>/dev/null |
-    while read -r shard s r; do printf '  %-22s %8s  %s\n' "${shard#guest-}" "$s" "$r"; done
+    while read -r shard s r; do printf '  %-22s %8s %6s  %s\n' "${shard#guest-}" "$s" "" "$r"; done
 done
-printf '%-24s %8s\n' total "$total"
+total_busy=$(busy_pct "$c_start" "$(cpu_ticks)")
+printf '%-24s %8s %6s\n' total "$total" "$total_busy"
 { for i in "${!names[@]}"; do echo "${names[$i]} ${secs[$i]} ${results[$i]}"; done
-  cat "$out"/guest*/shards 2>/dev/null; echo "total $total"; } >"$out/timings.txt"
+  cat "$out"/guest*/shards 2>/dev/null; echo "total $total"
+  for i in "${!names[@]}"; do echo "busy ${names[$i]} ${busy[$i]}"; done
+  echo "busy total $total_busy"; } >"$out/timings.txt"
 
 passed=0; failed=$failed_phases; skipped=0
 for c in "$out"/*.counts; do

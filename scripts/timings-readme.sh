@@ -11,6 +11,7 @@ readme=$top/README.md
 grep -q '^<!-- timings:begin' "$readme" || exit 0
 
 t() { awk -v p="$1" '$1 == p {print $2}' "$out/timings.txt"; }
+busy() { awk -v p="$1" '$1 == "busy" && $2 == p {print $3}' "$out/timings.txt"; }
 shards() { # shards TAG: "a + b s" for the shards of TAG
   awk -v t="$1" '$1 ~ "^" t "-shard[0-9]+$" {s = s (s ? " + " : "") $2} END {print s}' "$out/timings.txt"
 }
@@ -24,13 +25,13 @@ d=$(shards guest-debug-quick)
 host="host-tests $(t host-tests), fuzz $(t fuzz)"
 g=$(t guest-tests)
 if [ -n "$d" ]; then
-  [ -n "$g" ] && phases="$phases, guests $g (normal shards $(shards guest); debug smoke beside them $d; beside all of them, at nice 19 until the normal shards end, $host)"
+  [ -n "$g" ] && phases="$phases, guests $g (normal shards $(shards guest); debug smoke beside them $d; beside all of them, at nice 19 until the normal shards end, $host; cores $(busy guest-tests)% busy)"
 else
   [ -n "$g" ] && phases="$phases, guests $g (shards $(shards guest))"
   phases="$phases, $host"
 fi
 rev=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')
-line="- last $kind run ($(date -u +%Y-%m-%d), $(nproc) cores, commit $rev): **$(t total) s** — $phases; $passed passed, $failed failed, $skipped skipped."
+line="- last $kind run ($(date -u +%Y-%m-%d), $(nproc) cores, commit $rev): **$(t total) s** (cores $(busy total)% busy) — $phases; $passed passed, $failed failed, $skipped skipped."
 
 awk -v kind="$kind" -v line="$line" '
   /^<!-- timings:begin/ {inside = 1; print; next}
