@@ -152,6 +152,11 @@ if [ "$failed" != 0 ]; then
   echo "failures (kernel reports are listed in the guest-tests output, failed phases in the table):"
   grep -h "not ok" "$out"/guest*/shard*/selftests.ktap "$BUILD"/logs/guest*.log 2>/dev/null | grep -v "# SKIP" |
     sed -E 's/^\[[^]]*\] //; s/^ +//; s/^/  /' | sort -u | head -n 30
+  # Kernel reports fail a guest whatever its tests said: name them and the guest.
+  for f in "$out"/guest*/shard*/rv6-vm.out; do
+    [ -f "$f" ] || continue
+    grep -h "kernel report:" "$f" | sed "s|^.*kernel report: |  $(basename "$(dirname "$(dirname "$f")")")/$(basename "$(dirname "$f")"): |" | head -n 5
+  done
 fi
 
 # The budget, reported, not enforced as a test: a warm run (no kernel built)
