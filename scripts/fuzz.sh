@@ -15,11 +15,24 @@ export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR=$KCACHE/fuzz-target
 cd "$top/tools/fuzz"
 cargo fuzz build -O >/dev/null 2>&1 || { cargo fuzz build -O; exit 1; }
+# The targets run side by side, one per core: each runs for a fixed time, and
+# in make check this layer is the last thing left running.
+fuzz_one() { # fuzz_one TARGET: exit status 0 when it ran its time without a finding
+  local t=$1 corpus=$KCACHE/fuzz-corpus/$1
+  mkdir -p "$corpus"
+  cargo fuzz run -O "$t" "$corpus" -- -max_total_time="$secs" -rss_limit_mb=1024 \
+    >"$out/fuzz-$t.log" 2>&1
+}
+jobs=${RV6_FUZZ_JOBS:-$(nproc)}
+targets=($(cargo fuzz list))
+declare -A pid_of=()
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  fuzz_one "$t" & pid_of[$t]=$!
+done
 pass=0 fail=0
-for t in $(cargo fuzz list); do
-  corpus=$KCACHE/fuzz-corpus/$t; mkdir -p "$corpus"
-  if cargo fuzz run -O "$t" "$corpus" -- -max_total_time="$secs" -rss_limit_mb=1024 \
-       >"$out/fuzz-$t.log" 2>&1; then
+for t in "${targets[@]}"; do
+  if wait "${pid_of[$t]}"; then
     say "$t: $(grep -E '^Done' "$out/fuzz-$t.log" | tail -1)"
     pass=$((pass + 1))
   else
