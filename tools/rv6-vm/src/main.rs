@@ -294,16 +294,16 @@ fn run(o: Options) -> Result<i32, String> {
         q.args(["-serial", "stdio"]);
     }
     q.args(["-kernel", &kernel.to_string_lossy()]);
-    // The root is read-only and nothing on the host changes it under a test, so the guest
-    // may keep what it read in its page cache (cache=loose): with 9p's default (cache=none)
-    // every exec reads the binary and its libraries again through virtio, and a process
-    // start under TCG costs 2.4 times as long (0.87 s against 0.37 s on the debug kernel,
-    // a scapy import 167 s against 47 s).  The writable shares stay uncached.
     let clock = if !kvm && !o.icount && env::var("RV6_GUEST_CLOCK").is_ok_and(|v| v == "host") {
         tcg_clock_args()
     } else {
         String::new()
     };
+    // The root is read-only and nothing on the host changes it under a test, so the guest
+    // may keep what it read in its page cache (cache=loose): with 9p's default (cache=none)
+    // every exec reads the binary and its libraries again through virtio, and a process
+    // start under TCG costs 2.4 times as long (0.87 s against 0.37 s on the debug kernel,
+    // a scapy import 167 s against 47 s).  The writable shares stay uncached.
     q.args([
         "-append",
         &format!(
