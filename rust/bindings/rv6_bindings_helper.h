@@ -19,6 +19,7 @@
 #include <net/rawv6.h>
 #include <net/ipv6.h>
 #include <net/ip6_route.h>
+#include <net/tcp.h>
 #include <linux/icmpv6.h>
 #include <linux/rhashtable.h>
 

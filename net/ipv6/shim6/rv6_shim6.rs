@@ -41,13 +41,15 @@
 //!   header is 140); it finds the context by the peer's tag and the locator pair, puts the
 //!   ULIDs back in the quote and passes the error on to the upper layer.
 //!
-//! Not yet here (issue 11's later increments): forked contexts (FII) through the family (the
-//! key has the FII; every context's is 0).
+//! - A new current pair moves the context's XFRM state in place (kernel/patches/0007) and
+//!   tells the TCP connections between the ULIDs (kernel/patches/0008); a forked context
+//!   (FII ≠ 0) takes the flows marked with its FII.  See Documentation/rv6/shim6.rst.
 
 use kernel::{
     impl_has_object_timer, impl_rhash_item,
     net::{
         ipv6::protocol::{self, ExtHeaderOffload, Handler, IcmpError, Inbound, Verdict},
+        ipv6::tcp,
         namespace::{Namespace, PernetSlot, WeakNamespace},
         netfilter::{self, priority, Hook, HookPoint, HookState, NetHooks},
         netlink::{
@@ -112,7 +114,10 @@ const MAX_LOCATORS: usize = 8;
 const MAX_CONTEXTS: usize = 1 << 20;
 /// Priority of the sub policies: ahead of any main policy for the same flow is not needed
 /// (sub and main policies are looked up separately), but stay clear of user sub policies.
+/// A forked context's policy, for the flows marked with its FII, comes before the unforked
+/// context's, which takes every flow between the ULIDs.
 const POLICY_PRIORITY: u32 = 0x8000_0000;
+const FORK_POLICY_PRIORITY: u32 = POLICY_PRIORITY - 1;
 
 // The family (Documentation/netlink/specs/rv6_shim6.yaml).
 const CMD_STATS_GET: u8 = 1;
@@ -146,6 +151,7 @@ const A_SEND_TIMEOUT: u16 = 13;
 const A_KEEPALIVE_TIMEOUT: u16 = 14;
 const A_IDLE_TIMEOUT: u16 = 15;
 const A_EVENT: u16 = 16;
+const A_FII: u16 = 17;
 
 // Enum `event`.
 const EVENT_SEND_TIMEOUT: u32 = 1;
@@ -175,6 +181,8 @@ const S_EVENTS_LOST: u16 = 11;
 const S_TRIGGER_PAIRS: u16 = 12;
 const S_TRIGGERS: u16 = 13;
 const S_ICMP_ERRORS: u16 = 14;
+const S_PATH_CHANGES: u16 = 15;
+const S_TCP_TOLD: u16 = 16;
 
 /// Address pairs without a context whose traffic one namespace counts at most (the
 /// trigger heuristic); beyond that, new pairs are not counted until old ones go stale.
@@ -182,7 +190,7 @@ const MAX_PAIRS: usize = 4096;
 
 /// Bytes of a context's attributes at most: two tags and two counters (12 with their pads),
 /// 20 per address and 8 per u32.
-const CONTEXT_SIZE: usize = 4 * 12 + (4 + 2 * MAX_LOCATORS) * 20 + 4 * 8;
+const CONTEXT_SIZE: usize = 4 * 12 + (4 + 2 * MAX_LOCATORS) * 20 + 5 * 8;
 /// Bytes of an event's attributes at most: the event, a tag, two addresses (a trigger: the
 /// event and two ULIDs).
 const EVENT_SIZE: usize = 8 + 12 + 2 * 20;
@@ -196,7 +204,7 @@ const TIMEOUT_MS: core::ops::RangeInclusive<u32> = 100..=86_400_000;
 
 static TAG_POLICY: Policy<{ A_LOCAL_TAG as usize + 1 }> =
     Policy::new().with(A_LOCAL_TAG, AttrPolicy::u64());
-static CONTEXT_POLICY: Policy<{ A_IDLE_TIMEOUT as usize + 1 }> = Policy::new()
+static CONTEXT_POLICY: Policy<{ A_FII as usize + 1 }> = Policy::new()
     .with(A_LOCAL_TAG, AttrPolicy::u64())
     .with(A_PEER_TAG, AttrPolicy::u64())
     .with(A_ULID_LOCAL, AttrPolicy::in6_addr())
@@ -207,8 +215,9 @@ static CONTEXT_POLICY: Policy<{ A_IDLE_TIMEOUT as usize + 1 }> = Policy::new()
     .with(A_CURRENT_PEER, AttrPolicy::in6_addr())
     .with(A_SEND_TIMEOUT, AttrPolicy::u32())
     .with(A_KEEPALIVE_TIMEOUT, AttrPolicy::u32())
-    .with(A_IDLE_TIMEOUT, AttrPolicy::u32());
-/// `context-set` changes paths, REAP state and timeouts: tags and ULIDs are a context's
+    .with(A_IDLE_TIMEOUT, AttrPolicy::u32())
+    .with(A_FII, AttrPolicy::u32());
+/// `context-set` changes paths, REAP state and timeouts: tags, ULIDs and FII are a context's
 /// identity.
 static SET_POLICY: Policy<{ A_IDLE_TIMEOUT as usize + 1 }> = Policy::new()
     .with(A_LOCAL_TAG, AttrPolicy::u64())
@@ -291,6 +300,10 @@ struct Context {
     local_tag: ContextTag,
     /// The peer's tag, which we put in ours.
     peer_tag: ContextTag,
+    /// The Forked Instance Identifier (RFC 5533 §5.15.3): 0 for the context that takes every
+    /// flow between the ULIDs; else the context takes the flows marked with it (`skb->mark`,
+    /// e.g. `SO_MARK`), its XFRM policy and state carrying it as their mark.
+    fii: u32,
     /// Taken by the data path, the timer and the family (never with the table's lock held
     /// by the timer, which takes only this one).
     #[pin]
@@ -317,12 +330,13 @@ impl_rhash_item! {
 
 impl Context {
     fn new(
-        ids: (Addr, Addr, ContextTag, ContextTag),
+        ids: (Addr, Addr, ContextTag, ContextTag, u32),
         paths: Paths,
         cfg: ReapConfig,
         net: Arc<WeakNamespace>,
     ) -> Result<Arc<Self>> {
-        let (ulid_local, ulid_peer, local_tag, peer_tag) = ids;
+        let (ulid_local, ulid_peer, local_tag, peer_tag, fii) = ids;
+        let key = ulid_key(&ulid_local, &ulid_peer, fii);
         Arc::pin_init(
             pin_init!(Context {
                 timer <- ObjectTimer::new(),
@@ -330,6 +344,7 @@ impl Context {
                 ulid_peer,
                 local_tag,
                 peer_tag,
+                fii,
                 live <- new_spinlock_irq!(Live { paths, reap: Reap::new(cfg, 0) }),
                 rx: Atomic::new(0),
                 tx: Atomic::new(0),
@@ -337,7 +352,7 @@ impl Context {
                 net,
                 tag_key: local_tag.get(),
                 tag_links: RhashLinks::new(),
-                ulid_key: ulid_key(&ulid_local, &ulid_peer, 0),
+                ulid_key: key,
                 ulid_links: RhashLinks::new(),
             }),
             GFP_KERNEL,
@@ -428,12 +443,19 @@ fn notify(net: &Namespace, event: u32, f: impl FnOnce(&mut Writer<'_>) -> Result
     });
 }
 
-/// The XFRM objects that make the data path rewrite a context's packets, and the entry that
-/// maps ICMPv6 errors about them back: present while its current pair differs from its ULIDs.
+/// The XFRM objects that make the data path rewrite a context's packets: the policy for its
+/// flows, present while it rewrites (a forked context's: as long as it exists, so that its
+/// flows never take the unforked context's policy), and what it rewrites with.
 struct Binding {
     // The policy goes first, then the state it wants.
     _policy: OwnedPolicy,
-    _state: OwnedState,
+    rewrite: Option<Rewrite>,
+}
+
+/// The state a rewriting context's policy wants (care-of address: the current peer locator),
+/// and the entry that maps ICMPv6 errors about its packets back.
+struct Rewrite {
+    state: OwnedState,
     pair: Arc<PairEntry>,
 }
 
@@ -553,6 +575,10 @@ struct NetShim {
     events_lost: Atomic<u64>,
     triggers: Atomic<u64>,
     icmp_errors: Atomic<u64>,
+    /// Current-pair changes made through the family.
+    path_changes: Atomic<u64>,
+    /// TCP connections told of those changes.
+    tcp_told: Atomic<u64>,
 }
 
 /// The trigger heuristic's state: the traffic of each address pair (local, peer) without a
@@ -589,14 +615,14 @@ impl NetShim {
         self.by_tag.lookup(&tag, &rcu).map(Arc::from)
     }
 
-    /// The (unforked) context of ULID pair `ulids` (local, peer), if any.  Any context.
-    fn by_ulids(&self, ulids: &AddrPair) -> Option<Arc<Context>> {
+    /// The context of ULID pair `ulids` (local, peer) and FII `fii`, if any.  Any context.
+    fn by_ulids(&self, ulids: &AddrPair, fii: u32) -> Option<Arc<Context>> {
         if self.count.load(Relaxed) == 0 {
             return None;
         }
         let rcu = rcu::read_lock();
         self.by_ulids
-            .lookup(&ulid_key(&ulids.0, &ulids.1, 0), &rcu)
+            .lookup(&ulid_key(&ulids.0, &ulids.1, fii), &rcu)
             .map(Arc::from)
     }
 
@@ -719,6 +745,8 @@ impl NetHooks for NetShim {
             events_lost: Atomic::new(0),
             triggers: Atomic::new(0),
             icmp_errors: Atomic::new(0),
+            path_changes: Atomic::new(0),
+            tcp_told: Atomic::new(0),
         }? Error)
     }
 
@@ -751,7 +779,7 @@ impl NetHooks for NetShim {
             _ => return netfilter::Verdict::Accept,
         };
         let key = if out { (src, dst) } else { (dst, src) };
-        match self.by_ulids(&key) {
+        match self.by_ulids(&key, 0) {
             Some(c) if out => Context::sent(c.as_arc_borrow()),
             Some(c) => Context::received(c.as_arc_borrow()),
             None if counting && trigger::counted(ip) => {
@@ -773,7 +801,7 @@ struct Shim6Type;
 #[vtable]
 impl Type for Shim6Type {
     const PROTO: u8 = IPPROTO_SHIM6;
-    // Shim6 sits below fragmentation (RFC 5533 §4): its header is part of the unfragmentable
+    // Shim6 sits below fragmentation (RFC 5533 §1.6): its header is part of the unfragmentable
     // part, and the care-of address (the peer's locator) is where the bundle routes.
     const FLAGS: u8 = flags::NON_FRAGMENT | flags::REMOTE_COADDR;
 
@@ -797,7 +825,8 @@ impl Type for Shim6Type {
         let ulids = (x.saddr(), x.daddr());
         let next_header = pkt.next_header();
         let rewrite = NetShim::with(x.net(), |n| {
-            let found = n.by_ulids(&ulids).and_then(|c| {
+            // The state's mark is its context's FII.
+            let found = n.by_ulids(&ulids, x.mark()).and_then(|c| {
                 let current = c.live.lock().paths.current;
                 Context::rewritten_pair(current, ulids).then(|| (c, current))
             });
@@ -1061,7 +1090,8 @@ fn put_context(w: &mut Writer<'_>, c: &Context) -> Result {
     let ms = |ns: u64| u32::try_from(ns / 1_000_000).unwrap_or(u32::MAX);
     w.put_u32(A_SEND_TIMEOUT, ms(cfg.send_timeout))?;
     w.put_u32(A_KEEPALIVE_TIMEOUT, ms(cfg.keepalive_timeout))?;
-    w.put_u32(A_IDLE_TIMEOUT, ms(cfg.idle_timeout))
+    w.put_u32(A_IDLE_TIMEOUT, ms(cfg.idle_timeout))?;
+    w.put_u32(A_FII, c.fii)
 }
 
 /// Checks a context's paths: each current locator in its set, each set holding its ULID
@@ -1084,9 +1114,14 @@ fn check_paths(req: &Request<'_>, ulids: (Addr, Addr), p: &Paths) -> Result {
 struct Family;
 
 impl Family {
-    /// Makes the XFRM objects match context `c` with paths `paths`: none when its pair is the
-    /// ULIDs, else a state towards the current peer locator and the sub policy that wants it.
-    /// The old state goes first: two states for one ULID pair would collide.
+    /// Makes the XFRM objects of context `c` match paths `paths`, or fails with the old ones
+    /// untouched.
+    ///
+    /// - An unforked context has a policy and a state only while it rewrites; a forked one
+    ///   keeps its policy for its marked flows throughout, its state while it rewrites.
+    /// - A pair change while rewriting moves the state to the new peer locator in place, so
+    ///   the context's flows are never without it (their packets would leave on the ULIDs).
+    /// - The ICMPv6 entry of the new pair goes in first: it refuses context confusion.
     fn bind(
         n: &NetShim,
         req: &Request<'_>,
@@ -1094,22 +1129,72 @@ impl Family {
         c: &Context,
         paths: &Paths,
     ) -> Result {
-        let net = req.net();
         let tag = c.local_tag.get();
-        if let Some(old) = bindings.remove(&tag) {
-            Self::unbind(n, old);
-        }
-        if !Context::rewritten_pair(paths.current, (c.ulid_local, c.ulid_peer)) {
+        let rewrites = Context::rewritten_pair(paths.current, (c.ulid_local, c.ulid_peer));
+        let new_key =
+            rewrites.then(|| pair_key(c.peer_tag.get(), &paths.current.0, &paths.current.1));
+        let old_key = bindings
+            .get(&tag)
+            .and_then(|b| b.rewrite.as_ref())
+            .map(|r| r.pair.key);
+        let has_binding = bindings.get(&tag).is_some();
+        if new_key == old_key && (has_binding || !(rewrites || c.fii != 0)) {
             return Ok(());
         }
+        let Some(key) = new_key else {
+            // Back on the ULIDs: the state goes (and an unforked context's policy first).
+            if c.fii == 0 {
+                if let Some(b) = bindings.remove(&tag) {
+                    Self::unbind(n, b);
+                }
+            } else if let Some(b) = bindings.get_mut(&tag) {
+                if let Some(r) = b.rewrite.take() {
+                    drop(n.by_pair.remove(&r.pair));
+                }
+            } else {
+                Self::insert_policy(req, bindings, c)?;
+            }
+            return Ok(());
+        };
         let pair = Arc::new(
             PairEntry {
                 links: RhashLinks::new(),
-                key: pair_key(c.peer_tag.get(), &paths.current.0, &paths.current.1),
+                key,
                 ulids: (c.ulid_local, c.ulid_peer),
             },
             GFP_KERNEL,
         )?;
+        // The peer tells its contexts apart by the tag we send: two of ours with the same one
+        // on the same locator pair would be one to it (RFC 5533 §7.6, context confusion).
+        n.by_pair.insert(pair.clone()).map_err(|e| match e.error {
+            EEXIST => req.error(
+                EEXIST,
+                c"another context sends with this peer tag on this locator pair",
+                None,
+            ),
+            e => e,
+        })?;
+        let moved = Self::rewrite(req, bindings, c, paths, pair.clone());
+        match moved {
+            Ok(Some(old)) => drop(n.by_pair.remove(&old)),
+            Ok(None) => {}
+            Err(e) => {
+                drop(n.by_pair.remove(&pair));
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Points context `c`'s XFRM objects at `paths.current`, rewriting with `pair`; returns
+    /// the ICMPv6 entry it rewrote with before, if any.  On failure nothing changed.
+    fn rewrite(
+        req: &Request<'_>,
+        bindings: &mut RBTree<u64, Binding>,
+        c: &Context,
+        paths: &Paths,
+        pair: Arc<PairEntry>,
+    ) -> Result<Option<Arc<PairEntry>>> {
         let xfrm_error = |e| {
             req.error(
                 e,
@@ -1117,8 +1202,13 @@ impl Family {
                 None,
             )
         };
+        let tag = c.local_tag.get();
+        if let Some(r) = bindings.get_mut(&tag).and_then(|b| b.rewrite.as_mut()) {
+            r.state.set_coaddr(&paths.current.1).map_err(xfrm_error)?;
+            return Ok(Some(core::mem::replace(&mut r.pair, pair)));
+        }
         let state = OwnedState::add(
-            net,
+            req.net(),
             &StateParams {
                 proto: IPPROTO_SHIM6,
                 spi: 0,
@@ -1127,43 +1217,61 @@ impl Family {
                 saddr: &c.ulid_local,
                 daddr: &c.ulid_peer,
                 coaddr: Some(&paths.current.1),
+                mark: c.fii,
             },
         )
         .map_err(xfrm_error)?;
+        if bindings.get(&tag).is_none() {
+            Self::insert_policy(req, bindings, c)?;
+        }
+        if let Some(b) = bindings.get_mut(&tag) {
+            b.rewrite = Some(Rewrite { state, pair });
+        }
+        Ok(None)
+    }
+
+    /// Inserts context `c`'s policy, without a state yet: its template is optional, so that
+    /// its flows leave on the ULIDs until the state comes.
+    fn insert_policy(
+        req: &Request<'_>,
+        bindings: &mut RBTree<u64, Binding>,
+        c: &Context,
+    ) -> Result {
+        let forked = c.fii != 0;
         let policy = OwnedPolicy::insert(
-            net,
+            req.net(),
             &PolicyParams {
                 saddr: &c.ulid_local,
                 daddr: &c.ulid_peer,
                 dir: xfrm::Dir::Out,
                 sub: true,
-                priority: POLICY_PRIORITY,
+                priority: if forked {
+                    FORK_POLICY_PRIORITY
+                } else {
+                    POLICY_PRIORITY
+                },
                 tmpl_proto: IPPROTO_SHIM6,
                 tmpl_mode: MODE_ROUTE_OPTIMIZATION,
                 tmpl_reqid: 0,
                 optional: true,
+                mark: forked.then_some(c.fii),
             },
         )
-        .map_err(xfrm_error)?;
+        .map_err(|e| {
+            req.error(
+                e,
+                c"cannot install the context's XFRM state and policy",
+                None,
+            )
+        })?;
         let node = RBTreeNode::new(
-            tag,
+            c.local_tag.get(),
             Binding {
                 _policy: policy,
-                _state: state,
-                pair: pair.clone(),
+                rewrite: None,
             },
             GFP_KERNEL,
         )?;
-        // The peer tells its contexts apart by the tag we send: two of ours with the same one
-        // on the same locator pair would be one to it (RFC 5533 §7.6, context confusion).
-        n.by_pair.insert(pair).map_err(|e| match e.error {
-            EEXIST => req.error(
-                EEXIST,
-                c"another context sends with this peer tag on this locator pair",
-                None,
-            ),
-            e => e,
-        })?;
         bindings.insert(node);
         Ok(())
     }
@@ -1171,7 +1279,9 @@ impl Family {
     /// Undoes [`Self::bind`]: the ICMPv6 entry leaves its table (after a grace period), the
     /// XFRM objects go.
     fn unbind(n: &NetShim, b: Binding) {
-        drop(n.by_pair.remove(&b.pair));
+        if let Some(r) = &b.rewrite {
+            drop(n.by_pair.remove(&r.pair));
+        }
     }
 
     fn add(nets: &Data, n: &NetShim, req: &Request<'_>) -> Result {
@@ -1179,6 +1289,7 @@ impl Family {
         let peer_tag = tag_attr(req, A_PEER_TAG)?;
         let ulid_local = req.require(A_ULID_LOCAL)?.in6_addr()?;
         let ulid_peer = req.require(A_ULID_PEER)?.in6_addr()?;
+        let fii = req.attr(A_FII)?.map(|a| a.u32()).transpose()?.unwrap_or(0);
         let one = |a: Addr| Locators {
             addrs: {
                 let mut v = [[0; 16]; MAX_LOCATORS];
@@ -1205,7 +1316,7 @@ impl Family {
         let cfg = timeouts(req, ReapConfig::DEFAULT)?;
         let weak = nets.weak(req.net()).ok_or(ENODEV)?;
         let ctx = Context::new(
-            (ulid_local, ulid_peer, local_tag, peer_tag),
+            (ulid_local, ulid_peer, local_tag, peer_tag, fii),
             paths,
             cfg,
             weak,
@@ -1225,11 +1336,7 @@ impl Family {
                 // Packets may have found it by its tag already: dropping waits for them.
                 drop(n.by_tag.remove(&ctx));
                 return Err(match e.error {
-                    EEXIST => req.error(
-                        EEXIST,
-                        c"a context has this ULID pair (forked contexts are not supported yet)",
-                        None,
-                    ),
+                    EEXIST => req.error(EEXIST, c"a context has this ULID pair and FII", None),
                     e => e,
                 });
             }
@@ -1320,11 +1427,12 @@ impl Family {
         let Some(c) = n.by_tag(tag.get()) else {
             return Err(req.error(ENOENT, c"no context has this local tag", None));
         };
-        let (mut paths, cfg) = {
+        let (old, cfg) = {
             let live = c.live.lock();
             (live.paths, live.reap.config())
         };
         let cfg = timeouts(req, cfg)?;
+        let mut paths = old;
         if let Some(l) = local {
             paths.local = l;
         }
@@ -1336,9 +1444,23 @@ impl Family {
             cur_peer.unwrap_or(paths.current.1),
         );
         check_paths(req, (c.ulid_local, c.ulid_peer), &paths)?;
+        // The data path rewrites after `live.paths`.  Onto a rewritten pair, the paths change
+        // before the XFRM objects (until the state is there, packets leave on the ULIDs as
+        // before) and are put back if those cannot follow; back onto the ULIDs, after (a
+        // packet the state takes always finds its pair rewritten).
+        if Context::rewritten_pair(paths.current, (c.ulid_local, c.ulid_peer)) {
+            c.live.lock().paths = paths;
+            if let Err(e) = Self::bind(n, req, &mut bindings, &c, &paths) {
+                c.live.lock().paths = old;
+                return Err(e);
+            }
+        } else {
+            Self::bind(n, req, &mut bindings, &c, &paths)?;
+            c.live.lock().paths = paths;
+        }
+        drop(bindings);
         let arm = {
             let mut live = c.live.lock();
-            live.paths = paths;
             let mut arm = live.reap.configure(cfg);
             if let Some(m) = mode {
                 live.reap.set_mode(m);
@@ -1348,7 +1470,14 @@ impl Family {
         };
         Context::arm(c.as_arc_borrow(), arm);
         n.contexts.lock().changed();
-        Self::bind(n, req, &mut bindings, &c, &paths)
+        if paths.current != old.current {
+            // The upper layer keeps the ULIDs and would wait out a retransmission timer
+            // backed off on the old path.
+            let told = tcp::path_changed(req.net(), &c.ulid_local, &c.ulid_peer);
+            n.path_changes.add(1, Relaxed);
+            n.tcp_told.add(u64::from(told), Relaxed);
+        }
+        Ok(())
     }
 
     fn flush(n: &NetShim) {
@@ -1356,7 +1485,7 @@ impl Family {
         let old = core::mem::replace(&mut *bindings, RBTree::new());
         let mut unlinked = KVec::new();
         for (_, b) in old.iter() {
-            if let Some(u) = n.by_pair.remove(&b.pair) {
+            if let Some(u) = b.rewrite.as_ref().and_then(|r| n.by_pair.remove(&r.pair)) {
                 let _ = unlinked.push(u, GFP_KERNEL);
             }
         }
@@ -1414,6 +1543,8 @@ impl Family {
             (S_EVENTS_LOST, &n.events_lost),
             (S_TRIGGERS, &n.triggers),
             (S_ICMP_ERRORS, &n.icmp_errors),
+            (S_PATH_CHANGES, &n.path_changes),
+            (S_TCP_TOLD, &n.tcp_told),
         ] {
             w.put_u64(attr, c.load(Relaxed), S_PAD)?;
         }
@@ -1437,7 +1568,8 @@ impl Operations for Family {
         let n = nets.state(req.net()).ok_or(ENODEV)?;
         match req.cmd() {
             CMD_STATS_GET => {
-                let mut msg = req.reply(14 * 12, CMD_STATS_GET)?;
+                // Each counter a u64 with its pad, 12 bytes.
+                let mut msg = req.reply(usize::from(S_TCP_TOLD) * 12, CMD_STATS_GET)?;
                 Self::stats(n, &mut msg.writer())?;
                 msg.reply(req)
             }
@@ -1531,9 +1663,10 @@ mod tests {
     #[test]
     fn the_policies_match_the_spec() {
         assert_eq!(TAG_POLICY.maxattr(), A_LOCAL_TAG);
-        assert_eq!(CONTEXT_POLICY.maxattr(), A_IDLE_TIMEOUT);
+        assert_eq!(CONTEXT_POLICY.maxattr(), A_FII);
         assert_eq!(SET_POLICY.maxattr(), A_IDLE_TIMEOUT);
-        // Tags and ULIDs are a context's identity: context-set refuses them.
+        // Tags, ULIDs and FII are a context's identity: context-set refuses them (the FII
+        // lies beyond its policy).
         assert_eq!(SET_POLICY.entry(A_PEER_TAG).kind(), 0);
         assert_eq!(SET_POLICY.entry(A_ULID_LOCAL).kind(), 0);
         // Only context-set moves the REAP state.
@@ -1544,8 +1677,10 @@ mod tests {
             assert_eq!(CONTEXT_POLICY.entry(attr).kind(), 0);
             assert_eq!(SET_POLICY.entry(attr).kind(), 0);
         }
+        assert!(A_FII > SET_POLICY.maxattr());
         // The event is never a request attribute.
-        assert!(A_EVENT > CONTEXT_POLICY.maxattr() && A_EVENT > SET_POLICY.maxattr());
+        assert_eq!(CONTEXT_POLICY.entry(A_EVENT).kind(), 0);
+        assert!(A_EVENT > SET_POLICY.maxattr());
         assert_eq!(IPPROTO_SHIM6 as u32, kernel::bindings::IPPROTO_SHIM6);
     }
 

@@ -16,6 +16,7 @@ use crate::{
 use core::marker::PhantomData;
 
 pub mod protocol;
+pub mod tcp;
 
 impl SkBuff {
     /// Offset of the Destination Options header that carried a Home Address option (the

@@ -105,6 +105,13 @@ impl State {
         addr_from_raw(unsafe { (*self.as_raw()).props.saddr.a6 })
     }
 
+    /// The mark value the state matches (`x->mark.v`); 0 for a state without a mark.
+    #[inline]
+    pub fn mark(&self) -> u32 {
+        // SAFETY: As in `spi`: the mark is fixed once the state is added.
+        unsafe { (*self.as_raw()).mark.v }
+    }
+
     /// `x->lock`.
     #[inline]
     fn lock_ptr(&self) -> *mut bindings::spinlock_t {
@@ -613,6 +620,10 @@ pub struct StateParams<'a> {
     pub daddr: &'a Addr,
     /// Care-of address, for a route optimization type.
     pub coaddr: Option<&'a Addr>,
+    /// The mark the state matches exactly (mask all ones): only policies with that mark
+    /// find it, and states differing only in their marks may coexist.  `0` for unmarked
+    /// policies.
+    pub mark: u32,
 }
 
 /// An XFRM state a module installed in a namespace itself; deleted when dropped.
@@ -665,6 +676,8 @@ impl OwnedState {
             (*raw).props.family = bindings::AF_INET6 as u16;
             (*raw).props.mode = p.mode;
             (*raw).props.reqid = p.reqid;
+            (*raw).mark.v = p.mark;
+            (*raw).mark.m = u32::MAX;
             (*raw).coaddr = coaddr;
             (*raw).tunnel_users.counter = 1;
             let err = bindings::xfrm_init_state(raw, core::ptr::null_mut());
@@ -684,6 +697,17 @@ impl OwnedState {
             }
         }
         Ok(Self { x })
+    }
+
+    /// Moves the state to care-of address `coaddr` in place (`xfrm_state_update_coaddr`,
+    /// kernel/patches/0007): the flows it serves are never without it, and the bundles
+    /// routed to the old address are rebuilt on their next packet.  `EINVAL` for a state
+    /// without a care-of address; `ESRCH` once it was deleted (its namespace's teardown).
+    pub fn set_coaddr(&self, coaddr: &Addr) -> Result {
+        let raw = addr_to_raw(coaddr);
+        // SAFETY: We hold a reference (type invariant); the core copies the address under
+        // the state's lock, where `State::coaddr` reads it.
+        to_result(unsafe { bindings::xfrm_state_update_coaddr(self.x.as_ptr(), &raw) })
     }
 
     /// The state.
@@ -741,6 +765,9 @@ pub struct PolicyParams<'a> {
     pub tmpl_reqid: u32,
     /// The template may be skipped when no state matches (`level use`).
     pub optional: bool,
+    /// `Some(m)`: the policy applies only to flows marked `m` (`skb->mark`, `SO_MARK`) and
+    /// its template finds the state marked `m`; `None`: any flow, the state marked 0.
+    pub mark: Option<u32>,
 }
 
 /// An XFRM policy a module inserted itself; deleted when dropped.
@@ -777,6 +804,10 @@ impl OwnedPolicy {
             sel.prefixlen_s = 128;
             sel.family = bindings::AF_INET6 as u16;
             (*raw).priority = p.priority;
+            if let Some(m) = p.mark {
+                (*raw).mark.v = m;
+                (*raw).mark.m = u32::MAX;
+            }
             (*raw).action = bindings::XFRM_POLICY_ALLOW as u8;
             (*raw).type_ = if p.sub {
                 bindings::XFRM_POLICY_TYPE_SUB as u8

@@ -10,6 +10,7 @@
 //!         ulid-peer ADDR [ local-locators ADDR[,ADDR...] ]
 //!         [ peer-locators ADDR[,ADDR...] ] [ pair LOCAL PEER ]
 //!         [ send-timeout MS ] [ keepalive-timeout MS ] [ idle-timeout MS ]
+//!         [ fii FII ]
 //! rv6 shim6 context set local-tag TAG [ local-locators ADDR[,ADDR...] ]
 //!         [ peer-locators ADDR[,ADDR...] ] [ pair LOCAL PEER ]
 //!         [ reap REAP_STATE ] [ send-timeout MS ] [ keepalive-timeout MS ]
@@ -54,7 +55,7 @@ use crate::genl::{self, attr, Attrs, Socket};
 use crate::objects::{stats, Action, Command, Object};
 use crate::output::{field_words, Output, Record, Value};
 use crate::spec::specs::rv6_shim6::{
-    A_CONTEXT_CURRENT_LOCAL, A_CONTEXT_CURRENT_PEER, A_CONTEXT_IDLE_TIMEOUT,
+    A_CONTEXT_CURRENT_LOCAL, A_CONTEXT_CURRENT_PEER, A_CONTEXT_FII, A_CONTEXT_IDLE_TIMEOUT,
     A_CONTEXT_KEEPALIVE_TIMEOUT, A_CONTEXT_LOCAL_LOCATOR, A_CONTEXT_LOCAL_TAG,
     A_CONTEXT_PEER_LOCATOR, A_CONTEXT_PEER_TAG, A_CONTEXT_REAP_STATE, A_CONTEXT_SEND_TIMEOUT,
     A_CONTEXT_ULID_LOCAL, A_CONTEXT_ULID_PEER, A_SETTINGS_TRIGGER, A_SETTINGS_TRIGGER_BYTES,
@@ -78,7 +79,7 @@ pub static OBJECT: Object = Object {
             synopsis: "local-tag TAG peer-tag TAG ulid-local ADDR ulid-peer ADDR \
                        [ local-locators ADDR[,ADDR...] ] [ peer-locators ADDR[,ADDR...] ] \
                        [ pair LOCAL PEER ] [ send-timeout MS ] [ keepalive-timeout MS ] \
-                       [ idle-timeout MS ]",
+                       [ idle-timeout MS ] [ fii FII ]",
             parse: parse_add,
         },
         Command {
@@ -150,6 +151,8 @@ pub struct Add {
     pub peer_locators: Vec<Ipv6Addr>,
     pub pair: Option<(Ipv6Addr, Ipv6Addr)>,
     pub timeouts: Timeouts,
+    /// The Forked Instance Identifier; `None` sends none (the kernel's 0).
+    pub fii: Option<u32>,
 }
 
 /// `context set`: what is not given (an empty list, no pair, no REAP state,
@@ -200,6 +203,7 @@ struct Given {
     pair: Option<(Ipv6Addr, Ipv6Addr)>,
     reap: Option<u32>,
     timeouts: Timeouts,
+    fii: Option<u32>,
 }
 
 /// The keywords `context add` takes, in synopsis order; the other commands
@@ -215,6 +219,7 @@ const ADD: &[&str] = &[
     "send-timeout",
     "keepalive-timeout",
     "idle-timeout",
+    "fii",
 ];
 const SET: &[&str] = &[
     "local-tag",
@@ -248,6 +253,7 @@ fn context_args(args: &mut Args, keywords: &[&'static str]) -> Result<Given, Usa
             "pair" => "a LOCAL and a PEER locator",
             "reap" => "a REAP_STATE",
             "send-timeout" | "keepalive-timeout" | "idle-timeout" => "an MS",
+            "fii" => "an FII",
             _ => "ADDR[,ADDR...]",
         };
         let value = args.value(&arg, meta)?;
@@ -269,6 +275,7 @@ fn context_args(args: &mut Args, keywords: &[&'static str]) -> Result<Given, Usa
             "send-timeout" => g.timeouts.send = Some(ms(&value)?),
             "keepalive-timeout" => g.timeouts.keepalive = Some(ms(&value)?),
             "idle-timeout" => g.timeouts.idle = Some(ms(&value)?),
+            "fii" => g.fii = Some(decimal(&value, "FII must be a number in decimal")?),
             _ => {
                 let local = addr(&value, "LOCAL")?;
                 let peer = args.value(&arg, "a PEER locator")?;
@@ -380,6 +387,7 @@ fn parse_add(args: &mut Args) -> Result<Box<dyn Action>, UsageError> {
         peer_locators: g.peer_locators,
         pair: g.pair,
         timeouts: g.timeouts,
+        fii: g.fii,
     }))
 }
 
@@ -504,6 +512,9 @@ impl Add {
             self.pair,
         )?);
         attrs.extend(self.timeouts.attrs()?);
+        if let Some(fii) = self.fii {
+            attrs.push(attr(A_CONTEXT_FII, fii)?);
+        }
         Ok(attrs.into_iter().collect())
     }
 }
@@ -739,7 +750,8 @@ mod tests {
     const ADD_ALL: &str = "shim6 context add local-tag 0x1 peer-tag 2 ulid-local 2001:db8::1 \
                            ulid-peer 2001:db8::2 local-locators 2001:db8::1,2001:db8:2::1 \
                            peer-locators 2001:db8:2::2,2001:db8::2 pair 2001:db8:2::1 2001:db8::2 \
-                           send-timeout 10000 keepalive-timeout 30000 idle-timeout 600000";
+                           send-timeout 10000 keepalive-timeout 30000 idle-timeout 600000 \
+                           fii 7";
 
     /// The Debug form of timeouts none of which is given.
     const NO_TIMEOUTS: &str = "Timeouts { send: None, keepalive: None, idle: None }";
@@ -761,7 +773,7 @@ mod tests {
                 peer_locators: [2001:db8:2::2, 2001:db8::2], \
                 pair: Some((2001:db8:2::1, 2001:db8::2)), \
                 timeouts: Timeouts { send: Some(10000), keepalive: Some(30000), \
-                idle: Some(600000) } }"
+                idle: Some(600000) }, fii: Some(7) }"
                 .into())
         );
         assert_eq!(
@@ -853,7 +865,8 @@ mod tests {
             action("shim6 context add local-tag 1 peer-tag 2 ulid-local ::1 ulid-peer ::2"),
             Ok(format!(
                 "Add {{ local_tag: 1, peer_tag: 2, ulid_local: ::1, ulid_peer: ::2, \
-                 local_locators: [], peer_locators: [], pair: None, timeouts: {NO_TIMEOUTS} }}"
+                 local_locators: [], peer_locators: [], pair: None, timeouts: {NO_TIMEOUTS}, \
+                 fii: None }}"
             ))
         );
         assert_eq!(
@@ -865,7 +878,7 @@ mod tests {
                 "Add { local_tag: 1, peer_tag: 2, ulid_local: ::1, ulid_peer: ::2, \
                 local_locators: [], peer_locators: [], pair: Some((::1, ::2)), \
                 timeouts: Timeouts { send: Some(1000), keepalive: Some(3000), \
-                idle: Some(60000) } }"
+                idle: Some(60000) }, fii: None }"
                     .into()
             )
         );
@@ -1015,7 +1028,7 @@ mod tests {
             ),
             "Error: argument \"reap\" is wrong: expected one of local-tag, peer-tag, \
              ulid-local, ulid-peer, local-locators, peer-locators, pair, send-timeout, \
-             keepalive-timeout, idle-timeout"
+             keepalive-timeout, idle-timeout, fii"
         );
     }
 
@@ -1241,7 +1254,7 @@ mod tests {
              rv6 shim6 context add local-tag TAG peer-tag TAG ulid-local ADDR ulid-peer ADDR \
              [ local-locators ADDR[,ADDR...] ] [ peer-locators ADDR[,ADDR...] ] \
              [ pair LOCAL PEER ] [ send-timeout MS ] [ keepalive-timeout MS ] \
-             [ idle-timeout MS ]\n       \
+             [ idle-timeout MS ] [ fii FII ]\n       \
              rv6 shim6 context set local-tag TAG [ local-locators ADDR[,ADDR...] ] \
              [ peer-locators ADDR[,ADDR...] ] [ pair LOCAL PEER ] [ reap REAP_STATE ] \
              [ send-timeout MS ] [ keepalive-timeout MS ] [ idle-timeout MS ]\n       \
@@ -1283,6 +1296,7 @@ mod tests {
                 keepalive: Some(30_000),
                 idle: Some(600_000),
             },
+            fii: Some(7),
         };
         assert_eq!(
             sent(&add.attrs().unwrap()),
@@ -1307,6 +1321,7 @@ mod tests {
                     30_000u32.to_ne_bytes().to_vec()
                 ),
                 (A_CONTEXT_IDLE_TIMEOUT, 600_000u32.to_ne_bytes().to_vec()),
+                (A_CONTEXT_FII, 7u32.to_ne_bytes().to_vec()),
             ]
         );
         // One timeout given, one attribute.
@@ -1315,6 +1330,7 @@ mod tests {
                 idle: Some(100),
                 ..Timeouts::default()
             },
+            fii: None,
             ..add.clone()
         };
         assert_eq!(
@@ -1328,6 +1344,7 @@ mod tests {
             peer_locators: vec![],
             pair: None,
             timeouts: Timeouts::default(),
+            fii: None,
             ..add
         };
         let ids: Vec<u16> = sent(&bare.attrs().unwrap()).iter().map(|a| a.0).collect();
@@ -1569,7 +1586,7 @@ mod tests {
                 peer_locators: [2001:db8::2, 2001:db8:2::2], \
                 pair: Some((2001:db8:2::1, 2001:db8:2::2)), \
                 timeouts: Timeouts { send: Some(15000), keepalive: Some(15000), \
-                idle: Some(600000) } }"
+                idle: Some(600000) }, fii: None }"
                 .into())
         );
         let second = text.lines().nth(1).unwrap();
@@ -1626,6 +1643,7 @@ mod tests {
                 keepalive: None,
                 idle: Some(600_000),
             },
+            fii: None,
         };
         let req = add.attrs().unwrap();
         // Tags of 12 bytes at 20 and 32, ULIDs of 20 at 44 and 64, the
@@ -1767,6 +1785,7 @@ mod tests {
             (14, "keepalive-timeout", "U32"),
             (15, "idle-timeout", "U32"),
             (16, "event", "EnumU32(EVENT)"),
+            (17, "fii", "U32"),
         ]
         .into_iter()
         .map(|(id, name, kind)| (id, name, kind.to_string()))
@@ -1815,7 +1834,9 @@ mod tests {
                 (11, "events-lost"),
                 (12, "trigger-pairs"),
                 (13, "triggers"),
-                (14, "icmp-errors")
+                (14, "icmp-errors"),
+                (15, "path-changes"),
+                (16, "tcp-told")
             ]
         );
         assert!(FAMILY_STATS.attrs[1..]
@@ -1958,10 +1979,10 @@ mod tests {
             render(&out, Format::Text),
             "payload-in 0 payload-out 1 control-in 2 unknown-tag 3 foreign-locator 4 \
              malformed 5 out-no-context 6 contexts 7 events 8 events-lost 9 trigger-pairs 10 \
-             triggers 11 icmp-errors 12\n"
+             triggers 11 icmp-errors 12 path-changes 13 tcp-told 14\n"
         );
         assert!(render(&out, Format::Json)
-            .ends_with(",\"trigger-pairs\":10,\"triggers\":11,\"icmp-errors\":12}]\n"));
+            .ends_with(",\"icmp-errors\":12,\"path-changes\":13,\"tcp-told\":14}]\n"));
         assert!(render(&out, Format::Json).starts_with("[{\"payload-in\":0,\"payload-out\":1,"));
     }
 

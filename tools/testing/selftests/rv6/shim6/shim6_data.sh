@@ -3,23 +3,30 @@
 # topo.sh), contexts set up by hand with rv6 shim6 as the daemon will after
 # its four-way exchange: traffic between the ULIDs takes the current locator
 # pair, with a payload extension header exactly when the pair is not the
-# ULIDs; a TCP transfer survives a pair switch in its middle, byte-exact; ESP
-# between the ULIDs works above the shim; an unknown tag or a foreign locator
-# is dropped and counted; contexts are per namespace; rmmod is refused while
-# a context is rewritten and works once the contexts are gone.
+# ULIDs; a forked context (FII) takes the flows marked with its FII; a TCP
+# transfer survives a pair switch in its middle, byte-exact; fragments carry
+# the Shim6 header before the Fragment header; ESP between the ULIDs works
+# above the shim; a pair change moves the XFRM state in place and tells TCP,
+# which retransmits at once instead of after its backed-off timer; an unknown
+# tag or a foreign locator is dropped and counted; contexts are per
+# namespace; rmmod is refused while a context is rewritten and works once the
+# contexts are gone.
 . "$(dirname "$0")/../lib.sh"
 A1=2001:db8:a1::1 A2=2001:db8:a2::1 B1=2001:db8:b1::1 B2=2001:db8:b2::1
 TA=0x1a0000000001 TB=0x1b0000000002
 work=/tmp/rv6-shim6; mkdir -p $work
 
 ktap_print_header
-plan 28 21
+plan 37 28
 ensure_module rv6_shim6 || ktap_exit_fail_msg "cannot load rv6_shim6"
 trap 'shim6_cleanup; rm -rf $work' EXIT
 shim6_setup
 
 # counter NS NAME: one of the namespace's rv6-shim6 counters.
 counter() { rv6 -j -n "$1" shim6 stats | jq -r ".[0][\"$2\"]"; }
+# tx NS TAG / rx NS TAG: a context's packet counters.
+tx() { rv6 -j -n "$1" shim6 context show local-tag "$2" | jq '.[0]."tx-packets"'; }
+rx() { rv6 -j -n "$1" shim6 context show local-tag "$2" | jq '.[0]."rx-packets"'; }
 # pair NS LOCAL PEER: switches the namespace's one context to a locator pair.
 pair() { local tag=$TA; [ "$1" = b ] && tag=$TB; rv6 -n "$1" shim6 context set local-tag $tag pair "$2" "$3"; }
 # capture NS DEV FILE: records NS's DEV to FILE from when it returns.
@@ -38,6 +45,27 @@ check "a context on its ULIDs: the ULIDs' path works" pass "$(ping_ok)"
 check "... and no packet was rewritten" "0 0" "$(counter a payload-out) $(counter b payload-in)"
 check "a context on its ULIDs installs no XFRM state" 0 "$(ip -n a xfrm state | grep -c 'proto 140')"
 
+# A forked context (RFC 5533 §5.15.3), FII 7, on pair (a2, b2) beside the
+# unforked one on the ULIDs: the flows marked 7 take the fork, the rest the
+# ULIDs.  b answers unmarked, through its unforked context.
+FA=0x1a0000000007 FB=0x1b0000000007
+rv6 -n a shim6 context add local-tag $FA peer-tag $FB ulid-local $A1 ulid-peer $B1 \
+  local-locators $A1,$A2 peer-locators $B1,$B2 pair $A2 $B2 fii 7
+rv6 -n b shim6 context add local-tag $FB peer-tag $FA ulid-local $B1 ulid-peer $A1 \
+  local-locators $B1,$B2 peer-locators $A1,$A2 pair $B2 $A2 fii 7
+ip netns exec a ping -q -c 3 -i 0.2 -W 3 $B1 >/dev/null 2>&1
+ip netns exec a ping -q -m 7 -c 3 -i 0.2 -W 3 $B1 >/dev/null 2>&1
+check "fork FII 7: the marked pings went rewritten with the fork's tags, the others on the ULIDs" \
+  "3 3 0" "$(tx a $FA) $(rx b $FB) $(tx a $TA)"
+rv6 -n a shim6 context set local-tag $FA pair $A1 $B1
+ip netns exec a ping -q -m 7 -c 3 -i 0.2 -W 3 $B1 >/dev/null 2>&1
+check "... the fork back on its ULIDs: its flows leave unchanged, its policy stays, its state goes" \
+  "3 1 0" "$(tx a $FA) $(ip -n a xfrm policy list ptype sub | grep -c 'proto 140') $(ip -n a xfrm state | grep -c 'proto 140')"
+out=$(rv6 -n a shim6 context add local-tag 0x1a0000000008 peer-tag 0x1b0000000008 ulid-local $A1 ulid-peer $B1 fii 7 2>&1); rc=$?
+check "a second context with the same ULIDs and FII: EEXIST with the kernel's message" "1 yes" \
+  "$rc $(grep -q 'a context has this ULID pair and FII' <<<"$out" && echo yes || echo "no: $out")"
+rv6 -n a shim6 context del local-tag $FA; rv6 -n b shim6 context del local-tag $FB
+
 # Both ends move to the second pair; r1 stops forwarding, so only r2's path works.
 pair a $A2 $B2; pair b $B2 $A2
 ip netns exec r1 sysctl -qw net.ipv6.conf.all.forwarding=0
@@ -48,8 +76,8 @@ check "ip xfrm state deleteall cannot remove the kernel's state" 1 \
 # tshark costs tens of seconds on the debug kernel: the quick subset captures nothing.
 quick || capture r2 ra $work/r2.pcap
 check "pair (a2, b2): ping between the ULIDs goes through r2" pass "$(ping_ok)"
-check "... rewritten both ways, counted per namespace" "3 3 3 3" \
-  "$(counter a payload-out) $(counter b payload-in) $(counter b payload-out) $(counter a payload-in)"
+check "... rewritten both ways, counted per context and per namespace (the fork's 3 before)" \
+  "3 3 3 3 6 6" "$(tx a $TA) $(rx b $TB) $(tx b $TB) $(rx a $TA) $(counter a payload-out) $(counter b payload-in)"
 if ! quick; then
   kill %1 2>/dev/null; wait 2>/dev/null
   # On r2's link: the locators, a payload header (next header 140).
@@ -102,6 +130,16 @@ PY
   check "on the wire: b's tag, and the ICMPv6 checksum computed over the ULIDs" 3 "$got"
   check "unknown tag and foreign locator: each dropped and counted" \
     "$(echo "$before" | awk '{print $1 + 1, $2 + 1}')" "$(counter b unknown-tag) $(counter b foreign-locator)"
+  # Shim6 sits below fragmentation (RFC 5533 §1.6, kernel/patches/0009): each
+  # fragment carries the payload header, then the Fragment header, and b
+  # reassembles between the ULIDs.
+  capture r2 ra $work/frag.pcap
+  check "a 3000-byte ping between the ULIDs on pair (a2, b2): answered" pass \
+    "$(ip netns exec a ping -q -c 1 -s 3000 -W 3 $B1 >/dev/null 2>&1 && echo pass || echo fail)"
+  kill %1 2>/dev/null; wait 2>/dev/null
+  got=$(tshark -r $work/frag.pcap -Y 'ipv6.src == 2001:db8:a2::1 && ipv6.dst == 2001:db8:b2::1' \
+    -T fields -e ipv6.nxt -e shim6.nxt 2>/dev/null | sort | uniq -c | awk '{print $2 "/" $3 "x" $1}')
+  check "... its 3 fragments on r2's link: locators, Shim6 header, then the Fragment header" "140/44x3" "$got"
 fi
 
 # TCP between the ULIDs, switched back to the ULIDs' path in the middle.
@@ -171,6 +209,52 @@ if ! quick; then
   pair a $A1 $B1; pair b $B1 $A1
   for n in a b; do ip -n $n xfrm policy flush; ip -n $n xfrm state flush; done
 fi
+
+# A path change under a stalled TCP connection.  r2 stops forwarding (and b
+# goes back to its ULIDs, through r1) while a sends over pair (a2, b2): a's
+# retransmission timer backs off, five times (its next expiry 6.4 s away).
+# Then a's pair moves to (a2, b1), through r1: the kernel's XFRM state moves
+# in place (same add time, new care-of address), and TCP is told
+# (kernel/patches/0008): its backoff is reverted and it retransmits at once,
+# where it would otherwise wait out its timer.
+pair a $A2 $B2; pair b $B2 $A2
+state_add() { ip -n a -s xfrm state | grep -o 'add [0-9-]* [0-9:]*' | head -n 1; }
+coa() { ip -n a xfrm state | grep -o 'coa [0-9a-f:]*' | head -n 1; }
+added=$(state_add)
+head -c $((256 * 1024)) /dev/urandom >$work/in2
+ip netns exec b timeout $((120 * S)) socat -u TCP6-LISTEN:5002,reuseaddr OPEN:$work/out2,creat,trunc &
+srv=$!; wait_listening b tcp 5002
+rm -f $work/cut $work/moved
+( for _ in $(seq $((300 * S))); do [ -e $work/cut ] && break; sleep 0.1; done
+  dd if=$work/in2 bs=64k count=1 status=none
+  for _ in $(seq $((300 * S))); do [ -e $work/moved ] && break; sleep 0.1; done
+  dd if=$work/in2 bs=64k skip=1 status=none ) | timeout $((100 * S)) ip netns exec a socat -u - TCP6:[$B1]:5002 &
+cli=$!
+# backoff: a's retransmission backoff on the connection (ss shows it when not 0).
+backoff() {
+  ip netns exec a ss -tinH state established dst "[$B1]:5002" | grep -o 'backoff:[0-9]*' | cut -d: -f2 | grep . || echo 0
+}
+for _ in $(seq $((100 * S))); do
+  [ -n "$(ip netns exec a ss -tnH state established dst "[$B1]:5002")" ] && break; sleep 0.1
+done
+ip netns exec r2 sysctl -qw net.ipv6.conf.all.forwarding=0
+pair b $B1 $A1
+sleep 1.1  # the move must fall in another second than the state's add
+touch $work/cut
+for _ in $(seq $((300 * S))); do [ "$(backoff)" -ge 5 ] && break; sleep 0.1; done
+was=$(backoff) told=$(counter a tcp-told)
+pair a $A2 $B1
+now=$(backoff)
+check "path change: a's XFRM state moved in place, to care-of b1" "$added coa $B1" "$(state_add) $(coa)"
+check "... a's TCP told: backoff $was before (at least 5), at most 1 right after" "yes 1" \
+  "$([ "$was" -ge 5 ] && [ "$now" -le 1 ] && echo yes || echo "no: $was then $now") $(( $(counter a tcp-told) - told ))"
+touch $work/moved
+wait $cli; wait $srv
+check "... and the 256 KiB went through intact" yes "$(cmp -s $work/in2 $work/out2 && echo yes || echo no)"
+ip netns exec r2 sysctl -qw net.ipv6.conf.all.forwarding=1
+pair a $A1 $B1
+check "path changes counted: a's two, b's one" "yes" \
+  "$([ "$(counter a path-changes)" -ge 2 ] && [ "$(counter b path-changes)" -ge 1 ] && echo yes || echo no)"
 
 # A barrage of random next-header-140 packets from r1 to b (RV6_FUZZ_N of
 # them: 10^4, 10^5 on the debug kernel's full run, 500 in the quick subset):
