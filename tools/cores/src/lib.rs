@@ -19,6 +19,9 @@ pub mod mip6_wire;
 #[path = "../../../net/ipv6/shim6/shim6_wire.rs"]
 pub mod shim6_wire;
 
+#[path = "../../../net/ipv6/shim6/shim6_ctx.rs"]
+pub mod shim6_ctx;
+
 #[path = "../../../net/ipv6/shim6/shim6_reap.rs"]
 pub mod shim6_reap;
 
