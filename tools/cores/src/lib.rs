@@ -22,6 +22,9 @@ pub mod shim6_wire;
 #[path = "../../../net/ipv6/shim6/shim6_ctx.rs"]
 pub mod shim6_ctx;
 
+#[path = "../../../net/ipv6/shim6/shim6_explore.rs"]
+pub mod shim6_explore;
+
 #[path = "../../../net/ipv6/shim6/shim6_reap.rs"]
 pub mod shim6_reap;
 
