@@ -883,7 +883,7 @@ impl Handler for Shim6Input {
                 // their copy before this handler ran.
                 let len = (usize::from(h[1]) + 1) * 8;
                 bump(pkt.net(), |n| &n.control_in);
-                Self::keepalive(pkt, len);
+                Self::control(pkt, len);
                 return Verdict::Consumed;
             }
             Err(_) => {
@@ -971,10 +971,12 @@ impl Shim6Input {
         err.deliver(PayloadRepr::LEN);
     }
 
-    /// A Keepalive (RFC 5534 §6.6) of `len` bytes, checked and from the context's peer, stops
-    /// the context's Send Timer: the peer hears us.  Every other control message is the
-    /// daemon's alone.
-    fn keepalive(pkt: &mut Inbound<'_>, len: usize) {
+    /// What REAP makes of a control message of `len` bytes, checked and from the context's
+    /// peer: a Keepalive (RFC 5534 §6.6) stops the context's Send Timer, the peer hears us;
+    /// an Update Request or Acknowledgement is payload to REAP (§4.1: every packet of the
+    /// context but Keepalives and Probes), as if a payload packet had come in.  Everything
+    /// else about control messages is the daemon's.
+    fn control(pkt: &mut Inbound<'_>, len: usize) {
         let (src, dst) = pkt.addresses();
         let Some(b) = pkt.header(len) else {
             return;
@@ -982,19 +984,36 @@ impl Shim6Input {
         let Ok(h) = ControlHeader::new_checked(b) else {
             return;
         };
-        if h.msg_type() != MessageType::Keepalive as u8 {
+        let kind = h.msg_type();
+        if kind != MessageType::Keepalive as u8
+            && kind != MessageType::UpdateRequest as u8
+            && kind != MessageType::UpdateAck as u8
+        {
             return;
         }
-        let Ok(ControlRepr {
-            message: Message::Keepalive {
-                receiver_context_tag,
-            },
-            ..
-        }) = ControlRepr::parse(&h)
-        else {
-            return;
+        let (tag, keepalive) = match ControlRepr::parse(&h) {
+            Ok(ControlRepr {
+                message:
+                    Message::Keepalive {
+                        receiver_context_tag,
+                    },
+                ..
+            }) => (receiver_context_tag, true),
+            Ok(ControlRepr {
+                message:
+                    Message::UpdateRequest {
+                        receiver_context_tag,
+                        ..
+                    }
+                    | Message::UpdateAck {
+                        receiver_context_tag,
+                        ..
+                    },
+                ..
+            }) => (receiver_context_tag, false),
+            _ => return,
         };
-        let tag = receiver_context_tag.get();
+        let tag = tag.get();
         let Some(c) = NetShim::with(pkt.net(), |n| n.by_tag(tag)).flatten() else {
             return;
         };
@@ -1002,10 +1021,15 @@ impl Shim6Input {
             let live = c.live.lock();
             live.paths.peer.contains(&src) && live.paths.local.contains(&dst)
         };
-        if from_peer {
+        if !from_peer {
+            return;
+        }
+        if keepalive {
             let now = c.clock(Instant::now());
             let arm = c.live.lock().reap.keepalive_received(now);
             Context::arm(c.as_arc_borrow(), arm);
+        } else {
+            Context::received(c.as_arc_borrow());
         }
     }
 }
