@@ -139,6 +139,8 @@ awk '
   }
   $1 == "shim6-check" { split($3, kv, "="); if (!seen++ || kv[2] < restored) restored = kv[2] }
   $1 == "shim6-setup" { nctx = $2; ns = $3; slab = $4 }
+  $1 == "shim6-sent" { sent = $2 }
+  $1 == "shim6-backlog-drops" { drops += $2 }
   END {
     for (k in c) { delete a; for (i = 1; i <= c[k]; i++) a[i] = v[k, i]; m[k] = median(a, c[k]) }
     p = m["plain"]; s = m["shim6"]; u = m["ulids"]
@@ -150,5 +152,10 @@ awk '
     printf "every run: at least %d (plain), %d (ulids), %d (shim6) datagrams reached b'"'"'s UDP layer; b restored at\n", least["plain"], least["ulids"], least["shim6"]
     printf "least %d rewritten datagrams in every shim6 run\n", restored
     if (nctx) printf "contexts through the family, one request each: %d in %.2f s (%d/s in icount time), %d bytes of slab each\n", nctx, ns / 1e9, nctx / (ns / 1e9), slab * 1024 / nctx
+    if (drops) printf "the receive backlog (netdev_max_backlog) dropped %d packets\n", drops
+    # A run that lost datagrams (or left one unrestored) has failed, whatever its rate.
+    for (k in least) if (least[k] < sent) { printf "FAILED: a %s run lost %d of %d datagrams\n", k, sent - least[k], sent; bad = 1 }
+    if (seen && restored < sent) { printf "FAILED: a shim6 run restored only %d of %d datagrams\n", restored, sent; bad = 1 }
+    exit bad
   }' "$out/shim6_bench.txt" | tee -a "$out/summary.txt"
 fi

@@ -12,8 +12,8 @@
 # Same link, same hops; the shim6 packets are 8 bytes longer.  Modes alternate
 # every round.  Then the control plane: 10^4 contexts added through the family
 # (shim6_bulk.py, one request each), timed, and the slab memory they took.
-# Writes "shim6 MODE ROUND PPS ARRIVED" and "shim6-setup N NS SLAB_KB" lines to
-# $RV6_OUT/shim6_bench.txt.
+# Writes "shim6-sent N", "shim6 MODE ROUND PPS ARRIVED" and "shim6-setup N NS
+# SLAB_KB" lines to $RV6_OUT/shim6_bench.txt.
 set -u
 out=${RV6_OUT:?}/shim6_bench.txt
 : >"$out"
@@ -26,6 +26,8 @@ A1=2001:db8:1::1 A2=2001:db8:2::1 B1=2001:db8:1::2 B2=2001:db8:2::2
 N=${SHIM6_BENCH_N:-100000} ROUNDS=${SHIM6_BENCH_ROUNDS:-3} CONTEXTS=${SHIM6_BENCH_CONTEXTS:-10000}
 
 insmod "$(find "$mods" -name rv6_shim6.ko)"
+# How many each flood sends: every one must arrive, or the run failed.
+echo "shim6-sent $N" >>"$out"
 for n in a b; do
   ip netns add $n; ip -n $n link set lo up
   ip netns exec $n sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
@@ -41,7 +43,12 @@ for d in $B1 $B2; do ip -n a -6 neigh replace $d lladdr "$(ip netns exec b cat /
 for d in $A1 $A2; do ip -n b -6 neigh replace $d lladdr "$(ip netns exec a cat /sys/class/net/a0/address)" dev b0 nud permanent; done
 # The sink listens on both of b's addresses.
 ip netns exec b "$flood" sink :: 9 >/dev/null &
-sleep 0.5
+for _ in $(seq 100); do ip netns exec b ss -Hlun 'sport = :9' | grep -q . && break; sleep 0.1; done
+# The sink never reads: its receive queue fills with the first ~240 datagrams, which no
+# counter shows until read (Udp6InDatagrams counts at recvmsg), and every later one is a
+# Udp6RcvbufErrors.  A flood that is not measured fills it first, so that each measured
+# datagram that reaches b's UDP layer is counted.
+ip netns exec a "$flood" send $A2 $B2 9 1000 >/dev/null
 
 contexts() { # contexts add [ulids]|flush
   if [ "$1" = add ]; then
@@ -56,10 +63,14 @@ contexts() { # contexts add [ulids]|flush
   fi
 }
 udp_in() { ip netns exec b awk '$1 == "Udp6InDatagrams" || $1 == "Udp6InErrors" { s += $2 } END { print s }' /proc/net/snmp6; }
-flood() { # flood SRC DST: "PPS ARRIVED"
-  local before pps
-  before=$(udp_in)
+# Packets the receive backlogs dropped (softnet_stat's second column), all CPUs.
+backlog_drops() { local s=0 _p d _r; while read -r _p d _r; do s=$((s + 16#$d)); done </proc/net/softnet_stat; echo $s; }
+flood() { # flood SRC DST: "PPS ARRIVED", and a "shim6-backlog-drops N" line when the backlog dropped
+  local before pps drops
+  before=$(udp_in) drops=$(backlog_drops)
   pps=$(ip netns exec a "$flood" send "$1" "$2" 9 "$N" | sed 's/.*pps=//')
+  drops=$(( $(backlog_drops) - drops ))
+  [ "$drops" = 0 ] || echo "shim6-backlog-drops $drops" >>"$out"
   echo "$pps $(( $(udp_in) - before ))"
 }
 payload_in() { "$rv6" -j -n b shim6 stats | jq '.[0]."payload-in"'; }
