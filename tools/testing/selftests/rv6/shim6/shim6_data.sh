@@ -17,7 +17,7 @@ TA=0x1a0000000001 TB=0x1b0000000002
 work=/tmp/rv6-shim6; mkdir -p $work
 
 ktap_print_header
-plan 37 28
+plan 37 25
 ensure_module rv6_shim6 || ktap_exit_fail_msg "cannot load rv6_shim6"
 trap 'shim6_cleanup; rm -rf $work' EXIT
 shim6_setup
@@ -47,7 +47,11 @@ check "a context on its ULIDs installs no XFRM state" 0 "$(ip -n a xfrm state | 
 
 # A forked context (RFC 5533 §5.15.3), FII 7, on pair (a2, b2) beside the
 # unforked one on the ULIDs: the flows marked 7 take the fork, the rest the
-# ULIDs.  b answers unmarked, through its unforked context.
+# ULIDs.  b answers unmarked, through its unforked context.  Not in the quick
+# subset: the fork's XFRM objects take the paths every rewritten context's do.
+forked=0
+if ! quick; then
+forked=3
 FA=0x1a0000000007 FB=0x1b0000000007
 rv6 -n a shim6 context add local-tag $FA peer-tag $FB ulid-local $A1 ulid-peer $B1 \
   local-locators $A1,$A2 peer-locators $B1,$B2 pair $A2 $B2 fii 7
@@ -65,6 +69,7 @@ out=$(rv6 -n a shim6 context add local-tag 0x1a0000000008 peer-tag 0x1b000000000
 check "a second context with the same ULIDs and FII: EEXIST with the kernel's message" "1 yes" \
   "$rc $(grep -q 'a context has this ULID pair and FII' <<<"$out" && echo yes || echo "no: $out")"
 rv6 -n a shim6 context del local-tag $FA; rv6 -n b shim6 context del local-tag $FB
+fi
 
 # Both ends move to the second pair; r1 stops forwarding, so only r2's path works.
 pair a $A2 $B2; pair b $B2 $A2
@@ -76,8 +81,8 @@ check "ip xfrm state deleteall cannot remove the kernel's state" 1 \
 # tshark costs tens of seconds on the debug kernel: the quick subset captures nothing.
 quick || capture r2 ra $work/r2.pcap
 check "pair (a2, b2): ping between the ULIDs goes through r2" pass "$(ping_ok)"
-check "... rewritten both ways, counted per context and per namespace (the fork's 3 before)" \
-  "3 3 3 3 6 6" "$(tx a $TA) $(rx b $TB) $(tx b $TB) $(rx a $TA) $(counter a payload-out) $(counter b payload-in)"
+check "... rewritten both ways, counted per context and per namespace (the fork's before)" \
+  "3 3 3 3 $((3 + forked)) $((3 + forked))" "$(tx a $TA) $(rx b $TB) $(tx b $TB) $(rx a $TA) $(counter a payload-out) $(counter b payload-in)"
 if ! quick; then
   kill %1 2>/dev/null; wait 2>/dev/null
   # On r2's link: the locators, a payload header (next header 140).
@@ -218,10 +223,12 @@ fi
 # (kernel/patches/0008): its backoff is reverted and it retransmits at once,
 # where it would otherwise wait out its timer.
 pair a $A2 $B2; pair b $B2 $A2
-state_add() { ip -n a -s xfrm state | grep -o 'add [0-9-]* [0-9:]*' | head -n 1; }
-coa() { ip -n a xfrm state | grep -o 'coa [0-9a-f:]*' | head -n 1; }
+# (One process a call, as below.)
+state_add() { local re='add ([0-9-]+ [0-9:]+)'; [[ $(ip -n a -s xfrm state) =~ $re ]] && echo "add ${BASH_REMATCH[1]}"; }
+coa() { local re='coa ([0-9a-f:]+)'; [[ $(ip -n a xfrm state) =~ $re ]] && echo "coa ${BASH_REMATCH[1]}"; }
 added=$(state_add)
-head -c $((256 * 1024)) /dev/urandom >$work/in2
+kib=256; quick && kib=128
+head -c $((kib * 1024)) /dev/urandom >$work/in2
 ip netns exec b timeout $((120 * S)) socat -u TCP6-LISTEN:5002,reuseaddr OPEN:$work/out2,creat,trunc &
 srv=$!; wait_listening b tcp 5002
 rm -f $work/cut $work/moved
@@ -231,18 +238,16 @@ rm -f $work/cut $work/moved
   dd if=$work/in2 bs=64k skip=1 status=none ) | timeout $((100 * S)) ip netns exec a socat -u - TCP6:[$B1]:5002 &
 cli=$!
 # backoff: a's retransmission backoff on the connection (ss shows it when not 0).
-backoff() {
-  ip netns exec a ss -tinH state established dst "[$B1]:5002" | grep -o 'backoff:[0-9]*' | cut -d: -f2 | grep . || echo 0
-}
-for _ in $(seq $((100 * S))); do
-  [ -n "$(ip netns exec a ss -tnH state established dst "[$B1]:5002")" ] && break; sleep 0.1
-done
+# One process a call: on the debug kernel each costs about a second.
+conn() { ip netns exec a ss -tinH state established dst "[$B1]:5002"; }
+backoff() { [[ $(conn) =~ backoff:([0-9]+) ]] && echo "${BASH_REMATCH[1]}" || echo 0; }
+for _ in $(seq $((100 * S))); do [ -n "$(conn)" ] && break; sleep 0.1; done
 ip netns exec r2 sysctl -qw net.ipv6.conf.all.forwarding=0
 pair b $B1 $A1
 sleep 1.1  # the move must fall in another second than the state's add
+told=$(counter a tcp-told)
 touch $work/cut
-for _ in $(seq $((300 * S))); do [ "$(backoff)" -ge 5 ] && break; sleep 0.1; done
-was=$(backoff) told=$(counter a tcp-told)
+for _ in $(seq $((300 * S))); do was=$(backoff); [ "$was" -ge 5 ] && break; sleep 0.1; done
 pair a $A2 $B1
 now=$(backoff)
 check "path change: a's XFRM state moved in place, to care-of b1" "$added coa $B1" "$(state_add) $(coa)"
@@ -250,7 +255,7 @@ check "... a's TCP told: backoff $was before (at least 5), at most 1 right after
   "$([ "$was" -ge 5 ] && [ "$now" -le 1 ] && echo yes || echo "no: $was then $now") $(( $(counter a tcp-told) - told ))"
 touch $work/moved
 wait $cli; wait $srv
-check "... and the 256 KiB went through intact" yes "$(cmp -s $work/in2 $work/out2 && echo yes || echo no)"
+check "... and the $kib KiB went through intact" yes "$(cmp -s $work/in2 $work/out2 && echo yes || echo no)"
 ip netns exec r2 sysctl -qw net.ipv6.conf.all.forwarding=1
 pair a $A1 $B1
 check "path changes counted: a's two, b's one" "yes" \
