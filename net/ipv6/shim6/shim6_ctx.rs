@@ -163,37 +163,48 @@ pub enum Action {
     Remove,
 }
 
-/// The actions of one step, in order; at most [`Actions::CAPACITY`].
+/// Up to `N` things one step does, in order: a fixed array, no allocation.  The cores'
+/// machines return their actions in one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Actions {
-    list: [Option<Action>; Actions::CAPACITY],
+pub struct Steps<T: Copy, const N: usize> {
+    list: [Option<T>; N],
 }
 
-impl Actions {
-    /// The most actions one step takes.
-    pub const CAPACITY: usize = 3;
+impl<T: Copy, const N: usize> Steps<T, N> {
+    /// The most a step does.
+    pub const CAPACITY: usize = N;
 
-    const NONE: Actions = Actions {
-        list: [None; Actions::CAPACITY],
-    };
+    /// None yet.
+    pub const fn new() -> Self {
+        Steps { list: [None; N] }
+    }
 
-    fn push(&mut self, a: Action) {
-        // Each step pushes at most CAPACITY actions (checked by the tests).
+    /// Adds `t` after the others (each machine pushes at most `N` a step: its tests check).
+    pub fn push(&mut self, t: T) {
         if let Some(slot) = self.list.iter_mut().find(|s| s.is_none()) {
-            *slot = Some(a);
+            *slot = Some(t);
         }
     }
 
-    /// The actions, in order.
-    pub fn iter(&self) -> impl Iterator<Item = Action> + '_ {
+    /// The things, in order.
+    pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
         self.list.iter().map_while(|a| *a)
     }
 
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
-        self.list[0].is_none()
+        matches!(self.list.first(), None | Some(None))
     }
 }
+
+impl<T: Copy, const N: usize> Default for Steps<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The actions of one context step.
+pub type Actions = Steps<Action, 3>;
 
 /// A retransmission in progress: of an I1, I2 or I2bis, or a hold-down.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -284,7 +295,7 @@ impl Context {
     /// Handles `ev` at time `now`; `random` gives the nonces and timer jitter (RFC 4086
     /// quality is the caller's).  Returns what to do, in order.
     pub fn handle(&mut self, ev: Event, now: u64, random: &mut dyn FnMut() -> u32) -> Actions {
-        let mut out = Actions::NONE;
+        let mut out = Actions::new();
         match (self.state, ev) {
             // Starting (§7.7, §7.8).  E-FAILED and NO-SUPPORT are negative caches: a trigger
             // there waits for the hold-down to end.
@@ -347,10 +358,7 @@ impl Context {
 
             (State::I1Sent, Event::R1 { init_nonce }) if init_nonce == self.init_nonce => {
                 self.state = State::I2Sent;
-                self.retransmit = Some(Retransmit {
-                    at: now + jitter(self.c.i2_timeout, random()),
-                    count: 0,
-                });
+                self.retransmit_after(self.c.i2_timeout, 0, now, random);
                 out.push(Action::SendI2 { init_nonce });
             }
 
@@ -380,10 +388,7 @@ impl Context {
             {
                 self.state = State::I2bisSent;
                 self.init_nonce = random();
-                self.retransmit = Some(Retransmit {
-                    at: now + jitter(self.c.i2bis_timeout, random()),
-                    count: 0,
-                });
+                self.retransmit_after(self.c.i2bis_timeout, 0, now, random);
                 out.push(Action::SendI2bis {
                     init_nonce: self.init_nonce,
                 });
@@ -469,15 +474,26 @@ impl Context {
         }
     }
 
+    /// The handshake's timer: after `nominal` randomized, the `count`th retransmission sent.
+    fn retransmit_after(
+        &mut self,
+        nominal: u64,
+        count: u32,
+        now: u64,
+        random: &mut dyn FnMut() -> u32,
+    ) {
+        self.retransmit = Some(Retransmit {
+            at: now + jitter(nominal, random()),
+            count,
+        });
+    }
+
     fn send_i1(&mut self, now: u64, random: &mut dyn FnMut() -> u32, out: &mut Actions) {
         self.state = State::I1Sent;
         // An Update Request needs a context at the peer, which a new exchange re-creates.
         self.update = None;
         self.init_nonce = random();
-        self.retransmit = Some(Retransmit {
-            at: now + jitter(self.c.i1_timeout, random()),
-            count: 0,
-        });
+        self.retransmit_after(self.c.i1_timeout, 0, now, random);
         out.push(Action::SendI1 {
             init_nonce: self.init_nonce,
         });
@@ -513,10 +529,7 @@ impl Context {
         let backoff = |first: u64| first << (r.count + 1).min(16);
         match self.state {
             State::I1Sent if r.count < self.c.i1_retries_max => {
-                self.retransmit = Some(Retransmit {
-                    at: now + jitter(backoff(self.c.i1_timeout), random()),
-                    count: r.count + 1,
-                });
+                self.retransmit_after(backoff(self.c.i1_timeout), r.count + 1, now, random);
                 out.push(Action::SendI1 {
                     init_nonce: self.init_nonce,
                 });
@@ -529,19 +542,13 @@ impl Context {
                 });
             }
             State::I2Sent if r.count < self.c.i2_retries_max => {
-                self.retransmit = Some(Retransmit {
-                    at: now + jitter(backoff(self.c.i2_timeout), random()),
-                    count: r.count + 1,
-                });
+                self.retransmit_after(backoff(self.c.i2_timeout), r.count + 1, now, random);
                 out.push(Action::SendI2 {
                     init_nonce: self.init_nonce,
                 });
             }
             State::I2bisSent if r.count < self.c.i2bis_retries_max => {
-                self.retransmit = Some(Retransmit {
-                    at: now + jitter(backoff(self.c.i2bis_timeout), random()),
-                    count: r.count + 1,
-                });
+                self.retransmit_after(backoff(self.c.i2bis_timeout), r.count + 1, now, random);
                 out.push(Action::SendI2bis {
                     init_nonce: self.init_nonce,
                 });

@@ -243,32 +243,8 @@ pub enum Action {
     Kernel { exploring: bool, pair: Pair },
 }
 
-/// The actions of one step, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Actions {
-    list: [Option<Action>; Actions::CAPACITY],
-}
-
-impl Actions {
-    /// The most actions a step takes.
-    pub const CAPACITY: usize = 2;
-
-    fn push(&mut self, a: Action) {
-        if let Some(slot) = self.list.iter_mut().find(|s| s.is_none()) {
-            *slot = Some(a);
-        }
-    }
-
-    /// The actions, in order.
-    pub fn iter(&self) -> impl Iterator<Item = Action> + '_ {
-        self.list.iter().map_while(|a| *a)
-    }
-
-    /// Whether there is none.
-    pub fn is_empty(&self) -> bool {
-        self.list[0].is_none()
-    }
-}
+/// The actions of one exploration step.
+pub type Actions = super::shim6_ctx::Steps<Action, 2>;
 
 /// The probe series in progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -357,9 +333,7 @@ impl Explorer {
 
     /// Handles `ev` at `now`; `random` gives the probe nonces.
     pub fn handle(&mut self, ev: Event<'_>, now: u64, random: &mut dyn FnMut() -> u32) -> Actions {
-        let mut out = Actions {
-            list: [None; Actions::CAPACITY],
-        };
+        let mut out = Actions::new();
         match (self.state, ev) {
             (ReapState::Operational, Event::KeepaliveDue) => {
                 out.push(Action::SendKeepalive { pair: self.current })
