@@ -18,7 +18,7 @@ use kernel::{
 };
 
 // The core is `pub` for the host tests; here it is private and partly unused.
-#[allow(unreachable_pub, dead_code)]
+#[expect(unreachable_pub)]
 #[path = "xcbc_mac.rs"]
 mod xcbc_mac;
 use xcbc_mac::{Block, BlockCipher, KeyError, Keyed, State, BLOCK_SIZE, STATE_SIZE};

@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/modules.sh"
 "$top/scripts/tools.sh"
 mkdir -p "$BUILD/logs"
-vm=("$TOOLS/rv6-vm" --kernel "$KOBJ/arch/x86/boot/bzImage" --moddir "$KOBJ/modroot/lib/modules/$(krelease)" --append "kunit.filter_glob=rv6*")
+vm=("$TOOLS/rv6-vm" --kernel "$KOBJ/arch/x86/boot/bzImage" --moddir "$KOBJ/modroot/lib/modules/$(krelease)" --append "kunit.filter_glob=r[uv]*")
 export RV6_MODULES=$MODOUT RV6_SRC=$SRC
 if [ "${1:-}" = --shell ]; then
   exec "${vm[@]}" --shell --log "$BUILD/logs/shell.log" --timeout 86400 -- \

@@ -125,7 +125,7 @@ pids=(); t0=$SECONDS
 for ((k=0; k<jobs; k++)); do
   n=$((k + 1)); sdir=$out/$tag/shard$n; mkdir -p "$sdir"
   log=$BUILD/logs/$tag-shard$n.log
-  kparam="kunit.filter_glob=rv6*"; [ $k = 0 ] || kparam="kunit.enable=0"
+  kparam="kunit.filter_glob=r[uv]*"; [ $k = 0 ] || kparam="kunit.enable=0"
   kparam="$kparam $boot"
   say "shard $n (~$(printf '%.0f' "${shard_load[k]}") s by the record):${shard_suites[k]:- (no suites)}; console $log"
   (

@@ -39,7 +39,7 @@ use kernel::{
 use core::net::{IpAddr, Ipv6Addr};
 
 // The core is `pub` for the host tests; here it is private and partly unused.
-#[allow(unreachable_pub, dead_code)]
+#[expect(unreachable_pub, dead_code)]
 #[path = "dhcpv6_parse.rs"]
 mod dhcpv6_parse;
 
@@ -245,7 +245,6 @@ impl kernel::Module for CtDhcpv6 {
         let stats = Arc::new(namespace::Registration::new(())?, GFP_KERNEL)?;
         let family = genl::Registration::new(stats)?;
         let helper = Registration::new(module)?;
-        pr_info!("conntrack helper rv6-dhcpv6 registered for IPv6\n");
         Ok(CtDhcpv6 {
             _helper: helper,
             _family: family,

@@ -40,7 +40,7 @@ use kernel::{
 };
 
 // The core is `pub` for the host tests; here it is private and partly unused.
-#[allow(unreachable_pub, dead_code)]
+#[expect(unreachable_pub, dead_code)]
 #[path = "ftp_parse.rs"]
 mod ftp_parse;
 
@@ -256,7 +256,6 @@ impl kernel::Module for CtFtp {
         let stats = Arc::new(namespace::Registration::new(())?, GFP_KERNEL)?;
         let family = genl::Registration::new(stats)?;
         let helper = Registration::new(module)?;
-        pr_info!("conntrack helper rv6-ftp registered for IPv4 and IPv6\n");
         Ok(CtFtp {
             _helper: helper,
             _family: family,

@@ -199,10 +199,6 @@ impl kernel::Module for NfCount {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let hooks = Arc::new(Registration::new(())?, GFP_KERNEL)?;
         let family = genl::Registration::new(hooks)?;
-        pr_info!(
-            "counting IPv6 packets at {} hooks in every namespace\n",
-            NetCounters::HOOKS.len()
-        );
         Ok(NfCount { _family: family })
     }
 }

@@ -331,53 +331,6 @@ pub fn check_mobility_header(head: &[u8], available: usize) -> Result<usize, Err
     Ok(len)
 }
 
-/// Finds the first option of type `kind` in a Destination Options header of `hdr_len` bytes
-/// that is read two bytes at a time through `read(offset, buf)` (which returns `false` when
-/// it cannot), so that a header of any length can be walked inside a packet without copying
-/// it.  Returns the option's offset from the start of the header; `Err(Field(n))` for an
-/// option at `n` that overruns the header, `Err(Truncated)` when `read` fails.
-pub fn find_option(
-    hdr_len: usize,
-    kind: u8,
-    mut read: impl FnMut(usize, &mut [u8; 2]) -> bool,
-) -> Result<Option<usize>, Error> {
-    let mut at = 2;
-    while at < hdr_len {
-        let mut tl = [0u8; 2];
-        if hdr_len - at == 1 {
-            // Only a Pad1 fits; read the one byte as part of the pair before it.
-            let mut pair = [0u8; 2];
-            if !read(at - 1, &mut pair) {
-                return Err(Error::Truncated);
-            }
-            return match pair[1] {
-                OPT_PAD1 if kind != OPT_PAD1 => Ok(None),
-                OPT_PAD1 => Ok(Some(at)),
-                _ => Err(Error::Field(at)),
-            };
-        }
-        if !read(at, &mut tl) {
-            return Err(Error::Truncated);
-        }
-        if tl[0] == kind {
-            if kind != OPT_PAD1 && at + 2 + usize::from(tl[1]) > hdr_len {
-                return Err(Error::Field(at + 1));
-            }
-            return Ok(Some(at));
-        }
-        if tl[0] == OPT_PAD1 {
-            at += 1;
-            continue;
-        }
-        let next = at + 2 + usize::from(tl[1]);
-        if next > hdr_len {
-            return Err(Error::Field(at + 1));
-        }
-        at = next;
-    }
-    Ok(None)
-}
-
 /// The Internet checksum (RFC 1071) of an IPv6 pseudo-header and `data`; over data whose
 /// checksum field is right, the result is 0.
 pub fn checksum(src: &Addr, dst: &Addr, next_header: u8, data: &[u8]) -> u16 {

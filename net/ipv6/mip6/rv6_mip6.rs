@@ -25,8 +25,9 @@
 //! either type pins its module.
 
 use kernel::{
+    bindings,
     net::{
-        ipv6::{MhFilter, MhFilterRegistration, MhPacket},
+        ipv6::{Ipv6Header, MhFilter, MhFilterRegistration, MhPacket},
         namespace::{self, Namespace, NetState, PernetSlot},
         netlink::genl::{self, Counters, OpsFamily, StatsOps, Writer},
         skbuff::SkBuff,
@@ -42,13 +43,13 @@ use kernel::{
 };
 
 // The core is `pub` for the host tests; here it is private and partly unused.
-#[allow(unreachable_pub, dead_code)]
+#[expect(unreachable_pub, dead_code)]
 #[path = "mip6_wire.rs"]
 mod mip6_wire;
 
 use mip6_wire::{
-    check_mobility_header, find_option, Error as WireError, HomeAddressRepr, RoutingType2Repr,
-    MH_FIXED_LEN, OPT_HOME_ADDRESS,
+    check_mobility_header, Error as WireError, HomeAddressRepr, RoutingType2Repr, MH_FIXED_LEN,
+    OPT_HOME_ADDRESS,
 };
 
 module! {
@@ -61,9 +62,9 @@ module! {
     alias: ["xfrm-type-10-60", "xfrm-type-10-43"],
 }
 
-const IPPROTO_ROUTING: u8 = 43;
-const IPPROTO_DSTOPTS: u8 = 60;
-const IPPROTO_MH: u8 = 135;
+const IPPROTO_ROUTING: u8 = bindings::IPPROTO_ROUTING as u8;
+const IPPROTO_DSTOPTS: u8 = bindings::IPPROTO_DSTOPTS as u8;
+const IPPROTO_MH: u8 = bindings::IPPROTO_MH as u8;
 /// The highest Mobility Header type RFC 6275 defines (`IP6_MH_TYPE_MAX`, Binding Error).
 const MH_TYPE_MAX: u16 = 7;
 
@@ -134,7 +135,7 @@ fn check_ro_state(x: &State) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// Reads the 16 bytes of an address `offset` bytes into the IPv6 header.
+/// Reads the 16 bytes of an address `offset` bytes after the network header.
 fn ipv6_addr(skb: &SkBuff, offset: usize) -> Option<Addr> {
     let mut buf = [0u8; 16];
     // The view is either `buf` or the packet's own bytes: copy out of it, not out of `buf`.
@@ -143,17 +144,13 @@ fn ipv6_addr(skb: &SkBuff, offset: usize) -> Option<Addr> {
     Some(a)
 }
 
-/// Offsets of the source and destination addresses in the IPv6 header.
-const SADDR: usize = 8;
-const DADDR: usize = 24;
-
-/// What both types do on output: the home address moves from the IPv6 address field at
-/// `field` into the new header (written by `emit` into the room the core opened), the
-/// care-of address takes its place, and the preceding Next Header names `proto`.
+/// What both types do on output: the home address moves from the IPv6 address `field`
+/// picks into the new header (written by `emit` into the room the core opened), the care-of
+/// address takes its place, and the preceding Next Header names `proto`.
 #[inline]
 fn insert_header(
     pkt: &mut OutputPacket<'_>,
-    field: usize,
+    field: fn(&mut Ipv6Header) -> &mut Addr,
     proto: u8,
     emit: impl FnOnce(u8, Addr, &mut [u8]) -> Result<(), WireError>,
 ) -> Result {
@@ -163,12 +160,11 @@ fn insert_header(
     };
     let next_header = pkt.next_header();
     let (ip, slot) = pkt.split();
-    let mut home = [0u8; 16];
-    home.copy_from_slice(&ip[field..field + 16]);
-    if emit(next_header, home, slot).is_err() {
+    let addr = field(ip);
+    if emit(next_header, *addr, slot).is_err() {
         return Err(EINVAL);
     }
-    ip[field..field + 16].copy_from_slice(coa);
+    *addr = *coa;
     pkt.set_next_header(proto);
     Ok(())
 }
@@ -200,13 +196,18 @@ impl Type for HomeAddress {
 
     #[inline]
     fn output(_x: &State, pkt: &mut OutputPacket<'_>) -> Result {
-        insert_header(pkt, SADDR, IPPROTO_DSTOPTS, |next_header, home, slot| {
-            HomeAddressRepr {
-                next_header,
-                home_address: home,
-            }
-            .emit(slot)
-        })
+        insert_header(
+            pkt,
+            |ip| &mut ip.saddr,
+            IPPROTO_DSTOPTS,
+            |next_header, home, slot| {
+                HomeAddressRepr {
+                    next_header,
+                    home_address: home,
+                }
+                .emit(slot)
+            },
+        )
     }
 
     /// A packet with a Home Address option got through a state but no policy wants it: the
@@ -219,8 +220,9 @@ impl Type for HomeAddress {
         }
         // After the core's swap the option holds the care-of address.
         let coa = hao_address(skb);
-        let src = ipv6_addr(skb, SADDR).ok_or(EINVAL)?;
-        let dst = ipv6_addr(skb, DADDR).ok_or(EINVAL)?;
+        let mut buf = [0u8; Ipv6Header::LEN];
+        let ip = skb.ipv6_header(&mut buf).ok_or(EINVAL)?;
+        let (src, dst) = (ip.saddr, ip.daddr);
         let first = Mip6Net::with(x.net(), |n| {
             let first = first_report_for(
                 &n.last_report,
@@ -257,22 +259,12 @@ impl Type for HomeAddress {
 
 /// The address in the packet's Home Address option, if the input path recorded one.
 fn hao_address(skb: &SkBuff) -> Option<Addr> {
-    let at = usize::from(skb.ip6_dsthao());
+    let at = skb.ip6_dsthao();
     if at == 0 {
         return None;
     }
-    let mut hdr = [0u8; 2];
-    let len = (usize::from(skb.network_bytes(at, &mut hdr)?[1]) + 1) * 8;
-    let opt = find_option(len, OPT_HOME_ADDRESS, |off, buf| {
-        let mut tmp = [0u8; 2];
-        let Some(b) = skb.network_bytes(at + off, &mut tmp) else {
-            return false;
-        };
-        *buf = [b[0], b[1]];
-        true
-    })
-    .ok()??;
-    ipv6_addr(skb, at + opt + 2)
+    // The option's type and length, then the address.
+    ipv6_addr(skb, skb.ipv6_find_tlv(at, OPT_HOME_ADDRESS)? + 2)
 }
 
 /// Whether the packet identified by its receive time, interface and addresses is not the one
@@ -322,14 +314,19 @@ impl Type for RoutingType2 {
 
     #[inline]
     fn output(_x: &State, pkt: &mut OutputPacket<'_>) -> Result {
-        insert_header(pkt, DADDR, IPPROTO_ROUTING, |next_header, home, slot| {
-            RoutingType2Repr {
-                next_header,
-                segments_left: 1,
-                home_address: home,
-            }
-            .emit(slot)
-        })
+        insert_header(
+            pkt,
+            |ip| &mut ip.daddr,
+            IPPROTO_ROUTING,
+            |next_header, home, slot| {
+                RoutingType2Repr {
+                    next_header,
+                    segments_left: 1,
+                    home_address: home,
+                }
+                .emit(slot)
+            },
+        )
     }
 }
 
@@ -414,6 +411,11 @@ impl Counters for Mip6Net {
     }
 }
 
+static HAO_TYPE: xfrm::TypeVtable<HomeAddress> =
+    xfrm::TypeVtable::new(kernel::module::this_module::<crate::LocalModule>());
+static RT2_TYPE: xfrm::TypeVtable<RoutingType2> =
+    xfrm::TypeVtable::new(kernel::module::this_module::<crate::LocalModule>());
+
 struct Mip6 {
     // Dropped in reverse of registration: the filter first, like mip6_fini; the counters
     // last.
@@ -424,17 +426,16 @@ struct Mip6 {
 }
 
 impl kernel::Module for Mip6 {
-    fn init(module: &'static ThisModule) -> Result<Self> {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
         let nets = Arc::new(namespace::Registration::new(())?, GFP_KERNEL)?;
         let family = genl::Registration::new(nets)?;
         // The XFRM types first: they fail with EEXIST while mip6.ko is loaded, before the
         // filter (whose slot registration would silently replace mip6.ko's) is touched.
-        let hao = xfrm::Registration::<HomeAddress>::new(module).inspect_err(|e| {
+        let hao = xfrm::Registration::new(&HAO_TYPE).inspect_err(|e| {
             pr_err!("cannot register the HAO XFRM type ({e:?}): is mip6.ko loaded?\n")
         })?;
-        let rt2 = xfrm::Registration::<RoutingType2>::new(module)?;
+        let rt2 = xfrm::Registration::new(&RT2_TYPE)?;
         let mh = MhFilterRegistration::<MhCheck>::new()?;
-        pr_info!("Mobile IPv6 (HAO, RT2, MH filter)\n");
         Ok(Mip6 {
             _mh: mh,
             _rt2: rt2,

@@ -61,8 +61,8 @@ use kernel::{
         },
         skbuff::SkBuff,
         xfrm::{
-            self, flags, Addr, OutputPacket, OwnedPolicy, OwnedState, PolicyParams, Refusal, State,
-            StateParams, Type, MODE_ROUTE_OPTIMIZATION,
+            self, flags, Addr, Ipv6Header, OutputPacket, OwnedPolicy, OwnedState, PolicyParams,
+            Refusal, State, StateParams, Type, MODE_ROUTE_OPTIMIZATION,
         },
     },
     new_mutex, new_rhashtable, new_spinlock_irq,
@@ -77,17 +77,18 @@ use kernel::{
         object_timer::{ObjectTimer, ObjectTimerCallback},
         Delta, Instant, Monotonic,
     },
+    transmute::AsBytes,
 };
 
-// The cores are `pub` for the host tests and the daemon; here they are private and partly
-// unused.
-#[allow(unreachable_pub, dead_code)]
+// The cores are `pub` for the host tests and the daemon; here they are private (and the
+// wire format and REAP cores partly unused).
+#[expect(unreachable_pub, dead_code)]
 #[path = "shim6_reap.rs"]
 mod reap;
-#[allow(unreachable_pub, dead_code)]
+#[expect(unreachable_pub)]
 #[path = "shim6_trigger.rs"]
 mod trigger;
-#[allow(unreachable_pub, dead_code)]
+#[expect(unreachable_pub, dead_code)]
 #[path = "shim6_wire.rs"]
 mod wire;
 
@@ -763,16 +764,14 @@ impl NetHooks for NetShim {
         if self.count.load(Relaxed) == 0 && !counting {
             return netfilter::Verdict::Accept;
         }
-        let mut buf = [0u8; 40];
-        let Some(ip) = skb.network_bytes(0, &mut buf) else {
+        let mut buf = [0u8; Ipv6Header::LEN];
+        let Some(ip) = skb.ipv6_header(&mut buf) else {
             return netfilter::Verdict::Accept;
         };
-        if ip.len() < 40 || ip[6] == IPPROTO_SHIM6 || ip[24] == 0xff {
+        if ip.nexthdr == IPPROTO_SHIM6 || ip.daddr[0] == 0xff {
             return netfilter::Verdict::Accept;
         }
-        let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
-        src.copy_from_slice(&ip[8..24]);
-        dst.copy_from_slice(&ip[24..40]);
+        let (src, dst) = (ip.saddr, ip.daddr);
         let out = match state.point() {
             HookPoint::LocalOut => true,
             HookPoint::LocalIn => false,
@@ -782,7 +781,7 @@ impl NetHooks for NetShim {
         match self.by_ulids(&key, 0) {
             Some(c) if out => Context::sent(c.as_arc_borrow()),
             Some(c) => Context::received(c.as_arc_borrow()),
-            None if counting && trigger::counted(ip) => {
+            None if counting && trigger::counted(ip.as_bytes()) => {
                 self.count_pair(state.net(), key, u64::from(skb.len()))
             }
             None => {}
@@ -847,8 +846,8 @@ impl Type for Shim6Type {
         // is dropped (counted by the core as `XfrmOutStateProtoError`).
         let ((local, peer), tag) = rewrite.ok_or(ENOENT)?;
         let (ip, slot) = pkt.split();
-        ip[8..24].copy_from_slice(&local);
-        ip[24..40].copy_from_slice(&peer);
+        ip.saddr = local;
+        ip.daddr = peer;
         PayloadRepr {
             next_header,
             context_tag: tag,
@@ -1654,6 +1653,9 @@ impl Operations for Family {
     }
 }
 
+static SHIM6_TYPE: xfrm::TypeVtable<Shim6Type> =
+    xfrm::TypeVtable::new(kernel::module::this_module::<crate::LocalModule>());
+
 struct Shim6 {
     // Dropped in declaration order: no new requests, then every namespace's contexts (and
     // their XFRM objects) go; then the input handler, the offload entry and the XFRM type.
@@ -1664,13 +1666,12 @@ struct Shim6 {
 }
 
 impl kernel::Module for Shim6 {
-    fn init(module: &'static ThisModule) -> Result<Self> {
-        let ty = xfrm::Registration::<Shim6Type>::new(module)?;
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let ty = xfrm::Registration::new(&SHIM6_TYPE)?;
         let offload = ExtHeaderOffload::new(IPPROTO_SHIM6)?;
         let input = protocol::Registration::<Shim6Input>::new()?;
         let nets = Arc::new(netfilter::Registration::new(())?, GFP_KERNEL)?;
         let family = genl::Registration::new(nets)?;
-        pr_info!("Shim6 data path (next header 140)\n");
         Ok(Shim6 {
             _family: family,
             _input: input,
@@ -1706,6 +1707,14 @@ mod tests {
         assert_eq!(CONTEXT_POLICY.entry(A_EVENT).kind(), 0);
         assert!(A_EVENT > SET_POLICY.maxattr());
         assert_eq!(IPPROTO_SHIM6 as u32, kernel::bindings::IPPROTO_SHIM6);
+        assert_eq!(
+            trigger::IPPROTO_SHIM6 as u32,
+            kernel::bindings::IPPROTO_SHIM6
+        );
+        assert_eq!(
+            trigger::IPPROTO_ICMPV6 as u32,
+            kernel::bindings::IPPROTO_ICMPV6
+        );
     }
 
     #[test]

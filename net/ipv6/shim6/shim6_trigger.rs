@@ -12,6 +12,12 @@
 /// Nanoseconds in a second.
 const NSEC_PER_SEC: u64 = 1_000_000_000;
 
+/// Next Header values [`counted`] leaves out (`rv6_shim6`'s KUnit tests check them against
+/// the kernel's): ICMPv6, and Shim6 itself.
+pub const IPPROTO_ICMPV6: u8 = 58;
+/// See [`IPPROTO_ICMPV6`].
+pub const IPPROTO_SHIM6: u8 = 140;
+
 /// The heuristic's settings, per namespace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TriggerConfig {
@@ -98,9 +104,7 @@ pub fn counted(ip: &[u8]) -> bool {
     if ip.len() < 40 || ip[0] >> 4 != 6 {
         return false;
     }
-    const ICMPV6: u8 = 58;
-    const SHIM6: u8 = 140;
-    if ip[6] == ICMPV6 || ip[6] == SHIM6 {
+    if ip[6] == IPPROTO_ICMPV6 || ip[6] == IPPROTO_SHIM6 {
         return false;
     }
     let usable = |a: &[u8]| {

@@ -100,21 +100,6 @@ __rust_helper int rust_helper_nf_ct_expect_related(struct nf_conntrack_expect *e
 	return nf_ct_expect_related(exp, flags);
 }
 
-/*
- * A helper's registered copy stays alive while conntracks refer to it, and
- * they call its ->destroy after unregistration; the Rust registration keeps
- * its own reference until it has disarmed ->destroy.
- */
-__rust_helper void rust_helper_rv6_ct_helper_hold(struct nf_conntrack_helper *h)
-{
-	refcount_inc(&h->ct_refcnt);
-}
-
-__rust_helper void rust_helper_rv6_ct_helper_put(struct nf_conntrack_helper *h)
-{
-	if (refcount_dec_and_test(&h->ct_refcnt))
-		kfree_rcu(h, rcu);
-}
 #endif
 
 #if IS_ENABLED(CONFIG_IPV6)

@@ -11,14 +11,68 @@ use crate::{
     error::to_result,
     net::{namespace::Namespace, skbuff::SkBuff},
     prelude::*,
+    transmute::{AsBytes, FromBytes},
 };
 #[cfg(CONFIG_IPV6_MIP6)]
 use core::marker::PhantomData;
+use core::{
+    ffi::c_int,
+    mem::{offset_of, size_of},
+};
 
 pub mod protocol;
 pub mod tcp;
 
+/// An IPv6 address as it appears on the wire (`struct in6_addr`).
+pub type Addr = [u8; 16];
+
+/// The fixed IPv6 header (RFC 8200 section 3, `struct ipv6hdr`) as it lies in a packet: a
+/// view of packet bytes made with [`FromBytes`], read and written in place.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ipv6Header {
+    /// Version, Traffic Class and Flow Label.
+    pub vtc_flow: [u8; 4],
+    /// Payload Length, network byte order.
+    pub payload_len: [u8; 2],
+    /// Next Header: what follows this header.
+    pub nexthdr: u8,
+    /// Hop Limit.
+    pub hop_limit: u8,
+    /// Source address.
+    pub saddr: Addr,
+    /// Destination address.
+    pub daddr: Addr,
+}
+
+// The layout is `struct ipv6hdr`'s (whose addresses sit in an anonymous union).
+const _: () = {
+    assert!(size_of::<Ipv6Header>() == size_of::<bindings::ipv6hdr>());
+    assert!(offset_of!(Ipv6Header, nexthdr) == offset_of!(bindings::ipv6hdr, nexthdr));
+    assert!(offset_of!(Ipv6Header, hop_limit) == offset_of!(bindings::ipv6hdr, hop_limit));
+    assert!(offset_of!(Ipv6Header, saddr) == offset_of!(bindings::ipv6hdr, __bindgen_anon_1));
+    assert!(offset_of!(Ipv6Header, daddr) == Ipv6Header::LEN - size_of::<bindings::in6_addr>());
+};
+
+// SAFETY: Byte arrays and bytes only: any bit pattern is valid, the alignment is 1.
+unsafe impl FromBytes for Ipv6Header {}
+// SAFETY: Byte arrays and bytes only: no padding, no uninitialised bytes.
+unsafe impl AsBytes for Ipv6Header {}
+
+impl Ipv6Header {
+    /// Bytes of the header.
+    pub const LEN: usize = size_of::<Self>();
+}
+
 impl SkBuff {
+    /// The IPv6 header at the network header: a view in place when it lies in the linear part
+    /// (the usual case), else of `buf` after copying it out; `None` when the packet is shorter.
+    #[inline]
+    pub fn ipv6_header<'a>(&'a self, buf: &'a mut [u8; Ipv6Header::LEN]) -> Option<&'a Ipv6Header> {
+        let bytes = self.network_bytes(0, buf)?;
+        Ipv6Header::from_bytes(bytes)
+    }
+
     /// Offset of the Destination Options header that carried a Home Address option (the
     /// option has been processed: the addresses are swapped back), from the network header;
     /// 0 when there was none.
@@ -26,6 +80,18 @@ impl SkBuff {
         // SAFETY: The skb is live (type invariant); its control block is IPv6's on the IPv6
         // input path, where the callers that ask run.
         unsafe { bindings::rv6_ip6cb_dsthao(self.as_raw()) }
+    }
+
+    /// The offset from the network header of the first option of type `kind` in the
+    /// Hop-by-Hop or Destination Options header `offset` bytes after the network header
+    /// (`ipv6_find_tlv`); `None` when there is none, or when the header is malformed or not
+    /// all in the linear part.
+    pub fn ipv6_find_tlv(&self, offset: u16, kind: u8) -> Option<usize> {
+        // SAFETY: The skb is live (type invariant); the function reads only its linear part.
+        let at = unsafe {
+            bindings::ipv6_find_tlv(self.as_raw(), c_int::from(offset), c_int::from(kind))
+        };
+        usize::try_from(at).ok()
     }
 
     /// The interface the packet arrived on (`IP6CB(skb)->iif`).
@@ -159,5 +225,30 @@ unsafe extern "C" fn mh_filter_callback<T: MhFilter>(
     match T::filter(&mut pkt) {
         Ok(()) => 0,
         Err(_) => -1,
+    }
+}
+
+#[kunit_tests(rust_kernel_net_ipv6)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_view_reads_and_writes_in_place() -> Result {
+        let mut b = [0u8; Ipv6Header::LEN + 1];
+        b[0] = 0x60;
+        b[6] = bindings::IPPROTO_ICMPV6 as u8;
+        b[7] = 64;
+        b[8] = 0x20;
+        b[24] = 0xff;
+        let (ip, rest) = Ipv6Header::from_bytes_mut_prefix(&mut b).ok_or(EINVAL)?;
+        assert_eq!(rest.len(), 1);
+        assert_eq!((ip.vtc_flow[0] >> 4, ip.hop_limit), (6, 64));
+        assert_eq!(u32::from(ip.nexthdr), bindings::IPPROTO_ICMPV6);
+        assert_eq!((ip.saddr[0], ip.daddr[0]), (0x20, 0xff));
+        ip.daddr = ip.saddr;
+        assert_eq!(b[24], 0x20);
+        // Too short for a header.
+        assert!(Ipv6Header::from_bytes_prefix(&b[..Ipv6Header::LEN - 1]).is_none());
+        Ok(())
     }
 }

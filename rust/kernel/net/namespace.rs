@@ -449,7 +449,7 @@ impl<T: NetState> Drop for Registration<T> {
     }
 }
 
-#[kunit_tests(rv6_namespace)]
+#[kunit_tests(rust_kernel_net_namespace)]
 mod tests {
     use super::*;
     use crate::sync::atomic::ordering::Relaxed;

@@ -346,7 +346,7 @@ unsafe extern "C" fn hook_callback<T: NetHooks>(
     this.hook(skb, state).to_raw()
 }
 
-#[kunit_tests(rv6_netfilter)]
+#[kunit_tests(rust_kernel_net_netfilter)]
 mod tests {
     use super::*;
     use crate::sync::atomic::{ordering::Relaxed, Atomic};

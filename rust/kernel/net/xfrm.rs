@@ -21,13 +21,13 @@ use crate::{
         skbuff::{header_offsets, SkBuff},
     },
     prelude::*,
+    transmute::FromBytes,
     types::Opaque,
     ThisModule,
 };
 use core::{marker::PhantomData, ptr::NonNull};
 
-/// An IPv6 address as it appears on the wire.
-pub type Addr = [u8; 16];
+pub use super::ipv6::{Addr, Ipv6Header};
 
 /// `XFRM_MODE_ROUTEOPTIMIZATION`: the mode of Mobile IPv6 states.
 pub const MODE_ROUTE_OPTIMIZATION: u8 = bindings::XFRM_MODE_ROUTEOPTIMIZATION as u8;
@@ -288,9 +288,9 @@ impl Flow {
 /// type's own header into the linear part of the packet; they are read in place.
 pub struct InputPacket<'a> {
     skb: &'a SkBuff,
-    /// The linear bytes from the IPv6 header on; the type's header starts at `at`.
-    bytes: &'a [u8],
-    at: usize,
+    ip: &'a Ipv6Header,
+    /// The linear bytes from the type's header on.
+    header: &'a [u8],
 }
 
 impl<'a> InputPacket<'a> {
@@ -302,60 +302,82 @@ impl<'a> InputPacket<'a> {
 
     /// The IPv6 header.
     #[inline]
-    pub fn ipv6_header(&self) -> &'a [u8; IPV6_HEADER_LEN] {
-        // `at >= IPV6_HEADER_LEN` was checked when the packet was made.
-        self.bytes[..IPV6_HEADER_LEN]
-            .try_into()
-            .unwrap_or_else(|_| unreachable!())
+    pub fn ipv6_header(&self) -> &'a Ipv6Header {
+        self.ip
     }
 
     /// The IPv6 header's source address.
     #[inline]
     pub fn saddr(&self) -> &'a Addr {
-        Self::addr(self.ipv6_header(), 8)
+        &self.ip.saddr
     }
 
     /// The IPv6 header's destination address.
     #[inline]
     pub fn daddr(&self) -> &'a Addr {
-        Self::addr(self.ipv6_header(), 24)
-    }
-
-    #[inline]
-    fn addr(h: &[u8; IPV6_HEADER_LEN], at: usize) -> &Addr {
-        // 16 bytes at 8 or 24 lie inside the 40-byte header.
-        h[at..at + 16].try_into().unwrap_or_else(|_| unreachable!())
+        &self.ip.daddr
     }
 
     /// The linear bytes from the type's header (`skb->data`) on: the whole header, and
     /// whatever follows it in the linear part.
     #[inline]
     pub fn header(&self) -> &'a [u8] {
-        &self.bytes[self.at..]
+        self.header
     }
 }
 
 /// A packet on its way out, with room for the type's header opened by the XFRM core.
 ///
 /// The core has moved the IPv6 header and the extension headers that must precede the new
-/// one towards the front; `bytes[..slot]` are those headers (the IPv6 header first),
-/// `bytes[slot..]` the `header_len` bytes for the type to fill, and `bytes[prevhdr]` the Next
-/// Header byte that still names what followed.
+/// one towards the front: `ip`, then `rest[..slot]`; `rest[slot..]` are the `header_len` bytes
+/// for the type to fill.  The Next Header byte that still names what followed is the IPv6
+/// header's own or, when extension headers precede the new one, `rest[prevhdr]`.
 pub struct OutputPacket<'a> {
-    bytes: &'a mut [u8],
-    prevhdr: usize,
+    ip: &'a mut Ipv6Header,
+    rest: &'a mut [u8],
+    /// `None` for the IPv6 header's Next Header, else an offset below `slot`.
+    prevhdr: Option<usize>,
     slot: usize,
     coaddr: Option<&'a Addr>,
 }
 
-/// Bytes of an IPv6 header.
-pub const IPV6_HEADER_LEN: usize = 40;
-
 impl<'a> OutputPacket<'a> {
-    /// The Next Header value the new header must carry (what `bytes[prevhdr]` says).
+    /// Splits the bytes `ro_output_room` lends at the IPv6 header, `None` unless the offsets
+    /// of the Next Header byte to rewrite (`prevhdr`) and of the room (`slot`), both from the
+    /// IPv6 header, are where the core can put them.
+    #[inline]
+    fn new(
+        bytes: &'a mut [u8],
+        prevhdr: usize,
+        slot: usize,
+        coaddr: Option<&'a Addr>,
+    ) -> Option<Self> {
+        let (ip, rest) = Ipv6Header::from_bytes_mut_prefix(bytes)?;
+        let slot = slot.checked_sub(Ipv6Header::LEN)?;
+        let prevhdr = if prevhdr == core::mem::offset_of!(Ipv6Header, nexthdr) {
+            None
+        } else {
+            Some(prevhdr.checked_sub(Ipv6Header::LEN).filter(|&p| p < slot)?)
+        };
+        if slot > rest.len() {
+            return None;
+        }
+        Some(Self {
+            ip,
+            rest,
+            prevhdr,
+            slot,
+            coaddr,
+        })
+    }
+
+    /// The Next Header value the new header must carry.
     #[inline]
     pub fn next_header(&self) -> u8 {
-        self.bytes[self.prevhdr]
+        match self.prevhdr {
+            None => self.ip.nexthdr,
+            Some(at) => self.rest[at],
+        }
     }
 
     /// The state's care-of address, read under `x->lock` as the packet was handed over (so
@@ -368,18 +390,16 @@ impl<'a> OutputPacket<'a> {
     /// Makes the preceding header's Next Header name the new header (`proto`).
     #[inline]
     pub fn set_next_header(&mut self, proto: u8) {
-        self.bytes[self.prevhdr] = proto;
+        match self.prevhdr {
+            None => self.ip.nexthdr = proto,
+            Some(at) => self.rest[at] = proto,
+        }
     }
 
     /// The IPv6 header and the room for the new header, to fill in together.
     #[inline]
-    pub fn split(&mut self) -> (&mut [u8; IPV6_HEADER_LEN], &mut [u8]) {
-        let (head, slot) = self.bytes.split_at_mut(self.slot);
-        // `slot >= IPV6_HEADER_LEN` was checked by `ro_output_room`.
-        let ip: &mut [u8; IPV6_HEADER_LEN] = (&mut head[..IPV6_HEADER_LEN])
-            .try_into()
-            .unwrap_or_else(|_| unreachable!());
-        (ip, slot)
+    pub fn split(&mut self) -> (&mut Ipv6Header, &mut [u8]) {
+        (self.ip, &mut self.rest[self.slot..])
     }
 }
 
@@ -413,50 +433,63 @@ pub trait Type: Sized + 'static {
     }
 }
 
+/// A type's `struct xfrm_type`, built at compile time into a `static` of the module: the
+/// XFRM core keeps a pointer to it while the type is registered, and only reads it.
+///
+/// ```ignore
+/// static HAO: xfrm::TypeVtable<HomeAddress> =
+///     xfrm::TypeVtable::new(kernel::module::this_module::<crate::LocalModule>());
+/// ```
+#[repr(transparent)]
+pub struct TypeVtable<T: Type>(bindings::xfrm_type, PhantomData<T>);
+
+// SAFETY: Nothing writes the table after it is built; its pointers are to the owning module and
+// to functions, which any CPU may use.
+unsafe impl<T: Type> Sync for TypeVtable<T> {}
+
+impl<T: Type> TypeVtable<T> {
+    /// The table of `T`, owned by `module` (`THIS_MODULE`), which every state of the type pins.
+    pub const fn new(module: &'static ThisModule) -> Self {
+        Self(
+            bindings::xfrm_type {
+                owner: module.as_ptr(),
+                proto: T::PROTO,
+                flags: T::FLAGS,
+                init_state: Some(init_state_callback::<T>),
+                destructor: Some(destructor_callback),
+                input: Some(input_callback::<T>),
+                output: Some(output_callback::<T>),
+                reject: if T::HAS_REJECT {
+                    Some(reject_callback::<T>)
+                } else {
+                    None
+                },
+            },
+            PhantomData,
+        )
+    }
+}
+
 /// Registers `T` with the XFRM core for `AF_INET6` while it lives.
 ///
 /// # Invariants
 ///
 /// `ty` is registered with `xfrm_register_type` for `AF_INET6`.
 pub struct Registration<T: Type> {
-    ty: Pin<KBox<Opaque<bindings::xfrm_type>>>,
-    _type: PhantomData<T>,
+    ty: &'static TypeVtable<T>,
 }
 
-// SAFETY: Registration and unregistration may happen from any process context.
-unsafe impl<T: Type> Send for Registration<T> {}
-// SAFETY: `&Registration` gives access to nothing.
-unsafe impl<T: Type> Sync for Registration<T> {}
-
 impl<T: Type> Registration<T> {
-    /// Registers the type; `module` (`THIS_MODULE`) is pinned by every state of the type.
+    /// Registers the type described by `ty`.
     ///
-    /// Fails with `EEXIST` when another module serves the protocol (e.g. `mip6.ko`; the core
-    /// refuses it since `kernel/patches/0005`), and with `EPROTONOSUPPORT` for a protocol the
-    /// core has no slot for.
-    pub fn new(module: &'static ThisModule) -> Result<Self> {
-        let raw = bindings::xfrm_type {
-            owner: module.as_ptr(),
-            proto: T::PROTO,
-            flags: T::FLAGS,
-            init_state: Some(init_state_callback::<T>),
-            destructor: Some(destructor_callback),
-            input: Some(input_callback::<T>),
-            output: Some(output_callback::<T>),
-            reject: if T::HAS_REJECT {
-                Some(reject_callback::<T>)
-            } else {
-                None
-            },
-        };
-        let ty = KBox::pin(Opaque::new(raw), GFP_KERNEL)?;
-        // SAFETY: `ty` is a valid type that stays at its address until `drop` unregisters it;
-        // its callbacks are valid for as long.
-        to_result(unsafe { bindings::xfrm_register_type(ty.get(), bindings::AF_INET6 as u16) })?;
-        Ok(Self {
-            ty,
-            _type: PhantomData,
-        })
+    /// Fails with `EEXIST` when the protocol is served already, by another module (e.g.
+    /// `mip6.ko`; the core refuses it since `kernel/patches/0005`) or by another registration
+    /// of `ty`, and with `EPROTONOSUPPORT` for a protocol the core has no slot for.
+    pub fn new(ty: &'static TypeVtable<T>) -> Result<Self> {
+        // SAFETY: `ty` is a valid type that lives forever; its callbacks are valid for as long
+        // as its module, which the core pins while states of the type exist.
+        to_result(unsafe { bindings::xfrm_register_type(&ty.0, bindings::AF_INET6 as u16) })?;
+        Ok(Self { ty })
     }
 }
 
@@ -465,7 +498,7 @@ impl<T: Type> Drop for Registration<T> {
         // SAFETY: Registered (type invariant).  No state of the type exists any more: each
         // pins the module, which is being unloaded; the core's lookups are under RCU and done
         // by the time the module's exit runs.
-        unsafe { bindings::xfrm_unregister_type(self.ty.get(), bindings::AF_INET6 as u16) };
+        unsafe { bindings::xfrm_unregister_type(&self.ty.0, bindings::AF_INET6 as u16) };
     }
 }
 
@@ -508,12 +541,11 @@ unsafe extern "C" fn input_callback<T: Type>(
         // owns, which it does not touch during the call.
         let (state, skb) = unsafe { (State::from_raw(x), SkBuff::from_raw(skb)) };
         let (bytes, at) = skb.linear_from_network().ok_or(EINVAL)?;
-        if at < IPV6_HEADER_LEN || at > bytes.len() {
-            return Err(EINVAL);
-        }
+        let (head, header) = bytes.split_at_checked(at).ok_or(EINVAL)?;
+        let (ip, _) = Ipv6Header::from_bytes_prefix(head).ok_or(EINVAL)?;
         Ok(c_int::from(T::input(
             state,
-            &InputPacket { skb, bytes, at },
+            &InputPacket { skb, ip, header },
         )?))
     })
 }
@@ -545,7 +577,7 @@ unsafe fn ro_output_room<'a>(
     let push = data.checked_sub(network)?;
     // `skb_headlen()` once `data` is back at the network header.
     let headlen = (s.len - s.data_len) as usize + push;
-    if prevhdr >= slot || slot < IPV6_HEADER_LEN || slot + header_len > headlen {
+    if prevhdr >= slot || slot < Ipv6Header::LEN || slot + header_len > headlen {
         return None;
     }
     // `__skb_push(skb, push)`: the bytes lie in the head, between the network header and data.
@@ -572,12 +604,7 @@ unsafe extern "C" fn output_callback<T: Type>(
         // SAFETY: `skb` is the packet being output, exclusively ours for the call.
         let (bytes, prevhdr, slot) = unsafe { ro_output_room(skb, header_len) }.ok_or(EINVAL)?;
         let coaddr = state.coaddr();
-        let mut pkt = OutputPacket {
-            bytes,
-            prevhdr,
-            slot,
-            coaddr: coaddr.as_ref(),
-        };
+        let mut pkt = OutputPacket::new(bytes, prevhdr, slot, coaddr.as_ref()).ok_or(EINVAL)?;
         T::output(state, &mut pkt)?;
         Ok(0)
     })

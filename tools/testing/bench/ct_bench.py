@@ -7,7 +7,9 @@
                                       control connection to HOST port 21
     ct_bench.py dhcp-server IFACE     answer every DHCPv6 Solicit with an
                                       Advertise from the link-local address
-    ct_bench.py dhcp-client IFACE N   N Solicit/Advertise exchanges to ff02::1:2
+    ct_bench.py dhcp-client IFACE N [GIVE_UP]
+                                      N Solicit/Advertise exchanges to ff02::1:2;
+                                      after GIVE_UP losses the rest count as lost
 
 Clients print "<N> <seconds>".  Every round trip is two data packets through
 the firewall (and its helper) plus the ACKs TCP piggybacks or delays.
@@ -70,12 +72,15 @@ def dhcp_server(iface):
             s.sendto(b"\x02" + d[1:4], a)
 
 
-def dhcp_client(iface, n):
+def dhcp_client(iface, n, give_up=None):
     s, idx = dhcp_socket(iface, 546)
     s.settimeout(2)
     t = time.perf_counter()
     lost = 0
     for i in range(n):
+        if give_up is not None and lost >= give_up:
+            lost += n - i
+            break
         trid = (i % 0xFFFFFF).to_bytes(3, "big")
         s.sendto(b"\x01" + trid + b"\x00\x01\x00\x00", ("ff02::1:2", 547, 0, idx))
         try:
@@ -94,7 +99,7 @@ def main():
     elif mode == "dhcp-server":
         dhcp_server(sys.argv[2])
     elif mode == "dhcp-client":
-        dhcp_client(sys.argv[2], int(sys.argv[3]))
+        dhcp_client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else None)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,11 @@
 //! allocated [`Helper::Conn`] state (freed when the connection dies, or at unregistration for
 //! the connections that outlive the module), and serialises all access to that state.
 //!
+//! Conntrack registers a copy of each helper, and the connections it is attached to keep
+//! that copy after unregistration; unregistering stops both `help` and `destroy` (the latter
+//! since a core fix, `kernel/patches/0010`), so the registration itself keeps the list of
+//! the states it allocated, to free those whose connections outlive it.
+//!
 //! C headers: [`include/net/netfilter/nf_conntrack_helper.h`](srctree/include/net/netfilter/nf_conntrack_helper.h),
 //! [`include/net/netfilter/nf_conntrack_expect.h`](srctree/include/net/netfilter/nf_conntrack_expect.h)
 
@@ -29,7 +34,7 @@ use crate::{
     ThisModule,
 };
 use core::{
-    ffi::{c_int, c_uint, c_void},
+    ffi::{c_int, c_uint},
     marker::PhantomData,
     net::{IpAddr, Ipv4Addr, Ipv6Addr},
     ptr::{null_mut, NonNull},
@@ -178,8 +183,8 @@ impl HelperSlot {
         }
     }
 
-    fn lock(&self) -> Option<&SpinLock<()>> {
-        let p = self.lock.load(ordering::Acquire) as *const SpinLock<()>;
+    fn lock(&self) -> Option<&SpinLock<States>> {
+        let p = self.lock.load(ordering::Acquire) as *const SpinLock<States>;
         // SAFETY: By the type invariant a non-null pointer is the live registration's lock;
         // callbacks that read it run only while the registration exists.
         (!p.is_null()).then(|| unsafe { &*p })
@@ -189,6 +194,85 @@ impl HelperSlot {
 impl Default for HelperSlot {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// The links of a connection's state in its registration's [`States`].
+#[repr(C)]
+struct Links {
+    prev: *mut Links,
+    next: *mut Links,
+}
+
+/// A connection's state and its links; `links` comes first, so a pointer to a node is a
+/// pointer to its links.
+#[repr(C)]
+struct Node<C> {
+    links: Links,
+    conn: C,
+}
+
+/// The states a registration allocated whose connections conntrack has not destroyed yet:
+/// a doubly linked list of `KBox<Node<T::Conn>>`, in no order.
+///
+/// # Invariants
+///
+/// `head` is null or the first of a well-linked list of nodes leaked from `KBox`es of
+/// the registration's `Node<T::Conn>`, each also stored in its connection's state slot.
+struct States {
+    head: *mut Links,
+}
+
+// SAFETY: The list owns its nodes, whose states are `Send`; it is only used under its lock.
+unsafe impl Send for States {}
+
+impl States {
+    /// Puts `node` at the head of the list.
+    ///
+    /// # Safety
+    ///
+    /// `node` must be a node of the registration's type, leaked from a `KBox`, in no list.
+    unsafe fn push(&mut self, node: *mut Links) {
+        // SAFETY: The caller's promise; `self.head` is null or a live node (type invariant).
+        unsafe {
+            (*node).prev = null_mut();
+            (*node).next = self.head;
+            if !self.head.is_null() {
+                (*self.head).prev = node;
+            }
+        }
+        self.head = node;
+    }
+
+    /// Takes `node` out of the list.
+    ///
+    /// # Safety
+    ///
+    /// `node` must be in this list.
+    unsafe fn unlink(&mut self, node: *mut Links) {
+        // SAFETY: The caller's promise; a node's neighbours are live nodes of the same list.
+        unsafe {
+            let (prev, next) = ((*node).prev, (*node).next);
+            if prev.is_null() {
+                self.head = next;
+            } else {
+                (*prev).next = next;
+            }
+            if !next.is_null() {
+                (*next).prev = prev;
+            }
+        }
+    }
+
+    /// Takes the first node out of the list, if there is one.
+    fn pop(&mut self) -> Option<*mut Links> {
+        let node = self.head;
+        if node.is_null() {
+            return None;
+        }
+        // SAFETY: `node` is the list's head.
+        unsafe { self.unlink(node) };
+        Some(node)
     }
 }
 
@@ -220,9 +304,9 @@ pub struct Packet<'a, T: Helper> {
     protoff: usize,
     ct: NonNull<bindings::nf_conn>,
     info: c_uint,
-    lock: &'a SpinLock<()>,
+    lock: &'a SpinLock<States>,
     // Field order matters: the lock is released before bottom halves are enabled again.
-    guard: Option<Guard<'a, (), SpinLockBackend>>,
+    guard: Option<Guard<'a, States, SpinLockBackend>>,
     _bh: Option<NoBh>,
     _helper: PhantomData<T>,
 }
@@ -347,13 +431,25 @@ impl<'a, T: Helper> Packet<'a, T> {
         // SAFETY: `slot` is valid; the helper's lock, held above, serialises all access.
         let mut p = unsafe { *slot };
         if p.is_null() {
-            p = KBox::into_raw(KBox::new(T::Conn::default(), GFP_ATOMIC)?);
-            // SAFETY: As above; the box is freed by `destroy_callback` or at unregistration.
+            let node = Node {
+                links: Links {
+                    prev: null_mut(),
+                    next: null_mut(),
+                },
+                conn: T::Conn::default(),
+            };
+            p = KBox::into_raw(KBox::new(node, GFP_ATOMIC)?);
+            if let Some(states) = self.guard.as_mut() {
+                // SAFETY: `p` is a new node of `T`'s type, leaked from its box; it is freed by
+                // `destroy_callback` or at unregistration, whichever takes it off the list.
+                unsafe { states.push(p.cast()) };
+            }
+            // SAFETY: As above.
             unsafe { *slot = p };
         }
         // SAFETY: `p` is the connection's live state; the lock (held as long as `self`, which
         // the returned borrow cannot outlive) makes this the only reference.
-        Ok(unsafe { &mut *p })
+        Ok(unsafe { &mut (*p).conn })
     }
 
     /// Expects the connection `e` describes as related to this one.
@@ -478,12 +574,16 @@ fn apply_prefix(mask: &mut bindings::nf_inet_addr, addr: &mut bindings::nf_inet_
     }
 }
 
-/// Where `ct`'s pointer to its `T::Conn` lives: the helper's private area of the extension.
+/// Where `ct`'s pointer to its state lives: the helper's private area of the extension.
+///
+/// After unregistration the connections that outlive the registration keep a dangling
+/// pointer there; nothing reads it any more, as conntrack never attaches another helper to
+/// a confirmed connection (and states only exist on confirmed ones).
 ///
 /// # Safety
 ///
 /// `ct` must be live and have a helper extension owned by `T`'s helper.
-unsafe fn state_slot<T: Helper>(ct: *mut bindings::nf_conn) -> *mut *mut T::Conn {
+unsafe fn state_slot<T: Helper>(ct: *mut bindings::nf_conn) -> *mut *mut Node<T::Conn> {
     const {
         assert!(core::mem::size_of::<*mut u8>() <= 32);
     }
@@ -500,8 +600,8 @@ unsafe fn state_slot<T: Helper>(ct: *mut bindings::nf_conn) -> *mut *mut T::Conn
 ///
 /// # Invariants
 ///
-/// `copies[..count]` are the registered copies of `T`'s helpers, each with a reference of
-/// ours; `T::SLOT` points at `inner.lock`.
+/// `copies[..count]` are the registered copies of `T`'s helpers; `T::SLOT` points at
+/// `inner.lock`, whose list holds the states of `T`'s connections.
 pub struct Registration<T: Helper> {
     /// Owns the lock `T::SLOT` points at; only the callbacks use it.
     _inner: Pin<KBox<Inner>>,
@@ -513,7 +613,7 @@ pub struct Registration<T: Helper> {
 #[pin_data]
 struct Inner {
     #[pin]
-    lock: SpinLock<()>,
+    lock: SpinLock<States>,
 }
 
 impl Inner {
@@ -525,7 +625,9 @@ impl Inner {
     #[inline(never)]
     fn new() -> Result<Pin<KBox<Self>>> {
         KBox::pin_init(
-            pin_init!(Inner { lock <- new_spinlock!((), "rv6_ct_helper") }),
+            pin_init!(Inner {
+                lock <- new_spinlock!(States { head: null_mut() }, "rv6_ct_helper")
+            }),
             GFP_KERNEL,
         )
     }
@@ -551,7 +653,7 @@ impl<T: Helper> Registration<T> {
             return Err(EINVAL);
         }
         let inner = Inner::new()?;
-        let lock: *const SpinLock<()> = &inner.lock;
+        let lock: *const SpinLock<States> = &inner.lock;
         if T::SLOT
             .lock
             .cmpxchg(0, lock as usize, ordering::Full)
@@ -599,9 +701,6 @@ impl<T: Helper> Registration<T> {
                 // `reg`'s drop unregisters the families registered so far.
                 return Err(Error::from_errno(ret));
             }
-            // SAFETY: `copy` is the registered helper; our reference keeps it (and lets us
-            // disarm its `destroy`) past unregistration.
-            unsafe { bindings::rv6_ct_helper_hold(copy) };
             reg.copies[reg.count] = copy;
             reg.count += 1;
         }
@@ -612,31 +711,19 @@ impl<T: Helper> Registration<T> {
 impl<T: Helper> Drop for Registration<T> {
     fn drop(&mut self) {
         for &copy in &self.copies[..self.count] {
-            // SAFETY: `copy` is registered (type invariant). This stops `help` (waiting for
-            // running calls) and removes the helper's expectations.
+            // SAFETY: `copy` is registered (type invariant). This removes the helper's
+            // expectations and stops `help` and `destroy`, waiting for running calls.
             unsafe { bindings::nf_conntrack_helper_unregister(copy) };
         }
-        if self.count > 0 {
-            // SAFETY: Only called from module exit paths, as conntrack requires; the callback
-            // gets `self`, which outlives the call.
-            unsafe {
-                bindings::nf_ct_iterate_destroy(
-                    Some(unhelp_callback::<T>),
-                    (self as *const Self).cast_mut().cast(),
-                )
-            };
+        // No callback runs any more: the states left are those of connections that outlive
+        // the registration.
+        let mut states = self._inner.lock.lock();
+        while let Some(node) = states.pop() {
+            // SAFETY: Every node in the list was leaked from a `KBox<Node<T::Conn>>` (type
+            // invariant of `States`), and nothing else will follow its pointer.
+            drop(unsafe { KBox::from_raw(node.cast::<Node<T::Conn>>()) });
         }
-        for &copy in &self.copies[..self.count] {
-            // SAFETY: We hold a reference to `copy`. Connections that die from now on find no
-            // `destroy`; the grace period below lets calls already made finish.
-            unsafe { core::ptr::addr_of_mut!((*copy).destroy).write_volatile(None) };
-        }
-        // SAFETY: No locks held; process context.
-        unsafe { bindings::synchronize_rcu() };
-        for &copy in &self.copies[..self.count] {
-            // SAFETY: Drops our reference; conntrack frees the copy after the last one.
-            unsafe { bindings::rv6_ct_helper_put(copy) };
-        }
+        drop(states);
         T::SLOT.lock.store(0, ordering::Release);
     }
 }
@@ -650,11 +737,17 @@ unsafe fn free_state<T: Helper>(ct: *mut bindings::nf_conn) {
     let Some(lock) = T::SLOT.lock() else { return };
     let p = {
         let _bh = NoBh::new();
-        let _guard = lock.lock();
+        let mut states = lock.lock();
         // SAFETY: The caller's promise; the lock serialises access to the slot.
         let slot = unsafe { state_slot::<T>(ct) };
         // SAFETY: As above.
-        unsafe { core::mem::replace(&mut *slot, null_mut()) }
+        let p = unsafe { core::mem::replace(&mut *slot, null_mut()) };
+        if !p.is_null() {
+            // SAFETY: A state in a slot is in the registration's list until taken out here or
+            // at unregistration (after which this is never called).
+            unsafe { states.unlink(p.cast()) };
+        }
+        p
     };
     if !p.is_null() {
         // SAFETY: `p` came from `KBox::into_raw` in `Packet::conn` and nothing refers to it
@@ -690,32 +783,11 @@ unsafe extern "C" fn help_callback<T: Helper>(
 
 unsafe extern "C" fn destroy_callback<T: Helper>(ct: *mut bindings::nf_conn) {
     // SAFETY: Conntrack calls `destroy` for a dying connection with this helper attached,
-    // while the registration (which disarms `destroy` before it goes) exists.
+    // and only while the helper is registered (unregistration waits for running calls).
     unsafe { free_state::<T>(ct) };
 }
 
-unsafe extern "C" fn unhelp_callback<T: Helper>(
-    ct: *mut bindings::nf_conn,
-    data: *mut c_void,
-) -> c_int {
-    // SAFETY: `data` is the registration being dropped.
-    let reg = unsafe { &*data.cast::<Registration<T>>() };
-    // SAFETY: Conntrack passes live connections.
-    let help = unsafe { bindings::nfct_help(ct) };
-    if help.is_null() {
-        return 0;
-    }
-    // SAFETY: `help` is live; the helper pointer is only compared, never followed.
-    let helper = unsafe { (*help).helper };
-    if reg.copies[..reg.count].contains(&helper) {
-        // SAFETY: The connection is live and its extension belongs to `T`'s helper.
-        unsafe { free_state::<T>(ct) };
-    }
-    // Keep the connection; it just loses its helper state.
-    0
-}
-
-#[kunit_tests(rv6_conntrack)]
+#[kunit_tests(rust_kernel_net_netfilter_conntrack)]
 mod tests {
     use super::*;
 
@@ -750,6 +822,41 @@ mod tests {
         apply_prefix(&mut mask, &mut addr, 0);
         // SAFETY: Reading the plain-bytes union.
         assert_eq!(unsafe { mask.all }, [0; 4]);
+        Ok(())
+    }
+
+    #[test]
+    fn states_unlink_from_anywhere_and_pop_the_rest() -> Result {
+        let mut states = States { head: null_mut() };
+        let mut nodes = [null_mut::<Links>(); 4];
+        for (i, n) in nodes.iter_mut().enumerate() {
+            let node = Node {
+                links: Links {
+                    prev: null_mut(),
+                    next: null_mut(),
+                },
+                conn: i as u64,
+            };
+            *n = KBox::into_raw(KBox::new(node, GFP_KERNEL)?).cast();
+            // SAFETY: A new node leaked from its box, in no list.
+            unsafe { states.push(*n) };
+        }
+        // The head, a middle node and the tail.
+        let mut left = [true; 4];
+        for i in [3, 1, 0] {
+            // SAFETY: The node is in the list.
+            unsafe { states.unlink(nodes[i]) };
+            // SAFETY: The node, out of the list now, was leaked from a `KBox<Node<u64>>`.
+            let conn = unsafe { KBox::from_raw(nodes[i].cast::<Node<u64>>()) }.conn;
+            assert_eq!(conn, i as u64);
+            left[i] = false;
+        }
+        while let Some(node) = states.pop() {
+            // SAFETY: Every node in the list was leaked from a `KBox<Node<u64>>`.
+            let conn = unsafe { KBox::from_raw(node.cast::<Node<u64>>()) }.conn;
+            assert!(core::mem::replace(&mut left[conn as usize], false));
+        }
+        assert_eq!(left, [false; 4]);
         Ok(())
     }
 
