@@ -11,7 +11,7 @@
 SHELL := /bin/bash
 export DEBUG ?= 0
 
-.PHONY: all deps kernel modules tools test-host fuzz test-guest check check-debug run shell bench clean
+.PHONY: all deps kernel rustdoc modules tools test-host fuzz test-guest check check-debug run shell bench clean
 
 all: kernel modules tools
 
@@ -20,6 +20,10 @@ deps:
 
 kernel:
 	@scripts/kernel.sh
+
+# The kernel crate's documentation, rv6's abstractions included (no warnings allowed).
+rustdoc: kernel
+	@scripts/rustdoc.sh
 
 # Out-of-tree modules: built against the kernel build tree, objects in build/modules.
 modules:

@@ -57,6 +57,7 @@ smoke=0
 [ "${DEBUG:-0}" = 1 ] || [ "${RV6_DEBUG_SMOKE:-1}" = 0 ] || smoke=1
 phase deps "$top/scripts/deps.sh" || broken=1
 phase kernel "$top/scripts/kernel.sh" || broken=1
+phase rustdoc "$top/scripts/rustdoc.sh" || broken=1
 [ $smoke = 1 ] && { phase kernel-debug debug "$top/scripts/kernel.sh" || broken=1; }
 phase modules "$top/scripts/modules.sh" || broken=1
 [ $smoke = 1 ] && { phase modules-debug debug "$top/scripts/modules.sh" || broken=1; }

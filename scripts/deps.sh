@@ -62,10 +62,14 @@ deb=$(ls "$cache"/${KERNEL_PKG}_*.deb | sort -V | tail -n1)
 say "kernel source: $(basename "$deb")"
 
 # --- Rust toolchain pieces ---------------------------------------------------
-if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
-  say "rustup component add rust-src"
-  rustup component add rust-src >/dev/null
-fi
+# rust-src for the kernel's `core`; clippy and rustfmt: the kernel builds with
+# CLIPPY=1, make test-host runs both on tools/.
+for c in rust-src clippy rustfmt; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^$c"; then
+    say "rustup component add $c"
+    rustup component add "$c" >/dev/null
+  fi
+done
 BINDGEN_VERSION=0.73.2
 if ! bindgen --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
   say "cargo install bindgen-cli $BINDGEN_VERSION (about 3 minutes)"

@@ -27,7 +27,10 @@ export PATH=$HOME/.cargo/bin:$PATH
 
 say() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*"; }
 die() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }
-kmake() { make -C "$SRC" O="$KOBJ" ARCH=x86_64 LLVM=-19 "$@"; }
+# CLIPPY=1: every Rust crate of the kernel, rv6's additions to the kernel crate
+# included, is compiled by clippy-driver with the kernel's lint set (the top
+# Makefile's), so clippy's findings are build warnings, and rv6's fail the build.
+kmake() { make -C "$SRC" O="$KOBJ" ARCH=x86_64 LLVM=-19 CLIPPY=1 "$@"; }
 krelease() { cat "$KOBJ/include/config/kernel.release"; }
 # tools_target: make tools/target a link to the shared cargo target directory
 # in the kernel cache (scripts/tools.sh says why); a real directory left by an

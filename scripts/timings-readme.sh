@@ -16,7 +16,7 @@ shards() { # shards TAG: "a + b s" for the shards of TAG
   awk -v t="$1" '$1 ~ "^" t "-shard[0-9]+$" {s = s (s ? " + " : "") $2} END {print s}' "$out/timings.txt"
 }
 phases="deps $(t deps)"
-for p in kernel kernel-debug modules modules-debug tools; do
+for p in kernel rustdoc kernel-debug modules modules-debug tools; do
   v=$(t "$p"); [ -n "$v" ] && phases="$phases, $p $v"
 done
 # With the debug smoke, the host layers run beside the guests at low priority

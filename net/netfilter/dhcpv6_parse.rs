@@ -66,7 +66,7 @@ impl MessageType {
     }
 
     /// Sent by a client to servers or relays (port 547).
-    pub fn from_client(self) -> bool {
+    pub fn is_from_client(self) -> bool {
         use MessageType::*;
         matches!(
             self,
@@ -77,7 +77,7 @@ impl MessageType {
     /// A client message that a server answers (Advertise or Reply), so the answer must be let
     /// back in: every client message does (RFC 8415 §18.2: Release and Decline get a Reply).
     pub fn expects_reply(self) -> bool {
-        self.from_client() || self == MessageType::RelayForw
+        self.is_from_client() || self == MessageType::RelayForw
     }
 
     /// What may answer a message of this type.
@@ -86,7 +86,7 @@ impl MessageType {
         match self {
             Solicit => matches!(answer, Advertise | Reply),
             RelayForw => answer == RelayRepl,
-            t if t.from_client() => answer == Reply,
+            t if t.is_from_client() => answer == Reply,
             _ => false,
         }
     }

@@ -86,7 +86,7 @@ impl NetState for Stats {
     type Shared = ();
     const SLOT: &'static PernetSlot = &NET_SLOT;
 
-    fn init<'a>(_: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
+    fn init<'a>(_shared: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
         Ok::<_, Error>(Stats {
             messages: Atomic::new(0),
             expected: Atomic::new(0),
@@ -124,7 +124,7 @@ fn answer(kind: MessageType, sport: u16, dst: IpAddr, dport: u16) -> Answer {
     if dport != SERVER_PORT {
         return Answer::Nothing;
     }
-    let (from, port) = if kind.from_client() && sport == CLIENT_PORT {
+    let (from, port) = if kind.is_from_client() && sport == CLIENT_PORT {
         (Some(LINK_LOCAL), CLIENT_PORT)
     } else if kind == MessageType::RelayForw && sport == SERVER_PORT {
         (None, SERVER_PORT)

@@ -78,7 +78,7 @@ impl NetState for Stats {
     type Shared = ();
     const SLOT: &'static PernetSlot = &NET_SLOT;
 
-    fn init<'a>(_: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
+    fn init<'a>(_shared: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
         Ok::<_, Error>(Stats {
             lines: Atomic::new(0),
             expected: Atomic::new(0),

@@ -127,7 +127,7 @@ pub use new_rhashtable;
 ///
 /// # Invariants
 ///
-/// `table` is initialised with [`Self::PARAMS`]; every object in it is a `T` leaked with
+/// `table` is initialised with `Self::PARAMS`; every object in it is a `T` leaked with
 /// [`Arc::into_raw`] whose `ID` links are marked linked, one reference per object.
 #[pin_data(PinnedDrop)]
 pub struct RhashTable<T: RhashItem<ID>, const ID: u64 = 0> {
@@ -290,6 +290,13 @@ impl<T: RhashItem<ID>, const ID: u64> RhashTable<T, ID> {
     }
 
     /// Gives back the table's reference to each object left in it at destruction.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be an object still in one of these tables, which the table owns a reference
+    /// to (a `T` leaked with `Arc::into_raw`), with the table being destroyed and no reader able
+    /// to reach it, as `rhashtable_free_and_destroy()` passes it (once per object) to its
+    /// `free_fn`.
     unsafe extern "C" fn release(ptr: *mut c_void, _arg: *mut c_void) {
         // SAFETY: The table is being destroyed and `ptr` was in it: a `T` leaked with
         // `Arc::into_raw` whose reference the table owned, and no reader can reach it (the
@@ -361,7 +368,7 @@ impl<T> Drop for Unlinked<T> {
     }
 }
 
-#[macros::kunit_tests(rv6_rhashtable)]
+#[macros::kunit_tests(rust_kernel_rhashtable)]
 mod tests {
     use super::*;
 

@@ -65,6 +65,8 @@ const KIND_MAX: u32 = 2;
 const NAME_MAX: usize = 31;
 /// Locators one entry may have.
 const MAX_LOCATORS: usize = 4;
+/// An entry's locators, in request order: address and priority.
+type Locators = [Option<([u8; 16], u8)>; MAX_LOCATORS];
 /// Entries one namespace may hold (`max-entries`).
 const MAX_ENTRIES: usize = 65536;
 /// The multicast group `monitor`, index 0 of the family's groups.
@@ -111,7 +113,7 @@ struct Entry {
     kind: Option<u32>,
     sticky: bool,
     /// Address and priority of each locator, in the order given.
-    locators: [Option<([u8; 16], u8)>; MAX_LOCATORS],
+    locators: Locators,
     /// `entry-get` requests that read it.
     gets: Atomic<u64>,
 }
@@ -143,7 +145,7 @@ impl NetState for NetTable {
     type Shared = ();
     const SLOT: &'static PernetSlot = &NET_SLOT;
 
-    fn init<'a>(_: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
+    fn init<'a>(_shared: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
         try_pin_init!(NetTable {
             entries <- new_mutex!(Entries {
                 tree: RBTree::new(),
@@ -193,10 +195,9 @@ struct Table;
 
 impl Table {
     /// The request's `locator` nests (a multi-attr: every one, in order).
-    fn locators(req: &Request<'_>) -> Result<[Option<([u8; 16], u8)>; MAX_LOCATORS]> {
+    fn locators(req: &Request<'_>) -> Result<Locators> {
         let mut locators = [None; MAX_LOCATORS];
-        let mut n = 0;
-        for loc in req.attrs().filter(|a| a.kind() == A_LOCATOR) {
+        for (n, loc) in req.attrs().filter(|a| a.kind() == A_LOCATOR).enumerate() {
             if n == MAX_LOCATORS {
                 return Err(req.error(E2BIG, c"an entry has at most 4 locators", Some(&loc)));
             }
@@ -205,7 +206,6 @@ impl Table {
             };
             let prio = loc.nested().find(L_PRIO).map(|p| p.u8()).transpose()?;
             locators[n] = Some((addr.in6_addr()?, prio.unwrap_or(0)));
-            n += 1;
         }
         Ok(locators)
     }

@@ -60,11 +60,13 @@ struct HookCount {
 }
 
 impl HookCount {
-    const ZERO: HookCount = HookCount {
-        packets: Atomic::new(0),
-        bytes: Atomic::new(0),
-        echo: Atomic::new(0),
-    };
+    const fn zero() -> HookCount {
+        HookCount {
+            packets: Atomic::new(0),
+            bytes: Atomic::new(0),
+            echo: Atomic::new(0),
+        }
+    }
 
     fn reset(&self) {
         self.packets.store(0, Relaxed);
@@ -89,8 +91,8 @@ impl NetHooks for NetCounters {
     ];
     const SLOT: &'static PernetSlot = &SLOT;
 
-    fn init<'a>(_: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
-        Ok::<_, Error>(NetCounters([HookCount::ZERO; 5]))
+    fn init<'a>(_shared: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
+        Ok::<_, Error>(NetCounters([const { HookCount::zero() }; 5]))
     }
 
     fn hook(&self, skb: &SkBuff, state: &HookState) -> Verdict {

@@ -98,7 +98,7 @@ impl NetState for Mip6Net {
     type Shared = ();
     const SLOT: &'static PernetSlot = &NET_SLOT;
 
-    fn init<'a>(_: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
+    fn init<'a>(_shared: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
         Ok::<_, Error>(Mip6Net {
             hao_in_mismatch: Atomic::new(0),
             rt2_in_mismatch: Atomic::new(0),

@@ -676,7 +676,7 @@ impl NetShim {
             let mut contexts = self.contexts.lock();
             contexts.len = 0;
             contexts.changed();
-            let old = core::mem::replace(&mut contexts.by_tag, RBTree::new());
+            let old = core::mem::take(&mut contexts.by_tag);
             for (_, c) in old.iter() {
                 for u in self.unlink(c).into_iter().flatten() {
                     // Without memory for the list, `push` drops it: it waits for a grace
@@ -715,7 +715,7 @@ impl NetHooks for NetShim {
     const HOOKS: &'static [Hook] = &NET_HOOKS;
     const SLOT: &'static PernetSlot = &NET_SLOT;
 
-    fn init<'a>(_: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
+    fn init<'a>(_shared: &'a (), _net: &'a Namespace) -> impl PinInit<Self, Error> + 'a {
         try_pin_init!(NetShim {
             contexts <- new_mutex!(Contexts {
                 by_tag: RBTree::new(),
@@ -827,7 +827,7 @@ impl Type for Shim6Type {
             // The state's mark is its context's FII.
             let found = n.by_ulids(&ulids, x.mark()).and_then(|c| {
                 let current = c.live.lock().paths.current;
-                Context::rewritten_pair(current, ulids).then(|| (c, current))
+                Context::rewritten_pair(current, ulids).then_some((c, current))
             });
             match found {
                 Some((c, current)) => {
@@ -1109,7 +1109,7 @@ fn put_context(w: &mut Writer<'_>, c: &Context) -> Result {
     w.put_in6_addr(A_CURRENT_PEER, &paths.current.1)?;
     w.put_u64(A_RX_PACKETS, c.rx.load(Relaxed), A_PAD)?;
     w.put_u64(A_TX_PACKETS, c.tx.load(Relaxed), A_PAD)?;
-    w.put_u32(A_REAP_STATE, (mode == Mode::Exploring) as u32)?;
+    w.put_u32(A_REAP_STATE, u32::from(mode == Mode::Exploring))?;
     let ms = |ns: u64| u32::try_from(ns / 1_000_000).unwrap_or(u32::MAX);
     w.put_u32(A_SEND_TIMEOUT, ms(cfg.send_timeout))?;
     w.put_u32(A_KEEPALIVE_TIMEOUT, ms(cfg.keepalive_timeout))?;
@@ -1505,7 +1505,7 @@ impl Family {
 
     fn flush(n: &NetShim) {
         let mut bindings = n.bindings.lock();
-        let old = core::mem::replace(&mut *bindings, RBTree::new());
+        let old = core::mem::take(&mut *bindings);
         let mut unlinked = KVec::new();
         for (_, b) in old.iter() {
             if let Some(u) = b.rewrite.as_ref().and_then(|r| n.by_pair.remove(&r.pair)) {
@@ -1706,13 +1706,13 @@ mod tests {
         // The event is never a request attribute.
         assert_eq!(CONTEXT_POLICY.entry(A_EVENT).kind(), 0);
         assert!(A_EVENT > SET_POLICY.maxattr());
-        assert_eq!(IPPROTO_SHIM6 as u32, kernel::bindings::IPPROTO_SHIM6);
+        assert_eq!(u32::from(IPPROTO_SHIM6), kernel::bindings::IPPROTO_SHIM6);
         assert_eq!(
-            trigger::IPPROTO_SHIM6 as u32,
+            u32::from(trigger::IPPROTO_SHIM6),
             kernel::bindings::IPPROTO_SHIM6
         );
         assert_eq!(
-            trigger::IPPROTO_ICMPV6 as u32,
+            u32::from(trigger::IPPROTO_ICMPV6),
             kernel::bindings::IPPROTO_ICMPV6
         );
     }

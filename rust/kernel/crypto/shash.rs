@@ -109,7 +109,7 @@ impl<T: CipherTemplate> Template<T> {
         // SAFETY: `tmpl` is zeroed, pinned memory that nothing else refers to yet.
         let raw = unsafe { &mut *tmpl.get() };
         for (d, s) in raw.name.iter_mut().zip(name) {
-            *d = *s as _;
+            *d = *s as c_char;
         }
         raw.create = Some(Self::create);
         raw.module = module.as_ptr();
@@ -135,6 +135,12 @@ impl<T: CipherTemplate> Template<T> {
     }
 
     /// `crypto_template.create`: instantiates `NAME(<cipher>)`.
+    ///
+    /// # Safety
+    ///
+    /// `tmpl` must be the template registered by [`Template::new`] and `tb` the attribute table
+    /// of the requested instance (`tb[0]` its type, `tb[1]` the cipher's name), as the crypto
+    /// core passes them to `create`.
     unsafe extern "C" fn create(
         tmpl: *mut bindings::crypto_template,
         tb: *mut *mut bindings::rtattr,
@@ -194,7 +200,11 @@ impl<T: CipherTemplate> Template<T> {
         T::check_block_size(alg.cra_blocksize as usize)?;
         // SAFETY: `tmpl` is our registered template; `alg` the grabbed cipher.
         to_result(unsafe {
-            bindings::crypto_inst_setname(base, (*tmpl).name.as_ptr(), alg as *const _ as *mut _)
+            bindings::crypto_inst_setname(
+                base,
+                (*tmpl).name.as_ptr(),
+                core::ptr::from_ref(alg).cast_mut(),
+            )
         })?;
         // SAFETY: `inst` is valid and not yet visible to anyone else; `alg` is the member of
         // the instance union that shash instances use.
@@ -242,6 +252,12 @@ impl<T: CipherTemplate> Template<T> {
         (tfm, state)
     }
 
+    /// `shash_alg.init_tfm`: sets up a new transform's context.
+    ///
+    /// # Safety
+    ///
+    /// `tfm` must be a new transform of one of this template's instances, whose context is
+    /// uninitialised, as the crypto core passes it to `init_tfm`.
     unsafe extern "C" fn init_tfm(tfm: *mut bindings::crypto_shash) -> c_int {
         from_result(|| {
             // SAFETY: The crypto API calls `init_tfm` on a transform of one of our instances,
@@ -261,12 +277,27 @@ impl<T: CipherTemplate> Template<T> {
         })
     }
 
+    /// `shash_alg.exit_tfm`: drops a transform's context.
+    ///
+    /// # Safety
+    ///
+    /// `tfm` must be a transform of one of this template's instances on which `init_tfm`
+    /// succeeded, with no other use of it in progress or to come, as the crypto core passes it
+    /// to `exit_tfm` (once, when the transform is freed).
     unsafe extern "C" fn exit_tfm(tfm: *mut bindings::crypto_shash) {
         // SAFETY: `init_tfm` succeeded on this transform, so the context holds a `T::Tfm`, and
         // the crypto API calls `exit_tfm` once, after the last use.
         unsafe { core::ptr::drop_in_place(Self::ctx(tfm)) };
     }
 
+    /// `shash_alg.setkey`: keys a transform.
+    ///
+    /// # Safety
+    ///
+    /// `tfm` must be a transform of one of this template's instances on which `init_tfm`
+    /// succeeded and that nothing else uses during the call, and `key` must be valid for reads
+    /// of `len` bytes (it may be null if `len` is zero), as the crypto core passes them to
+    /// `setkey`.
     unsafe extern "C" fn setkey(
         tfm: *mut bindings::crypto_shash,
         key: *const u8,
@@ -280,6 +311,13 @@ impl<T: CipherTemplate> Template<T> {
         from_result(|| T::set_key(ctx, key).map(|()| 0))
     }
 
+    /// `shash_alg.init`: starts a message.
+    ///
+    /// # Safety
+    ///
+    /// `desc` must be a request whose `tfm` is a transform of one of this template's instances on
+    /// which `init_tfm` succeeded, with a request context of `descsize` bytes that nothing else
+    /// uses during the call, as the crypto core passes it to `init`.
     unsafe extern "C" fn init(desc: *mut bindings::shash_desc) -> c_int {
         // SAFETY: `desc` is a request of our transform; its state is written, not read.
         let (tfm, state) = unsafe { Self::desc(desc) };
@@ -288,6 +326,14 @@ impl<T: CipherTemplate> Template<T> {
         0
     }
 
+    /// `shash_alg.update`: feeds more of the message.
+    ///
+    /// # Safety
+    ///
+    /// `desc` must be a request of one of this template's instances' transforms whose state was
+    /// set by `init` or `import` and that nothing else uses during the call, and `data` must be
+    /// valid for reads of `len` bytes (it may be null if `len` is zero), as the crypto core
+    /// passes them to `update`.
     unsafe extern "C" fn update(
         desc: *mut bindings::shash_desc,
         data: *const u8,
@@ -300,6 +346,14 @@ impl<T: CipherTemplate> Template<T> {
         0
     }
 
+    /// `shash_alg.final`: writes the digest.
+    ///
+    /// # Safety
+    ///
+    /// `desc` must be a request of one of this template's instances' transforms whose state was
+    /// set by `init` or `import` and that nothing else uses during the call, and `out` must be
+    /// valid for writes of `DIGEST_SIZE` bytes (the `digestsize` the instance declared), as the
+    /// crypto core passes them to `final`.
     unsafe extern "C" fn final_(desc: *mut bindings::shash_desc, out: *mut u8) -> c_int {
         // SAFETY: `desc` was initialised by `init` (or `import`).
         let (tfm, state) = unsafe { Self::desc(desc) };
@@ -310,6 +364,14 @@ impl<T: CipherTemplate> Template<T> {
         0
     }
 
+    /// `shash_alg.export` and `export_core`: writes the request's state.
+    ///
+    /// # Safety
+    ///
+    /// `desc` must be a request of one of this template's instances' transforms whose state was
+    /// set by `init` or `import` and that nothing else uses during the call, and `out` must be
+    /// valid for writes of `STATE_SIZE` bytes (the `statesize` the instance declared), as the
+    /// crypto core passes them to `export`.
     unsafe extern "C" fn export(desc: *mut bindings::shash_desc, out: *mut c_void) -> c_int {
         // SAFETY: `desc` was initialised by `init` (or `import`).
         let (_, state) = unsafe { Self::desc(desc) };
@@ -320,6 +382,14 @@ impl<T: CipherTemplate> Template<T> {
         0
     }
 
+    /// `shash_alg.import` and `import_core`: sets the request's state from `export`'s output.
+    ///
+    /// # Safety
+    ///
+    /// `desc` must be a request whose `tfm` is a transform of one of this template's instances on
+    /// which `init_tfm` succeeded, with a request context of `descsize` bytes that nothing else
+    /// uses during the call, and `input` must be valid for reads of `STATE_SIZE` bytes (the
+    /// `statesize` the instance declared), as the crypto core passes them to `import`.
     unsafe extern "C" fn import(desc: *mut bindings::shash_desc, input: *const c_void) -> c_int {
         // SAFETY: `desc` is a request of our transform; the state is written, not read.
         let (_, state) = unsafe { Self::desc(desc) };

@@ -212,6 +212,14 @@ impl<T: MhFilter> Drop for MhFilterRegistration<T> {
 }
 
 #[cfg(CONFIG_IPV6_MIP6)]
+/// `mh_filter`: runs [`MhFilter::filter`] on a Mobility Header packet for one raw socket.
+///
+/// # Safety
+///
+/// `sk` must be a live raw IPv6 socket of protocol `IPPROTO_MH`, and `skb` a live IPv6 packet
+/// whose transport header is a Mobility Header, owned by the caller for the call and used by
+/// nothing else during it, under RCU, as `ipv6_raw_deliver()` passes them to the installed
+/// filter.
 unsafe extern "C" fn mh_filter_callback<T: MhFilter>(
     sk: *mut bindings::sock,
     skb: *mut bindings::sk_buff,

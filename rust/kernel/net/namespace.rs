@@ -362,6 +362,13 @@ impl<T: NetState> Registration<T> {
         unsafe { T::SLOT.storage(net) }.cast()
     }
 
+    /// `pernet_operations.init`: creates `T`'s state in a new namespace.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must be a live namespace being set up whose storage for `T::SLOT` is zeroed and not
+    /// yet initialised, as the namespace core passes it to the `init` of the operations this
+    /// registration registered (which keeps `T::SLOT` claimed while they are registered).
     unsafe extern "C" fn init_callback(raw: *mut bindings::net) -> c_int {
         // SAFETY: The namespace core passes a live namespace being set up.
         let net = unsafe { Namespace::from_raw(raw) };
@@ -383,9 +390,9 @@ impl<T: NetState> Registration<T> {
             // SAFETY: `slot` is zeroed, suitably aligned storage of `size_of::<Slot<T>>()`
             // bytes owned by this namespace; `state` is initialised in place and never moves
             // until `exit_callback` drops it.  On error nothing is left to drop.
-            if let Err(e) =
-                unsafe { T::init(shared, net).__init(core::ptr::addr_of_mut!((*slot).state)) }
-            {
+            let res =
+                unsafe { T::init(shared, net).__init(core::ptr::addr_of_mut!((*slot).state)) };
+            if let Err(e) = res {
                 // SAFETY: The slot's `weak`, set above; nothing else has seen it.
                 unsafe { Self::drop_weak(slot) };
                 return Err(e);
@@ -396,6 +403,13 @@ impl<T: NetState> Registration<T> {
         })
     }
 
+    /// `pernet_operations.pre_exit`: retires `T`'s state in a namespace going away.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must be a live namespace on which `init_callback` succeeded and `pre_exit_callback`
+    /// has not run yet, as the namespace core passes it to the `pre_exit` of the operations this
+    /// registration registered.
     unsafe extern "C" fn pre_exit_callback(raw: *mut bindings::net) {
         // SAFETY: The namespace core passes a live namespace whose `init` succeeded.
         let net = unsafe { Namespace::from_raw(raw) };
@@ -423,6 +437,13 @@ impl<T: NetState> Registration<T> {
         drop(unsafe { Arc::from_raw(weak as *const WeakNamespace) });
     }
 
+    /// `pernet_operations.exit`: drops `T`'s state in a namespace going away.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must be a namespace on which `init_callback` succeeded and then `pre_exit_callback`
+    /// ran, followed by an RCU grace period, and `exit_callback` has not run yet, as the namespace
+    /// core passes it to the `exit` of the operations this registration registered.
     unsafe extern "C" fn exit_callback(raw: *mut bindings::net) {
         // SAFETY: The namespace core passes a live namespace whose `init` succeeded.
         let net = unsafe { Namespace::from_raw(raw) };

@@ -331,6 +331,14 @@ impl<T: NetHooks> Registration<T> {
     }
 }
 
+/// `nf_hook_ops.hook`: runs [`NetHooks::hook`] on a packet.
+///
+/// # Safety
+///
+/// `priv_` must be the `priv` of hook ops that `Hooked::<T>::init` registered, pointing to a
+/// live `T`; `skb` a live packet that netfilter neither frees nor changes during the call; and
+/// `state` a live hook state for the call; under RCU, as `nf_hook_slow()` passes them to the
+/// `hook` of those ops.
 unsafe extern "C" fn hook_callback<T: NetHooks>(
     priv_: *mut c_void,
     skb: *mut bindings::sk_buff,

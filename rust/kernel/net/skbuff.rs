@@ -200,7 +200,7 @@ pub(crate) unsafe fn header_offsets(skb: *const bindings::sk_buff) -> (u16, u16,
     (o.mac_header, o.network_header, o.transport_header)
 }
 
-#[macros::kunit_tests(rv6_skbuff)]
+#[macros::kunit_tests(rust_kernel_net_skbuff)]
 mod tests {
     use super::*;
     use crate::prelude::*;

@@ -191,7 +191,7 @@ impl State {
         let mut a = addr.map(addr_to_raw);
         let ap = a
             .as_mut()
-            .map_or(core::ptr::null_mut(), |a| core::ptr::from_mut(a));
+            .map_or(core::ptr::null_mut(), core::ptr::from_mut);
         // SAFETY: The namespace is live (the state holds it); `raw` and `a` are valid for the
         // call, which copies them into the message.
         to_result(unsafe { bindings::km_report(self.net().as_raw(), proto, &mut raw, ap) })
@@ -502,6 +502,14 @@ impl<T: Type> Drop for Registration<T> {
     }
 }
 
+/// `xfrm_type.init_state`: lets [`Type::init_state`] check a new state and sets its header
+/// length.
+///
+/// # Safety
+///
+/// `x` must be a live state of the type `T` registered, being constructed and not yet visible to
+/// anyone else, and `extack`, unless null, the request's extended ack, writable for the call,
+/// as `__xfrm_init_state()` passes them to `init_state`.
 unsafe extern "C" fn init_state_callback<T: Type>(
     x: *mut bindings::xfrm_state,
     extack: *mut bindings::netlink_ext_ack,
@@ -530,8 +538,17 @@ unsafe extern "C" fn init_state_callback<T: Type>(
 }
 
 /// The core calls `destructor` unconditionally; the types own nothing in the state.
-unsafe extern "C" fn destructor_callback(_x: *mut bindings::xfrm_state) {}
+///
+/// It touches nothing, so it is safe to call (and coerces to the table's `unsafe` pointer).
+extern "C" fn destructor_callback(_x: *mut bindings::xfrm_state) {}
 
+/// `xfrm_type.input`: lends a received packet to [`Type::input`]; returns the next header.
+///
+/// # Safety
+///
+/// `x` must be a live, held state of the type `T` registered, and `skb` a live received packet
+/// owned by the caller that nothing else touches during the call, as `xfrm_input()` passes them
+/// to `input`.
 unsafe extern "C" fn input_callback<T: Type>(
     x: *mut bindings::xfrm_state,
     skb: *mut bindings::sk_buff,
@@ -592,6 +609,13 @@ unsafe fn ro_output_room<'a>(
     ))
 }
 
+/// `xfrm_type.output`: lets [`Type::output`] fill the room opened for the type's header.
+///
+/// # Safety
+///
+/// `x` must be a live state of the type `T` registered, whose `props.header_len` was set by
+/// `init_state_callback`, and `skb` a live packet on the XFRM output path, exclusively the
+/// caller's for the call, as `xfrm_output_one()` passes them to `output`.
 unsafe extern "C" fn output_callback<T: Type>(
     x: *mut bindings::xfrm_state,
     skb: *mut bindings::sk_buff,
@@ -610,6 +634,13 @@ unsafe extern "C" fn output_callback<T: Type>(
     })
 }
 
+/// `xfrm_type.reject`: lets [`Type::reject`] act on a packet that policy checks refuse.
+///
+/// # Safety
+///
+/// `x` must be a live state of the type `T` registered, from the secpath of `skb`; `skb` a live
+/// packet that nothing modifies during the call; and `fl` the packet's live IPv6 flow, as
+/// `xfrm_secpath_reject()` passes them to `reject`.
 unsafe extern "C" fn reject_callback<T: Type>(
     x: *mut bindings::xfrm_state,
     skb: *mut bindings::sk_buff,

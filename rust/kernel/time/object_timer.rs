@@ -62,7 +62,7 @@ fn state_class() -> Pin<&'static LockClassKey> {
 ///
 /// # Invariants
 ///
-/// - `timer` is set up with [`ObjectTimer::run::<T>`] as its function, `CLOCK_MONOTONIC`,
+/// - `timer` is set up with `ObjectTimer::run::<T>` as its function, `CLOCK_MONOTONIC`,
 ///   absolute soft mode, and is a field of a `T` at offset `T::OFFSET`.
 /// - The hrtimer is enqueued or its callback is running only while `state` is `Armed` or
 ///   `Running` (or `Dead` during [`ObjectTimer::stop`], which waits for both to end), and in
@@ -231,6 +231,14 @@ impl<T: ObjectTimerCallback> ObjectTimer<T> {
         drop(unsafe { Arc::from_raw(obj) });
     }
 
+    /// `hrtimer.function`: runs [`ObjectTimerCallback::expired`] and re-arms or releases.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be the hrtimer of an `ObjectTimer<T>` set up by `new`, expiring after `start`
+    /// enqueued it, so that the `T` it is a field of is kept alive by the reference of the armed
+    /// period (leaked by `arm` with `Arc::into_raw`), or by `stop`, which took that reference
+    /// and waits for this callback, as the hrtimer core passes it to the timer's `function`.
     unsafe extern "C" fn run(ptr: *mut bindings::hrtimer) -> bindings::hrtimer_restart {
         let me = ptr.cast::<Self>().cast_const();
         let obj = me.cast::<u8>().wrapping_sub(T::OFFSET).cast::<T>();
@@ -283,7 +291,7 @@ impl<T: ObjectTimerCallback> ObjectTimer<T> {
     }
 }
 
-#[macros::kunit_tests(rv6_object_timer)]
+#[macros::kunit_tests(rust_kernel_time_object_timer)]
 mod tests {
     use super::*;
     use crate::{

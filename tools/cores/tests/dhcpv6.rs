@@ -55,7 +55,7 @@ fn who_answers_whom() {
         InformationRequest,
     ] {
         assert!(
-            t.from_client()
+            t.is_from_client()
                 && t.expects_reply()
                 && t.answered_by(Reply)
                 && !t.answered_by(Advertise),
@@ -68,7 +68,7 @@ fn who_answers_whom() {
             && !RelayForw.answered_by(Reply)
     );
     for t in [Advertise, Reply, Reconfigure, RelayRepl] {
-        assert!(!t.from_client() && !t.expects_reply(), "{t:?}");
+        assert!(!t.is_from_client() && !t.expects_reply(), "{t:?}");
     }
 }
 

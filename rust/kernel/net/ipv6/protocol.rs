@@ -385,11 +385,19 @@ impl<T: Handler> Drop for Registration<T> {
     }
 }
 
+/// `inet6_protocol.handler`: lends the packet to [`Handler::receive`] and acts on its verdict.
+///
+/// # Safety
+///
+/// `skb`, unless null, must be a live IPv6 packet on the input path that the call takes over (it
+/// is freed, consumed, or handed back for the next header by returning 1), with its IPv6 header
+/// in the linear head and `data` at the header of `T::PROTO`, in softirq context under RCU, as
+/// `ip6_protocol_deliver_rcu()` passes it to the handler `T` registered.
 unsafe extern "C" fn receive_callback<T: Handler>(skb: *mut bindings::sk_buff) -> c_int {
     let Some(nn) = NonNull::new(skb) else {
         return -1;
     };
-    // SAFETY: The IPv6 input path calls the handler with a live packet it owns, whose IPv6
+    // INVARIANT: The IPv6 input path calls the handler with a live packet it owns, whose IPv6
     // header is in the linear head and whose `data` is at the handler's header.
     let verdict = {
         let mut pkt = Inbound {
@@ -431,6 +439,14 @@ unsafe extern "C" fn receive_callback<T: Handler>(skb: *mut bindings::sk_buff) -
     }
 }
 
+/// `inet6_protocol.err_handler`: lends an ICMPv6 error to [`Handler::error`].
+///
+/// # Safety
+///
+/// `skb`, unless null, must be a live ICMPv6 error owned by the caller for the call, with `data`
+/// at the quoted packet's IPv6 header (40 bytes linear), `offset` the offset of the header of
+/// `T::PROTO` from it and `opt` the packet's control block, in softirq context under RCU, as
+/// `icmpv6_notify()` passes them to the error handler `T` registered.
 unsafe extern "C" fn error_callback<T: Handler>(
     skb: *mut bindings::sk_buff,
     opt: *mut bindings::inet6_skb_parm,
@@ -495,7 +511,7 @@ impl Drop for ExtHeaderOffload {
     }
 }
 
-#[macros::kunit_tests(rv6_ipv6_protocol)]
+#[macros::kunit_tests(rust_kernel_net_ipv6_protocol)]
 mod tests {
     use super::*;
 

@@ -673,7 +673,7 @@ impl<T: Helper> Registration<T> {
         policy.max_expected = T::POLICY.max_expected;
         policy.timeout = T::POLICY.timeout_secs;
         for (d, s) in policy.name.iter_mut().zip(T::NAME.to_bytes()) {
-            *d = *s as _;
+            *d = *s as c_char;
         }
         for &family in T::FAMILIES {
             // SAFETY: All-zero is valid; `nf_ct_helper_init` fills it in.
@@ -756,6 +756,14 @@ unsafe fn free_state<T: Helper>(ct: *mut bindings::nf_conn) {
     }
 }
 
+/// `nf_conntrack_helper.help`: lends the packet to [`Helper::help`].
+///
+/// # Safety
+///
+/// `skb` must be a live packet owned by the caller for the call, with its transport header
+/// `protoff` bytes in, and `ct`, unless null, the live conntrack `skb` holds, with `T`'s helper
+/// attached and `info` the packet's state on it, under RCU with the helper registered, as
+/// conntrack's helper hook passes them to the `help` of a helper [`Registration`] registered.
 unsafe extern "C" fn help_callback<T: Helper>(
     skb: *mut bindings::sk_buff,
     protoff: c_uint,
@@ -781,6 +789,13 @@ unsafe extern "C" fn help_callback<T: Helper>(
     T::help(&mut pkt).to_raw() as c_int
 }
 
+/// `nf_conntrack_helper.destroy`: frees the state [`Helper`] kept for a dying connection.
+///
+/// # Safety
+///
+/// `ct` must be a live, dying conntrack whose help extension is owned by `T`'s helper, with the
+/// helper registered for the call, as `nf_ct_helper_destroy()` passes it to the `destroy` of a
+/// helper [`Registration`] registered.
 unsafe extern "C" fn destroy_callback<T: Helper>(ct: *mut bindings::nf_conn) {
     // SAFETY: Conntrack calls `destroy` for a dying connection with this helper attached,
     // and only while the helper is registered (unregistration waits for running calls).

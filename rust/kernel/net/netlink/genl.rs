@@ -721,8 +721,8 @@ impl<'a> Attr<'a> {
 
     /// The attribute's type (without the nested and byte-order flags).
     pub fn kind(&self) -> u16 {
-        // SAFETY: By the type invariant the header is readable.
         let flags = (bindings::NLA_F_NESTED | bindings::NLA_F_NET_BYTEORDER) as u16;
+        // SAFETY: By the type invariant the header is readable.
         unsafe { (*self.nla.as_ptr()).nla_type & !flags }
     }
 
@@ -781,7 +781,7 @@ pub struct Attrs<'a> {
 impl<'a> Attrs<'a> {
     /// The first attribute of type `kind`.
     pub fn find(mut self, kind: u16) -> Option<Attr<'a>> {
-        self.find_map(|a| (a.kind() == kind).then_some(a))
+        Iterator::find(&mut self, |a| a.kind() == kind)
     }
 }
 
@@ -1176,6 +1176,14 @@ fn errno(e: Error) -> c_int {
     e.to_errno()
 }
 
+/// `genl_split_ops.doit`: serves a `do` request with [`Operations::doit`].
+///
+/// # Safety
+///
+/// `info` must be the info of a request to a `do` op of `T::FAMILY` whose `maxattr` is `N - 1`,
+/// valid for the call (its `attrs`, if not null, parsed against that op's policy), and the call
+/// must run under `cb_lock` held for reading, as the generic netlink core passes it to the
+/// `doit` of an op that [`SplitOp::doit`] built.
 unsafe extern "C" fn doit_callback<T: Operations, const N: usize>(
     _skb: *mut bindings::sk_buff,
     info: *mut bindings::genl_info,
@@ -1196,6 +1204,16 @@ unsafe extern "C" fn doit_callback<T: Operations, const N: usize>(
     }
 }
 
+/// `genl_split_ops.start`: starts a dump with [`Operations::dump_start`] and keeps its context
+/// in `cb->ctx`.
+///
+/// # Safety
+///
+/// `cb` must be the callback of a new dump of a dump op of `T::FAMILY` whose `maxattr` is
+/// `N - 1`, with its `ctx` zeroed and its `data` the dump's `genl_dumpit_info` (whose request
+/// was parsed against that op's policy), valid for the dump, and the call must run under
+/// `cb_lock` held for reading, as the generic netlink core passes it to the `start` of an op
+/// that [`SplitOp::dumpit`] built.
 unsafe extern "C" fn dump_start_callback<T: Operations, const N: usize>(
     cb: *mut bindings::netlink_callback,
 ) -> c_int {
@@ -1229,6 +1247,14 @@ unsafe extern "C" fn dump_start_callback<T: Operations, const N: usize>(
     0
 }
 
+/// `genl_split_ops.dumpit`: fills one round of a dump with [`Operations::dumpit`].
+///
+/// # Safety
+///
+/// `cb` must be the callback of a dump of a dump op of `T::FAMILY`, valid for the call, whose
+/// `ctx` is still zeroed or was set by `dump_start_callback::<T, _>` and not yet taken by
+/// `dump_done_callback::<T>`, with no other round of it running, and `skb` the round's buffer,
+/// as the netlink core passes them to the `dumpit` of an op that [`SplitOp::dumpit`] built.
 unsafe extern "C" fn dumpit_callback<T: Operations>(
     skb: *mut bindings::sk_buff,
     cb: *mut bindings::netlink_callback,
@@ -1261,6 +1287,14 @@ unsafe extern "C" fn dumpit_callback<T: Operations>(
     }
 }
 
+/// `genl_split_ops.done`: drops the dump's context.
+///
+/// # Safety
+///
+/// `cb` must be the callback of a dump of a dump op of `T::FAMILY`, valid for the call, whose
+/// `ctx` is still zeroed or was set by `dump_start_callback::<T, _>`, with no round of it
+/// running or to come, as the netlink core passes it to the `done` of an op that
+/// [`SplitOp::dumpit`] built.
 unsafe extern "C" fn dump_done_callback<T: Operations>(
     cb: *mut bindings::netlink_callback,
 ) -> c_int {
@@ -1275,7 +1309,7 @@ unsafe extern "C" fn dump_done_callback<T: Operations>(
     0
 }
 
-#[macros::kunit_tests(rv6_genl)]
+#[macros::kunit_tests(rust_kernel_net_netlink_genl)]
 mod tests {
     use super::*;
 
