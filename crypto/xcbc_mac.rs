@@ -28,6 +28,15 @@ pub trait BlockCipher {
     fn set_key(&mut self, key: &[u8]) -> Result<(), Self::Error>;
     /// Encrypts one block in place with the current key.
     fn encrypt_block(&self, block: &mut Block);
+    /// CBC-chains `blocks` into `chain`: `chain = E(chain ^ block)` for each in turn.  One
+    /// block at a time unless the cipher has a bulk path (the kernel's AES library does).
+    #[inline]
+    fn chain_blocks(&self, chain: &mut Block, blocks: &[Block]) {
+        for block in blocks {
+            xor_into(chain, block);
+            self.encrypt_block(chain);
+        }
+    }
 }
 
 /// Why a key was refused.
@@ -40,7 +49,7 @@ pub enum KeyError<E> {
 }
 
 /// `acc ^= other`, two 64-bit words at a time (the kernel builds without SIMD).
-fn xor_into(acc: &mut Block, other: &[u8; BLOCK_SIZE]) {
+pub fn xor_into(acc: &mut Block, other: &[u8; BLOCK_SIZE]) {
     let word = |b: &[u8; BLOCK_SIZE], i: usize| {
         u64::from_ne_bytes([
             b[i],
@@ -57,6 +66,15 @@ fn xor_into(acc: &mut Block, other: &[u8; BLOCK_SIZE]) {
     let hi = word(acc, 8) ^ word(other, 8);
     acc[..8].copy_from_slice(&lo.to_ne_bytes());
     acc[8..].copy_from_slice(&hi.to_ne_bytes());
+}
+
+/// Splits `data` into the whole blocks before its last block, and that last block (1 to 16
+/// bytes; none for empty `data`), which XCBC must hold back until it knows it is the last.
+fn split_last_block(data: &[u8]) -> (&[Block], &[u8]) {
+    let body = data.len().saturating_sub(1) / BLOCK_SIZE;
+    let (blocks, _) = data.as_chunks::<BLOCK_SIZE>();
+    let body = &blocks[..body.min(blocks.len())];
+    (body, &data[body.len() * BLOCK_SIZE..])
 }
 
 /// A keyed XCBC instance: the cipher keyed with K1, and K2, K3.
@@ -112,11 +130,35 @@ impl<C: BlockCipher> Keyed<C> {
         self.set_key(&reduced)
     }
 
-    /// The full 128-bit MAC of `message` in one call.
+    /// The full 128-bit MAC of `message` in one call: the blocks chained straight from the
+    /// message, with no held-back copy.
     pub fn mac(&self, message: &[u8]) -> Block {
-        let mut state = State::new();
-        state.update(self, message);
-        state.finish(self)
+        let mut chain = [0; BLOCK_SIZE];
+        let (body, last) = split_last_block(message);
+        self.cipher.chain_blocks(&mut chain, body);
+        self.last_block(&chain, last)
+    }
+
+    /// The MAC from the chaining value and the last 0 to 16 bytes of the message (RFC 3566
+    /// §2.4: a whole block is XORed with K2, a partial one padded with 0x80 0... and XORed
+    /// with K3).
+    fn last_block(&self, chain: &Block, last: &[u8]) -> Block {
+        // A whole block is copied as one (no call to copy a length known only at run time).
+        let mut block = if let Ok(whole) = <&Block>::try_from(last) {
+            let mut block = *whole;
+            xor_into(&mut block, &self.k2);
+            block
+        } else {
+            let mut block = [0; BLOCK_SIZE];
+            let len = last.len().min(BLOCK_SIZE - 1);
+            block[..len].copy_from_slice(&last[..len]);
+            block[len] = 0x80;
+            xor_into(&mut block, &self.k3);
+            block
+        };
+        xor_into(&mut block, chain);
+        self.cipher.encrypt_block(&mut block);
+        block
     }
 }
 
@@ -144,12 +186,6 @@ impl State {
         }
     }
 
-    /// Chains one block that is known not to be the last.
-    fn absorb<C: BlockCipher>(&mut self, key: &Keyed<C>, block: &[u8; BLOCK_SIZE]) {
-        xor_into(&mut self.chain, block);
-        key.cipher.encrypt_block(&mut self.chain);
-    }
-
     /// Feeds more of the message.
     pub fn update<C: BlockCipher>(&mut self, key: &Keyed<C>, mut data: &[u8]) {
         // Top up a partly filled held-back block.
@@ -165,33 +201,18 @@ impl State {
         }
         // More input follows, so the held-back block was not the last one.
         let pending = self.pending;
-        self.absorb(key, &pending);
+        key.cipher.chain_blocks(&mut self.chain, &[pending]);
         // Whole blocks straight from the input, always holding the last one back.
-        while let Some((block, rest)) = data.split_first_chunk::<BLOCK_SIZE>() {
-            if rest.is_empty() {
-                break;
-            }
-            self.absorb(key, block);
-            data = rest;
-        }
-        self.pending[..data.len()].copy_from_slice(data);
-        self.pending_len = data.len() as u8;
+        let (body, last) = split_last_block(data);
+        key.cipher.chain_blocks(&mut self.chain, body);
+        self.pending[..last.len()].copy_from_slice(last);
+        self.pending_len = last.len() as u8;
     }
 
     /// The 128-bit MAC of everything fed so far; IPsec truncates it to 96 bits.
     pub fn finish<C: BlockCipher>(&self, key: &Keyed<C>) -> Block {
-        let mut last = self.pending;
         let len = usize::from(self.pending_len);
-        if len == BLOCK_SIZE {
-            xor_into(&mut last, &key.k2);
-        } else {
-            last[len] = 0x80;
-            last[len + 1..].fill(0);
-            xor_into(&mut last, &key.k3);
-        }
-        xor_into(&mut last, &self.chain);
-        key.cipher.encrypt_block(&mut last);
-        last
+        key.last_block(&self.chain, &self.pending[..len.min(BLOCK_SIZE)])
     }
 
     /// The state as bytes, for `crypto_shash_export`.

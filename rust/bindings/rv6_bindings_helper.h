@@ -8,6 +8,8 @@
 #include <linux/skbuff.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
+#include <crypto/aes.h>
+#include <crypto/aes-cbc-macs.h>
 #include <crypto/algapi.h>
 #include <crypto/hash.h>
 #include <crypto/internal/cipher.h>

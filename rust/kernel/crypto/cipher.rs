@@ -27,8 +27,8 @@ pub struct Cipher {
 // SAFETY: A cipher transform may be used from any thread; keying it (`&mut self`) cannot race
 // with encryption (`&self`) thanks to the borrow rules.
 unsafe impl Send for Cipher {}
-// SAFETY: `encrypt_block` only reads the key schedule, which `crypto_cipher_encrypt_one` allows
-// from several threads at once.
+// SAFETY: `SizedCipher::encrypt_block` only reads the key schedule, which
+// `crypto_cipher_encrypt_one` allows from several threads at once.
 unsafe impl Sync for Cipher {}
 
 impl Cipher {
@@ -73,18 +73,42 @@ impl Cipher {
         to_result(unsafe { bindings::crypto_cipher_setkey(self.tfm.as_ptr(), key.as_ptr(), len) })
     }
 
-    /// Encrypts `block` in place.
-    ///
-    /// A block of the wrong size (`N` is not [`Cipher::block_size`]) is left as is; templates
-    /// check the block size once, when they are instantiated.
-    pub fn encrypt_block<const N: usize>(&self, block: &mut [u8; N]) {
-        if self.block_size != N {
-            return;
+    /// The cipher, known from now on to have `N`-byte blocks: the only way to encrypt.  `EINVAL`
+    /// if its blocks have another size.
+    pub fn into_sized<const N: usize>(self) -> Result<SizedCipher<N>> {
+        if self.block_size == N {
+            Ok(SizedCipher(self))
+        } else {
+            Err(EINVAL)
         }
+    }
+}
+
+/// A [`Cipher`] whose blocks are `N` bytes, so that every block it is handed is whole.
+///
+/// # Invariants
+///
+/// `self.0.block_size == N`.
+pub struct SizedCipher<const N: usize>(Cipher);
+
+impl<const N: usize> SizedCipher<N> {
+    /// The cipher.
+    pub fn cipher(&self) -> &Cipher {
+        &self.0
+    }
+
+    /// Sets the key; on error the cipher keeps its previous key.
+    pub fn set_key(&mut self, key: &[u8]) -> Result {
+        self.0.set_key(key)
+    }
+
+    /// Encrypts `block` in place.
+    #[inline]
+    pub fn encrypt_block(&self, block: &mut [u8; N]) {
         let p = block.as_mut_ptr();
-        // SAFETY: The transform is live and `block` is exactly one cipher block, readable and
-        // writable; in-place operation is allowed.
-        unsafe { bindings::crypto_cipher_encrypt_one(self.tfm.as_ptr(), p, p) };
+        // SAFETY: The transform is live and `block` is exactly one cipher block (type
+        // invariant), readable and writable; in-place operation is allowed.
+        unsafe { bindings::crypto_cipher_encrypt_one(self.0.tfm.as_ptr(), p, p) };
     }
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Keyed hashes (`shash`): templates that build one over a spawned block cipher, and a handle to
-//! use any registered one.
+//! Keyed hashes (`shash`): templates that build one over a spawned block cipher, algorithms
+//! registered under fixed names, and a handle to use any registered one.
 //!
 //! A template (`xcbc`, `cmac`, ...) turns a cipher name into an algorithm: `xcbc(aes)` is the
 //! `xcbc` template instantiated over `aes`.  [`Template`] registers a [`CipherTemplate`]: the
@@ -18,6 +18,7 @@ use crate::{
     error::{from_err_ptr, from_result, to_result, Result},
     prelude::*,
     str::CString,
+    sync::atomic::{ordering, Atomic},
     types::Opaque,
     ThisModule,
 };
@@ -28,19 +29,43 @@ use core::{
     ptr::NonNull,
 };
 
-/// A keyed hash built from a block cipher, instantiated by name (`NAME(<cipher>)`).
-pub trait CipherTemplate: 'static {
-    /// The template's name, `xcbc` in `xcbc(aes)`.
-    const NAME: &'static CStr;
+/// A keyed hash's arithmetic: what [`CipherTemplate`] instances and [`Algorithm`]s compute.
+pub trait Hash: 'static {
     /// Bytes of the digest.
     const DIGEST_SIZE: usize;
-    /// Bytes of [`CipherTemplate::export`]'s output.
+    /// Bytes of [`Hash::export`]'s output.
     const STATE_SIZE: usize;
 
-    /// Per-transform context: the spawned cipher and the derived keys.
+    /// Per-transform context: the cipher and the derived keys.
     type Tfm: Send + Sync;
     /// Per-request state, kept in the `shash_desc`.
     type State: Copy;
+
+    /// Keys the transform; on error the previous key must stay in force.
+    fn set_key(tfm: &mut Self::Tfm, key: &[u8]) -> Result;
+    /// The state at the start of a message.
+    fn init(tfm: &Self::Tfm) -> Self::State;
+    /// Feeds more of the message.
+    fn update(tfm: &Self::Tfm, state: &mut Self::State, data: &[u8]);
+    /// Writes the digest (`DIGEST_SIZE` bytes).
+    fn finish(tfm: &Self::Tfm, state: &Self::State, out: &mut [u8]);
+    /// Writes the digest of a whole message (`DIGEST_SIZE` bytes): the crypto API's one-shot
+    /// path, which needs no state to carry between calls.
+    fn digest(tfm: &Self::Tfm, data: &[u8], out: &mut [u8]) {
+        let mut state = Self::init(tfm);
+        Self::update(tfm, &mut state, data);
+        Self::finish(tfm, &state, out);
+    }
+    /// Writes the state as `STATE_SIZE` bytes.
+    fn export(state: &Self::State, out: &mut [u8]);
+    /// A state from `STATE_SIZE` bytes of [`Hash::export`]; `EINVAL` if impossible.
+    fn import(bytes: &[u8]) -> Result<Self::State>;
+}
+
+/// A keyed hash built from a block cipher, instantiated by name (`NAME(<cipher>)`).
+pub trait CipherTemplate: Hash {
+    /// The template's name, `xcbc` in `xcbc(aes)`.
+    const NAME: &'static CStr;
 
     /// Whether the template works over a cipher with this block size; `EINVAL` otherwise.
     fn check_block_size(block_size: usize) -> Result;
@@ -50,41 +75,83 @@ pub trait CipherTemplate: 'static {
     }
     /// A new transform's context, around its own cipher (not keyed yet).
     fn init_tfm(cipher: Cipher) -> Result<Self::Tfm>;
-    /// Keys the transform; on error the previous key must stay in force.
-    fn set_key(tfm: &mut Self::Tfm, key: &[u8]) -> Result;
-    /// The state at the start of a message.
-    fn init(tfm: &Self::Tfm) -> Self::State;
-    /// Feeds more of the message.
-    fn update(tfm: &Self::Tfm, state: &mut Self::State, data: &[u8]);
-    /// Writes the digest (`DIGEST_SIZE` bytes).
-    fn finish(tfm: &Self::Tfm, state: &Self::State, out: &mut [u8]);
-    /// Writes the state as `STATE_SIZE` bytes.
-    fn export(state: &Self::State, out: &mut [u8]);
-    /// A state from `STATE_SIZE` bytes of [`CipherTemplate::export`]; `EINVAL` if impossible.
-    fn import(bytes: &[u8]) -> Result<Self::State>;
+}
+
+/// A keyed hash registered under fixed names (`crypto_register_shash`) rather than
+/// instantiated from a template: an implementation bound to one cipher, such as one calling
+/// the AES library directly.
+pub trait Algorithm: Hash {
+    /// The algorithm's name (`xcbc(aes)`).
+    const NAME: &'static CStr;
+    /// The implementation's name (`xcbc-aes-rust`).
+    const DRIVER_NAME: &'static CStr;
+    /// Its priority among implementations of [`Algorithm::NAME`].
+    const PRIORITY: i32;
+    /// Bytes of the underlying cipher's block.
+    const BLOCK_SIZE: usize;
+
+    /// A new transform's context (not keyed yet).
+    fn init_tfm() -> Result<Self::Tfm>;
+}
+
+/// A [`CipherTemplate`]'s `struct crypto_template`, built at compile time into a `static` of
+/// its module; the crypto API links it and its instances into its lists while it is
+/// registered.
+///
+/// ```ignore
+/// static XCBC: shash::TemplateVtable<Xcbc> =
+///     shash::TemplateVtable::new(kernel::module::this_module::<crate::LocalModule>());
+/// ```
+///
+/// # Invariants
+///
+/// `taken` is 1 while a [`Template`] has the table registered.
+pub struct TemplateVtable<T: CipherTemplate> {
+    tmpl: Opaque<bindings::crypto_template>,
+    taken: Atomic<u32>,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: The crypto API writes the table only while registering and unregistering it (which
+// `taken` makes exclusive) and under its own locks; otherwise any CPU only reads it.
+unsafe impl<T: CipherTemplate> Sync for TemplateVtable<T> {}
+
+impl<T: CipherTemplate> TemplateVtable<T> {
+    /// The table of `T`, owned by `module` (`THIS_MODULE`), which every instance pins.
+    pub const fn new(module: &'static ThisModule) -> Self {
+        const {
+            // The crypto API aligns transform and request contexts to ARCH_SLAB_MINALIGN.
+            assert!(align_of::<T::Tfm>() <= 8 && align_of::<T::State>() <= 8);
+        };
+        // SAFETY: All-zero is a valid unregistered `crypto_template` (its lists and work are
+        // set up by `crypto_register_template`).
+        let mut t: bindings::crypto_template = unsafe { core::mem::zeroed() };
+        copy_name(&mut t.name, T::NAME);
+        t.create = Some(Template::<T>::create);
+        t.module = module.as_ptr();
+        Self {
+            tmpl: Opaque::new(t),
+            taken: Atomic::new(0),
+            _p: PhantomData,
+        }
+    }
 }
 
 /// A registered [`CipherTemplate`]; dropping it unregisters the template and every instance.
 ///
 /// # Invariants
 ///
-/// `tmpl` is registered with the crypto API for as long as this object lives.
+/// `tmpl` is registered with the crypto API, by this object alone, for as long as it lives.
 pub struct Template<T: CipherTemplate> {
-    tmpl: Pin<KBox<Opaque<bindings::crypto_template>>>,
-    _p: PhantomData<T>,
+    tmpl: &'static TemplateVtable<T>,
 }
-
-// SAFETY: The registration is only touched at registration and unregistration, which the crypto
-// API serialises.
-unsafe impl<T: CipherTemplate> Send for Template<T> {}
-// SAFETY: See above; no method gives access to the C object.
-unsafe impl<T: CipherTemplate> Sync for Template<T> {}
 
 /// Builds a slice from a C pointer and length, also when the pointer is null and `len` zero.
 ///
 /// # Safety
 ///
 /// If `len` is non-zero, `ptr` must be valid for reads of `len` bytes during `'a`.
+#[inline]
 unsafe fn slice<'a>(ptr: *const u8, len: c_uint) -> &'a [u8] {
     if len == 0 {
         &[]
@@ -95,30 +162,20 @@ unsafe fn slice<'a>(ptr: *const u8, len: c_uint) -> &'a [u8] {
 }
 
 impl<T: CipherTemplate> Template<T> {
-    /// Registers the template, owned by `module`.
-    pub fn new(module: &'static ThisModule) -> Result<Self> {
-        const {
-            // The crypto API aligns transform and request contexts to ARCH_SLAB_MINALIGN.
-            assert!(align_of::<T::Tfm>() <= 8 && align_of::<T::State>() <= 8);
-        };
-        let name = T::NAME.to_bytes_with_nul();
-        if name.len() > bindings::CRYPTO_MAX_ALG_NAME as usize {
-            return Err(ENAMETOOLONG);
+    /// Registers the template `tmpl` describes; `EBUSY` if it is registered already.
+    pub fn new(tmpl: &'static TemplateVtable<T>) -> Result<Self> {
+        // `crypto_register_template` re-initialises a table it then finds on its list: claim
+        // the table first.
+        if tmpl.taken.cmpxchg(0, 1, ordering::Full).is_err() {
+            return Err(EBUSY);
         }
-        let tmpl = KBox::pin_init(Opaque::<bindings::crypto_template>::zeroed(), GFP_KERNEL)?;
-        // SAFETY: `tmpl` is zeroed, pinned memory that nothing else refers to yet.
-        let raw = unsafe { &mut *tmpl.get() };
-        for (d, s) in raw.name.iter_mut().zip(name) {
-            *d = *s as c_char;
+        // SAFETY: `tmpl` is a valid template that lives forever, registered by nobody else.
+        let ret = to_result(unsafe { bindings::crypto_register_template(tmpl.tmpl.get()) });
+        if let Err(e) = ret {
+            tmpl.taken.store(0, ordering::Release);
+            return Err(e);
         }
-        raw.create = Some(Self::create);
-        raw.module = module.as_ptr();
-        // SAFETY: `tmpl` is fully set up and stays pinned until `drop` unregisters it.
-        to_result(unsafe { bindings::crypto_register_template(tmpl.get()) })?;
-        Ok(Self {
-            tmpl,
-            _p: PhantomData,
-        })
+        Ok(Self { tmpl })
     }
 
     /// Creates the instance over the best `cipher` now, so that it takes part in lookups of
@@ -213,43 +270,12 @@ impl<T: CipherTemplate> Template<T> {
         let common = unsafe { &mut a.__bindgen_anon_1.halg };
         common.base.cra_priority = T::priority(alg.cra_priority);
         common.base.cra_blocksize = alg.cra_blocksize;
-        common.base.cra_ctxsize = size_of::<T::Tfm>() as c_uint;
-        common.digestsize = T::DIGEST_SIZE as c_uint;
-        common.statesize = T::STATE_SIZE as c_uint;
-        a.descsize = size_of::<T::State>() as c_uint;
+        Ops::<T>::fill(a);
         a.init_tfm = Some(Self::init_tfm);
-        a.exit_tfm = Some(Self::exit_tfm);
-        a.setkey = Some(Self::setkey);
-        a.init = Some(Self::init);
-        a.update = Some(Self::update);
-        a.final_ = Some(Self::final_);
-        a.export = Some(Self::export);
-        a.import = Some(Self::import);
-        a.export_core = Some(Self::export);
-        a.import_core = Some(Self::import);
         // SAFETY: `inst` is valid.
         unsafe { (*inst).free = Some(bindings::shash_free_singlespawn_instance) };
         // SAFETY: `inst` is fully set up; on success the crypto API owns it.
         to_result(unsafe { bindings::shash_register_instance(tmpl, inst) })
-    }
-
-    /// # Safety
-    ///
-    /// `tfm` is a live transform of one of our instances.
-    unsafe fn ctx(tfm: *mut bindings::crypto_shash) -> *mut T::Tfm {
-        // SAFETY: Per the safety requirement; the context is `cra_ctxsize` bytes we own.
-        unsafe { bindings::crypto_shash_ctx(tfm) }.cast()
-    }
-
-    /// # Safety
-    ///
-    /// `desc` is a live request of one of our instances' transforms, initialised by `init`.
-    unsafe fn desc<'a>(desc: *mut bindings::shash_desc) -> (&'a T::Tfm, *mut T::State) {
-        // SAFETY: Per the safety requirement `desc->tfm` is live and its context initialised.
-        let tfm = unsafe { &*Self::ctx((*desc).tfm) };
-        // SAFETY: The request context is `descsize` bytes, room for a `T::State`.
-        let state = unsafe { bindings::shash_desc_ctx(desc) }.cast();
-        (tfm, state)
     }
 
     /// `shash_alg.init_tfm`: sets up a new transform's context.
@@ -272,20 +298,55 @@ impl<T: CipherTemplate> Template<T> {
             let ctx = T::init_tfm(cipher)?;
             // SAFETY: The transform context is `size_of::<T::Tfm>()` bytes, suitably aligned
             // (checked at compile time), and uninitialised until now.
-            unsafe { Self::ctx(tfm).write(ctx) };
+            unsafe { Ops::<T>::ctx(tfm).write(ctx) };
             Ok(0)
         })
+    }
+}
+
+/// The callbacks every shash algorithm of `H` shares, template instance or not.
+struct Ops<H: Hash>(PhantomData<H>);
+
+impl<H: Hash> Ops<H> {
+    /// The transform's context: `crypto_shash_ctx()`, which is the `__crt_ctx` array that
+    /// ends `struct crypto_tfm`, computed in place so that every call of the hot path does not
+    /// cost a call to a C helper.
+    ///
+    /// # Safety
+    ///
+    /// `tfm` is a live transform of this algorithm.
+    #[inline]
+    unsafe fn ctx(tfm: *mut bindings::crypto_shash) -> *mut H::Tfm {
+        // SAFETY: Per the safety requirement `tfm` is live; the context is the `cra_ctxsize`
+        // bytes at `__crt_ctx`, ours.  No reference is made.
+        unsafe { core::ptr::addr_of_mut!((*tfm).base.__crt_ctx) }.cast()
+    }
+
+    /// The request's transform context and state (`shash_desc_ctx()`: the `__ctx` array that
+    /// ends `struct shash_desc`, computed in place as in [`Ops::ctx`]).
+    ///
+    /// # Safety
+    ///
+    /// `desc` is a live request of this algorithm's transforms, initialised by `init`.
+    #[inline]
+    unsafe fn desc<'a>(desc: *mut bindings::shash_desc) -> (&'a H::Tfm, *mut H::State) {
+        // SAFETY: Per the safety requirement `desc->tfm` is live and its context initialised.
+        let tfm = unsafe { &*Self::ctx((*desc).tfm) };
+        // SAFETY: The request context is the `descsize` bytes at `__ctx`, room for an
+        // `H::State`.  No reference is made.
+        let state = unsafe { core::ptr::addr_of_mut!((*desc).__ctx) }.cast();
+        (tfm, state)
     }
 
     /// `shash_alg.exit_tfm`: drops a transform's context.
     ///
     /// # Safety
     ///
-    /// `tfm` must be a transform of one of this template's instances on which `init_tfm`
+    /// `tfm` must be a transform of one of this algorithm on which `init_tfm`
     /// succeeded, with no other use of it in progress or to come, as the crypto core passes it
     /// to `exit_tfm` (once, when the transform is freed).
     unsafe extern "C" fn exit_tfm(tfm: *mut bindings::crypto_shash) {
-        // SAFETY: `init_tfm` succeeded on this transform, so the context holds a `T::Tfm`, and
+        // SAFETY: `init_tfm` succeeded on this transform, so the context holds a `H::Tfm`, and
         // the crypto API calls `exit_tfm` once, after the last use.
         unsafe { core::ptr::drop_in_place(Self::ctx(tfm)) };
     }
@@ -294,7 +355,7 @@ impl<T: CipherTemplate> Template<T> {
     ///
     /// # Safety
     ///
-    /// `tfm` must be a transform of one of this template's instances on which `init_tfm`
+    /// `tfm` must be a transform of one of this algorithm on which `init_tfm`
     /// succeeded and that nothing else uses during the call, and `key` must be valid for reads
     /// of `len` bytes (it may be null if `len` is zero), as the crypto core passes them to
     /// `setkey`.
@@ -308,21 +369,21 @@ impl<T: CipherTemplate> Template<T> {
         // SAFETY: The context was initialised by `init_tfm`; the crypto API's contract is that
         // `setkey` does not run concurrently with other uses of the same transform.
         let ctx = unsafe { &mut *Self::ctx(tfm) };
-        from_result(|| T::set_key(ctx, key).map(|()| 0))
+        from_result(|| H::set_key(ctx, key).map(|()| 0))
     }
 
     /// `shash_alg.init`: starts a message.
     ///
     /// # Safety
     ///
-    /// `desc` must be a request whose `tfm` is a transform of one of this template's instances on
+    /// `desc` must be a request whose `tfm` is a transform of one of this algorithm on
     /// which `init_tfm` succeeded, with a request context of `descsize` bytes that nothing else
     /// uses during the call, as the crypto core passes it to `init`.
     unsafe extern "C" fn init(desc: *mut bindings::shash_desc) -> c_int {
         // SAFETY: `desc` is a request of our transform; its state is written, not read.
         let (tfm, state) = unsafe { Self::desc(desc) };
-        // SAFETY: The request context has room for a `T::State`.
-        unsafe { state.write(T::init(tfm)) };
+        // SAFETY: The request context has room for a `H::State`.
+        unsafe { state.write(H::init(tfm)) };
         0
     }
 
@@ -330,7 +391,7 @@ impl<T: CipherTemplate> Template<T> {
     ///
     /// # Safety
     ///
-    /// `desc` must be a request of one of this template's instances' transforms whose state was
+    /// `desc` must be a request of one of this algorithm' transforms whose state was
     /// set by `init` or `import` and that nothing else uses during the call, and `data` must be
     /// valid for reads of `len` bytes (it may be null if `len` is zero), as the crypto core
     /// passes them to `update`.
@@ -342,7 +403,7 @@ impl<T: CipherTemplate> Template<T> {
         // SAFETY: `desc` was initialised by `init` (or `import`).
         let (tfm, state) = unsafe { Self::desc(desc) };
         // SAFETY: `data` is readable for `len` bytes; the state is ours for the call.
-        T::update(tfm, unsafe { &mut *state }, unsafe { slice(data, len) });
+        H::update(tfm, unsafe { &mut *state }, unsafe { slice(data, len) });
         0
     }
 
@@ -350,7 +411,7 @@ impl<T: CipherTemplate> Template<T> {
     ///
     /// # Safety
     ///
-    /// `desc` must be a request of one of this template's instances' transforms whose state was
+    /// `desc` must be a request of one of this algorithm' transforms whose state was
     /// set by `init` or `import` and that nothing else uses during the call, and `out` must be
     /// valid for writes of `DIGEST_SIZE` bytes (the `digestsize` the instance declared), as the
     /// crypto core passes them to `final`.
@@ -358,9 +419,9 @@ impl<T: CipherTemplate> Template<T> {
         // SAFETY: `desc` was initialised by `init` (or `import`).
         let (tfm, state) = unsafe { Self::desc(desc) };
         // SAFETY: `out` has room for the digest size the instance declared.
-        let out = unsafe { core::slice::from_raw_parts_mut(out, T::DIGEST_SIZE) };
+        let out = unsafe { core::slice::from_raw_parts_mut(out, H::DIGEST_SIZE) };
         // SAFETY: The state is initialised.
-        T::finish(tfm, unsafe { &*state }, out);
+        H::finish(tfm, unsafe { &*state }, out);
         0
     }
 
@@ -368,7 +429,7 @@ impl<T: CipherTemplate> Template<T> {
     ///
     /// # Safety
     ///
-    /// `desc` must be a request of one of this template's instances' transforms whose state was
+    /// `desc` must be a request of one of this algorithm' transforms whose state was
     /// set by `init` or `import` and that nothing else uses during the call, and `out` must be
     /// valid for writes of `STATE_SIZE` bytes (the `statesize` the instance declared), as the
     /// crypto core passes them to `export`.
@@ -376,9 +437,9 @@ impl<T: CipherTemplate> Template<T> {
         // SAFETY: `desc` was initialised by `init` (or `import`).
         let (_, state) = unsafe { Self::desc(desc) };
         // SAFETY: `out` has room for the state size the instance declared.
-        let out = unsafe { core::slice::from_raw_parts_mut(out.cast::<u8>(), T::STATE_SIZE) };
+        let out = unsafe { core::slice::from_raw_parts_mut(out.cast::<u8>(), H::STATE_SIZE) };
         // SAFETY: The state is initialised.
-        T::export(unsafe { &*state }, out);
+        H::export(unsafe { &*state }, out);
         0
     }
 
@@ -386,7 +447,7 @@ impl<T: CipherTemplate> Template<T> {
     ///
     /// # Safety
     ///
-    /// `desc` must be a request whose `tfm` is a transform of one of this template's instances on
+    /// `desc` must be a request whose `tfm` is a transform of one of this algorithm on
     /// which `init_tfm` succeeded, with a request context of `descsize` bytes that nothing else
     /// uses during the call, and `input` must be valid for reads of `STATE_SIZE` bytes (the
     /// `statesize` the instance declared), as the crypto core passes them to `import`.
@@ -394,12 +455,81 @@ impl<T: CipherTemplate> Template<T> {
         // SAFETY: `desc` is a request of our transform; the state is written, not read.
         let (_, state) = unsafe { Self::desc(desc) };
         // SAFETY: `input` holds the state size the instance declared.
-        let bytes = unsafe { core::slice::from_raw_parts(input.cast::<u8>(), T::STATE_SIZE) };
+        let bytes = unsafe { core::slice::from_raw_parts(input.cast::<u8>(), H::STATE_SIZE) };
         from_result(|| {
-            // SAFETY: The request context has room for a `T::State`.
-            unsafe { state.write(T::import(bytes)?) };
+            // SAFETY: The request context has room for a `H::State`.
+            unsafe { state.write(H::import(bytes)?) };
             Ok(0)
         })
+    }
+
+    /// `shash_alg.finup`: feeds the rest of the message and writes the digest.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Ops::update`], and `out` must be valid for writes of `DIGEST_SIZE` bytes.
+    unsafe extern "C" fn finup(
+        desc: *mut bindings::shash_desc,
+        data: *const u8,
+        len: c_uint,
+        out: *mut u8,
+    ) -> c_int {
+        // SAFETY: `desc` was initialised by `init` (or `import`).
+        let (tfm, state) = unsafe { Self::desc(desc) };
+        // SAFETY: The state is ours for the call.
+        let state = unsafe { &mut *state };
+        // SAFETY: `data` is readable for `len` bytes.
+        H::update(tfm, state, unsafe { slice(data, len) });
+        // SAFETY: `out` has room for the digest size the algorithm declared.
+        let out = unsafe { core::slice::from_raw_parts_mut(out, H::DIGEST_SIZE) };
+        H::finish(tfm, state, out);
+        0
+    }
+
+    /// `shash_alg.digest`: the digest of a whole message, without a state in the request.
+    ///
+    /// # Safety
+    ///
+    /// `desc` must be a request of a transform of this algorithm on which `init_tfm` and
+    /// `setkey` succeeded, `data` valid for reads of `len` bytes (it may be null if `len` is
+    /// zero) and `out` for writes of `DIGEST_SIZE` bytes, as the crypto core passes them.
+    unsafe extern "C" fn digest(
+        desc: *mut bindings::shash_desc,
+        data: *const u8,
+        len: c_uint,
+        out: *mut u8,
+    ) -> c_int {
+        // SAFETY: Per the safety requirements `desc->tfm` is live and its context initialised.
+        let tfm = unsafe { &*Self::ctx((*desc).tfm) };
+        // SAFETY: `data` is readable for `len` bytes.
+        let data = unsafe { slice(data, len) };
+        // SAFETY: `out` has room for the digest size the algorithm declared.
+        let out = unsafe { core::slice::from_raw_parts_mut(out, H::DIGEST_SIZE) };
+        H::digest(tfm, data, out);
+        0
+    }
+
+    /// Fills in the callbacks and sizes of `a` (the algorithm's own and those of its `halg`
+    /// view), all but `init_tfm`.
+    const fn fill(a: &mut bindings::shash_alg) {
+        // SAFETY: `halg` is the view of the common hash fields every shash algorithm uses; any
+        // bit pattern is valid for it.
+        let common = unsafe { &mut a.__bindgen_anon_1.halg };
+        common.base.cra_ctxsize = size_of::<H::Tfm>() as c_uint;
+        common.digestsize = H::DIGEST_SIZE as c_uint;
+        common.statesize = H::STATE_SIZE as c_uint;
+        a.descsize = size_of::<H::State>() as c_uint;
+        a.exit_tfm = Some(Self::exit_tfm);
+        a.setkey = Some(Self::setkey);
+        a.init = Some(Self::init);
+        a.update = Some(Self::update);
+        a.final_ = Some(Self::final_);
+        a.finup = Some(Self::finup);
+        a.digest = Some(Self::digest);
+        a.export = Some(Self::export);
+        a.import = Some(Self::import);
+        a.export_core = Some(Self::export);
+        a.import_core = Some(Self::import);
     }
 }
 
@@ -407,7 +537,118 @@ impl<T: CipherTemplate> Drop for Template<T> {
     fn drop(&mut self) {
         // SAFETY: By the type invariant the template is registered; this removes it and every
         // instance (the crypto API waits for their users to go).
-        unsafe { bindings::crypto_unregister_template(self.tmpl.get()) };
+        unsafe { bindings::crypto_unregister_template(self.tmpl.tmpl.get()) };
+        self.tmpl.taken.store(0, ordering::Release);
+    }
+}
+
+/// Copies `name` and its NUL into a `cra_name`-sized array, at compile time.
+const fn copy_name(dst: &mut [c_char; bindings::CRYPTO_MAX_ALG_NAME as usize], name: &CStr) {
+    let bytes = name.to_bytes_with_nul();
+    assert!(bytes.len() <= dst.len(), "algorithm name too long");
+    let mut i = 0;
+    while i < bytes.len() {
+        dst[i] = bytes[i] as c_char;
+        i += 1;
+    }
+}
+
+/// An [`Algorithm`]'s `struct shash_alg`, built at compile time into a `static` of its module;
+/// the crypto API links it into its lists while it is registered.
+///
+/// ```ignore
+/// static XCBC_AES: shash::AlgVtable<XcbcAes> =
+///     shash::AlgVtable::new(kernel::module::this_module::<crate::LocalModule>());
+/// ```
+///
+/// # Invariants
+///
+/// `taken` is 1 while a [`Registration`] has the table registered.
+pub struct AlgVtable<T: Algorithm> {
+    alg: Opaque<bindings::shash_alg>,
+    taken: Atomic<u32>,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: The crypto API writes the table only while registering and unregistering it (which
+// `taken` makes exclusive); otherwise any CPU only reads it.
+unsafe impl<T: Algorithm> Sync for AlgVtable<T> {}
+
+impl<T: Algorithm> AlgVtable<T> {
+    /// The table of `T`, owned by `module` (`THIS_MODULE`), which every transform pins.
+    pub const fn new(module: &'static ThisModule) -> Self {
+        const {
+            // The crypto API aligns transform and request contexts to ARCH_SLAB_MINALIGN.
+            assert!(align_of::<T::Tfm>() <= 8 && align_of::<T::State>() <= 8);
+        };
+        // SAFETY: All-zero is a valid `shash_alg`: no callbacks, no names, no flags.
+        let mut a: bindings::shash_alg = unsafe { core::mem::zeroed() };
+        Ops::<T>::fill(&mut a);
+        a.init_tfm = Some(Self::init_tfm);
+        // SAFETY: `halg` is the view of the common hash fields every shash algorithm uses.
+        let common = unsafe { &mut a.__bindgen_anon_1.halg };
+        copy_name(&mut common.base.cra_name, T::NAME);
+        copy_name(&mut common.base.cra_driver_name, T::DRIVER_NAME);
+        common.base.cra_priority = T::PRIORITY;
+        common.base.cra_blocksize = T::BLOCK_SIZE as c_uint;
+        common.base.cra_module = module.as_ptr();
+        Self {
+            alg: Opaque::new(a),
+            taken: Atomic::new(0),
+            _p: PhantomData,
+        }
+    }
+
+    /// `shash_alg.init_tfm`: sets up a new transform's context.
+    ///
+    /// # Safety
+    ///
+    /// `tfm` must be a new transform of this algorithm, whose context is uninitialised, as the
+    /// crypto core passes it to `init_tfm`.
+    unsafe extern "C" fn init_tfm(tfm: *mut bindings::crypto_shash) -> c_int {
+        from_result(|| {
+            let ctx = T::init_tfm()?;
+            // SAFETY: The transform context is `size_of::<T::Tfm>()` bytes, suitably aligned
+            // (checked at compile time), and uninitialised until now.
+            unsafe { Ops::<T>::ctx(tfm).write(ctx) };
+            Ok(0)
+        })
+    }
+}
+
+/// Registers an [`Algorithm`] while it lives (`crypto_register_shash`); the crypto API runs
+/// its self-tests (testmgr) first, as for any algorithm.
+///
+/// # Invariants
+///
+/// `alg` is registered with the crypto API.
+pub struct Registration<T: Algorithm> {
+    alg: &'static AlgVtable<T>,
+}
+
+impl<T: Algorithm> Registration<T> {
+    /// Registers the algorithm `alg` describes; `EBUSY` if it is registered already.
+    pub fn new(alg: &'static AlgVtable<T>) -> Result<Self> {
+        // `crypto_register_shash` fills in parts of a table before it looks for it on its
+        // list: claim the table first.
+        if alg.taken.cmpxchg(0, 1, ordering::Full).is_err() {
+            return Err(EBUSY);
+        }
+        // SAFETY: `alg` is a valid algorithm that lives forever, registered by nobody else.
+        let ret = to_result(unsafe { bindings::crypto_register_shash(alg.alg.get()) });
+        if let Err(e) = ret {
+            alg.taken.store(0, ordering::Release);
+            return Err(e);
+        }
+        Ok(Self { alg })
+    }
+}
+
+impl<T: Algorithm> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: Registered (type invariant); the crypto API waits for the algorithm's users.
+        unsafe { bindings::crypto_unregister_shash(self.alg.alg.get()) };
+        self.alg.taken.store(0, ordering::Release);
     }
 }
 

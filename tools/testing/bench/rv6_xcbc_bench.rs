@@ -60,7 +60,7 @@ impl kernel::Module for XcbcBench {
         let millis = module_parameters::millis.value();
         let data = KVec::from_elem(0xa5u8, SIZES[2], GFP_KERNEL)?;
 
-        let mut aes = Cipher::new(c"aes")?;
+        let mut aes = Cipher::new(c"aes")?.into_sized::<16>()?;
         aes.set_key(&KEY)?;
         let mut block = [0u8; 16];
         let (mbps, _) = measure(16, millis, || {
@@ -69,10 +69,10 @@ impl kernel::Module for XcbcBench {
         })?;
         pr_info!(
             "rv6-bench: label={label} driver={} size=16 MB/s={mbps}\n",
-            aes.driver_name()
+            aes.cipher().driver_name()
         );
 
-        for name in [c"xcbc(aes-lib)", c"xcbc-aes-lib"] {
+        for name in [c"xcbc-aes-rv6", c"xcbc(aes-lib)", c"xcbc-aes-lib"] {
             let mut h = match Shash::new(name) {
                 Ok(h) => h,
                 Err(e) => {

@@ -109,7 +109,7 @@ for proto in $protos; do
     "$([ "$(in_errors)" -gt "${before:-0}" ] 2>/dev/null && echo yes || echo no)"
 done
 check "rv6's driver is the one IPsec used" yes \
-  "$(grep -q 'authenc(xcbc(aes-lib)' /proc/crypto && echo yes || echo no)"
+  "$(grep -q 'authenc(xcbc-aes-rv6,' /proc/crypto && echo yes || echo no)"
 
 # Unloading while an SA uses the template is refused; once the SAs are gone it
 # works (and the module is loaded again for the rest of the run).

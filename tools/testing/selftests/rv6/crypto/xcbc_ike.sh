@@ -91,7 +91,7 @@ before=$(sa_packets ike-b)
 check "ping6 through the negotiated SAs" pass \
   "$(ip netns exec ike-a ping -q -c 3 -i 0.2 -W 5 $B >/dev/null 2>&1 && echo pass || echo fail)"
 check "the responder's SAs processed the pings (6 packets)" 6 "$(( $(sa_packets ike-b) - before ))"
-check "the SA used rv6's driver" yes "$(grep -q 'authenc(xcbc(aes-lib)' /proc/crypto && echo yes || echo no)"
+check "the SA used rv6's driver" yes "$(grep -q 'authenc(xcbc-aes-rv6,' /proc/crypto && echo yes || echo no)"
 [ -f "$w/a/charon.log" ] && grep -E "selected proposal|CHILD_SA .* established" "$w/a/charon.log" | sed 's/^/# /'
 if [ "$KTAP_CNT_FAIL" != 0 ]; then
   for n in a b; do echo "# --- charon $n log (tail)"; tail -n 15 "$w/$n/charon.log" 2>/dev/null | sed 's/^/# /'; done
