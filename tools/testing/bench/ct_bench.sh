@@ -55,26 +55,9 @@ ip -n fw link del f1
 ip link add c1 netns c type veth peer name s1 netns s
 ip -n c link set c1 up; ip -n s link set s1 up; sleep 1
 ip netns exec s $py dhcp-server s1 & sleep 1
-dhcp_firewall() {
-  local attach="" stateless=""
-  if [ "$1" = none ]; then stateless="udp sport 547 udp dport 546 accept"
-  else attach="ct helper h { type \"$1\" protocol udp; l3proto ip6; }
-  chain out { type filter hook output priority 0; udp dport 547 ct helper set \"h\"; }"; fi
-  ip netns exec c nft -f - <<EOF2
-flush ruleset
-table ip6 rv6fw {
-  $attach
-  chain in { type filter hook input priority 0; policy drop;
-    ct state established,related accept
-    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
-    $stateless
-  }
-}
-EOF2
-}
 for round in $(seq $ROUNDS); do
   for mode in $(rotate "$round" none rv6-dhcpv6); do
-    dhcp_firewall "$mode"
+    dhcp_client_firewall c "$mode"
     echo "dhcpv6 $mode $round $(ip netns exec c $py dhcp-client c1 "$N_DHCP")" >> "$out"
   done
 done

@@ -120,3 +120,26 @@ shim6_cleanup() {
   for n in a b r1 r2; do ip netns pids "$n" 2>/dev/null | xargs -r kill 2>/dev/null; done
   for n in a b r1 r2; do ip netns del "$n" 2>/dev/null || true; done
 }
+
+# dhcp_client_firewall NETNS MODE: a DHCPv6 client's firewall in NETNS (input
+# policy drop, established/related and Neighbour Discovery accepted); MODE is
+# a helper name, attached to the outgoing messages to port 547, or "none" for
+# a stateless rule that accepts answers (port 547 to 546) instead.  Conntrack
+# is left as it is: make bench's DHCPv6 rounds and ct_dhcpv6's replay of them.
+dhcp_client_firewall() {
+  local attach="" stateless=""
+  if [ "$2" = none ]; then stateless="udp sport 547 udp dport 546 accept"
+  else attach="ct helper h { type \"$2\" protocol udp; l3proto ip6; }
+  chain out { type filter hook output priority 0; udp dport 547 ct helper set \"h\"; }"; fi
+  ip netns exec "$1" nft -f - <<EOF2
+flush ruleset
+table ip6 rv6fw {
+  $attach
+  chain in { type filter hook input priority 0; policy drop;
+    ct state established,related accept
+    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
+    $stateless
+  }
+}
+EOF2
+}

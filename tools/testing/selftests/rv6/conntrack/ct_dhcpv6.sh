@@ -202,28 +202,11 @@ ip -n c link set c1 up; ip -n s link set s1 up
 bench="python3 $here/../../../bench/ct_bench.py"
 ip netns exec s $bench dhcp-server s1 &
 for _ in $(seq 50); do ip netns exec s ss -lun | grep -q ':547 ' && break; sleep 0.1; done
-bench_firewall() { # bench_firewall MODE: ct_bench.sh's firewall, conntrack left as it is
-  local attach="" stateless=""
-  if [ "$1" = none ]; then stateless="udp sport 547 udp dport 546 accept"
-  else attach="ct helper h { type \"$1\" protocol udp; l3proto ip6; }
-  chain out { type filter hook output priority 0; udp dport 547 ct helper set \"h\"; }"; fi
-  ip netns exec c nft -f - <<EOF2
-flush ruleset
-table ip6 rv6fw {
-  $attach
-  chain in { type filter hook input priority 0; policy drop;
-    ct state established,related accept
-    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
-    $stateless
-  }
-}
-EOF2
-}
 n=$(quick && echo 100 || echo 1000); lost=""
 for round in 1 2 3 4 5; do
   if [ $((round % 2)) = 1 ]; then modes="rv6-dhcpv6 none"; else modes="none rv6-dhcpv6"; fi
   for mode in $modes; do
-    bench_firewall "$mode"
+    dhcp_client_firewall c "$mode"
     got=$(ip netns exec c $bench dhcp-client c1 "$n" 3)
     ktap_print_msg "round $round, $mode: $got (exchanges, seconds, lost)"
     lost="$lost ${got##* }"
