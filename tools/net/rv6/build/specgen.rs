@@ -25,7 +25,9 @@
 //! `ynl_gen_c.py --mode uapi` renders: in an attribute set the first
 //! attribute is 1, an attribute with `value:` takes it, and each following
 //! one counts up from its predecessor; operations number the same way;
-//! enum entries count from `value-start` (default 0).
+//! enum entries count from `value-start` (default 0). The spec is read and
+//! numbered by `model.rs`, which the test of the kernel modules' constants
+//! (`tests/kernel_families.rs`) shares.
 //!
 //! Whatever would make a table wrong is refused with an error naming it
 //! rather than skipped: other protocols and message-id models, fixed
@@ -42,138 +44,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Deserialize;
+// The spec as read, and its numbers (nlspec.py's), shared with the test of
+// the kernel modules' constants.
+#[path = "model.rs"]
+mod model;
 
-/// A spec, as far as the tables need it.
-#[derive(Deserialize)]
-#[serde(rename_all = "kebab-case")]
-struct Spec {
-    name: String,
-    #[serde(default = "genetlink")]
-    protocol: String,
-    version: Option<u64>,
-    msg_id_model: Option<String>,
-    doc: Option<String>,
-    #[serde(default)]
-    definitions: Vec<Definition>,
-    #[serde(default)]
-    attribute_sets: Vec<AttrSet>,
-    #[serde(default)]
-    operations: Operations,
-    #[serde(default)]
-    mcast_groups: McastGroups,
-}
-
-fn genetlink() -> String {
-    "genetlink".to_string()
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "kebab-case")]
-struct Definition {
-    name: String,
-    #[serde(rename = "type")]
-    ty: String,
-    doc: Option<String>,
-    #[serde(default)]
-    entries: Vec<Entry>,
-    #[serde(default)]
-    value_start: u64,
-    /// A const's value.
-    value: Option<u64>,
-}
-
-/// An enum entry: a bare name, or a map that may carry its value.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Entry {
-    Name(String),
-    Full { name: String, value: Option<u64> },
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "kebab-case")]
-struct AttrSet {
-    name: String,
-    subset_of: Option<String>,
-    #[serde(default)]
-    attributes: Vec<Attr>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "kebab-case")]
-struct Attr {
-    name: String,
-    #[serde(rename = "type")]
-    ty: String,
-    value: Option<u64>,
-    #[serde(rename = "enum")]
-    enumeration: Option<String>,
-    #[serde(default)]
-    enum_as_flags: bool,
-    #[serde(default)]
-    multi_attr: bool,
-    byte_order: Option<String>,
-    nested_attributes: Option<String>,
-    display_hint: Option<String>,
-    doc: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-struct Operations {
-    fixed_header: Option<String>,
-    #[serde(default)]
-    list: Vec<Op>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "kebab-case")]
-struct Op {
-    name: String,
-    value: Option<u64>,
-    attribute_set: Option<String>,
-    fixed_header: Option<String>,
-    doc: Option<String>,
-    #[serde(rename = "do")]
-    doit: Option<OpMode>,
-    dump: Option<OpMode>,
-    /// The operation whose reply this notification is.
-    notify: Option<String>,
-    /// A notification of its own attributes, in its own attribute set.
-    event: Option<Msg>,
-    /// The multicast group the notification goes to.
-    mcgrp: Option<String>,
-}
-
-/// `do:` or `dump:` of an operation; only the reply matters here.
-#[derive(Deserialize)]
-struct OpMode {
-    reply: Option<Msg>,
-}
-
-/// A request, reply or event: the attributes it carries.
-#[derive(Deserialize)]
-struct Msg {
-    #[serde(default)]
-    attributes: Vec<String>,
-}
-
-#[derive(Deserialize, Default)]
-struct McastGroups {
-    #[serde(default)]
-    list: Vec<McastGroup>,
-}
-
-#[derive(Deserialize)]
-struct McastGroup {
-    name: String,
-}
+use model::{Attr, AttrSet, Definition, Op, Spec};
 
 /// The Rust module for the spec `yaml`: `module` names it (and the kernel
 /// module in `FAMILY`), `source` is the spec's path for the docs.
 pub fn generate(module: &str, source: &str, yaml: &str) -> Result<String, String> {
-    let spec: Spec = serde_yaml_ng::from_str(yaml).map_err(|e| e.to_string())?;
+    let spec: Spec = model::parse(yaml)?;
     if !is_ident(module, false) {
         return Err(format!("\"{module}\" does not make a module name"));
     }
@@ -187,7 +68,7 @@ pub fn generate(module: &str, source: &str, yaml: &str) -> Result<String, String
     if spec.operations.fixed_header.is_some() {
         return Err("fixed headers are not supported".into());
     }
-    let version = spec.version.unwrap_or(1);
+    let version = spec.version();
     let version =
         u8::try_from(version).map_err(|_| format!("version {version} does not fit a u8"))?;
 
@@ -225,7 +106,7 @@ pub fn generate(module: &str, source: &str, yaml: &str) -> Result<String, String
         .iter()
         .map(|s| (s.name.as_str(), s))
         .collect();
-    let cmds = g.ops(&spec.operations.list, &sets)?;
+    let cmds = g.ops(&spec.operations.numbered(), &sets)?;
 
     for set in &spec.attribute_sets {
         g.family(&spec, module, version, set, several)
@@ -288,12 +169,8 @@ impl Gen {
             "enum" => {
                 let mut entries = Vec::new();
                 let mut next = d.value_start;
-                for e in &d.entries {
-                    let (entry, value) = match e {
-                        Entry::Name(n) => (n, None),
-                        Entry::Full { name, value } => (name, *value),
-                    };
-                    if value.is_some_and(|v| v != next) {
+                for (entry, value) in d.entry_values() {
+                    if value != next {
                         return Err(format!(
                             "entry {entry} is not numbered {next}: sparse enums are not supported"
                         ));
@@ -366,15 +243,17 @@ impl Gen {
         Ok(())
     }
 
-    /// `CMD_<OP>` for each operation, numbered as nlspec.py numbers them;
-    /// returns their names, in operation order.
-    fn ops(&mut self, ops: &[Op], sets: &BTreeMap<&str, &AttrSet>) -> Result<Vec<String>, String> {
-        let mut value = 1;
+    /// `CMD_<OP>` for each operation, with the numbers nlspec.py gives
+    /// them (`ops`); returns their names, in operation order.
+    fn ops(
+        &mut self,
+        ops: &[(&Op, u64)],
+        sets: &BTreeMap<&str, &AttrSet>,
+    ) -> Result<Vec<String>, String> {
         let mut taken = BTreeSet::new();
         let mut names = Vec::new();
-        for op in ops {
+        for &(op, value) in ops {
             let err = |e: String| format!("operation {}: {e}", op.name);
-            value = op.value.unwrap_or(value);
             if op.fixed_header.is_some() {
                 return Err(err("fixed headers are not supported".into()));
             }
@@ -395,7 +274,6 @@ impl Gen {
             self.doc(1, format!("Operation `{}`", op.name), op.doc.as_deref());
             self.line(1, &format!("pub const {name}: u8 = {cmd};"));
             names.push(name);
-            value += 1;
         }
         Ok(names)
     }
@@ -480,11 +358,9 @@ impl Gen {
             return Err(format!("subsets (of {parent}) are not supported"));
         }
         let mut rows = Vec::new();
-        let mut value = 1;
         let mut taken = BTreeSet::new();
-        for a in &set.attributes {
+        for (a, value) in set.numbered() {
             let err = |e: String| format!("attribute {}: {e}", a.name);
-            value = a.value.unwrap_or(value);
             let id = u16::try_from(value).map_err(|_| err(format!("{value} is not a u16")))?;
             if !taken.insert(id) {
                 return Err(err(format!("{id} is taken")));
@@ -498,7 +374,6 @@ impl Gen {
             if let Some(kind) = kind {
                 rows.push((constant, a.name.clone(), kind));
             }
-            value += 1;
         }
         Ok(rows)
     }
