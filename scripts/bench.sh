@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# make bench: the benchmarks in two guest runs whose clocks count instructions,
+# make bench: the benchmarks in three guest runs whose clocks count instructions,
 # reported as ratios against the C twin measured in that same run (absolute
 # numbers are the emulated machine's, not hardware's).
+#
+#   BENCH=NAME        only that guest run (default: all of them)
+#   bench.sh --list   prints the names BENCH takes, one a line, and exits
+#                     (nothing built, nothing booted; scripts/readme-doctest.py
+#                     checks the README's BENCH= examples with it)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
+# The guest runs, by the name BENCH gives them: this script's `if want NAME` blocks.
+runs() { sed -n 's/^if want \([a-z0-9-]*\); then$/\1/p' "${BASH_SOURCE[0]}"; }
+if [ "${1:-}" = --list ]; then runs; exit 0; fi
+[ "${BENCH:-all}" = all ] || runs | grep -xF -- "$BENCH" >/dev/null ||
+  die "BENCH=$BENCH is not a benchmark run; bench.sh --list: $(runs | tr '\n' ' ')"
 "$top/scripts/deps.sh" >/dev/null
 "$top/scripts/kernel.sh" >/dev/null
 "$top/scripts/modules.sh" >/dev/null

@@ -13,8 +13,7 @@ mkdir -p "$BUILD/logs"
 vm=("$TOOLS/rv6-vm" --kernel "$KOBJ/arch/x86/boot/bzImage" --moddir "$KOBJ/modroot/lib/modules/$(krelease)" --append "kunit.filter_glob=r[uv]*")
 export RV6_MODULES=$MODOUT RV6_SRC=$SRC
 if [ "${1:-}" = --shell ]; then
-  exec "${vm[@]}" --shell --log "$BUILD/logs/shell.log" --timeout 86400 -- \
-    sh -c 'for ko in $(find "$RV6_MODULES" -name "*.ko" ! -name "*_bench.ko"); do insmod "$ko"; done; lsmod | grep "^rv6"' 
+  exec "${vm[@]}" --shell --log "$BUILD/logs/shell.log" --timeout 86400 -- "$top/tools/testing/load-modules.sh"
 fi
 say "booting the rv6 kernel; console in $BUILD/logs/run.log"
 "${vm[@]}" --user --log "$BUILD/logs/run.log" --timeout 600 -- "$top/tools/testing/demo.sh"

@@ -13,6 +13,8 @@
 #   RV6_SMOKE=1       only each area's SMOKE_PROGS (make check's debug smoke,
 #                     with RV6_QUICK=1)
 #   RV6_SLOW=1        also the slow suites (slow_*)
+#   test-guest.sh --list  prints the suites these select, one "area/prog" a
+#                     line, and exits (nothing built, nothing booted)
 #
 # Shards are balanced by each suite's wall time in the last run, kept per
 # kernel and mode in tools/testing/selftests/rv6/suite-times: every run
@@ -24,10 +26,36 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
+selftests=$top/tools/testing/selftests/rv6
+
+# The suites: each area's TEST_PROGS (kselftest's Makefile variable), the
+# slow ones (TEST_PROGS_EXTENDED, slow_*) with RV6_SLOW=1, only SMOKE_PROGS
+# with RV6_SMOKE=1; of those, the ones RV6_SELFTESTS matches.  One "area/prog"
+# a line.  `test-guest.sh --list` prints what the environment selects and
+# exits, building and booting nothing (scripts/readme-doctest.py checks the
+# README's RV6_SELFTESTS examples with it).
+make_var() { sed -n "s/^$2 *:= *//p" "$1/Makefile"; }
+select_suites() {
+  local area a p n progs
+  for area in "$selftests"/*/; do
+    a=$(basename "$area")
+    [ -f "$area/Makefile" ] || continue
+    if [ "${RV6_SMOKE:-0}" = 1 ]; then progs=$(make_var "$area" SMOKE_PROGS)
+    else progs=$(make_var "$area" TEST_PROGS); fi
+    [ "${RV6_SLOW:-0}" = 1 ] && progs="$progs $(make_var "$area" TEST_PROGS_EXTENDED)"
+    for p in $progs; do
+      n=${p%.sh}
+      [ -z "${RV6_SELFTESTS:-}" ] || [[ "$n" == ${RV6_SELFTESTS} ]] || [[ "$a/$n" == ${RV6_SELFTESTS} ]] || continue
+      echo "$a/$p"
+    done
+  done
+  return 0
+}
+if [ "${1:-}" = --list ]; then select_suites; exit 0; fi
+
 out=$CHECKOUT; mkdir -p "$out" "$BUILD/logs"
 release=$(cat "$KOBJ/include/config/kernel.release")
 tools=$top/tools/target/release
-selftests=$top/tools/testing/selftests/rv6
 quick=${RV6_QUICK:-0}
 mode=$([ "$quick" = 1 ] && echo quick || echo full)
 tag=guest${VARIANT}$([ "$quick" = 1 ] && echo -quick || true)
@@ -38,31 +66,21 @@ mapfile -t kunit < <(grep -rhoE 'kunit_tests\([a-z0-9_]+\)' "$top"/rust "$top"/s
   "$top"/crypto "$top"/net 2>/dev/null | sed 's/kunit_tests(\(.*\))/\1/' | sort -u)
 expect=(); for s in "${kunit[@]}"; do expect+=(--expect "$s"); done
 
-# The suites: each area's TEST_PROGS (kselftest's Makefile variable), the
-# slow ones (TEST_PROGS_EXTENDED, slow_*) with RV6_SLOW=1.
-make_var() { sed -n "s/^$2 *:= *//p" "$1/Makefile"; }
-suites=(); unmet=()
-for area in "$selftests"/*/; do
-  a=$(basename "$area")
-  [ -f "$area/Makefile" ] || continue
-  if [ "${RV6_SMOKE:-0}" = 1 ]; then progs=$(make_var "$area" SMOKE_PROGS)
-  else progs=$(make_var "$area" TEST_PROGS); fi
-  [ "${RV6_SLOW:-0}" = 1 ] && progs="$progs $(make_var "$area" TEST_PROGS_EXTENDED)"
-  picked=()
-  for p in $progs; do
-    n=${p%.sh}
-    [ -z "${RV6_SELFTESTS:-}" ] || [[ "$n" == ${RV6_SELFTESTS} ]] || [[ "$a/$n" == ${RV6_SELFTESTS} ]] || continue
-    picked+=("$a/$p")
-  done
-  [ ${#picked[@]} -gt 0 ] || continue
-  # The area's kselftest `config`: every option must be in the built kernel,
-  # as asked (=m stays =m: the C twins are loaded and unloaded by the suites).
-  missing=$(while IFS= read -r l; do
-      case "$l" in CONFIG_*=*) grep -qx "$l" "$KOBJ/.config" || echo "$l" ;; esac
-    done <"$area/config")
-  if [ -n "$missing" ]; then unmet+=("$a: the kernel lacks $(echo $missing)"); continue; fi
-  suites+=("${picked[@]}")
-done
+# The selected suites of every area whose kselftest `config` the built kernel
+# meets: every option must be in it, as asked (=m stays =m: the C twins are
+# loaded and unloaded by the suites).
+suites=(); unmet=(); declare -A area_ok=()
+while read -r s; do
+  a=${s%%/*}
+  if [ -z "${area_ok[$a]+set}" ]; then
+    missing=$(while IFS= read -r l; do
+        case "$l" in CONFIG_*=*) grep -qx "$l" "$KOBJ/.config" || echo "$l" ;; esac
+      done <"$selftests/$a/config")
+    if [ -n "$missing" ]; then unmet+=("$a: the kernel lacks $(echo $missing)"); area_ok[$a]=0
+    else area_ok[$a]=1; fi
+  fi
+  if [ "${area_ok[$a]}" = 1 ]; then suites+=("$s"); fi
+done < <(select_suites)
 
 # The kernel's own selftests that rv6's suites run, built against this kernel.
 mkdir -p "$out/bin"

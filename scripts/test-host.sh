@@ -46,4 +46,5 @@ if grep -rln 'debugfs' "$top"/net "$top"/crypto "$top"/samples --include='*.rs';
   bad=$((bad + 1))
 fi
 echo "$ok $bad 0" >"$out/specs.counts"
+python3 "$top/scripts/readme-doctest.py" --counts "$out/readme.counts"  # the README's commands and layout, doc-tested
 [ "$bad" = 0 ]
