@@ -16,18 +16,41 @@
 
 use kernel::{
     crypto::{
-        aes::{self, EncKey},
-        cipher::{Cipher, SizedCipher},
-        shash::{self, AlgVtable, Algorithm, CipherTemplate, Hash, Template, TemplateVtable},
+        aes::{
+            self,
+            EncKey, //
+        },
+        cipher::{
+            Cipher,
+            SizedCipher, //
+        },
+        shash::{
+            self,
+            AlgVtable,
+            Algorithm,
+            CipherTemplate,
+            Hash,
+            Template,
+            TemplateVtable, //
+        }, //
     },
-    prelude::*,
+    prelude::*, //
 };
 
 // The core is `pub` for the host tests; here it is private.
 #[expect(unreachable_pub)]
 #[path = "xcbc_mac.rs"]
 mod xcbc_mac;
-use xcbc_mac::{xor_into, Block, BlockCipher, KeyError, Keyed, State, BLOCK_SIZE, STATE_SIZE};
+use xcbc_mac::{
+    xor_into,
+    Block,
+    BlockCipher,
+    KeyError,
+    Keyed,
+    State,
+    BLOCK_SIZE,
+    STATE_SIZE, //
+};
 
 module! {
     type: Rv6Xcbc,

@@ -11,5 +11,11 @@ if ! make -s -C "$KOBJ" M="$top" MO="$MODOUT" LLVM=-19 ARCH=x86_64 CLIPPY=1 -j"$
   cat "$log" >&2; die "module build failed"
 fi
 # Warnings in rv6's modules fail the build: they are ours.
-if grep -qE '^warning|: warning:' "$log"; then cat "$log" >&2; die "rv6's modules have warnings (above)"; fi
+# The objects are removed too: kbuild would not recompile them next time, and
+# the warnings would pass unseen.
+if grep -qE '^warning|: warning:' "$log"; then
+  cat "$log" >&2
+  find "$MODOUT" \( -name '*.o' -o -name '*.ko' \) -delete
+  die "rv6's modules have warnings (above)"
+fi
 say "$(find "$MODOUT" -name '*.ko' | wc -l) module(s) in $MODOUT"

@@ -14,6 +14,8 @@ say "rustfmt --check on kernel-side Rust (kernel's .rustfmt.toml)"
 kdirs=(); for d in rust samples crypto net; do [ -d "$top/$d" ] && kdirs+=("$top/$d"); done
 find "${kdirs[@]}" -name '*.rs' -print0 |
   xargs -0 -r rustfmt --check --edition 2021 --config-path "$SRC/.rustfmt.toml"
+say "imports in the kernel's vertical layout (Documentation/rust/coding-guidelines.rst)"
+find "${kdirs[@]}" -name '*.rs' -print0 | xargs -0 -r python3 "$top/scripts/rust-imports.py" --check
 say "cargo test"
 cargo test --release 2>&1 | tee "$out/host.log"
 awk '/^test result:/ { p += $4; f += $6; s += $8 } END { print p+0, f+0, s+0 }' \

@@ -12,7 +12,11 @@
 //! connection's peer, v4-mapped addresses on IPv6, port 0) is policy and lives in
 //! [`DataEndpoint::check`], so that the tests pin it too.
 
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use core::net::{
+    IpAddr,
+    Ipv4Addr,
+    Ipv6Addr, //
+};
 
 /// Longest control line the helper looks at, CRLF included: longer lines (10^4-byte attacks)
 /// are skipped whole.  RFC 959 commands and replies are far shorter.

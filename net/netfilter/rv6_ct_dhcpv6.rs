@@ -20,30 +20,60 @@
 
 use kernel::{
     net::{
-        namespace::{self, Namespace, NetState, PernetSlot},
+        namespace::{
+            self,
+            Namespace,
+            NetState,
+            PernetSlot, //
+        },
         netfilter::{
             conntrack::{
-                Direction, Expect, ExpectPolicy, Helper, HelperSlot, Packet, Protocol, Registration,
+                Direction,
+                Expect,
+                ExpectPolicy,
+                Helper,
+                HelperSlot,
+                Packet,
+                Protocol,
+                Registration, //
             },
-            Family, Verdict,
+            Family,
+            Verdict, //
         },
-        netlink::genl::{self, Counters, OpsFamily, StatsOps, Writer},
+        netlink::genl::{
+            self,
+            Counters,
+            OpsFamily,
+            StatsOps,
+            Writer, //
+        }, //
     },
     prelude::*,
     sync::{
-        atomic::{ordering::Relaxed, Atomic},
-        Arc,
-    },
+        atomic::{
+            ordering::Relaxed,
+            Atomic, //
+        },
+        Arc, //
+    }, //
 };
 
-use core::net::{IpAddr, Ipv6Addr};
+use core::net::{
+    IpAddr,
+    Ipv6Addr, //
+};
 
 // The core is `pub` for the host tests; here it is private and partly unused.
 #[expect(unreachable_pub, dead_code)]
 #[path = "dhcpv6_parse.rs"]
 mod dhcpv6_parse;
 
-use dhcpv6_parse::{Message, MessageType, CLIENT_PORT, SERVER_PORT};
+use dhcpv6_parse::{
+    Message,
+    MessageType,
+    CLIENT_PORT,
+    SERVER_PORT, //
+};
 
 module! {
     type: CtDhcpv6,

@@ -22,21 +22,43 @@
 
 use kernel::{
     net::{
-        namespace::{self, Namespace, NetState, PernetSlot},
+        namespace::{
+            self,
+            Namespace,
+            NetState,
+            PernetSlot, //
+        },
         netfilter::{
             conntrack::{
-                Direction, Expect, ExpectPolicy, Helper, HelperSlot, Packet, Protocol,
-                Registration, State,
+                Direction,
+                Expect,
+                ExpectPolicy,
+                Helper,
+                HelperSlot,
+                Packet,
+                Protocol,
+                Registration,
+                State, //
             },
-            Family, Verdict,
+            Family,
+            Verdict, //
         },
-        netlink::genl::{self, Counters, OpsFamily, StatsOps, Writer},
+        netlink::genl::{
+            self,
+            Counters,
+            OpsFamily,
+            StatsOps,
+            Writer, //
+        }, //
     },
     prelude::*,
     sync::{
-        atomic::{ordering::Relaxed, Atomic},
-        Arc,
-    },
+        atomic::{
+            ordering::Relaxed,
+            Atomic, //
+        },
+        Arc, //
+    }, //
 };
 
 // The core is `pub` for the host tests; here it is private and partly unused.
@@ -44,7 +66,12 @@ use kernel::{
 #[path = "ftp_parse.rs"]
 mod ftp_parse;
 
-use ftp_parse::{DataEndpoint, Refusal, Segment, Stream};
+use ftp_parse::{
+    DataEndpoint,
+    Refusal,
+    Segment,
+    Stream, //
+};
 
 module! {
     type: CtFtp,
@@ -128,28 +155,40 @@ impl Helper for RvFtp {
         if pkt.state() != State::Established {
             return Verdict::Accept;
         }
+        let skb = pkt.skb();
+        let mut th = [0u8; TCP_FIXED];
+        let Some(th) = skb.bytes(pkt.protoff(), &mut th) else {
+            return Verdict::Accept;
+        };
+        let seq = u32::from_be_bytes([th[4], th[5], th[6], th[7]]);
+        let data_off = pkt.protoff() + usize::from(th[12] >> 4) * 4;
+        // Segments without data (pure ACKs, most of a control connection's packets) leave
+        // here, before any look-up.
+        let Some(len) = (skb.len() as usize)
+            .checked_sub(data_off)
+            .filter(|&l| l > 0)
+        else {
+            return Verdict::Accept;
+        };
+        let seg = Seg { seq, data_off, len };
         // The counters exist from before the namespace's first device until the namespace
         // starts going away; a packet that arrives while it is dismantled passes unhelped.
-        Stats::with(pkt.net(), |stats| help_counted(pkt, stats)).unwrap_or(Verdict::Accept)
+        Stats::with(pkt.net(), |stats| help_counted(pkt, stats, seg)).unwrap_or(Verdict::Accept)
     }
 }
 
-/// The helper, counting in `stats`.
-fn help_counted(pkt: &mut Packet<'_, RvFtp>, stats: &Stats) -> Verdict {
-    let skb = pkt.skb();
-    let mut th = [0u8; TCP_FIXED];
-    let Some(th) = skb.bytes(pkt.protoff(), &mut th) else {
-        return Verdict::Accept;
-    };
-    let seq = u32::from_be_bytes([th[4], th[5], th[6], th[7]]);
-    let data_off = pkt.protoff() + usize::from(th[12] >> 4) * 4;
-    let Some(len) = (skb.len() as usize)
-        .checked_sub(data_off)
-        .filter(|&l| l > 0)
-    else {
-        return Verdict::Accept;
-    };
+/// Where a segment's data lies: its sequence number, offset from `skb->data` and length.
+#[derive(Clone, Copy)]
+struct Seg {
+    seq: u32,
+    data_off: usize,
+    len: usize,
+}
 
+/// The helper for a segment with data, counting in `stats`.
+fn help_counted(pkt: &mut Packet<'_, RvFtp>, stats: &Stats, seg: Seg) -> Verdict {
+    let Seg { seq, data_off, len } = seg;
+    let skb = pkt.skb();
     let dir = pkt.direction();
     let sender = pkt.tuple(dir).src;
     let from_client = dir == Direction::Original;
@@ -164,9 +203,10 @@ fn help_counted(pkt: &mut Packet<'_, RvFtp>, stats: &Stats) -> Verdict {
     };
     let mut found = [None::<DataEndpoint>; MAX_PER_SEGMENT];
     let mut n = 0;
+    let mut lines = 0;
     skb.for_each_chunk::<256>(data_off + skip, |c| {
         stream.feed(c, |line| {
-            bump(&stats.lines);
+            lines += 1;
             let Some((_, ep)) = ftp_parse::parse_line(line, from_client) else {
                 return;
             };
@@ -181,6 +221,9 @@ fn help_counted(pkt: &mut Packet<'_, RvFtp>, stats: &Stats) -> Verdict {
             }
         })
     });
+    if lines > 0 {
+        stats.lines.add(lines, Relaxed);
+    }
 
     if n == 0 {
         return Verdict::Accept;

@@ -27,13 +27,24 @@ use crate::{
     error::to_result,
     prelude::*,
     sync::{
-        atomic::{Atomic, Full, Relaxed},
-        rcu, Arc, ArcBorrow, LockClassKey,
+        atomic::{
+            Atomic,
+            Full,
+            Relaxed, //
+        },
+        rcu,
+        Arc,
+        ArcBorrow,
+        LockClassKey, //
     },
     transmute::AsBytes,
-    types::Opaque,
+    types::Opaque, //
 };
-use core::{ffi::c_void, marker::PhantomData, mem::ManuallyDrop};
+use core::{
+    ffi::c_void,
+    marker::PhantomData,
+    mem::ManuallyDrop, //
+};
 
 /// An object's place in one [`RhashTable`]: a field of the object.
 ///

@@ -13,22 +13,44 @@
 
 use kernel::{
     net::{
-        namespace::{self, Namespace, NetState, PernetSlot},
+        namespace::{
+            self,
+            Namespace,
+            NetState,
+            PernetSlot, //
+        },
         netlink::{
             genl::{
-                self, perm, AttrPolicy, Dump, DumpProgress, Operations, OpsFamily, Policy, Request,
-                SplitOp, Writer,
+                self,
+                perm,
+                AttrPolicy,
+                Dump,
+                DumpProgress,
+                Operations,
+                OpsFamily,
+                Policy,
+                Request,
+                SplitOp,
+                Writer, //
             },
-            GenlMsg, MulticastGroup,
-        },
+            GenlMsg,
+            MulticastGroup, //
+        }, //
     },
     new_mutex,
     prelude::*,
-    rbtree::{RBTree, RBTreeNode},
-    sync::{
-        atomic::{ordering::Relaxed, Atomic},
-        Arc, Mutex,
+    rbtree::{
+        RBTree,
+        RBTreeNode, //
     },
+    sync::{
+        atomic::{
+            ordering::Relaxed,
+            Atomic, //
+        },
+        Arc,
+        Mutex, //
+    }, //
 };
 
 module! {

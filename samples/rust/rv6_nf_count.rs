@@ -10,22 +10,45 @@
 
 use kernel::{
     net::{
-        namespace::{Namespace, PernetSlot},
-        netfilter::{priority, Hook, HookPoint, HookState, NetHooks, Registration, Verdict},
+        namespace::{
+            Namespace,
+            PernetSlot, //
+        },
+        netfilter::{
+            priority,
+            Hook,
+            HookPoint,
+            HookState,
+            NetHooks,
+            Registration,
+            Verdict, //
+        },
         netlink::{
             genl::{
-                self, perm, AttrPolicy, Dump, DumpProgress, Operations, OpsFamily, Policy, Request,
-                SplitOp, Writer,
+                self,
+                perm,
+                AttrPolicy,
+                Dump,
+                DumpProgress,
+                Operations,
+                OpsFamily,
+                Policy,
+                Request,
+                SplitOp,
+                Writer, //
             },
-            GENLMSG_DEFAULT_SIZE,
+            GENLMSG_DEFAULT_SIZE, //
         },
-        skbuff::SkBuff,
+        skbuff::SkBuff, //
     },
     prelude::*,
     sync::{
-        atomic::{ordering::Relaxed, Atomic},
-        Arc,
-    },
+        atomic::{
+            ordering::Relaxed,
+            Atomic, //
+        },
+        Arc, //
+    }, //
 };
 
 module! {

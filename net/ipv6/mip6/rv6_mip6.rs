@@ -27,19 +27,47 @@
 use kernel::{
     bindings,
     net::{
-        ipv6::{Ipv6Header, MhFilter, MhFilterRegistration, MhPacket},
-        namespace::{self, Namespace, NetState, PernetSlot},
-        netlink::genl::{self, Counters, OpsFamily, StatsOps, Writer},
+        ipv6::{
+            Ipv6Header,
+            MhFilter,
+            MhFilterRegistration,
+            MhPacket, //
+        },
+        namespace::{
+            self,
+            Namespace,
+            NetState,
+            PernetSlot, //
+        },
+        netlink::genl::{
+            self,
+            Counters,
+            OpsFamily,
+            StatsOps,
+            Writer, //
+        },
         skbuff::SkBuff,
         xfrm::{
-            self, flags, Addr, Flow, InputPacket, OutputPacket, Refusal, Selector, State, Type,
-        },
+            self,
+            flags,
+            Addr,
+            Flow,
+            InputPacket,
+            OutputPacket,
+            Refusal,
+            Selector,
+            State,
+            Type, //
+        }, //
     },
     prelude::*,
     sync::{
-        atomic::{ordering::Relaxed, Atomic},
-        Arc,
-    },
+        atomic::{
+            ordering::Relaxed,
+            Atomic, //
+        },
+        Arc, //
+    }, //
 };
 
 // The core is `pub` for the host tests; here it is private and partly unused.
@@ -48,8 +76,12 @@ use kernel::{
 mod mip6_wire;
 
 use mip6_wire::{
-    check_mobility_header, Error as WireError, HomeAddressRepr, RoutingType2Repr, MH_FIXED_LEN,
-    OPT_HOME_ADDRESS,
+    check_mobility_header,
+    Error as WireError,
+    HomeAddressRepr,
+    RoutingType2Repr,
+    MH_FIXED_LEN,
+    OPT_HOME_ADDRESS, //
 };
 
 module! {
@@ -186,7 +218,7 @@ impl Type for HomeAddress {
     /// still the care-of address.
     #[inline]
     fn input(x: &State, pkt: &InputPacket<'_>) -> Result<u8> {
-        let next = *pkt.header().first().ok_or(EINVAL)?;
+        let next = pkt.next_header();
         if !x.coaddr_matches(pkt.saddr()) {
             bump(x.net(), |n| &n.hao_in_mismatch);
             return Err(ENOENT);
@@ -304,7 +336,7 @@ impl Type for RoutingType2 {
     /// address.
     #[inline]
     fn input(x: &State, pkt: &InputPacket<'_>) -> Result<u8> {
-        let next = *pkt.header().first().ok_or(EINVAL)?;
+        let next = pkt.next_header();
         if !x.coaddr_matches(pkt.daddr()) {
             bump(x.net(), |n| &n.rt2_in_mismatch);
             return Err(ENOENT);

@@ -46,38 +46,100 @@
 //!   (FII ≠ 0) takes the flows marked with its FII.  See Documentation/rv6/shim6.rst.
 
 use kernel::{
-    impl_has_object_timer, impl_rhash_item,
+    impl_has_object_timer,
+    impl_rhash_item,
     net::{
-        ipv6::protocol::{self, ExtHeaderOffload, Handler, IcmpError, Inbound, Verdict},
+        ipv6::protocol::{
+            self,
+            ExtHeaderOffload,
+            Handler,
+            IcmpError,
+            Inbound,
+            Verdict, //
+        },
         ipv6::tcp,
-        namespace::{Namespace, PernetSlot, WeakNamespace},
-        netfilter::{self, priority, Hook, HookPoint, HookState, NetHooks},
+        namespace::{
+            Namespace,
+            PernetSlot,
+            WeakNamespace, //
+        },
+        netfilter::{
+            self,
+            priority,
+            Hook,
+            HookPoint,
+            HookState,
+            NetHooks, //
+        },
         netlink::{
             genl::{
-                self, admin_multicast_group, perm, AttrPolicy, Dump, DumpProgress, Operations,
-                OpsFamily, Policy, Request, SplitOp, Writer,
+                self,
+                admin_multicast_group,
+                perm,
+                AttrPolicy,
+                Dump,
+                DumpProgress,
+                Operations,
+                OpsFamily,
+                Policy,
+                Request,
+                SplitOp,
+                Writer, //
             },
-            GenlMsg, MulticastGroup,
+            GenlMsg,
+            MulticastGroup, //
         },
         skbuff::SkBuff,
         xfrm::{
-            self, flags, Addr, Ipv6Header, OutputPacket, OwnedPolicy, OwnedState, PolicyParams,
-            Refusal, State, StateParams, Type, MODE_ROUTE_OPTIMIZATION,
-        },
+            self,
+            flags,
+            Addr,
+            Ipv6Header,
+            OutputPacket,
+            OwnedPolicy,
+            OwnedState,
+            PolicyParams,
+            Refusal,
+            State,
+            StateParams,
+            Type,
+            MODE_ROUTE_OPTIMIZATION, //
+        }, //
     },
-    new_mutex, new_rhashtable, new_spinlock_irq,
+    new_mutex,
+    new_rhashtable,
+    new_spinlock_irq,
     prelude::*,
-    rbtree::{RBTree, RBTreeNode},
-    rhashtable::{RhashLinks, RhashTable, Unlinked},
+    rbtree::{
+        RBTree,
+        RBTreeNode, //
+    },
+    rhashtable::{
+        RhashLinks,
+        RhashTable,
+        Unlinked, //
+    },
     sync::{
-        atomic::{ordering::Relaxed, Atomic},
-        rcu, Arc, ArcBorrow, Mutex, SpinLockIrq,
+        atomic::{
+            ordering::Relaxed,
+            Atomic, //
+        },
+        rcu,
+        Arc,
+        ArcBorrow,
+        Mutex,
+        SpinLockIrq, //
     },
     time::{
-        object_timer::{ObjectTimer, ObjectTimerCallback},
-        Delta, Instant, Monotonic,
+        object_timer::{
+            ObjectTimer,
+            ObjectTimerCallback, //
+        },
+        Delta,
+        Instant,
+        Monotonic, //
     },
-    transmute::AsBytes,
+    transmute::AsBytes, //
 };
 
 // The cores are `pub` for the host tests and the daemon; here they are private (and the
@@ -92,11 +154,25 @@ mod trigger;
 #[path = "shim6_wire.rs"]
 mod wire;
 
-use reap::{Events, Mode, Reap, ReapConfig};
-use trigger::{Pair, TriggerConfig};
+use reap::{
+    Events,
+    Mode,
+    Reap,
+    ReapConfig, //
+};
+use trigger::{
+    Pair,
+    TriggerConfig, //
+};
 use wire::{
-    ContextTag, ControlHeader, ControlRepr, Message, MessageType, PayloadHeader, PayloadRepr,
-    IPPROTO_SHIM6,
+    ContextTag,
+    ControlHeader,
+    ControlRepr,
+    Message,
+    MessageType,
+    PayloadHeader,
+    PayloadRepr,
+    IPPROTO_SHIM6, //
 };
 
 module! {

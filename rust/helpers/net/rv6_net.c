@@ -89,6 +89,11 @@ __rust_helper bool rust_helper_nf_ct_is_confirmed(const struct nf_conn *ct)
 	return nf_ct_is_confirmed(ct);
 }
 
+__rust_helper bool rust_helper_nf_ct_is_dying(const struct nf_conn *ct)
+{
+	return nf_ct_is_dying(ct);
+}
+
 __rust_helper struct net *rust_helper_nf_ct_net(const struct nf_conn *ct)
 {
 	return nf_ct_net(ct);

@@ -7,7 +7,11 @@
 //!
 //! C header: [`include/crypto/aes.h`](srctree/include/crypto/aes.h)
 
-use crate::{bindings, error::to_result, prelude::*};
+use crate::{
+    bindings,
+    error::to_result,
+    prelude::*, //
+};
 
 /// Bytes in an AES block.
 pub const BLOCK_SIZE: usize = bindings::AES_BLOCK_SIZE as usize;

@@ -6,8 +6,11 @@
 
 use crate::{
     bindings,
-    error::{from_err_ptr, to_result},
-    prelude::*,
+    error::{
+        from_err_ptr,
+        to_result, //
+    },
+    prelude::*, //
 };
 use core::ptr::NonNull;
 

@@ -15,18 +15,32 @@
 use crate::{
     bindings,
     crypto::cipher::Cipher,
-    error::{from_err_ptr, from_result, to_result, Result},
+    error::{
+        from_err_ptr,
+        from_result,
+        to_result,
+        Result, //
+    },
     prelude::*,
-    str::CString,
-    sync::atomic::{ordering, Atomic},
+    sync::atomic::{
+        ordering,
+        Atomic, //
+    },
     types::Opaque,
-    ThisModule,
+    ThisModule, //
 };
 use core::{
-    ffi::{c_int, c_uint, c_void},
+    ffi::{
+        c_int,
+        c_uint,
+        c_void, //
+    },
     marker::PhantomData,
-    mem::{align_of, size_of},
-    ptr::NonNull,
+    mem::{
+        align_of,
+        size_of, //
+    },
+    ptr::NonNull, //
 };
 
 /// A keyed hash's arithmetic: what [`CipherTemplate`] instances and [`Algorithm`]s compute.
@@ -94,6 +108,31 @@ pub trait Algorithm: Hash {
     fn init_tfm() -> Result<Self::Tfm>;
 }
 
+/// Whether a static table is registered: the crypto API writes into a table it is handed
+/// before it finds it on its lists, so a second registration of the same table must be refused
+/// before the call, not by it.
+struct Claim(Atomic<u32>);
+
+impl Claim {
+    const fn new() -> Self {
+        Self(Atomic::new(0))
+    }
+
+    /// Claims the table and runs `register`; `EBUSY` if it is claimed already.  The claim is
+    /// given back if `register` fails.
+    fn claim_for(&self, register: impl FnOnce() -> Result) -> Result {
+        if self.0.cmpxchg(0, 1, ordering::Full).is_err() {
+            return Err(EBUSY);
+        }
+        register().inspect_err(|_| self.release())
+    }
+
+    /// Gives the claim back, once the table is unregistered.
+    fn release(&self) {
+        self.0.store(0, ordering::Release);
+    }
+}
+
 /// A [`CipherTemplate`]'s `struct crypto_template`, built at compile time into a `static` of
 /// its module; the crypto API links it and its instances into its lists while it is
 /// registered.
@@ -105,10 +144,10 @@ pub trait Algorithm: Hash {
 ///
 /// # Invariants
 ///
-/// `taken` is 1 while a [`Template`] has the table registered.
+/// `taken` is claimed while a [`Template`] has the table registered.
 pub struct TemplateVtable<T: CipherTemplate> {
     tmpl: Opaque<bindings::crypto_template>,
-    taken: Atomic<u32>,
+    taken: Claim,
     _p: PhantomData<T>,
 }
 
@@ -131,7 +170,7 @@ impl<T: CipherTemplate> TemplateVtable<T> {
         t.module = module.as_ptr();
         Self {
             tmpl: Opaque::new(t),
-            taken: Atomic::new(0),
+            taken: Claim::new(),
             _p: PhantomData,
         }
     }
@@ -164,31 +203,14 @@ unsafe fn slice<'a>(ptr: *const u8, len: c_uint) -> &'a [u8] {
 impl<T: CipherTemplate> Template<T> {
     /// Registers the template `tmpl` describes; `EBUSY` if it is registered already.
     pub fn new(tmpl: &'static TemplateVtable<T>) -> Result<Self> {
-        // `crypto_register_template` re-initialises a table it then finds on its list: claim
-        // the table first.
-        if tmpl.taken.cmpxchg(0, 1, ordering::Full).is_err() {
-            return Err(EBUSY);
-        }
-        // SAFETY: `tmpl` is a valid template that lives forever, registered by nobody else.
-        let ret = to_result(unsafe { bindings::crypto_register_template(tmpl.tmpl.get()) });
-        if let Err(e) = ret {
-            tmpl.taken.store(0, ordering::Release);
-            return Err(e);
-        }
+        // `crypto_register_template` re-initialises a table it then finds on its list, hence
+        // the claim.
+        tmpl.taken.claim_for(|| {
+            // SAFETY: `tmpl` is a valid template that lives forever, registered by nobody else
+            // (claimed).
+            to_result(unsafe { bindings::crypto_register_template(tmpl.tmpl.get()) })
+        })?;
         Ok(Self { tmpl })
-    }
-
-    /// Creates the instance over the best `cipher` now, so that it takes part in lookups of
-    /// `NAME(cipher)`.
-    ///
-    /// The crypto API only consults a template when no registered algorithm has the requested
-    /// name; this asks for the instance by its driver name (`xcbc(aes-lib)`), which nothing has
-    /// yet, and from then on the instance competes by priority for `xcbc(aes)`.
-    pub fn instantiate(&self, cipher: &CStr) -> Result {
-        let driver = Cipher::new(cipher)?;
-        let name = CString::try_from_fmt(fmt!("{}({})", T::NAME, driver.driver_name()))?;
-        drop(driver);
-        Shash::new(&name).map(drop)
     }
 
     /// `crypto_template.create`: instantiates `NAME(<cipher>)`.
@@ -538,7 +560,7 @@ impl<T: CipherTemplate> Drop for Template<T> {
         // SAFETY: By the type invariant the template is registered; this removes it and every
         // instance (the crypto API waits for their users to go).
         unsafe { bindings::crypto_unregister_template(self.tmpl.tmpl.get()) };
-        self.tmpl.taken.store(0, ordering::Release);
+        self.tmpl.taken.release();
     }
 }
 
@@ -563,10 +585,10 @@ const fn copy_name(dst: &mut [c_char; bindings::CRYPTO_MAX_ALG_NAME as usize], n
 ///
 /// # Invariants
 ///
-/// `taken` is 1 while a [`Registration`] has the table registered.
+/// `taken` is claimed while a [`Registration`] has the table registered.
 pub struct AlgVtable<T: Algorithm> {
     alg: Opaque<bindings::shash_alg>,
-    taken: Atomic<u32>,
+    taken: Claim,
     _p: PhantomData<T>,
 }
 
@@ -594,7 +616,7 @@ impl<T: Algorithm> AlgVtable<T> {
         common.base.cra_module = module.as_ptr();
         Self {
             alg: Opaque::new(a),
-            taken: Atomic::new(0),
+            taken: Claim::new(),
             _p: PhantomData,
         }
     }
@@ -630,16 +652,12 @@ impl<T: Algorithm> Registration<T> {
     /// Registers the algorithm `alg` describes; `EBUSY` if it is registered already.
     pub fn new(alg: &'static AlgVtable<T>) -> Result<Self> {
         // `crypto_register_shash` fills in parts of a table before it looks for it on its
-        // list: claim the table first.
-        if alg.taken.cmpxchg(0, 1, ordering::Full).is_err() {
-            return Err(EBUSY);
-        }
-        // SAFETY: `alg` is a valid algorithm that lives forever, registered by nobody else.
-        let ret = to_result(unsafe { bindings::crypto_register_shash(alg.alg.get()) });
-        if let Err(e) = ret {
-            alg.taken.store(0, ordering::Release);
-            return Err(e);
-        }
+        // list, hence the claim.
+        alg.taken.claim_for(|| {
+            // SAFETY: `alg` is a valid algorithm that lives forever, registered by nobody else
+            // (claimed).
+            to_result(unsafe { bindings::crypto_register_shash(alg.alg.get()) })
+        })?;
         Ok(Self { alg })
     }
 }
@@ -648,7 +666,7 @@ impl<T: Algorithm> Drop for Registration<T> {
     fn drop(&mut self) {
         // SAFETY: Registered (type invariant); the crypto API waits for the algorithm's users.
         unsafe { bindings::crypto_unregister_shash(self.alg.alg.get()) };
-        self.alg.taken.store(0, ordering::Release);
+        self.alg.taken.release();
     }
 }
 
@@ -802,5 +820,29 @@ impl Request<'_> {
         }
         // SAFETY: The descriptor is set up; `state` holds a full state.
         to_result(unsafe { bindings::crypto_shash_import(self.desc(), state.as_ptr().cast()) })
+    }
+}
+
+#[kunit_tests(rust_kernel_crypto_shash)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_is_claimed_once_and_given_back() {
+        let c = Claim::new();
+        assert_eq!(c.claim_for(|| Ok(())), Ok(()));
+        assert_eq!(c.claim_for(|| Ok(())), Err(EBUSY));
+        c.release();
+        // A registration that fails leaves the table free.
+        assert_eq!(c.claim_for(|| Err(EEXIST)), Err(EEXIST));
+        let mut ran = false;
+        assert_eq!(
+            c.claim_for(|| {
+                ran = true;
+                Ok(())
+            }),
+            Ok(())
+        );
+        assert!(ran);
     }
 }

@@ -9,15 +9,24 @@
 use crate::{
     bindings,
     error::to_result,
-    net::{namespace::Namespace, skbuff::SkBuff},
+    net::{
+        namespace::Namespace,
+        skbuff::SkBuff, //
+    },
     prelude::*,
-    transmute::{AsBytes, FromBytes},
+    transmute::{
+        AsBytes,
+        FromBytes, //
+    }, //
 };
 #[cfg(CONFIG_IPV6_MIP6)]
 use core::marker::PhantomData;
 use core::{
     ffi::c_int,
-    mem::{offset_of, size_of},
+    mem::{
+        offset_of,
+        size_of, //
+    }, //
 };
 
 pub mod protocol;

@@ -14,17 +14,28 @@
 
 use crate::{
     bindings,
-    error::{from_result, Error, Result},
+    error::{
+        from_result,
+        Error,
+        Result, //
+    },
     prelude::*,
     sync::{
-        atomic::{ordering, Atomic},
-        rcu, Arc,
+        atomic::{
+            ordering,
+            Atomic, //
+        },
+        rcu,
+        Arc, //
     },
-    types::Opaque,
+    types::Opaque, //
 };
 use core::{
-    ffi::{c_int, c_uint},
-    marker::PhantomPinned,
+    ffi::{
+        c_int,
+        c_uint, //
+    },
+    marker::PhantomPinned, //
 };
 
 /// A network namespace (`struct net`).
@@ -45,6 +56,7 @@ impl Namespace {
     /// # Safety
     ///
     /// `ptr` must point to a live `struct net` that outlives `'a`.
+    #[inline]
     pub unsafe fn from_raw<'a>(ptr: *const bindings::net) -> &'a Self {
         // SAFETY: `Namespace` is `repr(transparent)` over `struct net`, and the caller promises
         // the pointer is valid for `'a`.
@@ -52,6 +64,7 @@ impl Namespace {
     }
 
     /// Returns the raw `struct net` pointer.
+    #[inline]
     pub fn as_raw(&self) -> *mut bindings::net {
         self.0.get()
     }
@@ -161,6 +174,7 @@ impl PernetSlot {
     ///
     /// The slot must be claimed by a registered `pernet_operations` whose `size` is non-zero,
     /// and `net` must be live.
+    #[inline]
     unsafe fn storage(&self, net: &Namespace) -> *mut core::ffi::c_void {
         // SAFETY: The id was assigned by `register_pernet_subsys` (the caller promises the slot
         // is registered), so `net_generic` returns this slot's storage in a live `net`.

@@ -15,16 +15,28 @@ pub mod conntrack;
 
 use crate::{
     bindings,
-    error::{Error, Result},
+    error::{
+        Error,
+        Result, //
+    },
     net::{
-        namespace::{self, Namespace, NetState, PernetSlot, WeakNamespace},
-        skbuff::SkBuff,
+        namespace::{
+            self,
+            Namespace,
+            NetState,
+            PernetSlot,
+            WeakNamespace, //
+        },
+        skbuff::SkBuff, //
     },
     prelude::*,
     sync::Arc,
-    types::Opaque,
+    types::Opaque, //
 };
-use core::ffi::{c_uint, c_void};
+use core::ffi::{
+    c_uint,
+    c_void, //
+};
 
 /// A protocol family whose hooks can be used (`NFPROTO_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,6 +103,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// The C verdict.
+    #[inline]
     pub fn to_raw(self) -> c_uint {
         match self {
             Verdict::Accept => bindings::NF_ACCEPT,
@@ -357,7 +370,10 @@ unsafe extern "C" fn hook_callback<T: NetHooks>(
 #[kunit_tests(rust_kernel_net_netfilter)]
 mod tests {
     use super::*;
-    use crate::sync::atomic::{ordering::Relaxed, Atomic};
+    use crate::sync::atomic::{
+        ordering::Relaxed,
+        Atomic, //
+    };
 
     #[test]
     fn verdicts_have_the_c_values() {

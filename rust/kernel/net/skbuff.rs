@@ -4,7 +4,10 @@
 //!
 //! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
 
-use crate::{bindings, types::Opaque};
+use crate::{
+    bindings,
+    types::Opaque, //
+};
 
 /// A packet (`struct sk_buff`) lent to Rust code for the duration of a callback.
 ///
@@ -52,7 +55,7 @@ impl SkBuff {
     /// header and the tail.  These are the fields `skb_network_header()`, `skb->data` and
     /// `skb_tail_pointer()` read; reading them here spares a call per packet on fast paths.
     #[inline]
-    fn layout(&self) -> (*const u8, usize, usize, usize) {
+    pub(crate) fn layout(&self) -> (*const u8, usize, usize, usize) {
         let skb = self.as_raw();
         // SAFETY: By the type invariant the skb is live and not being modified.
         let (head, data, tail) = unsafe { ((*skb).head, (*skb).data, (*skb).tail) };
@@ -66,22 +69,6 @@ impl SkBuff {
         #[cfg(not(CONFIG_64BIT))]
         let tail = (tail as usize).wrapping_sub(head as usize);
         (head, data, usize::from(network), tail)
-    }
-
-    /// The linear bytes from the network header to the end of the packet's head, and the
-    /// offset of `skb->data` in them: on input, the headers already parsed and the one being
-    /// processed, for reading without a copy or a call per field.  `None` when the network
-    /// header lies after `skb->data` (an output path that has not pushed down to it).
-    #[inline]
-    pub fn linear_from_network(&self) -> Option<(&[u8], usize)> {
-        let (head, data, network, tail) = self.layout();
-        let at = data.checked_sub(network)?;
-        let len = tail.checked_sub(network)?;
-        // SAFETY: `head + network <= head + data <= head + tail` lie in the skb's linear head
-        // (kernel invariants: the tail does not precede `data`), which stays valid and
-        // unmodified while `self` is borrowed, by the type invariant.
-        let bytes = unsafe { core::slice::from_raw_parts(head.add(network), len) };
-        Some((bytes, at))
     }
 
     /// The network header's offset from `skb->data` (`skb_network_offset()`): negative once an
@@ -200,48 +187,76 @@ pub(crate) unsafe fn header_offsets(skb: *const bindings::sk_buff) -> (u16, u16,
     (o.mac_header, o.network_header, o.transport_header)
 }
 
+/// A linear packet for KUnit tests: 64 bytes of headroom, then the bytes given, from the
+/// network header on.
+///
+/// # Invariants
+///
+/// `self.0` is a live skb owned by this object.
+#[cfg(CONFIG_KUNIT = "y")]
+pub(crate) struct TestSkb(core::ptr::NonNull<bindings::sk_buff>);
+
+#[cfg(CONFIG_KUNIT = "y")]
+impl TestSkb {
+    pub(crate) const HEADROOM: usize = 64;
+
+    pub(crate) fn new(data: &[u8]) -> crate::error::Result<Self> {
+        let len = u32::try_from(data.len() + Self::HEADROOM)?;
+        // SAFETY: Plain allocation; freed in `drop`.
+        let skb = unsafe { bindings::alloc_skb(len, crate::alloc::flags::GFP_KERNEL.as_raw()) };
+        let skb = core::ptr::NonNull::new(skb).ok_or(crate::error::code::ENOMEM)?;
+        // SAFETY: The skb is ours, linear, with room for the headroom and `data`.
+        unsafe {
+            bindings::skb_reserve(skb.as_ptr(), Self::HEADROOM as core::ffi::c_int);
+            bindings::skb_reset_network_header(skb.as_ptr());
+            let p = bindings::skb_put(skb.as_ptr(), data.len() as u32);
+            core::ptr::copy_nonoverlapping(data.as_ptr(), p.cast::<u8>(), data.len());
+        }
+        Ok(Self(skb))
+    }
+
+    /// The raw skb, to move its headers as the paths under test do.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::sk_buff {
+        self.0.as_ptr()
+    }
+
+    pub(crate) fn skb(&self) -> &SkBuff {
+        // SAFETY: We own the live skb and do not change it while the borrow lasts.
+        unsafe { SkBuff::from_raw(self.0.as_ptr()) }
+    }
+
+    /// Sets the MAC, network and transport header offsets from `skb->head`.
+    pub(crate) fn set_header_offsets(&mut self, mac: u16, network: u16, transport: u16) {
+        // SAFETY: The skb is ours; the offsets are plain fields of the `headers` group, the
+        // anonymous struct `header_offsets` reads.
+        let o = unsafe {
+            (*self.0.as_ptr())
+                .__bindgen_anon_4
+                .__bindgen_anon_1
+                .as_mut()
+        };
+        (o.mac_header, o.network_header, o.transport_header) = (mac, network, transport);
+    }
+}
+
+#[cfg(CONFIG_KUNIT = "y")]
+impl Drop for TestSkb {
+    fn drop(&mut self) {
+        // SAFETY: We own the skb.
+        unsafe { bindings::kfree_skb(self.0.as_ptr()) };
+    }
+}
+
 #[macros::kunit_tests(rust_kernel_net_skbuff)]
 mod tests {
     use super::*;
     use crate::prelude::*;
-    use core::ptr::NonNull;
-
-    /// A linear test packet: 16 bytes of headroom, then `data` as the network header on.
-    struct TestSkb(NonNull<bindings::sk_buff>);
-
-    impl TestSkb {
-        fn new(data: &[u8]) -> Result<Self> {
-            // SAFETY: Plain allocation; freed in `drop`.
-            let skb = unsafe { bindings::alloc_skb(data.len() as u32 + 16, GFP_KERNEL.as_raw()) };
-            let skb = NonNull::new(skb).ok_or(ENOMEM)?;
-            // SAFETY: The skb is ours, linear, with room for 16 + `data.len()` bytes.
-            unsafe {
-                bindings::skb_reserve(skb.as_ptr(), 16);
-                bindings::skb_reset_network_header(skb.as_ptr());
-                let p = bindings::skb_put(skb.as_ptr(), data.len() as u32);
-                core::ptr::copy_nonoverlapping(data.as_ptr(), p.cast::<u8>(), data.len());
-            }
-            Ok(Self(skb))
-        }
-
-        fn skb(&self) -> &SkBuff {
-            // SAFETY: We own the live skb and do not change it while the borrow lasts.
-            unsafe { SkBuff::from_raw(self.0.as_ptr()) }
-        }
-    }
-
-    impl Drop for TestSkb {
-        fn drop(&mut self) {
-            // SAFETY: We own the skb.
-            unsafe { bindings::kfree_skb(self.0.as_ptr()) };
-        }
-    }
 
     #[test]
     fn network_bytes_reach_back_to_the_network_header() -> Result {
         let t = TestSkb::new(&[1, 2, 3, 4, 5, 6, 7, 8])?;
         // SAFETY: The skb is ours and holds 8 linear bytes; input paths pull like this.
-        unsafe { bindings::skb_pull(t.0.as_ptr(), 4) };
+        unsafe { bindings::skb_pull(t.as_ptr(), 4) };
         assert_eq!(t.skb().len(), 4);
         let mut buf = [0u8; 2];
         assert_eq!(t.skb().network_bytes(1, &mut buf), Some(&[2u8, 3][..]));
@@ -257,23 +272,14 @@ mod tests {
     }
 
     #[test]
-    fn linear_from_network_lends_the_parsed_headers_and_the_rest() -> Result {
+    fn the_network_offset_follows_data() -> Result {
         let t = TestSkb::new(&[1, 2, 3, 4, 5, 6, 7, 8])?;
-        assert_eq!(
-            t.skb().linear_from_network(),
-            Some((&[1u8, 2, 3, 4, 5, 6, 7, 8][..], 0))
-        );
         // SAFETY: The skb is ours and holds 8 linear bytes; input paths pull like this.
-        unsafe { bindings::skb_pull(t.0.as_ptr(), 3) };
-        assert_eq!(
-            t.skb().linear_from_network(),
-            Some((&[1u8, 2, 3, 4, 5, 6, 7, 8][..], 3))
-        );
+        unsafe { bindings::skb_pull(t.as_ptr(), 3) };
         assert_eq!(t.skb().network_offset(), -3);
-        // SAFETY: The skb has 16 bytes of headroom: `data` goes 2 bytes before the network
-        // header, as on an output path that has pushed room for a header in front of it.
-        unsafe { bindings::skb_push(t.0.as_ptr(), 5) };
-        assert_eq!(t.skb().linear_from_network(), None);
+        // SAFETY: The skb has headroom: `data` goes 2 bytes before the network header, as on
+        // an output path that has pushed room for a header in front of it.
+        unsafe { bindings::skb_push(t.as_ptr(), 5) };
         assert_eq!(t.skb().network_offset(), 2);
         Ok(())
     }

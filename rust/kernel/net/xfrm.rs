@@ -15,19 +15,30 @@
 
 use crate::{
     bindings,
-    error::{from_result, to_result},
+    error::{
+        from_result,
+        to_result, //
+    },
     net::{
         namespace::Namespace,
-        skbuff::{header_offsets, SkBuff},
+        skbuff::{
+            header_offsets,
+            SkBuff, //
+        }, //
     },
     prelude::*,
-    transmute::FromBytes,
     types::Opaque,
-    ThisModule,
+    ThisModule, //
 };
-use core::{marker::PhantomData, ptr::NonNull};
+use core::{
+    marker::PhantomData,
+    ptr::NonNull, //
+};
 
-pub use super::ipv6::{Addr, Ipv6Header};
+pub use super::ipv6::{
+    Addr,
+    Ipv6Header, //
+};
 
 /// `XFRM_MODE_ROUTEOPTIMIZATION`: the mode of Mobile IPv6 states.
 pub const MODE_ROUTE_OPTIMIZATION: u8 = bindings::XFRM_MODE_ROUTEOPTIMIZATION as u8;
@@ -286,14 +297,51 @@ impl Flow {
 ///
 /// The core has pulled the IPv6 header, the extension headers before the type's and the
 /// type's own header into the linear part of the packet; they are read in place.
+///
+/// # Invariants
+///
+/// `header` is not empty, and `next_header` is its first byte.
 pub struct InputPacket<'a> {
     skb: &'a SkBuff,
     ip: &'a Ipv6Header,
     /// The linear bytes from the type's header on.
     header: &'a [u8],
+    next_header: u8,
 }
 
 impl<'a> InputPacket<'a> {
+    /// Views `skb` as `xfrm_input()` hands it to a type: `None` unless the IPv6 header lies in
+    /// the linear part before `skb->data` and the type's header has a byte there.
+    #[inline]
+    fn new(skb: &'a SkBuff) -> Option<Self> {
+        let (head, data, network, tail) = skb.layout();
+        // `network` is a 16-bit offset: the sum cannot wrap.
+        if network + Ipv6Header::LEN > data || data >= tail {
+            return None;
+        }
+        // SAFETY: `[network, network + 40)` lies below `data` and `[data, tail)` is the rest of
+        // the linear part (checked above), both valid and unmodified while `skb` is borrowed;
+        // `Ipv6Header` is plain bytes of alignment 1 (`FromBytes`).
+        let (ip, header) = unsafe {
+            (
+                &*head.add(network).cast::<Ipv6Header>(),
+                core::slice::from_raw_parts(head.add(data), tail - data),
+            )
+        };
+        Some(Self {
+            skb,
+            ip,
+            next_header: header[0],
+            header,
+        })
+    }
+
+    /// The type's header's first byte: for every IPv6 extension header, its Next Header.
+    #[inline]
+    pub fn next_header(&self) -> u8 {
+        self.next_header
+    }
+
     /// The packet; for what the views below do not cover.
     #[inline]
     pub fn skb(&self) -> &'a SkBuff {
@@ -329,54 +377,24 @@ impl<'a> InputPacket<'a> {
 /// A packet on its way out, with room for the type's header opened by the XFRM core.
 ///
 /// The core has moved the IPv6 header and the extension headers that must precede the new
-/// one towards the front: `ip`, then `rest[..slot]`; `rest[slot..]` are the `header_len` bytes
-/// for the type to fill.  The Next Header byte that still names what followed is the IPv6
-/// header's own or, when extension headers precede the new one, `rest[prevhdr]`.
+/// one towards the front: `ip`, then those headers, then `room`, the `header_len` bytes for
+/// the type to fill.  The Next Header byte that still names what followed is the IPv6
+/// header's own or, when extension headers precede the new one, `prev`, in one of them.
 pub struct OutputPacket<'a> {
     ip: &'a mut Ipv6Header,
-    rest: &'a mut [u8],
-    /// `None` for the IPv6 header's Next Header, else an offset below `slot`.
-    prevhdr: Option<usize>,
-    slot: usize,
+    /// `None` for the IPv6 header's Next Header.
+    prev: Option<&'a mut u8>,
+    room: &'a mut [u8],
     coaddr: Option<&'a Addr>,
 }
 
 impl<'a> OutputPacket<'a> {
-    /// Splits the bytes `ro_output_room` lends at the IPv6 header, `None` unless the offsets
-    /// of the Next Header byte to rewrite (`prevhdr`) and of the room (`slot`), both from the
-    /// IPv6 header, are where the core can put them.
-    #[inline]
-    fn new(
-        bytes: &'a mut [u8],
-        prevhdr: usize,
-        slot: usize,
-        coaddr: Option<&'a Addr>,
-    ) -> Option<Self> {
-        let (ip, rest) = Ipv6Header::from_bytes_mut_prefix(bytes)?;
-        let slot = slot.checked_sub(Ipv6Header::LEN)?;
-        let prevhdr = if prevhdr == core::mem::offset_of!(Ipv6Header, nexthdr) {
-            None
-        } else {
-            Some(prevhdr.checked_sub(Ipv6Header::LEN).filter(|&p| p < slot)?)
-        };
-        if slot > rest.len() {
-            return None;
-        }
-        Some(Self {
-            ip,
-            rest,
-            prevhdr,
-            slot,
-            coaddr,
-        })
-    }
-
     /// The Next Header value the new header must carry.
     #[inline]
     pub fn next_header(&self) -> u8 {
-        match self.prevhdr {
+        match &self.prev {
             None => self.ip.nexthdr,
-            Some(at) => self.rest[at],
+            Some(p) => **p,
         }
     }
 
@@ -390,16 +408,16 @@ impl<'a> OutputPacket<'a> {
     /// Makes the preceding header's Next Header name the new header (`proto`).
     #[inline]
     pub fn set_next_header(&mut self, proto: u8) {
-        match self.prevhdr {
+        match &mut self.prev {
             None => self.ip.nexthdr = proto,
-            Some(at) => self.rest[at] = proto,
+            Some(p) => **p = proto,
         }
     }
 
     /// The IPv6 header and the room for the new header, to fill in together.
     #[inline]
     pub fn split(&mut self) -> (&mut Ipv6Header, &mut [u8]) {
-        (self.ip, &mut self.rest[self.slot..])
+        (self.ip, self.room)
     }
 }
 
@@ -557,22 +575,17 @@ unsafe extern "C" fn input_callback<T: Type>(
         // SAFETY: The core calls `input` with a held, live state of our type and the packet it
         // owns, which it does not touch during the call.
         let (state, skb) = unsafe { (State::from_raw(x), SkBuff::from_raw(skb)) };
-        let (bytes, at) = skb.linear_from_network().ok_or(EINVAL)?;
-        let (head, header) = bytes.split_at_checked(at).ok_or(EINVAL)?;
-        let (ip, _) = Ipv6Header::from_bytes_prefix(head).ok_or(EINVAL)?;
-        Ok(c_int::from(T::input(
-            state,
-            &InputPacket { skb, ip, header },
-        )?))
+        let pkt = InputPacket::new(skb).ok_or(EINVAL)?;
+        Ok(c_int::from(T::input(state, &pkt)?))
     })
 }
 
 /// Moves `skb->data` back to the network header, in front of which `xfrm6_ro_output()` has
-/// opened the room for the type's header, and lends the linear bytes from there to the end of
-/// that room, with the offsets (from there) of the Next Header byte to rewrite (which the core
-/// marks with the MAC header) and of the room (the transport header).  `None`, with the packet
-/// untouched, unless `prevhdr < slot`, the IPv6 header fits before the room and the room lies in
-/// the linear part.
+/// opened the room for the type's header, and lends the packet's headers from there: the IPv6
+/// header, the Next Header byte to rewrite (which the core marks with the MAC header) and the
+/// room (at the transport header).  `None`, with the packet untouched, unless that byte lies in
+/// the IPv6 header's Next Header field or in the extension headers after it and before the
+/// room, and the room lies in the linear part.  Each of these is checked once, here.
 ///
 /// # Safety
 ///
@@ -581,32 +594,53 @@ unsafe extern "C" fn input_callback<T: Type>(
 unsafe fn ro_output_room<'a>(
     skb: *mut bindings::sk_buff,
     header_len: usize,
-) -> Option<(&'a mut [u8], usize, usize)> {
+    coaddr: Option<&'a Addr>,
+) -> Option<OutputPacket<'a>> {
+    const NEXTHDR: usize = core::mem::offset_of!(Ipv6Header, nexthdr);
     // SAFETY: By the caller, the skb is live and ours.
     let (mac, network, transport) = unsafe { header_offsets(skb) };
     // SAFETY: As above; nothing else refers to the skb during the call.
     let s = unsafe { &mut *skb };
-    let network = usize::from(network);
-    // Offsets from the network header; an unset MAC header (`0xffff`) fails the first check.
-    let prevhdr = usize::from(mac).checked_sub(network)?;
-    let slot = usize::from(transport).checked_sub(network)?;
-    let data = (s.data as usize).wrapping_sub(s.head as usize);
-    let push = data.checked_sub(network)?;
-    // `skb_headlen()` once `data` is back at the network header.
-    let headlen = (s.len - s.data_len) as usize + push;
-    if prevhdr >= slot || slot < Ipv6Header::LEN || slot + header_len > headlen {
+    // Offsets from the network header.  Wrapping cannot make a bad offset pass: every byte
+    // lent must lie below `slot + header_len`, which is checked against the linear part.
+    let prevhdr = usize::from(mac.wrapping_sub(network));
+    let slot = usize::from(transport.wrapping_sub(network));
+    if slot < Ipv6Header::LEN
+        || prevhdr >= slot
+        || (prevhdr < Ipv6Header::LEN && prevhdr != NEXTHDR)
+    {
         return None;
     }
+    let network = usize::from(network);
+    let data = (s.data as usize).wrapping_sub(s.head as usize);
+    // With `NET_SKBUFF_DATA_USES_OFFSET` (64-bit) the tail is an offset, else a pointer.
+    #[cfg(CONFIG_64BIT)]
+    let tail = s.tail as usize;
+    #[cfg(not(CONFIG_64BIT))]
+    let tail = (s.tail as usize).wrapping_sub(s.head as usize);
+    let push = data.checked_sub(network)?;
+    // The linear bytes from the network header: the sum is below 2^17 + 2^32.
+    if slot + header_len > tail.checked_sub(network)? {
+        return None;
+    }
+    let len = s.len.checked_add(u32::try_from(push).ok()?)?;
     // `__skb_push(skb, push)`: the bytes lie in the head, between the network header and data.
     s.data = s.data.wrapping_sub(push);
-    s.len += push as u32;
-    // SAFETY: `[data, data + slot + header_len)` lies in the linear part (checked above against
-    // `skb_headlen()`), and nothing else accesses the packet during the call.
-    Some((
-        unsafe { core::slice::from_raw_parts_mut(s.data, slot + header_len) },
-        prevhdr,
-        slot,
-    ))
+    s.len = len;
+    let base = s.data;
+    // SAFETY: `[0, slot + header_len)` from `base` lies in the linear part (checked above
+    // against the tail), and nothing else accesses the packet while it is lent.  The
+    // three pieces are disjoint: the IPv6 header `[0, 40)`, the byte at `prevhdr` (in
+    // `[40, slot)`, unless it is the IPv6 header's own Next Header) and the room
+    // `[slot, slot + header_len)`; `Ipv6Header` is plain bytes of alignment 1.
+    unsafe {
+        Some(OutputPacket {
+            ip: &mut *base.cast::<Ipv6Header>(),
+            prev: (prevhdr != NEXTHDR).then(|| &mut *base.add(prevhdr)),
+            room: core::slice::from_raw_parts_mut(base.add(slot), header_len),
+            coaddr,
+        })
+    }
 }
 
 /// `xfrm_type.output`: lets [`Type::output`] fill the room opened for the type's header.
@@ -625,10 +659,9 @@ unsafe extern "C" fn output_callback<T: Type>(
         let state = unsafe { State::from_raw(x) };
         // SAFETY: As above.
         let header_len = unsafe { (*x).props.header_len } as usize;
-        // SAFETY: `skb` is the packet being output, exclusively ours for the call.
-        let (bytes, prevhdr, slot) = unsafe { ro_output_room(skb, header_len) }.ok_or(EINVAL)?;
         let coaddr = state.coaddr();
-        let mut pkt = OutputPacket::new(bytes, prevhdr, slot, coaddr.as_ref()).ok_or(EINVAL)?;
+        // SAFETY: `skb` is the packet being output, exclusively ours for the call.
+        let mut pkt = unsafe { ro_output_room(skb, header_len, coaddr.as_ref()) }.ok_or(EINVAL)?;
         T::output(state, &mut pkt)?;
         Ok(0)
     })
@@ -905,5 +938,106 @@ impl Drop for OwnedPolicy {
             bindings::xfrm_policy_delete(self.pol.as_ptr(), c_int::from(self.dir as u8));
             bindings::xfrm_pol_put(self.pol.as_ptr());
         }
+    }
+}
+
+#[kunit_tests(rust_kernel_net_xfrm)]
+mod tests {
+    use super::*;
+    use crate::net::skbuff::TestSkb;
+
+    /// An IPv6 header (Next Header 0, hop-by-hop), an 8-byte hop-by-hop header (Next Header
+    /// 17), 24 bytes of room and 8 bytes of UDP, as `xfrm6_ro_output()` leaves a packet whose
+    /// new header goes after the hop-by-hop one: the network header moved back by the room,
+    /// `data` and the transport header at the room, the MAC header at the byte to rewrite.
+    fn ro_packet(prevhdr: u16, slot: u16) -> Result<TestSkb> {
+        let mut bytes = [0u8; 80];
+        bytes[6] = 0;
+        bytes[40] = 17;
+        let mut t = TestSkb::new(&bytes)?;
+        let network = TestSkb::HEADROOM as u16;
+        t.set_header_offsets(network + prevhdr, network, network + slot);
+        // SAFETY: The skb is ours and holds 80 linear bytes.
+        unsafe { bindings::skb_pull(t.as_ptr(), u32::from(slot)) };
+        Ok(t)
+    }
+
+    fn data_offset(t: &TestSkb) -> usize {
+        // SAFETY: The skb is ours and live.
+        unsafe { ((*t.as_ptr()).data as usize) - ((*t.as_ptr()).head as usize) }
+    }
+
+    #[test]
+    fn the_room_is_lent_with_the_byte_that_must_name_it() -> Result {
+        let coa = [0x20; 16];
+        let t = ro_packet(40, 48)?;
+        // SAFETY: The skb is ours, on no path.
+        let mut pkt = unsafe { ro_output_room(t.as_ptr(), 24, Some(&coa)) }.ok_or(EINVAL)?;
+        assert_eq!(pkt.next_header(), 17);
+        assert_eq!(pkt.coaddr(), Some(&coa));
+        pkt.set_next_header(60);
+        let (ip, room) = pkt.split();
+        assert_eq!(ip.nexthdr, 0);
+        assert_eq!(room.len(), 24);
+        room[0] = 0xaa;
+        // `data` is back at the network header, the length grown by what was pulled.
+        assert_eq!(data_offset(&t), TestSkb::HEADROOM);
+        assert_eq!(t.skb().len(), 80);
+        let mut b = [0u8; 49];
+        let b = t.skb().bytes(0, &mut b).ok_or(EINVAL)?;
+        assert_eq!((b[40], b[48]), (60, 0xaa));
+        Ok(())
+    }
+
+    #[test]
+    fn the_ipv6_headers_own_next_header_is_rewritten_in_place() -> Result {
+        let t = ro_packet(6, 40)?;
+        // SAFETY: The skb is ours, on no path.
+        let mut pkt = unsafe { ro_output_room(t.as_ptr(), 24, None) }.ok_or(EINVAL)?;
+        assert_eq!(pkt.next_header(), 0);
+        pkt.set_next_header(43);
+        assert_eq!(pkt.split().0.nexthdr, 43);
+        Ok(())
+    }
+
+    #[test]
+    fn a_room_the_core_cannot_have_opened_is_refused_untouched() -> Result {
+        // The byte to rewrite inside the IPv6 header but not its Next Header; at or after
+        // the room; the room before the end of the IPv6 header; the room past the packet.
+        for (prevhdr, slot, len) in [
+            (7, 48, 24),
+            (48, 48, 24),
+            (50, 48, 24),
+            (6, 32, 24),
+            (40, 48, 33),
+        ] {
+            let t = ro_packet(prevhdr, slot)?;
+            let before = data_offset(&t);
+            // SAFETY: The skb is ours, on no path.
+            assert!(unsafe { ro_output_room(t.as_ptr(), len, None) }.is_none());
+            assert_eq!(data_offset(&t), before);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn input_sees_the_ipv6_header_and_the_types_first_byte() -> Result {
+        let mut bytes = [0u8; 48];
+        bytes[8] = 0xfe;
+        bytes[40] = 58;
+        let t = TestSkb::new(&bytes)?;
+        // Not pulled past the IPv6 header: no view.
+        assert!(InputPacket::new(t.skb()).is_none());
+        // SAFETY: The skb is ours and holds 48 linear bytes.
+        unsafe { bindings::skb_pull(t.as_ptr(), 40) };
+        let pkt = InputPacket::new(t.skb()).ok_or(EINVAL)?;
+        assert_eq!(pkt.next_header(), 58);
+        assert_eq!(pkt.saddr()[0], 0xfe);
+        assert_eq!(pkt.header().len(), 8);
+        // Nothing after `data`: no view.
+        // SAFETY: As above.
+        unsafe { bindings::skb_pull(t.as_ptr(), 8) };
+        assert!(InputPacket::new(t.skb()).is_none());
+        Ok(())
     }
 }

@@ -27,9 +27,17 @@ use crate::{
     bindings,
     prelude::*,
     static_lock_class,
-    sync::{Arc, ArcBorrow, LockClassKey, SpinLockIrq},
-    time::{Instant, Monotonic},
-    types::Opaque,
+    sync::{
+        Arc,
+        ArcBorrow,
+        LockClassKey,
+        SpinLockIrq, //
+    },
+    time::{
+        Instant,
+        Monotonic, //
+    },
+    types::Opaque, //
 };
 use core::marker::PhantomData;
 
@@ -296,10 +304,16 @@ mod tests {
     use super::*;
     use crate::{
         sync::{
-            atomic::{ordering::Relaxed, Atomic},
-            Arc,
+            atomic::{
+                ordering::Relaxed,
+                Atomic, //
+            },
+            Arc, //
         },
-        time::{delay::fsleep, Delta},
+        time::{
+            delay::fsleep,
+            Delta, //
+        }, //
     };
 
     /// Counts its callbacks; re-arms itself `again` more times, `period` apart.

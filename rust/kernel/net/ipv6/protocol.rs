@@ -21,10 +21,16 @@
 use crate::{
     bindings,
     error::to_result,
-    net::{namespace::Namespace, skbuff::SkBuff},
-    prelude::*,
+    net::{
+        namespace::Namespace,
+        skbuff::SkBuff, //
+    },
+    prelude::*, //
 };
-use core::{marker::PhantomData, ptr::NonNull};
+use core::{
+    marker::PhantomData,
+    ptr::NonNull, //
+};
 
 /// An IPv6 address as it appears on the wire.
 pub type Addr = [u8; 16];

@@ -5,7 +5,10 @@
 //! C header: [`include/net/tcp.h`](srctree/include/net/tcp.h)
 
 use super::protocol::Addr;
-use crate::{bindings, net::namespace::Namespace};
+use crate::{
+    bindings,
+    net::namespace::Namespace, //
+};
 
 fn in6_addr(a: &Addr) -> bindings::in6_addr {
     // SAFETY: All-zero is a valid address.

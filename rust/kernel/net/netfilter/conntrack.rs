@@ -22,22 +22,45 @@
 
 use crate::{
     bindings,
-    error::{Error, Result},
-    net::{namespace::Namespace, netfilter::Family, skbuff::SkBuff},
+    error::{
+        Error,
+        Result, //
+    },
+    net::{
+        namespace::Namespace,
+        netfilter::Family,
+        skbuff::SkBuff, //
+    },
     new_spinlock,
     prelude::*,
     sync::{
-        atomic::{ordering, Atomic},
-        lock::{spinlock::SpinLockBackend, Guard},
-        SpinLock,
+        atomic::{
+            ordering,
+            Atomic, //
+        },
+        lock::{
+            spinlock::SpinLockBackend,
+            Guard, //
+        },
+        SpinLock, //
     },
-    ThisModule,
+    ThisModule, //
 };
 use core::{
-    ffi::{c_int, c_uint},
+    ffi::{
+        c_int,
+        c_uint, //
+    },
     marker::PhantomData,
-    net::{IpAddr, Ipv4Addr, Ipv6Addr},
-    ptr::{null_mut, NonNull},
+    net::{
+        IpAddr,
+        Ipv4Addr,
+        Ipv6Addr, //
+    },
+    ptr::{
+        null_mut,
+        NonNull, //
+    }, //
 };
 
 use super::Verdict;
@@ -158,8 +181,10 @@ pub trait Helper: Sized + 'static {
     /// State kept per connection, created with `Default` by the first [`Packet::conn`].
     type Conn: Default + Send;
 
-    /// Called for every packet of every connection the helper is attached to, in softirq or
-    /// process context with RCU read-locked: must not sleep.
+    /// Called for the packets of the connections the helper is attached to, in softirq or
+    /// process context with RCU read-locked: must not sleep.  Conntrack's confirm hook calls
+    /// it for every packet but ICMP errors about the connection; openvswitch and `act_ct`
+    /// (`nf_ct_helper()`) skip packets they have already tracked.
     fn help(pkt: &mut Packet<'_, Self>) -> Verdict;
 }
 
@@ -183,6 +208,7 @@ impl HelperSlot {
         }
     }
 
+    #[inline]
     fn lock(&self) -> Option<&SpinLock<States>> {
         let p = self.lock.load(ordering::Acquire) as *const SpinLock<States>;
         // SAFETY: By the type invariant a non-null pointer is the live registration's lock;
@@ -391,9 +417,8 @@ impl<'a, T: Helper> Packet<'a, T> {
     pub fn tuple(&self, dir: Direction) -> Tuple {
         let t = &self.raw_ct().tuplehash[dir.index()].tuple;
         let family = self.family();
-        // SAFETY: Every variant of the port unions is a `__be16` at the same place (`all`),
-        // and conntrack fills it for TCP and UDP, the only protocols helpers are registered
-        // for; the address unions are plain bytes.
+        // SAFETY: Every variant of the port unions is a `__be16` at offset 0, so reading
+        // `all` is valid whatever the protocol; the address unions are plain bytes.
         unsafe {
             Tuple {
                 src: addr_from_raw(family, &t.src.u3),
@@ -415,8 +440,10 @@ impl<'a, T: Helper> Packet<'a, T> {
     ///
     /// The state is shared by both directions and by every CPU; holding the `&mut` holds the
     /// helper's lock (with bottom halves disabled) until the packet is done.  Fails with
-    /// `EAGAIN` on an unconfirmed connection, whose destruction no helper hears about, and
-    /// with `ENOMEM` when the state cannot be allocated.
+    /// `EAGAIN` on an unconfirmed connection, whose destruction no helper hears about, and on
+    /// a dying one, whose state may already be freed (a packet that took its reference before
+    /// the connection was killed still reaches the helper); and with `ENOMEM` when the state
+    /// cannot be allocated.
     pub fn conn(&mut self) -> Result<&mut T::Conn> {
         if !self.is_confirmed() {
             return Err(EAGAIN);
@@ -424,6 +451,13 @@ impl<'a, T: Helper> Packet<'a, T> {
         if self.guard.is_none() {
             self._bh = Some(NoBh::new());
             self.guard = Some(self.lock.lock());
+        }
+        // `IPS_DYING` is set before `nf_ct_helper_destroy()` calls `destroy_callback`, which
+        // takes the lock held here: a connection not dying now has its state freed after this
+        // packet is done, and a state created for a dying one would never be.
+        // SAFETY: The conntrack is live (type invariant).
+        if unsafe { bindings::nf_ct_is_dying(self.ct.as_ptr()) } {
+            return Err(EAGAIN);
         }
         // SAFETY: The conntrack has `T`'s helper attached, so its help extension exists and
         // its private area holds `T`'s state pointer (zeroed when the extension was added).
@@ -441,7 +475,8 @@ impl<'a, T: Helper> Packet<'a, T> {
             p = KBox::into_raw(KBox::new(node, GFP_ATOMIC)?);
             if let Some(states) = self.guard.as_mut() {
                 // SAFETY: `p` is a new node of `T`'s type, leaked from its box; it is freed by
-                // `destroy_callback` or at unregistration, whichever takes it off the list.
+                // `destroy_callback` (the connection is not dying yet, checked under the lock)
+                // or at unregistration, whichever takes it off the list.
                 unsafe { states.push(p.cast()) };
             }
             // SAFETY: As above.
@@ -577,8 +612,10 @@ fn apply_prefix(mask: &mut bindings::nf_inet_addr, addr: &mut bindings::nf_inet_
 /// Where `ct`'s pointer to its state lives: the helper's private area of the extension.
 ///
 /// After unregistration the connections that outlive the registration keep a dangling
-/// pointer there; nothing reads it any more, as conntrack never attaches another helper to
-/// a confirmed connection (and states only exist on confirmed ones).
+/// pointer there, which no helper reads: conntrack never attaches another helper to a
+/// confirmed connection (and states only exist on confirmed ones).  The rest of the private
+/// area must stay zero, as the extension was added: `destroy_gre_conntrack()` takes any
+/// master helper with a `destroy` for PPTP and reads its GRE keymap pointers at bytes 16..32.
 ///
 /// # Safety
 ///
@@ -761,9 +798,12 @@ unsafe fn free_state<T: Helper>(ct: *mut bindings::nf_conn) {
 /// # Safety
 ///
 /// `skb` must be a live packet owned by the caller for the call, with its transport header
-/// `protoff` bytes in, and `ct`, unless null, the live conntrack `skb` holds, with `T`'s helper
-/// attached and `info` the packet's state on it, under RCU with the helper registered, as
-/// conntrack's helper hook passes them to the `help` of a helper [`Registration`] registered.
+/// `protoff` bytes after `skb->data`; `ct`, unless null, the live conntrack `skb` holds
+/// (possibly unconfirmed or dying), whose attached helper is the copy whose `help` is this
+/// function, i.e. the live [`Registration`]'s; and `info` the packet's state on it.  The call
+/// runs inside an RCU read-side section that began before `nf_conntrack_helper_unregister()`
+/// cleared `help`, in softirq or process context.  So call `nf_confirm()` and
+/// `nf_ct_helper()` (openvswitch, `act_ct`), which never pass a null `ct`.
 unsafe extern "C" fn help_callback<T: Helper>(
     skb: *mut bindings::sk_buff,
     protoff: c_uint,
@@ -793,9 +833,11 @@ unsafe extern "C" fn help_callback<T: Helper>(
 ///
 /// # Safety
 ///
-/// `ct` must be a live, dying conntrack whose help extension is owned by `T`'s helper, with the
-/// helper registered for the call, as `nf_ct_helper_destroy()` passes it to the `destroy` of a
-/// helper [`Registration`] registered.
+/// `ct` must be a live conntrack with `IPS_DYING` set (possibly unconfirmed, then without a
+/// state) whose help extension is owned by `T`'s helper, passed from an RCU read-side section
+/// that saw the helper's `help` set, so that [`Registration`]'s drop has not passed its
+/// `synchronize_rcu()`: as `nf_ct_helper_destroy()` calls `destroy` (kernel patch 0010), in
+/// any context but hard interrupts.
 unsafe extern "C" fn destroy_callback<T: Helper>(ct: *mut bindings::nf_conn) {
     // SAFETY: Conntrack calls `destroy` for a dying connection with this helper attached,
     // and only while the helper is registered (unregistration waits for running calls).

@@ -20,22 +20,48 @@
 //! C headers: [`include/net/genetlink.h`](srctree/include/net/genetlink.h),
 //! [`include/net/netlink.h`](srctree/include/net/netlink.h)
 
-use super::{Family, FamilyFlags, GenlMsg, MulticastGroup, NetlinkSkBuff};
+use super::{
+    Family,
+    FamilyFlags,
+    GenlMsg,
+    MulticastGroup,
+    NetlinkSkBuff, //
+};
 use crate::{
-    alloc::{self, AllocError},
+    alloc::{
+        self,
+        AllocError, //
+    },
     bindings,
-    error::{code::*, to_result, Error, Result},
-    net::namespace::{self, Namespace, NetState},
+    error::{
+        code::*,
+        to_result,
+        Error,
+        Result, //
+    },
+    net::namespace::{
+        self,
+        Namespace,
+        NetState, //
+    },
     prelude::*,
     str::CStr,
     sync::{
-        atomic::{ordering, Atomic},
-        Arc, ArcBorrow,
+        atomic::{
+            ordering,
+            Atomic, //
+        },
+        Arc,
+        ArcBorrow, //
     },
     types::Opaque,
-    ThisModule,
+    ThisModule, //
 };
-use core::{ffi::c_int, marker::PhantomData, ptr::NonNull};
+use core::{
+    ffi::c_int,
+    marker::PhantomData,
+    ptr::NonNull, //
+};
 
 // ---------------------------------------------------------------------------------------------
 // Policies.
@@ -358,15 +384,20 @@ pub const fn admin_multicast_group(name: &CStr) -> MulticastGroup {
 /// # Invariants
 ///
 /// `data` is zero or the pointer of an `Arc<T::Data>` (from `Arc::into_raw`) owned by the
-/// one live [`Registration<T>`].
+/// one live [`Registration<T>`].  `registered` is 1 only between `genl_register_family()`
+/// returning success and the [`Registration`]'s drop calling `genl_unregister_family()`: while
+/// the family's multicast group ids are its own.
 pub struct OpsFamily<T: Operations> {
     family: Family,
     data: Atomic<usize>,
+    registered: Atomic<u32>,
     _t: PhantomData<fn() -> T>,
 }
 
 impl<T: Operations> OpsFamily<T> {
-    /// Creates the family.
+    /// Creates the family; `module` must be the module whose code `T`'s callbacks are (its
+    /// `THIS_MODULE`): the core pins it while a request or a dump is in progress, so that a
+    /// dump's later rounds and its `done` never run unloaded code.
     ///
     /// Panics (at build time, in const context) when `ops` would be refused at registration:
     /// commands out of order, a command's `do` after its `dump`, or a `do` and `dump` of one
@@ -381,6 +412,7 @@ impl<T: Operations> OpsFamily<T> {
         Self {
             family: Family::const_new_with_ops(module, name, version, ops, mcgrps),
             data: Atomic::new(0),
+            registered: Atomic::new(0),
             _t: PhantomData,
         }
     }
@@ -452,6 +484,10 @@ impl Family {
 /// with the extack message set through [`Request::error`].
 pub trait Operations: Sized + 'static {
     /// What the callbacks share, owned by the [`Registration`].
+    ///
+    /// A dump holds a reference, so the last one may be dropped by a dump's `done`: in process
+    /// context, under the socket's `nl_cb_mutex` and possibly genetlink's `cb_lock` (read).
+    /// Its `Drop` must not register or unregister a generic netlink family.
     type Data: Send + Sync + 'static;
     /// What a dump keeps between the rounds of one request (each round fills one buffer that
     /// the reader's `recvmsg()` takes).
@@ -519,15 +555,18 @@ impl<T: Operations> Registration<T> {
             take_data::<T>();
             return Err(e);
         }
+        T::FAMILY.registered.store(1, ordering::Release);
         Ok(Self { _t: PhantomData })
     }
 }
 
 impl<T: Operations> Drop for Registration<T> {
     fn drop(&mut self) {
+        T::FAMILY.registered.store(0, ordering::Release);
         // SAFETY: By the type invariant the family is registered.  Unregistering waits for
         // every `do` in progress and for every dump's start (they run under `cb_lock`, which
-        // it takes for writing); later dump rounds hold their own reference to the data.
+        // it takes for writing); later dump rounds hold their own reference to the data, and
+        // the module pin (`OpsFamily::new`) keeps their code loaded until after `done`.
         unsafe { bindings::genl_unregister_family(T::FAMILY.as_raw()) };
         take_data::<T>();
     }
@@ -951,6 +990,10 @@ impl GenlMsg {
     /// Sends the message to the listeners of `family`'s multicast group `group` (its index in
     /// the family's groups) in namespace `net` only.  No listener is not an error; a group the
     /// family does not have is `EINVAL`, and so is a family that is not registered.
+    ///
+    /// As for C families, a notification racing with the [`Registration`]'s drop may go to
+    /// group ids the core has just given back: stop what sends (timers, work) before the
+    /// registration drops.
     pub fn multicast_netns<T: Operations>(
         self,
         family: &'static OpsFamily<T>,
@@ -959,10 +1002,10 @@ impl GenlMsg {
         flags: alloc::Flags,
     ) -> Result {
         let raw = family.as_raw();
-        // SAFETY: The family is a `static`; `n_mcgrps` never changes, and `data` is set for
-        // exactly as long as a `Registration` has the family registered.
+        // SAFETY: The family is a `static`; `n_mcgrps` never changes.
         let groups = u32::from(unsafe { (*raw).n_mcgrps });
-        if group >= groups || family.data.load(ordering::Acquire) == 0 {
+        // `mcgrp_offset` is only the family's own while it is registered.
+        if group >= groups || family.registered.load(ordering::Acquire) == 0 {
             return Err(EINVAL);
         }
         let me = core::mem::ManuallyDrop::new(self);
@@ -1095,12 +1138,13 @@ impl<'a> Dump<'a> {
         let skb = self.skb.as_ptr();
         let cb = self.cb.as_ptr();
         // SAFETY: By the type invariant `cb` is valid; `genl_info_dump` is the dump's request,
-        // whose family is the registered static family.
+        // whose family is the static family (possibly unregistered by now).
         let (portid, seq, family) = unsafe {
             let info = bindings::genl_info_dump(cb);
             ((*info).snd_portid, (*(*cb).nlh).nlmsg_seq, (*info).family)
         };
-        // SAFETY: `skb` is the round's buffer, `family` a registered family.
+        // SAFETY: `skb` is the round's buffer; `family` is the static family, of which
+        // `genlmsg_put()` only reads `id`, `hdrsize` and `version`, unchanged by unregistration.
         let hdr = unsafe {
             bindings::genlmsg_put(
                 skb,
@@ -1166,7 +1210,7 @@ const _: () = assert!(
 
 /// # Safety
 ///
-/// `cb` must be a valid dump callback of `T::FAMILY` (its `ctx` zeroed at start).
+/// `cb` must point to a live `struct netlink_callback`.
 unsafe fn ctx_slot(cb: *mut bindings::netlink_callback) -> *mut usize {
     // SAFETY: `ctx` is 48 bytes, aligned for `long`; the first word holds our pointer.
     unsafe { (&raw mut (*cb).__bindgen_anon_1.ctx).cast::<usize>() }
@@ -1264,8 +1308,10 @@ unsafe extern "C" fn dumpit_callback<T: Operations>(
     if raw.is_null() {
         return errno(EINVAL);
     }
-    // SAFETY: `raw` came from `KBox::into_raw` in start; rounds of one dump never overlap (the
-    // socket's callback mutex), and `done` frees it only after the last round.
+    // SAFETY: `raw` came from `KBox::into_raw` in start.  Rounds of one dump never overlap
+    // (`netlink_dump()` holds the socket's `nl_cb_mutex`); `done` runs either after the final
+    // round under that mutex, or from `netlink_release()`, when no `recvmsg()` on the socket
+    // can be running.
     let ctx = unsafe { &mut *raw };
     let (Some(skb_nn), Some(cb_nn)) = (NonNull::new(skb), NonNull::new(cb)) else {
         return errno(EINVAL);
