@@ -120,27 +120,41 @@ impl SkBuff {
             }
             return true;
         }
-        self.for_each_copied_chunk(offset, &mut [0u8; N], f)
+        self.for_each_copied_chunk::<N>(offset, f)
     }
 
-    /// [`SkBuff::for_each_chunk`] without its linear shortcut: pieces of at most `buf.len()`.
-    fn for_each_copied_chunk(
+    /// [`SkBuff::for_each_chunk`] without its linear shortcut: pieces of at most `N` bytes,
+    /// copied into a buffer that is never zeroed first (a control protocol's segment is a few
+    /// dozen bytes; clearing the whole buffer for every packet cost more than the copy).
+    fn for_each_copied_chunk<const N: usize>(
         &self,
         offset: usize,
-        buf: &mut [u8],
         mut f: impl FnMut(&[u8]),
     ) -> bool {
         let total = self.len() as usize;
-        if offset > total || buf.is_empty() {
+        if offset > total || N == 0 {
             return false;
         }
+        let mut buf = core::mem::MaybeUninit::<[u8; N]>::uninit();
         let mut at = offset;
         while at < total {
-            let n = buf.len().min(total - at);
-            let Some(piece) = self.bytes(at, &mut buf[..n]) else {
+            let n = N.min(total - at);
+            let (Ok(start), Ok(len)) = (
+                core::ffi::c_int::try_from(at),
+                core::ffi::c_int::try_from(n),
+            ) else {
                 return false;
             };
-            f(piece);
+            // SAFETY: The skb is live; `[at, at + n)` lies between `skb->data` and the end of the
+            // packet (`at < total`, `n <= total - at`), and `buf` is writable for `n <= N` bytes.
+            let r = unsafe {
+                bindings::skb_copy_bits(self.as_raw(), start, buf.as_mut_ptr().cast(), len)
+            };
+            if r != 0 {
+                return false;
+            }
+            // SAFETY: `skb_copy_bits` succeeded, so it wrote the first `n` bytes of `buf`.
+            f(unsafe { core::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n) });
             at += n;
         }
         true
@@ -326,10 +340,9 @@ mod tests {
         assert_eq!(pieces, 1);
         assert_eq!(&seen[..], &data[1..]);
         // The copying path, as for fragments: pieces of the buffer's size.
-        let mut buf = [0u8; 4];
         let mut all = KVec::new();
         let mut sizes = KVec::new();
-        assert!(t.skb().for_each_copied_chunk(1, &mut buf, |c| {
+        assert!(t.skb().for_each_copied_chunk::<4>(1, |c| {
             let _ = all.extend_from_slice(c, GFP_KERNEL);
             let _ = sizes.push(c.len(), GFP_KERNEL);
         }));
@@ -338,8 +351,8 @@ mod tests {
         let mut calls = 0;
         assert!(t.skb().for_each_chunk::<4>(10, |_| calls += 1));
         assert!(!t.skb().for_each_chunk::<4>(11, |_| calls += 1));
-        assert!(t.skb().for_each_copied_chunk(10, &mut buf, |_| calls += 1));
-        assert!(!t.skb().for_each_copied_chunk(11, &mut buf, |_| calls += 1));
+        assert!(t.skb().for_each_copied_chunk::<4>(10, |_| calls += 1));
+        assert!(!t.skb().for_each_copied_chunk::<4>(11, |_| calls += 1));
         assert_eq!(calls, 0);
         Ok(())
     }

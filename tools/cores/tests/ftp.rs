@@ -281,6 +281,16 @@ fn reference_lines(stream: &[u8]) -> Vec<Vec<u8>> {
 
 proptest! {
     #[test]
+    fn find_lf_finds_the_first_lf_as_a_byte_loop_does(
+        data in proptest::collection::vec(
+            prop_oneof![Just(b'\n'), Just(b'\r'), Just(0u8), Just(0x0bu8), Just(0x8au8), any::<u8>()],
+            0..40,
+        ),
+    ) {
+        prop_assert_eq!(find_lf(&data), data.iter().position(|&c| c == b'\n'));
+    }
+
+    #[test]
     fn lines_come_out_as_split_whatever_the_segments(
         pieces in proptest::collection::vec(
             prop_oneof![
