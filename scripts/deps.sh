@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything rv6 needs on a Debian 12 (bookworm) machine, idempotently.
 #
-#  - Debian packages from bookworm main (toolchain, QEMU, guest userland);
+#  - Debian packages from bookworm main (QEMU, guest userland) and the LLVM 22
+#    toolchain from bookworm-security (clang must be rustc's LLVM, see lib.sh);
 #  - the kernel source package from trixie-backports, fetched through a private
 #    apt state directory so the system's own sources, pins and libc are never
 #    touched (nothing from trixie is ever installed, only unpacked under build/);
@@ -19,7 +20,7 @@ need_root() { [ "$(id -u)" = 0 ] || { echo "deps: must run as root to install $1
 PKGS=(
   # kernel build
   build-essential flex bison bc libelf-dev libssl-dev cpio kmod xz-utils zstd rsync
-  clang-19 lld-19 llvm-19 libclang-19-dev
+  "clang-$LLVM_MAJOR" "lld-$LLVM_MAJOR" "llvm-$LLVM_MAJOR" "libclang-$LLVM_MAJOR-dev"
   # guest runner
   qemu-system-x86
   # guest userland used by tests and demos
@@ -92,14 +93,19 @@ fail=0
 check() { # tool package min-version-regex-or-empty
   if ! command -v "$1" >/dev/null 2>&1; then echo "deps: '$1' not found (package $2)" >&2; fail=1; fi
 }
-check clang-19 clang-19; check ld.lld-19 lld-19; check llvm-ar-19 llvm-19
+check "clang-$LLVM_MAJOR" "clang-$LLVM_MAJOR"; check "ld.lld-$LLVM_MAJOR" "lld-$LLVM_MAJOR"
+check "llvm-ar-$LLVM_MAJOR" "llvm-$LLVM_MAJOR"
 check flex flex; check bison bison; check bc bc; check qemu-system-x86_64 qemu-system-x86
 check bindgen "cargo install bindgen-cli --version $BINDGEN_VERSION"
 rv=$(rustc --version | awk '{print $2}')
 if [ "$(printf '%s\n1.85.0\n' "$rv" | sort -V | head -n1)" != 1.85.0 ]; then
   echo "deps: rustc $rv is too old: Linux 7.3 needs >= 1.85 (rustup update)" >&2; fail=1
 fi
+rllvm=$(rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')
+if [ "$rllvm" != "$LLVM_MAJOR" ]; then
+  echo "deps: rustc $rv uses LLVM $rllvm, clang is LLVM $LLVM_MAJOR: CONFIG_RUST_INLINE_HELPERS needs one LLVM (set LLVM_MAJOR in scripts/lib.sh)" >&2; fail=1
+fi
 libc=$(dpkg-query -W -f='${Version}' libc6)
 case "$libc" in *deb12*|2.36*) ;; *) echo "deps: warning: libc6 is $libc, not bookworm's" >&2 ;; esac
 [ $fail = 0 ] || exit 1
-say "ready (rustc $rv, $(bindgen --version), clang $(clang-19 --version | head -1 | grep -o '[0-9][0-9.]*' | head -1), libc6 $libc)"
+say "ready (rustc $rv, $(bindgen --version), clang $("clang-$LLVM_MAJOR" --version | head -1 | grep -o '[0-9][0-9.]*' | head -1), libc6 $libc)"

@@ -7,7 +7,7 @@
 #                 the source package and the patches (.src-key); re-extracted
 #                 beside it when those change and copied over it by content, so
 #                 kbuild rebuilds only what the changed patches changed.
-#   kobj[-debug]/ object tree (O=).  Its .config is regenerated when the
+#   kobj-llvmN[-debug]/ object tree (O=), per LLVM major version N.  Its .config is regenerated when the
 #                 fragments change (.config-key).
 #   kobj*/.rv6-stamp  key of everything the image depends on; when it matches,
 #                 `make kernel` returns at once without running kbuild.
@@ -61,7 +61,7 @@ rsync -r --checksum "$top/rust/" "$src/rust/"
 # 3. configuration -------------------------------------------------------------
 frags=$(ls "$top"/kernel/config/*.config)
 [ "${DEBUG:-0}" = 1 ] && frags="$frags $(ls "$top"/kernel/config/debug/*.config)"
-cfg_key=$( { basename "$deb"; hash_files $frags; } | sha256sum | cut -c1-16)
+cfg_key=$( { basename "$deb"; clang-$LLVM_MAJOR --version | head -1; hash_files $frags; } | sha256sum | cut -c1-16)
 mkdir -p "$KOBJ"
 if [ "$(cat "$KOBJ/.config-key" 2>/dev/null)" != "$cfg_key" ] || [ ! -f "$KOBJ/.config" ]; then
   say "configuring $KOBJ (tinyconfig + $(echo $frags | wc -w) fragments)"
@@ -95,7 +95,7 @@ if [ "$(cat "$KOBJ/.rv6-stamp" 2>/dev/null)" = "$stamp" ] && [ -f "$KOBJ/arch/x8
   say "kernel up to date ($KOBJ/arch/x86/boot/bzImage)"
   exit 0
 fi
-say "building kernel in $KOBJ (LLVM=-19, -j$JOBS)"
+say "building kernel in $KOBJ (LLVM=-$LLVM_MAJOR, -j$JOBS)"
 kmake -j"$JOBS" bzImage modules >"$KOBJ/build.log" 2>&1 || {
   grep -E -B2 -A8 'error(\[E[0-9]+\])?:|Error [0-9]' "$KOBJ/build.log" | head -80 >&2
   die "kernel build failed; full log: $KOBJ/build.log"

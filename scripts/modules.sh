@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 [ -f "$KOBJ/.rv6-stamp" ] || die "no kernel build in $KOBJ: run 'make kernel'"
 mkdir -p "$MODOUT"
 log=$MODOUT/build.log
-if ! make -s -C "$KOBJ" M="$top" MO="$MODOUT" LLVM=-19 ARCH=x86_64 CLIPPY=1 -j"$JOBS" modules >"$log" 2>&1; then
+if ! make -s -C "$KOBJ" M="$top" MO="$MODOUT" LLVM=-$LLVM_MAJOR ARCH=x86_64 CLIPPY=1 -j"$JOBS" modules >"$log" 2>&1; then
   cat "$log" >&2; die "module build failed"
 fi
 # Warnings in rv6's modules fail the build: they are ours.
