@@ -59,7 +59,8 @@ run ip -n ea xfrm state list src $A dst $B
 run ip netns exec ea ping -c 3 -i 0.2 $B
 echo "ESP packets on the wire between the namespaces (tcpdump on eb's veth):"
 ip netns exec eb timeout 3 tcpdump -n -i vb -c 2 esp 2>/dev/null &
-sleep 1; ip netns exec ea ping -q -c 2 -i 0.2 $B >/dev/null; wait
+dump=$!
+sleep 1; ip netns exec ea ping -q -c 2 -i 0.2 $B >/dev/null; wait "$dump"
 grep 'authenc(xcbc' /proc/crypto | head -n 2 | sed 's/^/  \/proc\/crypto: /'
 ip netns del ea; ip netns del eb
 

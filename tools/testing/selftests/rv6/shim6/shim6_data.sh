@@ -33,7 +33,20 @@ pair() { local tag=$TA; [ "$1" = b ] && tag=$TB; rv6 -n "$1" shim6 context set l
 capture() {
   # --immediate-mode: no packet waits in the ring for a block timeout when tcpdump is killed.
   ip netns exec "$1" tcpdump --immediate-mode -n -U -i "$2" -w "$3" ip6 >/dev/null 2>"$3.log" &
+  capture_pid=$!
   wait_for "$3.log" "listening on"
+}
+# stop_capture: ends the capture capture() started, and only that one; a tcpdump
+# that does not exit within 5 s is reported with where it sleeps, and killed.
+stop_capture() {
+  kill "$capture_pid" 2>/dev/null
+  for _ in $(seq $((50 * S))); do kill -0 "$capture_pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$capture_pid" 2>/dev/null; then
+    ktap_print_msg "tcpdump $capture_pid still running 5 s after SIGTERM: $(tr '\n' ' ' </proc/$capture_pid/stack 2>/dev/null)"
+    echo w >/proc/sysrq-trigger 2>/dev/null
+    kill -9 "$capture_pid" 2>/dev/null
+  fi
+  wait "$capture_pid" 2>/dev/null
 }
 ping_ok() { ip netns exec a ping -q -c 3 -i 0.2 -W 3 $B1 >/dev/null 2>&1 && echo pass || echo fail; }
 
@@ -84,7 +97,7 @@ check "pair (a2, b2): ping between the ULIDs goes through r2" pass "$(ping_ok)"
 check "... rewritten both ways, counted per context and per namespace (the fork's before)" \
   "3 3 3 3 $((3 + forked)) $((3 + forked))" "$(tx a $TA) $(rx b $TB) $(tx b $TB) $(rx a $TA) $(counter a payload-out) $(counter b payload-in)"
 if ! quick; then
-  kill %1 2>/dev/null; wait 2>/dev/null
+  stop_capture
   # On r2's link: the locators, a payload header (next header 140).
   got=$(tshark -r $work/r2.pcap -Y 'ipv6.src == 2001:db8:a2::1 && ipv6.dst == 2001:db8:b2::1 && ipv6.nxt == 140' \
     -T fields -e ipv6.src 2>/dev/null | wc -l)
@@ -141,7 +154,7 @@ PY
   capture r2 ra $work/frag.pcap
   check "a 3000-byte ping between the ULIDs on pair (a2, b2): answered" pass \
     "$(ip netns exec a ping -q -c 1 -s 3000 -W 3 $B1 >/dev/null 2>&1 && echo pass || echo fail)"
-  kill %1 2>/dev/null; wait 2>/dev/null
+  stop_capture
   got=$(tshark -r $work/frag.pcap -Y 'ipv6.src == 2001:db8:a2::1 && ipv6.dst == 2001:db8:b2::1' \
     -T fields -e ipv6.nxt -e shim6.nxt 2>/dev/null | sort | uniq -c | awk '{print $2 "/" $3 "x" $1}')
   check "... its 3 fragments on r2's link: locators, Shim6 header, then the Fragment header" "140/44x3" "$got"
@@ -204,7 +217,7 @@ if ! quick; then
   ip netns exec r1 sysctl -qw net.ipv6.conf.all.forwarding=0
   capture r2 ra $work/esp.pcap
   check "ESP between the ULIDs on pair (a2, b2): ping works" pass "$(ping_ok)"
-  kill %1 2>/dev/null; wait 2>/dev/null
+  stop_capture
   # Every packet from a2 to b2 on r2's link: the locators, then the Shim6
   # header, then ESP (ipv6.nxt and shim6.nxt per packet).
   got=$(tshark -r $work/esp.pcap -Y 'ipv6.src == 2001:db8:a2::1 && ipv6.dst == 2001:db8:b2::1' \
