@@ -667,7 +667,7 @@ struct Check<'a> {
     policies: BTreeSet<(String, String, Vec<String>)>,
 }
 
-impl Check<'_> {
+impl<'a> Check<'a> {
     fn fail(&mut self, line: usize, msg: String) {
         self.failures
             .push(format!("{}:{line}: {msg}", self.src.file));
@@ -684,6 +684,22 @@ impl Check<'_> {
             kernel: self.kernel,
         }
         .eval(expr)
+    }
+
+    /// The module's constants named `PREFIX<NAME>` (`CMD_`, `GROUP_`), each
+    /// with the spec's name for it and its value, which must be of type `ty`;
+    /// one whose value cannot be had is failed by [`Check::value`] and left
+    /// out.
+    fn prefixed(&mut self, prefix: &str, ty: &str) -> Vec<(&'a Item, String, i128)> {
+        let src = self.src;
+        src.items
+            .values()
+            .filter(|i| !i.is_static && i.name.starts_with(prefix))
+            .filter_map(|item| {
+                let name = item.name[prefix.len()..].to_lowercase().replace('_', "-");
+                Some((item, name, self.value(item, Some(ty))?))
+            })
+            .collect()
     }
 
     /// The value of constant `item`, which must be of type `ty` (any
@@ -977,17 +993,8 @@ impl Check<'_> {
                 self.spec_file
             ));
         }
-        let src = self.src;
         let mut named = BTreeSet::new();
-        for item in src
-            .items
-            .values()
-            .filter(|i| !i.is_static && i.name.starts_with("GROUP_"))
-        {
-            let group = item.name["GROUP_".len()..].to_lowercase().replace('_', "-");
-            let Some(v) = self.value(item, Some("u32")) else {
-                continue;
-            };
+        for (item, group, v) in self.prefixed("GROUP_", "u32") {
             match names.iter().position(|n| *n == group) {
                 _ if !spec_groups.contains(&group.as_str()) => self.fail(
                     item.line,
@@ -1016,7 +1023,7 @@ impl Check<'_> {
                 self.fail_in_spec(format!(
                     "multicast group {g} has no constant GROUP_{} in {}",
                     upper(g),
-                    src.file
+                    self.src.file
                 ));
             }
         }
@@ -1067,15 +1074,7 @@ impl Check<'_> {
         };
         // The module's commands.
         let mut named = BTreeSet::new();
-        for item in src
-            .items
-            .values()
-            .filter(|i| !i.is_static && i.name.starts_with("CMD_"))
-        {
-            let op_name = item.name["CMD_".len()..].to_lowercase().replace('_', "-");
-            let Some(v) = self.value(item, Some("u8")) else {
-                continue;
-            };
+        for (item, op_name, v) in self.prefixed("CMD_", "u8") {
             match numbered.iter().find(|(op, _)| op.name == op_name) {
                 Some((_, want)) if i128::from(*want) == v => {}
                 Some((_, want)) => self.fail(
