@@ -155,13 +155,15 @@ awk '
   $1 == "shim6-backlog-drops" { drops += $2 }
   END {
     for (k in c) { delete a; for (i = 1; i <= c[k]; i++) a[i] = v[k, i]; m[k] = median(a, c[k]) }
-    p = m["plain"]; s = m["shim6"]; u = m["ulids"]
+    b = m["bare"]; p = m["plain"]; s = m["shim6"]; u = m["ulids"]
     printf "\nShim6: UDP flood (rv6-flood, 64-byte payload) a -> b over veth, packets/s in icount time\n"
     printf "(median of %d runs, 1 vCPU; guest instructions per datagram in brackets):\n", rounds
-    printf "  plain (locator to locator, no context)          %8d [%d]\n", p, (p ? 1e9 / p : 0)
+    printf "  bare  (locator to locator, rv6_shim6 unloaded)  %8d [%d]\n", b, (b ? 1e9 / b : 0)
+    printf "  plain (locator to locator, no context)          %8d [%d]  %.3f of bare\n", p, (p ? 1e9 / p : 0), (b ? p / b : 0)
     printf "  ulids (contexts on their ULIDs: REAP accounting) %8d [%d]  %.3f of plain\n", u, (u ? 1e9 / u : 0), (p ? u / p : 0)
     printf "  shim6 (ULIDs rewritten to the locators and back) %8d [%d]  %.3f of plain\n", s, (s ? 1e9 / s : 0), (p ? s / p : 0)
-    printf "every run: at least %d (plain), %d (ulids), %d (shim6) datagrams reached b'"'"'s UDP layer; b restored at\n", least["plain"], least["ulids"], least["shim6"]
+    printf "every run: at least %d (bare), %d (plain), %d (ulids), %d (shim6) datagrams reached b'"'"'s UDP layer;\n", least["bare"], least["plain"], least["ulids"], least["shim6"]
+    printf "b restored at "
     printf "least %d rewritten datagrams in every shim6 run\n", restored
     if (nctx) printf "contexts through the family, one request each: %d in %.2f s (%d/s in icount time), %d bytes of slab each\n", nctx, ns / 1e9, nctx / (ns / 1e9), slab * 1024 / nctx
     if (drops) printf "the receive backlog (netdev_max_backlog) dropped %d packets\n", drops

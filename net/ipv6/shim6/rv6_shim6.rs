@@ -135,6 +135,7 @@ use kernel::{
             ObjectTimer,
             ObjectTimerCallback, //
         },
+        tick,
         Delta,
         Instant,
         Monotonic, //
@@ -157,6 +158,7 @@ mod wire;
 use reap::{
     Events,
     Mode,
+    Quiet,
     Reap,
     ReapConfig, //
 };
@@ -385,10 +387,18 @@ struct Context {
     /// by the timer, which takes only this one).
     #[pin]
     live: SpinLockIrq<Live>,
+    /// The payload packets REAP counts without `live` ([`Quiet`]): published by every change
+    /// to `live.reap` ([`Context::reap`]).
+    quiet: Atomic<u32>,
+    /// The REAP clock when the latest quiet packet passed (to the tick), folded into
+    /// `live.reap` by the next change.
+    last_seen: Atomic<u64>,
     rx: Atomic<u64>,
     tx: Atomic<u64>,
     /// The origin of the context's REAP clock (nanoseconds since it was made).
     born: Instant<Monotonic>,
+    /// The tick count at `born`, for the data path's reading of the clock ([`Context::now`]).
+    born_tick: u64,
     /// The namespace, for the timer's events; lends nothing once the namespace's state goes.
     net: Arc<WeakNamespace>,
     /// The input path's key: `local_tag`.
@@ -423,9 +433,12 @@ impl Context {
                 peer_tag,
                 fii,
                 live <- new_spinlock_irq!(Live { paths, reap: Reap::new(cfg, 0) }),
+                quiet: Atomic::new(u32::from(Quiet::NONE.0)),
+                last_seen: Atomic::new(0),
                 rx: Atomic::new(0),
                 tx: Atomic::new(0),
                 born: Instant::now(),
+                born_tick: tick::jiffies(),
                 net,
                 tag_key: local_tag.get(),
                 tag_links: RhashLinks::new(),
@@ -439,6 +452,41 @@ impl Context {
     /// Nanoseconds of the context's REAP clock at `t`.
     fn clock(&self, t: Instant<Monotonic>) -> u64 {
         u64::try_from((t - self.born).as_nanos()).unwrap_or(0)
+    }
+
+    /// The REAP clock now, to the tick: the data path's reading (a load, where the monotonic
+    /// clock costs 35 instructions), within a tick of [`Context::clock`].  The timer keeps
+    /// the monotonic clock, so that it never wakes before the deadline it was armed for.
+    #[inline]
+    fn now(&self) -> u64 {
+        tick::ticks_to_nanos(self.born_tick, tick::jiffies())
+    }
+
+    /// Runs `f` on the context's state under its lock, the quiet packets recorded since the
+    /// last change folded into REAP first, and publishes which packets are quiet after it.
+    ///
+    /// A packet that read the old set while `f` ran is recorded as if it had passed just
+    /// before: at worst one packet's restart of a timer that `f` stopped is left to the next.
+    fn reap<R>(&self, f: impl FnOnce(&mut Live) -> R) -> R {
+        let mut live = self.live.lock();
+        live.reap.seen(self.last_seen.load(Relaxed));
+        let r = f(&mut live);
+        self.quiet.store(u32::from(live.reap.quiet().0), Relaxed);
+        r
+    }
+
+    /// A quiet packet (`way`) is recorded at `now` without the lock; `false` when it is not
+    /// quiet and must go through [`Context::reap`].
+    #[inline]
+    fn seen_quiet(&self, way: Quiet, now: u64) -> bool {
+        if self.quiet.load(Relaxed) & u32::from(way.0) == 0 {
+            return false;
+        }
+        // Written once a tick at most: the line stays clean between ticks.
+        if self.last_seen.load(Relaxed) != now {
+            self.last_seen.store(now, Relaxed);
+        }
+        true
     }
 
     /// The time `ns` of the context's REAP clock stands for.
@@ -460,22 +508,33 @@ impl Context {
     }
 
     /// A payload packet of the context went out.
+    #[inline]
     fn sent(this: ArcBorrow<'_, Self>) {
-        let now = this.clock(Instant::now());
-        let arm = this.live.lock().reap.sent(now);
+        let now = this.now();
+        if this.seen_quiet(Quiet::SENT, now) {
+            return;
+        }
+        let arm = this.reap(|l| l.reap.sent(now));
         Self::arm(this, arm);
     }
 
     /// A payload packet of the context came in.
+    #[inline]
     fn received(this: ArcBorrow<'_, Self>) {
-        let now = this.clock(Instant::now());
-        let (arm, ev) = this.live.lock().reap.received(now);
+        let now = this.now();
+        if this.seen_quiet(Quiet::RECEIVED, now) {
+            return;
+        }
+        let (arm, ev) = this.reap(|l| l.reap.received(now));
         Self::arm(this, arm);
         this.report(ev);
     }
 
     /// Sends the daemon one notification per event in `ev`.
     fn report(&self, ev: Events) {
+        if ev.is_empty() {
+            return;
+        }
         for (flag, event) in [
             (Events::SEND_TIMEOUT, EVENT_SEND_TIMEOUT),
             (Events::KEEPALIVE, EVENT_KEEPALIVE),
@@ -493,7 +552,7 @@ impl Context {
 
 impl ObjectTimerCallback for Context {
     fn expired(this: ArcBorrow<'_, Self>, now: Instant<Monotonic>) -> Option<Instant<Monotonic>> {
-        let (ev, next) = this.live.lock().reap.expired(this.clock(now));
+        let (ev, next) = this.reap(|l| l.reap.expired(this.clock(now)));
         this.report(ev);
         next.map(|ns| this.instant(ns))
     }
@@ -639,8 +698,8 @@ struct NetShim {
     trigger: SpinLockIrq<Trigger>,
     /// `trigger.cfg.enabled`, for the hooks' fast path.
     trigger_enabled: Atomic<bool>,
-    /// The origin of the namespace's clock for the heuristic.
-    born: Instant<Monotonic>,
+    /// The origin of the namespace's clock for the heuristic, in ticks.
+    born_tick: u64,
     payload_in: Atomic<u64>,
     payload_out: Atomic<u64>,
     control_in: Atomic<u64>,
@@ -662,8 +721,17 @@ struct NetShim {
 /// context.
 struct Trigger {
     cfg: TriggerConfig,
-    pairs: RBTree<AddrPair, Pair>,
+    pairs: RBTree<TriggerKey, Pair>,
     len: usize,
+}
+
+/// An address pair (local, peer) as the trigger heuristic's key: two integers, which the
+/// tree compares in a few instructions (big-endian: ordered as the addresses).
+type TriggerKey = (u128, u128);
+
+#[inline]
+fn trigger_key(pair: &AddrPair) -> TriggerKey {
+    (u128::from_be_bytes(pair.0), u128::from_be_bytes(pair.1))
 }
 
 impl Trigger {
@@ -692,15 +760,29 @@ impl NetShim {
         self.by_tag.lookup(&tag, &rcu).map(Arc::from)
     }
 
-    /// The context of ULID pair `ulids` (local, peer) and FII `fii`, if any.  Any context.
-    fn by_ulids(&self, ulids: &AddrPair, fii: u32) -> Option<Arc<Context>> {
+    /// `f` of the context of ULID pair `ulids` (local, peer) and FII `fii`, if there is one:
+    /// lent for the RCU read side, no reference taken (the data path's way).  Any context.
+    #[inline]
+    fn with_ulids<R>(
+        &self,
+        ulids: &AddrPair,
+        fii: u32,
+        f: impl FnOnce(ArcBorrow<'_, Context>) -> R,
+    ) -> Option<R> {
         if self.count.load(Relaxed) == 0 {
             return None;
         }
         let rcu = rcu::read_lock();
         self.by_ulids
             .lookup(&ulid_key(&ulids.0, &ulids.1, fii), &rcu)
-            .map(Arc::from)
+            .map(f)
+    }
+
+    /// `f` of context `tag`, if there is one, lent as by [`NetShim::with_ulids`].
+    #[inline]
+    fn with_tag<R>(&self, tag: u64, f: impl FnOnce(ArcBorrow<'_, Context>) -> R) -> Option<R> {
+        let rcu = rcu::read_lock();
+        self.by_tag.lookup(&tag, &rcu).map(f)
     }
 
     /// Takes context `c` out of the data path's tables; the caller holds `contexts` and lets
@@ -712,8 +794,10 @@ impl NetShim {
 
     /// A packet of `len` bytes between `key` (local, peer), which has no context: counts it
     /// for the trigger heuristic and tells the daemon when the pair is worth a context.
-    fn count_pair(&self, net: &Namespace, key: AddrPair, len: u64) {
-        let now = u64::try_from((Instant::now() - self.born).as_nanos()).unwrap_or(0);
+    fn count_pair(&self, net: &Namespace, pair: &AddrPair, len: u64) {
+        // To the tick: the thresholds are seconds.
+        let now = tick::ticks_to_nanos(self.born_tick, tick::jiffies());
+        let key = trigger_key(pair);
         let report = {
             let mut t = self.trigger.lock();
             let cfg = t.cfg;
@@ -739,8 +823,8 @@ impl NetShim {
         if report {
             self.triggers.add(1, Relaxed);
             notify(net, EVENT_TRIGGER, |w| {
-                w.put_in6_addr(A_ULID_LOCAL, &key.0)?;
-                w.put_in6_addr(A_ULID_PEER, &key.1)
+                w.put_in6_addr(A_ULID_LOCAL, &pair.0)?;
+                w.put_in6_addr(A_ULID_PEER, &pair.1)
             });
         }
     }
@@ -810,7 +894,7 @@ impl NetHooks for NetShim {
                 len: 0,
             }),
             trigger_enabled: Atomic::new(TriggerConfig::DEFAULT.enabled),
-            born: Instant::now(),
+            born_tick: tick::jiffies(),
             payload_in: Atomic::new(0),
             payload_out: Atomic::new(0),
             control_in: Atomic::new(0),
@@ -837,7 +921,8 @@ impl NetHooks for NetShim {
     /// the exclusions of [`trigger::counted`] applied.
     fn hook(&self, skb: &SkBuff, state: &HookState) -> netfilter::Verdict {
         let counting = self.trigger_enabled.load(Relaxed);
-        if self.count.load(Relaxed) == 0 && !counting {
+        let contexts = self.count.load(Relaxed) != 0;
+        if !contexts && !counting {
             return netfilter::Verdict::Accept;
         }
         let mut buf = [0u8; Ipv6Header::LEN];
@@ -847,20 +932,35 @@ impl NetHooks for NetShim {
         if ip.nexthdr == IPPROTO_SHIM6 || ip.daddr[0] == 0xff {
             return netfilter::Verdict::Accept;
         }
-        let (src, dst) = (ip.saddr, ip.daddr);
         let out = match state.point() {
             HookPoint::LocalOut => true,
             HookPoint::LocalIn => false,
             _ => return netfilter::Verdict::Accept,
         };
-        let key = if out { (src, dst) } else { (dst, src) };
-        match self.by_ulids(&key, 0) {
-            Some(c) if out => Context::sent(c.as_arc_borrow()),
-            Some(c) => Context::received(c.as_arc_borrow()),
-            None if counting && trigger::counted(ip.as_bytes()) => {
-                self.count_pair(state.net(), key, u64::from(skb.len()))
+        let key = if out {
+            (ip.saddr, ip.daddr)
+        } else {
+            (ip.daddr, ip.saddr)
+        };
+        if contexts {
+            // A packet routed into a Shim6 bundle is its context's, counted by the XFRM
+            // output, which looks the context up anyway.
+            if out && skb.bundle_has(IPPROTO_SHIM6) {
+                return netfilter::Verdict::Accept;
             }
-            None => {}
+            let counted = self.with_ulids(&key, 0, |c| {
+                if out {
+                    Context::sent(c)
+                } else {
+                    Context::received(c)
+                }
+            });
+            if counted.is_some() {
+                return netfilter::Verdict::Accept;
+            }
+        }
+        if counting && trigger::counted(ip.as_bytes()) {
+            self.count_pair(state.net(), &key, u64::from(skb.len()));
         }
         netfilter::Verdict::Accept
     }
@@ -901,21 +1001,25 @@ impl Type for Shim6Type {
         let next_header = pkt.next_header();
         let rewrite = NetShim::with(x.net(), |n| {
             // The state's mark is its context's FII.
-            let found = n.by_ulids(&ulids, x.mark()).and_then(|c| {
-                let current = c.live.lock().paths.current;
-                Context::rewritten_pair(current, ulids).then_some((c, current))
-            });
-            match found {
-                Some((c, current)) => {
+            let found = n
+                .with_ulids(&ulids, x.mark(), |c| {
+                    let current = c.live.lock().paths.current;
+                    if !Context::rewritten_pair(current, ulids) {
+                        return None;
+                    }
                     c.tx.add(1, Relaxed);
-                    n.payload_out.add(1, Relaxed);
+                    // The hooks leave packets in a Shim6 bundle to this count (RFC 5533 §9:
+                    // they are the context's payload).
+                    Context::sent(c);
                     Some((current, c.peer_tag))
-                }
-                None => {
-                    n.out_no_context.add(1, Relaxed);
-                    None
-                }
+                })
+                .flatten();
+            if found.is_some() {
+                n.payload_out.add(1, Relaxed);
+            } else {
+                n.out_no_context.add(1, Relaxed);
             }
+            found
         })
         .flatten();
         // A state outlives its context only while the context is being deleted: the packet
@@ -968,41 +1072,48 @@ impl Handler for Shim6Input {
         };
         let (src, dst) = pkt.addresses();
         let tag = repr.context_tag.get();
-        let found = NetShim::with(pkt.net(), |n| {
-            let Some(c) = n.by_tag(tag) else {
-                n.unknown_tag.add(1, Relaxed);
-                // RFC 5533 §7.17: the daemon answers with an R1bis.
-                if n.unknown_tag_events.allow(UNKNOWN_TAG_EVENTS_PER_SEC) {
-                    notify(pkt.net(), EVENT_UNKNOWN_TAG, |w| {
-                        w.put_u64(A_LOCAL_TAG, tag, A_PAD)?;
-                        w.put_in6_addr(A_LOCAL_LOCATOR, &dst)?;
-                        w.put_in6_addr(A_PEER_LOCATOR, &src)
-                    });
-                } else {
-                    n.events_lost.add(1, Relaxed);
+        let ulids = NetShim::with(pkt.net(), |n| {
+            let found = n.with_tag(tag, |c| {
+                // RFC 5533 §7.2: the source must be one of the peer's locators (and the
+                // destination one of ours).
+                let ours = {
+                    let live = c.live.lock();
+                    live.paths.peer.contains(&src) && live.paths.local.contains(&dst)
+                };
+                if !ours {
+                    return None;
                 }
-                return None;
-            };
-            // RFC 5533 §7.2: the source must be one of the peer's locators (and the
-            // destination one of ours).
-            let ours = {
-                let live = c.live.lock();
-                live.paths.peer.contains(&src) && live.paths.local.contains(&dst)
-            };
-            if !ours {
-                n.foreign_locator.add(1, Relaxed);
-                return None;
+                c.rx.add(1, Relaxed);
+                Context::received(c);
+                Some((c.ulid_peer, c.ulid_local))
+            });
+            match found {
+                Some(Some(ulids)) => {
+                    n.payload_in.add(1, Relaxed);
+                    return Some(ulids);
+                }
+                Some(None) => n.foreign_locator.add(1, Relaxed),
+                None => {
+                    n.unknown_tag.add(1, Relaxed);
+                    // RFC 5533 §7.17: the daemon answers with an R1bis.
+                    if n.unknown_tag_events.allow(UNKNOWN_TAG_EVENTS_PER_SEC) {
+                        notify(pkt.net(), EVENT_UNKNOWN_TAG, |w| {
+                            w.put_u64(A_LOCAL_TAG, tag, A_PAD)?;
+                            w.put_in6_addr(A_LOCAL_LOCATOR, &dst)?;
+                            w.put_in6_addr(A_PEER_LOCATOR, &src)
+                        });
+                    } else {
+                        n.events_lost.add(1, Relaxed);
+                    }
+                }
             }
-            c.rx.add(1, Relaxed);
-            n.payload_in.add(1, Relaxed);
-            Some(c)
+            None
         })
         .flatten();
-        let Some(c) = found else {
+        let Some((peer, local)) = ulids else {
             return Verdict::Drop;
         };
-        Context::received(c.as_arc_borrow());
-        if pkt.set_addresses(&c.ulid_peer, &c.ulid_local).is_err() {
+        if pkt.set_addresses(&peer, &local).is_err() {
             return Verdict::Drop;
         }
         Verdict::Next {
@@ -1100,8 +1211,8 @@ impl Shim6Input {
             return;
         }
         if keepalive {
-            let now = c.clock(Instant::now());
-            let arm = c.live.lock().reap.keepalive_received(now);
+            let now = c.now();
+            let arm = c.reap(|l| l.reap.keepalive_received(now));
             Context::arm(c.as_arc_borrow(), arm);
         } else {
             Context::received(c.as_arc_borrow());
@@ -1451,12 +1562,15 @@ impl Family {
         // The pair has its context: the heuristic is done with it.
         {
             let mut t = n.trigger.lock();
-            if t.pairs.remove(&(ulid_local, ulid_peer)).is_some() {
+            if t.pairs
+                .remove(&trigger_key(&(ulid_local, ulid_peer)))
+                .is_some()
+            {
                 t.len -= 1;
             }
         }
         // The idle expiry runs from now.
-        let arm = ctx.live.lock().reap.start();
+        let arm = ctx.reap(|l| l.reap.start());
         Context::arm(ctx.as_arc_borrow(), arm);
         Ok(())
     }
@@ -1558,15 +1672,14 @@ impl Family {
             c.live.lock().paths = paths;
         }
         drop(bindings);
-        let arm = {
-            let mut live = c.live.lock();
+        let arm = c.reap(|live| {
             let mut arm = live.reap.configure(cfg);
             if let Some(m) = mode {
                 live.reap.set_mode(m);
                 arm = live.reap.start().or(arm);
             }
             arm
-        };
+        });
         Context::arm(c.as_arc_borrow(), arm);
         n.contexts.lock().changed();
         if paths.current != old.current {

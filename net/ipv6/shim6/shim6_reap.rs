@@ -110,6 +110,27 @@ impl core::ops::BitOrAssign for Events {
     }
 }
 
+/// Which payload packets are *quiet*: in the state the context is in, a packet that way would
+/// change nothing but the time of the last activity (no timer starts or stops, no event, no
+/// earlier deadline).  The data path may then record it with [`Reap::seen`] instead of
+/// [`Reap::sent`] or [`Reap::received`], without the context's lock; a set of flags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Quiet(pub u8);
+
+impl Quiet {
+    /// Payload sent is quiet.
+    pub const SENT: Quiet = Quiet(1);
+    /// Payload received is quiet.
+    pub const RECEIVED: Quiet = Quiet(2);
+    /// No packet is.
+    pub const NONE: Quiet = Quiet(0);
+
+    /// Whether every flag of `other` is set.
+    pub fn contains(self, other: Quiet) -> bool {
+        self.0 & other.0 == other.0 && other.0 != 0
+    }
+}
+
 /// One context's kernel-side REAP timers.
 ///
 /// The data path calls [`Reap::sent`] and [`Reap::received`] for every payload packet of the
@@ -244,6 +265,32 @@ impl Reap {
         }
         // An idle context is awake again.
         self.ask(self.next_deadline())
+    }
+
+    /// The packets that are quiet now (see [`Quiet`]).  In a flow one way, every packet after
+    /// the first is: while the Send Timer runs, more payload sent only moves the idle expiry
+    /// later; while the Keepalive Timer runs, so does more payload received.  Never while the
+    /// context is reported idle (a packet wakes it) or before the timer was asked for.
+    pub fn quiet(&self) -> Quiet {
+        if self.idle_reported || self.scheduled.is_none() {
+            return Quiet::NONE;
+        }
+        match self.mode {
+            // Only the idle expiry runs; the first packet in is an event.
+            Mode::Exploring if self.inbound_reported => Quiet(Quiet::SENT.0 | Quiet::RECEIVED.0),
+            Mode::Exploring => Quiet::SENT,
+            Mode::Operational => match (self.send_since, self.keepalive_since) {
+                (Some(_), None) => Quiet::SENT,
+                (None, Some(_)) => Quiet::RECEIVED,
+                _ => Quiet::NONE,
+            },
+        }
+    }
+
+    /// A quiet packet passed at `at` (the data path's record of the latest one, folded in
+    /// before the state is read again): only the last activity moves.
+    pub fn seen(&mut self, at: u64) {
+        self.last_activity = self.last_activity.max(at);
     }
 
     /// The timer fired at `now`: the events due, and when it must fire next.

@@ -100,18 +100,29 @@ impl Pair {
 /// are no reason to set a context up), nor between addresses a context cannot serve:
 /// multicast, unspecified, loopback, link-local (RFC 5533 §1.4: the shim is for unicast
 /// between global addresses).
+#[inline]
 pub fn counted(ip: &[u8]) -> bool {
-    if ip.len() < 40 || ip[0] >> 4 != 6 {
+    let Some(ip) = ip.first_chunk::<40>() else {
         return false;
-    }
-    if ip[6] == IPPROTO_ICMPV6 || ip[6] == IPPROTO_SHIM6 {
-        return false;
-    }
-    let usable = |a: &[u8]| {
-        let unspecified_or_loopback = a[..15].iter().all(|&b| b == 0) && a[15] <= 1;
-        let multicast = a[0] == 0xff;
-        let link_local = a[0] == 0xfe && a[1] & 0xc0 == 0x80;
-        !(unspecified_or_loopback || multicast || link_local)
     };
-    usable(&ip[8..24]) && usable(&ip[24..40])
+    if ip[0] >> 4 != 6 || ip[6] == IPPROTO_ICMPV6 || ip[6] == IPPROTO_SHIM6 {
+        return false;
+    }
+    let (Some(src), Some(dst)) = (ip[8..].first_chunk(), ip[24..].first_chunk()) else {
+        return false;
+    };
+    usable(src) && usable(dst)
+}
+
+/// Whether a context can serve address `a`: not unspecified or loopback (`::`, `::1`),
+/// multicast (`ff00::/8`) or link-local (`fe80::/10`).  Run for every packet: a global
+/// address is told by its first byte.
+#[inline]
+fn usable(a: &[u8; 16]) -> bool {
+    match a[0] {
+        0xff => false,
+        0xfe => a[1] & 0xc0 != 0x80,
+        0 => u128::from_be_bytes(*a) > 1,
+        _ => true,
+    }
 }

@@ -222,6 +222,16 @@ __rust_helper __be16 rust_helper_rv6_xfrm_flowi6_dport(const struct flowi *fl)
 	return xfrm_flowi_dport(fl, &fl->u.ip6.uli);
 }
 
+__rust_helper struct dst_entry *rust_helper_skb_dst(const struct sk_buff *skb)
+{
+	return skb_dst(skb);
+}
+
+__rust_helper struct dst_entry *rust_helper_xfrm_dst_child(const struct dst_entry *dst)
+{
+	return xfrm_dst_child(dst);
+}
+
 __rust_helper void rust_helper_xfrm_state_hold(struct xfrm_state *x)
 {
 	xfrm_state_hold(x);

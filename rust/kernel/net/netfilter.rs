@@ -74,8 +74,22 @@ impl HookPoint {
         HookPoint::PostRouting,
     ];
 
+    #[inline]
     fn from_raw(hook: u8) -> Option<Self> {
-        Self::ALL.into_iter().find(|h| *h as u8 == hook)
+        const PRE_ROUTING: u8 = HookPoint::PreRouting as u8;
+        const LOCAL_IN: u8 = HookPoint::LocalIn as u8;
+        const FORWARD: u8 = HookPoint::Forward as u8;
+        const LOCAL_OUT: u8 = HookPoint::LocalOut as u8;
+        const POST_ROUTING: u8 = HookPoint::PostRouting as u8;
+        // A match, not a search of `ALL`: hooks ask for every packet.
+        match hook {
+            PRE_ROUTING => Some(HookPoint::PreRouting),
+            LOCAL_IN => Some(HookPoint::LocalIn),
+            FORWARD => Some(HookPoint::Forward),
+            LOCAL_OUT => Some(HookPoint::LocalOut),
+            POST_ROUTING => Some(HookPoint::PostRouting),
+            _ => None,
+        }
     }
 
     /// The name iptables uses for the chain at this point.
@@ -166,6 +180,7 @@ impl HookState {
         unsafe { &*ptr.cast() }
     }
 
+    #[inline]
     fn raw(&self) -> &bindings::nf_hook_state {
         // SAFETY: By the type invariant the state is live; netfilter does not change it while
         // the hook runs.
@@ -173,6 +188,7 @@ impl HookState {
     }
 
     /// The hook point the packet is at.
+    #[inline]
     pub fn point(&self) -> HookPoint {
         // netfilter only calls a hook at the point it was registered for, and registration only
         // uses `HookPoint` values.
@@ -180,6 +196,7 @@ impl HookState {
     }
 
     /// The protocol family of the packet.
+    #[inline]
     pub fn family(&self) -> Family {
         if u32::from(self.raw().pf) == bindings::NFPROTO_IPV4 {
             Family::Ipv4
@@ -189,6 +206,7 @@ impl HookState {
     }
 
     /// The namespace the packet is in.
+    #[inline]
     pub fn net(&self) -> &Namespace {
         // SAFETY: `state->net` is the live namespace the hook runs in; it outlives the call.
         unsafe { Namespace::from_raw(self.raw().net) }

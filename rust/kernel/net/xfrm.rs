@@ -228,6 +228,33 @@ fn addr_to_raw(a: &Addr) -> bindings::xfrm_address_t {
     raw
 }
 
+impl SkBuff {
+    /// Whether the packet's route is an XFRM bundle with a transform of protocol `proto`, which
+    /// the output path is then about to apply (a [`Type`]'s [`Type::output`] for a protocol a
+    /// module registered).  Meaningful once the packet is routed, e.g. at `LOCAL_OUT`.
+    #[inline]
+    pub fn bundle_has(&self, proto: u8) -> bool {
+        // SAFETY: The skb is live (type invariant); its route, if any, is held (by a reference
+        // or by the RCU read side the output path runs in) while the skb is borrowed.
+        let mut dst = unsafe { bindings::skb_dst(self.as_raw()) };
+        while !dst.is_null() {
+            // SAFETY: `dst` is live: the skb's route or, below, a child of a live bundle, which
+            // holds its children and their states.
+            let x = unsafe { (*dst).xfrm };
+            if x.is_null() {
+                return false;
+            }
+            // SAFETY: A bundle holds a reference to each of its states; `id` is fixed.
+            if unsafe { (*x).id.proto } == proto {
+                return true;
+            }
+            // SAFETY: `dst` is live (see above).
+            dst = unsafe { bindings::xfrm_dst_child(dst) };
+        }
+        false
+    }
+}
+
 /// An IPv6 traffic selector for [`State::report`]; ports are in host order, 0 for "any".
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Selector {
@@ -1017,6 +1044,13 @@ mod tests {
             assert!(unsafe { ro_output_room(t.as_ptr(), len, None) }.is_none());
             assert_eq!(data_offset(&t), before);
         }
+        Ok(())
+    }
+
+    #[test]
+    fn a_packet_without_a_route_is_in_no_bundle() -> Result {
+        let t = TestSkb::new(&[0u8; 40])?;
+        assert!(!t.skb().bundle_has(140));
         Ok(())
     }
 

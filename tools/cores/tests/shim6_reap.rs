@@ -228,3 +228,111 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// A packet [`Reap::quiet`] calls quiet, recorded with [`Reap::seen`], leaves the context
+    /// exactly as [`Reap::sent`] or [`Reap::received`] would: same events, same deadlines, same
+    /// answers to every later call; the first packet of a flow one way is never quiet, the
+    /// second always is.
+    #[test]
+    fn a_quiet_packet_changes_nothing_but_the_last_activity(
+        ops in proptest::collection::vec(op(), 1..40),
+        quiet_rx in any::<bool>(),
+        dt in 0..20 * S,
+        later in proptest::collection::vec(op(), 0..20),
+    ) {
+        let mut r = reap();
+        let mut now = 0u64;
+        let mut armed = r.start();
+        for o in ops {
+            apply(&mut r, &mut now, &mut armed, o);
+        }
+        let q = r.quiet();
+        let way = if quiet_rx { Quiet::RECEIVED } else { Quiet::SENT };
+        if q.contains(way) {
+            now += dt;
+            let mut slow = r.clone();
+            let at = if quiet_rx { slow.received(now).0 } else { slow.sent(now) };
+            prop_assert_eq!(at, None);
+            if quiet_rx {
+                prop_assert_eq!(r.clone().received(now).1, Events::NONE);
+            }
+            let mut fast = r.clone();
+            fast.seen(now);
+            prop_assert_eq!(fast.next_deadline(), slow.next_deadline());
+            prop_assert_eq!(fast.quiet(), slow.quiet());
+            let (mut now_f, mut now_s, mut armed_f, mut armed_s) = (now, now, armed, armed);
+            for o in later {
+                let ef = apply(&mut fast, &mut now_f, &mut armed_f, o.clone());
+                let es = apply(&mut slow, &mut now_s, &mut armed_s, o);
+                prop_assert_eq!(ef, es);
+                prop_assert_eq!(fast.next_deadline(), slow.next_deadline());
+                prop_assert_eq!(fast.quiet(), slow.quiet());
+            }
+        }
+    }
+}
+
+/// Applies `o` to `r` at `now` as the kernel would; the events and times it gave.
+fn apply(r: &mut Reap, now: &mut u64, armed: &mut Option<u64>, o: Op) -> (Events, Option<u64>) {
+    let arm = |at: Option<u64>, armed: &mut Option<u64>| {
+        if let Some(at) = at {
+            *armed = Some(armed.map_or(at, |a| a.min(at)));
+        }
+        at
+    };
+    match o {
+        Op::Sent(dt) => {
+            *now += dt;
+            (Events::NONE, arm(r.sent(*now), armed))
+        }
+        Op::Received(dt) => {
+            *now += dt;
+            let (at, ev) = r.received(*now);
+            (ev, arm(at, armed))
+        }
+        Op::Keepalive(dt) => {
+            *now += dt;
+            (Events::NONE, arm(r.keepalive_received(*now), armed))
+        }
+        Op::Fire => {
+            let Some(at) = *armed else {
+                return (Events::NONE, None);
+            };
+            *now = (*now).max(at);
+            let (ev, next) = r.expired(*now);
+            *armed = next;
+            (ev, next)
+        }
+        Op::Mode(explore) => {
+            r.set_mode(if explore {
+                Mode::Exploring
+            } else {
+                Mode::Operational
+            });
+            (Events::NONE, None)
+        }
+    }
+}
+
+#[test]
+fn in_a_flow_one_way_every_packet_after_the_first_is_quiet() {
+    let mut r = reap();
+    r.start();
+    assert_eq!(r.quiet(), Quiet::NONE);
+    r.sent(S);
+    assert_eq!(r.quiet(), Quiet::SENT);
+    r.received(2 * S);
+    assert_eq!(r.quiet(), Quiet::RECEIVED);
+    // The last Keepalive asked for: the timer stops, the next packet in restarts it.
+    for k in 1..=3 {
+        r.expired(2 * S + k * 5 * S);
+    }
+    assert!(!r.keepalive_timer_running());
+    assert_eq!(r.quiet(), Quiet::NONE);
+    // Reported idle: a packet either way wakes the context.
+    let mut idle = reap();
+    idle.start();
+    assert!(idle.expired(600 * S).0.contains(Events::IDLE));
+    assert_eq!(idle.quiet(), Quiet::NONE);
+}

@@ -87,8 +87,12 @@ fn only_unicast_data_between_usable_addresses_counts() {
         assert!(!counted(&ip(6, a, other)), "{other:?}");
         assert!(!counted(&ip(6, other, a)), "{other:?}");
     }
-    // fec0::/10 (deprecated site-local) is not link-local.
+    // fec0::/10 (deprecated site-local) is not link-local, nor is fe7f::; ::2 is not
+    // loopback, ff00:: is multicast.
     assert!(counted(&ip(6, a, addr(0xfec0, 1))));
+    assert!(counted(&ip(6, a, addr(0xfe7f, 1))));
+    assert!(counted(&ip(6, a, addr(0, 2))));
+    assert!(!counted(&ip(6, a, addr(0xff00, 0))));
     // Not IPv6, or short.
     let mut v4 = ip(6, a, b);
     v4[0] = 0x45;

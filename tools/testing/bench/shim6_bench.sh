@@ -3,6 +3,7 @@
 # each with a ULID (2001:db8:1::/64) and a second locator (2001:db8:2::/64),
 # static neighbours.  UDP floods of a fixed count (rv6-flood: 64-byte payloads,
 # one send(2) each, into a socket that is never read) from a to b in two modes:
+#   bare   locator to locator (a2 -> b2) with rv6_shim6 unloaded;
 #   plain  locator to locator (a2 -> b2), no context: the path the shim uses;
 #   ulids  ULID to ULID (a1 -> b1) with a context on each side on its ULIDs:
 #          no rewriting, only the REAP accounting of the netfilter hooks;
@@ -10,7 +11,9 @@
 #          pair is (a2, b2): rewritten on output at a (XFRM, payload header),
 #          looked up, checked and restored on input at b.
 # Same link, same hops; the shim6 packets are 8 bytes longer.  Modes alternate
-# every round.  Then the control plane: 10^4 contexts added through the family
+# every round.  With RV6_PROFILE=MODE, one flood of that mode runs instead,
+# between two sync(2) calls: the marks of tbprof.c's window (scripts/tbprof.sh),
+# and the guest's kallsyms is saved beside the results.  Then the control plane: 10^4 contexts added through the family
 # (shim6_bulk.py, one request each), timed, and the slab memory they took.
 # Writes "shim6-sent N", "shim6 MODE ROUND PPS ARRIVED" and "shim6-setup N NS
 # SLAB_KB" lines to $RV6_OUT/shim6_bench.txt.
@@ -25,7 +28,8 @@ rv6=$top/tools/target/release/rv6
 A1=2001:db8:1::1 A2=2001:db8:2::1 B1=2001:db8:1::2 B2=2001:db8:2::2
 N=${SHIM6_BENCH_N:-100000} ROUNDS=${SHIM6_BENCH_ROUNDS:-3} CONTEXTS=${SHIM6_BENCH_CONTEXTS:-10000}
 
-insmod "$(find "$mods" -name rv6_shim6.ko)"
+ko=$(find "$mods" -name rv6_shim6.ko)
+insmod "$ko"
 # How many each flood sends: every one must arrive, or the run failed.
 echo "shim6-sent $N" >>"$out"
 for n in a b; do
@@ -75,23 +79,45 @@ flood() { # flood SRC DST: "PPS ARRIVED", and a "shim6-backlog-drops N" line whe
 }
 payload_in() { "$rv6" -j -n b shim6 stats | jq '.[0]."payload-in"'; }
 
+run_mode() { # run_mode MODE ROUND
+  local mode=$1 round=$2
+  case $mode in
+  bare)
+    rmmod rv6_shim6
+    echo "shim6 bare $round $(flood $A2 $B2)" >>"$out"
+    insmod "$ko" ;;
+  plain) echo "shim6 plain $round $(flood $A2 $B2)" >>"$out" ;;
+  ulids)
+    contexts add ulids
+    echo "shim6 ulids $round $(flood $A1 $B1)" >>"$out"
+    contexts flush ;;
+  shim6)
+    contexts add
+    before=$(payload_in)
+    echo "shim6 shim6 $round $(flood $A1 $B1)" >>"$out"
+    # Every datagram went through the shim: b restored each one.
+    echo "shim6-check round=$round payload-in=$(( $(payload_in) - before ))" >>"$out"
+    contexts flush ;;
+  esac
+}
+
+if [ -n "${RV6_PROFILE:-}" ]; then
+  flood() { # one flood inside the profile's window
+    sync
+    ip netns exec a "$flood" send "$1" "$2" 9 "$N" >/dev/null
+    sync
+    echo "0 $N"
+  }
+  cat /proc/kallsyms >"$RV6_OUT/kallsyms"
+  run_mode "$RV6_PROFILE" 1
+  ip netns pids b | xargs -r kill
+  exit 0
+fi
+
 rotate() { local r=$1; shift; local a=("$@"); local i; for i in "${!a[@]}"; do echo -n "${a[(i + r) % ${#a[@]}]} "; done; }
 for round in $(seq "$ROUNDS"); do
-  for mode in $(rotate "$round" plain ulids shim6); do
-    case $mode in
-    plain) echo "shim6 plain $round $(flood $A2 $B2)" >>"$out" ;;
-    ulids)
-      contexts add ulids
-      echo "shim6 ulids $round $(flood $A1 $B1)" >>"$out"
-      contexts flush ;;
-    shim6)
-      contexts add
-      before=$(payload_in)
-      echo "shim6 shim6 $round $(flood $A1 $B1)" >>"$out"
-      # Every datagram went through the shim: b restored each one.
-      echo "shim6-check round=$round payload-in=$(( $(payload_in) - before ))" >>"$out"
-      contexts flush ;;
-    esac
+  for mode in $(rotate "$round" bare plain ulids shim6); do
+    run_mode "$mode" "$round"
   done
 done
 

@@ -18,7 +18,7 @@ work=/tmp/rv6-shim6-reap; mkdir -p $work
 T=1500
 
 ktap_print_header
-plan 21 16
+plan 23 18
 ensure_module rv6_shim6 || ktap_exit_fail_msg "cannot load rv6_shim6"
 pids=()
 # stop: ends what the suite started in the background (the monitors too: $!
@@ -190,6 +190,25 @@ rv6 -n a shim6 context set local-tag $TA reap exploring
 raw b $B1 $A1 "$(keepalive $TA 40)"
 wait_for $work/a.events '"inbound"' 2 >/dev/null
 check "an Update Request in while exploring: an inbound event too" 2 "$(count a inbound $TA)"
+
+# Rewritten payload is counted by the XFRM output and the input handler, which
+# find the context anyway (the hooks leave packets in a Shim6 bundle to them):
+# on pair (a2, b2), a stream from a that b never answers is a's Send Timeout,
+# and b's kernel asks for Keepalives.
+rv6 -n a shim6 context set local-tag $TA reap operational pair $A2 $B2
+rv6 -n b shim6 context set local-tag $TB reap operational pair $B2 $A2
+ip netns exec b socat -u UDP6-RECV:9000 /dev/null & pids+=($!)
+wait_listening b udp 9000
+sent=$(counter a payload-out) st=$(count a send-timeout $TA) ka=$(count b keepalive $TB)
+stream a $B1 3
+sleep 0.5
+out=$(( $(counter a payload-out) - sent ))
+check "rewritten payload out, unanswered: one Send Timeout, counted by the XFRM output" "1 exploring yes" \
+  "$(( $(count a send-timeout $TA) - st )) $(state a) $([ $out -ge 20 ] && echo yes || echo "no: $out rewritten")"
+check "... and b's kernel asked for Keepalives, counted by the input handler" yes \
+  "$([ "$(count b keepalive $TB)" -gt "$ka" ] && echo yes || echo "no: $ka before, $(count b keepalive $TB) after")"
+rv6 -n a shim6 context set local-tag $TA reap operational pair $A1 $B1
+rv6 -n b shim6 context set local-tag $TB reap operational pair $B1 $A1
 
 if ! quick; then
   rv6 -n a shim6 context set local-tag $TA reap operational idle-timeout 1000
