@@ -10,7 +10,8 @@
 //! socket) refused, 2 for a usage error. Layers: [`cli`] parses,
 //! [`objects`] holds one module per object, [`monitor`] listens to
 //! notifications, [`genl`] talks generic netlink through neli, [`output`]
-//! prints text or JSON, [`spec`] mirrors the YAML specs.
+//! prints text or JSON, [`spec`] mirrors the YAML specs; [`xfrm`] speaks
+//! XFRM netlink and PF_KEY for the `xfrm` object, which needs no rv6 module.
 
 mod cli;
 mod error;
@@ -20,6 +21,7 @@ mod netns;
 mod objects;
 mod output;
 mod spec;
+mod xfrm;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -42,7 +44,12 @@ fn run(argv: impl Iterator<Item = String>) -> u8 {
         }
         Ok(Invocation::Help(text)) => print(&text),
         Ok(Invocation::Run { options, action }) => {
-            match connect(&options).and_then(|mut sock| action.run(&mut sock)) {
+            let format = options.format();
+            let run = |mut sock| match action.listen(format, &mut io::stdout()) {
+                Some(listened) => listened.map(|()| output::Output::Nothing),
+                None => action.run(&mut sock),
+            };
+            match connect(&options).and_then(run) {
                 Ok(out) => print(&output::render(&out, options.format())),
                 Err(e) => fail(e),
             }

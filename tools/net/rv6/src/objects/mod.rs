@@ -17,16 +17,18 @@
 //! an entry to [`stats`].
 
 use std::fmt;
+use std::io::Write;
 
 use crate::cli::{Args, UsageError};
 use crate::error::Error;
 use crate::genl::Socket;
-use crate::output::Output;
+use crate::output::{Format, Output};
 use crate::spec::Enum;
 
 pub mod nf_count;
 pub mod shim6;
 pub mod stats;
+pub mod xfrm;
 
 /// Every object, in help order.
 pub static OBJECTS: &[&Object] = &[
@@ -35,11 +37,20 @@ pub static OBJECTS: &[&Object] = &[
     &stats::CT_FTP,
     &stats::CT_DHCPV6,
     &shim6::OBJECT,
+    &xfrm::OBJECT,
 ];
 
 /// A parsed command, ready to run against the kernel.
 pub trait Action: fmt::Debug {
     fn run(&self, nl: &mut Socket) -> Result<Output, Error>;
+
+    /// For a command that prints as things happen until interrupted (`rv6
+    /// xfrm monitor`): listens, writing each event to `out` in `format`,
+    /// and `main` calls it instead of [`Action::run`]. `None`, the default,
+    /// for a command that answers once.
+    fn listen(&self, _format: Format, _out: &mut dyn Write) -> Option<Result<(), Error>> {
+        None
+    }
 }
 
 pub type Parser = fn(&mut Args) -> Result<Box<dyn Action>, UsageError>;
