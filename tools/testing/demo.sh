@@ -192,6 +192,34 @@ run $R -n a shim6 stats
 run ip -n a xfrm policy list ptype sub
 shim6_cleanup
 
+step "rv6_xfrm_migrate: one request moves every IPsec policy and SA of an address that moved"
+echo "ma's ESP tunnel to mb: SAs and out/in/fwd policies from 2001:db8:1::a1; then ma moves to ::a2."
+A1=2001:db8:1::a1 A2=2001:db8:1::a2 B=2001:db8:1::b K=0x2222222222222222222222222222222222222222
+ip netns add ma; ip netns add mb
+ip link add va netns ma type veth peer name vb netns mb
+ip -n ma -batch - <<<"link set va up
+addr add $A1/64 dev va nodad
+addr add $A2/64 dev va nodad
+xfrm state add src $A1 dst $B proto esp spi 0x1000 reqid 1 mode tunnel aead rfc4106(gcm(aes)) $K 128
+xfrm state add src $B dst $A1 proto esp spi 0x2000 reqid 1 mode tunnel aead rfc4106(gcm(aes)) $K 128
+xfrm policy add dir out src 2001:db8:a::/64 dst 2001:db8:b::/64 tmpl src $A1 dst $B proto esp reqid 1 mode tunnel
+xfrm policy add dir in src 2001:db8:b::/64 dst 2001:db8:a::/64 tmpl src $B dst $A1 proto esp reqid 1 mode tunnel
+xfrm policy add dir fwd src 2001:db8:b::/64 dst 2001:db8:a::/64 tmpl src $B dst $A1 proto esp reqid 1 mode tunnel"
+ip netns exec ma "$top/tools/target/release/rv6" xfrm monitor migrate >/tmp/demo-migrate.txt 2>&1 &
+sleep 1
+mig() {
+  ip netns exec ma python3 "$RV6_SRC/tools/net/ynl/pyynl/cli.py" --no-schema \
+    --spec "$top/Documentation/netlink/specs/rv6_xfrm_migrate.yaml" "$@"
+}
+run mig --do migrate --json "{\"old-local\": \"$A1\", \"new-local\": \"$A2\", \"kmaddress-local\": \"$A2\", \"kmaddress-remote\": \"$B\"}"
+sleep 1; ip netns pids ma | xargs -r kill; sleep 0.5
+echo "The SAs, same SPIs, at the new address (ip xfrm state):"
+ip -n ma xfrm state | grep -E '^src|spi' | sed 's/^/  /'
+echo "Each policy's move announced as XFRM_MSG_MIGRATE, decoded by rv6 xfrm monitor (iproute2 cannot):"
+sed 's/^/  /' /tmp/demo-migrate.txt | head -n 12
+ip -n ma xfrm state flush; ip -n ma xfrm policy flush
+ip netns del ma; ip netns del mb
+
 step "unloading"
 # Namespaces are torn down asynchronously, and the state in them (a Shim6
 # context rewriting a's traffic holds its XFRM state) keeps a module busy for

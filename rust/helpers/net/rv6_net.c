@@ -242,6 +242,26 @@ __rust_helper void rust_helper_xfrm_state_put(struct xfrm_state *x)
 	xfrm_state_put(x);
 }
 
+__rust_helper void rust_helper_xfrm_pol_hold(struct xfrm_policy *policy)
+{
+	xfrm_pol_hold(policy);
+}
+
+__rust_helper int rust_helper_xfrm_policy_id2dir(u32 index)
+{
+	return xfrm_policy_id2dir(index);
+}
+
+__rust_helper void rust_helper_read_lock_bh(rwlock_t *lock)
+{
+	read_lock_bh(lock);
+}
+
+__rust_helper void rust_helper_read_unlock_bh(rwlock_t *lock)
+{
+	read_unlock_bh(lock);
+}
+
 __rust_helper void rust_helper_xfrm_pol_put(struct xfrm_policy *policy)
 {
 	xfrm_pol_put(policy);

@@ -40,6 +40,9 @@ pub use super::ipv6::{
     Ipv6Header, //
 };
 
+#[cfg(CONFIG_XFRM_MIGRATE)]
+pub mod migrate;
+
 /// `XFRM_MODE_ROUTEOPTIMIZATION`: the mode of Mobile IPv6 states.
 pub const MODE_ROUTE_OPTIMIZATION: u8 = bindings::XFRM_MODE_ROUTEOPTIMIZATION as u8;
 

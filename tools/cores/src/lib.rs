@@ -30,3 +30,6 @@ pub mod shim6_reap;
 
 #[path = "../../../net/ipv6/shim6/shim6_trigger.rs"]
 pub mod shim6_trigger;
+
+#[path = "../../../net/xfrm/xfrm_migrate_plan.rs"]
+pub mod xfrm_migrate_plan;

@@ -633,6 +633,12 @@ impl<'a> Request<'a> {
         unsafe { self.info.as_ref() }
     }
 
+    /// The request's extended ack, for core functions that explain their refusals in it
+    /// themselves (null when the request has none).
+    pub(crate) fn extack_ptr(&self) -> *mut bindings::netlink_ext_ack {
+        self.info().extack
+    }
+
     /// The command.
     pub fn cmd(&self) -> u8 {
         // SAFETY: `genlhdr` points to the request's header, part of the request skb.
@@ -728,11 +734,107 @@ impl<'a> Request<'a> {
         err
     }
 
+    /// Sets the extack message to `args`, formatted, and returns `err`, as
+    /// `NL_SET_ERR_MSG_FMT()` does: for messages that name what failed ("policy 42: ...").  A
+    /// message longer than the extack's buffer (79 bytes) is cut at a character.
+    pub fn error_fmt(&self, err: Error, args: core::fmt::Arguments<'_>) -> Error {
+        let ext = self.info().extack;
+        if ext.is_null() {
+            return err;
+        }
+        let mut msg = ExtackText::new();
+        let _ = core::fmt::write(&mut msg, args);
+        // SAFETY: The core's extack is valid while the request is served; `_msg_buf` is the
+        // buffer `NL_SET_ERR_MSG_FMT()` formats into, `msg` fits it with its NUL, and `_msg`
+        // points at it until the acknowledgement is built.
+        unsafe {
+            let buf = &mut (*ext)._msg_buf;
+            // `char` is unsigned in the kernel.
+            for (d, s) in buf.iter_mut().zip(msg.bytes_with_nul()) {
+                *d = *s;
+            }
+            (*ext)._msg = buf.as_ptr();
+            bindings::do_trace_netlink_extack(buf.as_ptr());
+        }
+        err
+    }
+
+    /// The extack message set while serving the request (by a core function this module
+    /// called, say), copied into `out`; `None` when there is none.
+    pub fn message<'b>(&self, out: &'b mut [u8; ExtackText::CAP]) -> Option<&'b str> {
+        let ext = self.info().extack;
+        if ext.is_null() {
+            return None;
+        }
+        // SAFETY: The core's extack is valid while the request is served.
+        let msg = unsafe { (*ext)._msg };
+        if msg.is_null() {
+            return None;
+        }
+        // SAFETY: A set `_msg` is a NUL-terminated string: static, or the extack's own buffer.
+        let bytes = unsafe { CStr::from_char_ptr(msg) }.to_bytes();
+        let n = bytes.len().min(out.len() - 1);
+        out[..n].copy_from_slice(&bytes[..n]);
+        core::str::from_utf8(&out[..n]).ok()
+    }
+
     /// A reply to this request with command `cmd`, of at most `size` bytes of attributes.
     pub fn reply(&self, size: usize, cmd: u8) -> Result<GenlMsg> {
         let info = self.info();
         let skb = NetlinkSkBuff::new(size, GFP_KERNEL)?;
         Ok(skb.genlmsg_put_with(info.snd_portid, info.snd_seq, info.family, 0, cmd)?)
+    }
+}
+
+/// A message for an extack's buffer (`NETLINK_MAX_FMTMSG_LEN` bytes with the NUL), written
+/// with `core::fmt`: what does not fit is cut at a character.
+pub struct ExtackText {
+    buf: [u8; Self::CAP],
+    len: usize,
+}
+
+impl ExtackText {
+    /// The buffer's size, the NUL included.
+    pub const CAP: usize = bindings::NETLINK_MAX_FMTMSG_LEN as usize;
+
+    /// An empty message.
+    pub fn new() -> Self {
+        Self {
+            buf: [0; Self::CAP],
+            len: 0,
+        }
+    }
+
+    /// The text so far.
+    pub fn as_str(&self) -> &str {
+        // Only whole characters are written (`write_str`).
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+
+    fn bytes_with_nul(&self) -> &[u8] {
+        &self.buf[..=self.len]
+    }
+}
+
+impl Default for ExtackText {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl core::fmt::Write for ExtackText {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for c in s.chars() {
+            let mut b = [0u8; 4];
+            let c = c.encode_utf8(&mut b).as_bytes();
+            // Room for the character and the NUL.
+            if self.len + c.len() >= Self::CAP {
+                return Err(core::fmt::Error);
+            }
+            self.buf[self.len..self.len + c.len()].copy_from_slice(c);
+            self.len += c.len();
+        }
+        Ok(())
     }
 }
 
@@ -928,6 +1030,10 @@ impl Writer<'_> {
     /// Puts an IPv6 address attribute.
     pub fn put_in6_addr(&mut self, attr: u16, addr: &[u8; 16]) -> Result {
         self.put(attr, addr)
+    }
+    /// Puts a binary attribute (an address of either family, a key).
+    pub fn put_binary(&mut self, attr: u16, data: &[u8]) -> Result {
+        self.put(attr, data)
     }
     /// Puts a NUL-terminated string attribute.
     pub fn put_string(&mut self, attr: u16, s: &CStr) -> Result {
@@ -1358,6 +1464,24 @@ unsafe extern "C" fn dump_done_callback<T: Operations>(
 #[macros::kunit_tests(rust_kernel_net_netlink_genl)]
 mod tests {
     use super::*;
+    use core::fmt::Write;
+
+    #[test]
+    fn extack_text_cuts_at_a_character_and_keeps_room_for_the_nul() {
+        let mut t = ExtackText::new();
+        let why = "gone";
+        assert!(write!(t, "policy {}: {why}", 42).is_ok());
+        assert_eq!(t.as_str(), "policy 42: gone");
+        let mut long = ExtackText::new();
+        // 2-byte characters: 39 fit with the NUL in 80 bytes, the 40th does not.
+        let mut fitted = 0;
+        while long.write_str("é").is_ok() {
+            fitted += 1;
+        }
+        assert_eq!(fitted, 39);
+        assert_eq!(long.as_str().len(), 78);
+        assert_eq!(long.bytes_with_nul().last(), Some(&0));
+    }
 
     static NESTED: Policy<3> = Policy::new()
         .with(1, AttrPolicy::u32())

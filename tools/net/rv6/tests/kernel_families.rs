@@ -93,6 +93,20 @@ const NAMING: &[Naming] = &[
         sets: &[("A_", "counters")],
         enums: &[],
     },
+    // `migrate`, of the requests, is `A_`; the dump's nested `policy` `P_` and
+    // its `entry` `E_`; `stats` `S_`. The enums `policy-type` and `mode` have
+    // no entry constants: the policy bounds them by `POLICY_TYPE_MAX` and
+    // `MODE_MAX`, and the pure core names the modes.
+    Naming {
+        module: "rv6_xfrm_migrate",
+        sets: &[
+            ("A_", "migrate"),
+            ("P_", "policy"),
+            ("E_", "entry"),
+            ("S_", "stats"),
+        ],
+        enums: &[],
+    },
 ];
 
 /// The spec's name for a constant's tail: `HAO_IN_MISMATCH` is
