@@ -3,7 +3,7 @@
 # Documentation/netlink/specs, named after its module) gets RV6_FUZZ_N random
 # and mutated requests (genl_fuzz.py: random ops and flags, truncated and
 # stale headers, nests of garbage) and must answer every parsable one; then
-# each family still answers a valid request (a dump, or a do without attributes).  The runner fails the run on any
+# each family still answers a valid request (a dump, or a do, without attributes).  The runner fails the run on any
 # kernel report (KASAN, UBSAN, lockdep, WARN, kmemleak on the debug kernel).
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
