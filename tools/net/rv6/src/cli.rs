@@ -2,7 +2,9 @@
 //! `rv6 [ OPTIONS ] OBJECT { COMMAND | help }`, and beside the objects, as
 //! `ip monitor` is, `rv6 [ OPTIONS ] monitor [ all | FAMILY ... ]`. A
 //! command may be two words, a sub-object and what to do to it, as in
-//! `ip mptcp endpoint add`: `rv6 shim6 context add`.
+//! `ip mptcp endpoint add`: `rv6 shim6 context add`. As `ip -batch`,
+//! `rv6 [ OPTIONS ] -batch FILE` takes its commands from the lines of FILE,
+//! each parsed here by [`parse_line`] (see [`crate::batch`]).
 //!
 //! Keywords (options, objects, commands, argument keywords) match by unique
 //! prefix, as iproute2's `matches()` does (`rv6 nf sh` is
@@ -13,8 +15,16 @@
 
 use std::fmt;
 
-use crate::monitor::{self, Monitor};
-use crate::objects::{Action, Command, Object, OBJECTS};
+use crate::monitor::{
+    self,
+    Monitor, //
+};
+use crate::objects::{
+    Action,
+    Command,
+    Object,
+    OBJECTS, //
+};
 use crate::output::Format;
 
 /// A mistake on the command line: exit status 2, the message on stderr.
@@ -52,6 +62,8 @@ pub enum UsageError {
     Missing {
         keyword: &'static str,
     },
+    /// A monitor on a line of `-batch FILE` (its words): it would never end.
+    MonitorInBatch(String),
 }
 
 impl fmt::Display for UsageError {
@@ -89,6 +101,10 @@ impl fmt::Display for UsageError {
             UsageError::Missing { keyword } => {
                 write!(f, "Error: argument \"{keyword}\" is required")
             }
+            UsageError::MonitorInBatch(line) => write!(
+                f,
+                "Error: \"{line}\" listens until interrupted: a batch cannot run it"
+            ),
         }
     }
 }
@@ -191,6 +207,14 @@ const OPTIONS: &[Opt] = &[
         value: Some("NETNS"),
     },
     Opt {
+        name: "-batch",
+        value: Some("FILE"),
+    },
+    Opt {
+        name: "-force",
+        value: None,
+    },
+    Opt {
         name: "-help",
         value: None,
     },
@@ -215,6 +239,9 @@ fn option_synopsis(opt: &Opt) -> String {
     s
 }
 
+/// The grammar of a batch, as `rv6 help` prints it.
+pub const BATCH_USAGE: &str = "rv6 [ OPTIONS ] -batch FILE";
+
 /// `rv6 help`: the grammar, options and objects.
 pub fn main_help() -> String {
     let objects: Vec<&str> = OBJECTS.iter().map(|o| o.name).collect();
@@ -222,6 +249,7 @@ pub fn main_help() -> String {
     let mut s = String::new();
     s += "Usage: rv6 [ OPTIONS ] OBJECT { COMMAND | help }\n";
     s += &format!("       {}\n", monitor::USAGE);
+    s += &format!("       {BATCH_USAGE}\n");
     s += "       rv6 help\n";
     s += &format!("       rv6 {}\n", option_synopsis(&OPTIONS[0]));
     s += &format!("where  OBJECT := {{ {} }}\n", objects.join(" | "));
@@ -269,6 +297,33 @@ pub enum Invocation {
         options: Options,
         monitor: Monitor,
     },
+    /// `-batch FILE` (`-` for stdin): each line a command, every one under
+    /// `options`; with `-force`, a failing line does not end the batch.
+    Batch {
+        options: Options,
+        file: String,
+        force: bool,
+    },
+}
+
+/// What the words from the object on ask for.
+#[derive(Debug)]
+enum Task {
+    /// A command (which may be a monitor: see [`Action::listener`]).
+    Run(Box<dyn Action>),
+    /// `rv6 monitor`: listen until interrupted.
+    Monitor(Monitor),
+    /// Print this help text on stdout.
+    Help(String),
+}
+
+/// What a line of a batch asks for: never a monitor.
+#[derive(Debug)]
+pub enum Line {
+    /// A command that answers once.
+    Run(Box<dyn Action>),
+    /// Print this help text, as `rv6 ... help` does.
+    Help(String),
 }
 
 /// Parses the arguments after the program name.
@@ -281,6 +336,7 @@ pub fn parse<I: IntoIterator<Item = S>, S: Into<String>>(
         pretty: false,
         netns: None,
     };
+    let (mut batch, mut force) = (None, false);
     while let Some(a) = args.peek() {
         if !a.starts_with('-') {
             break;
@@ -317,10 +373,66 @@ pub fn parse<I: IntoIterator<Item = S>, S: Into<String>>(
                 }
                 options.netns = Some(ns);
             }
+            Some("-batch") => {
+                let file = args.value(&arg, "a FILE")?;
+                if batch.is_some() {
+                    return Err(UsageError::Duplicate {
+                        keyword: "-batch",
+                        arg: file,
+                    });
+                }
+                batch = Some(file);
+            }
+            Some("-force") => force = true,
             _ => return Err(UsageError::UnknownOption(arg)),
         }
     }
 
+    if let Some(file) = batch {
+        args.finish("the commands of \"-batch\" are the lines of its FILE")?;
+        return Ok(Invocation::Batch {
+            options,
+            file,
+            force,
+        });
+    }
+    if force {
+        return Err(UsageError::Wrong {
+            arg: "-force".to_string(),
+            why: "\"-force\" goes with \"-batch FILE\"".to_string(),
+        });
+    }
+    Ok(match parse_task(&mut args)? {
+        Task::Run(action) => Invocation::Run { options, action },
+        Task::Monitor(monitor) => Invocation::Monitor { options, monitor },
+        Task::Help(text) => Invocation::Help(text),
+    })
+}
+
+/// A line of a batch, as words: a command as it would follow the options
+/// on the command line. Options are not allowed on it (they go before
+/// `-batch`, for every line, as in iproute2), nor is a monitor, which
+/// would never end.
+pub fn parse_line(words: Vec<String>) -> Result<Line, UsageError> {
+    if let Some(option) = words.first().filter(|w| w.starts_with('-')) {
+        return Err(UsageError::Wrong {
+            arg: option.clone(),
+            why: "options go before \"-batch\", for every line".to_string(),
+        });
+    }
+    let mut args = Args::new(words);
+    let monitor = |args: Args| Err(UsageError::MonitorInBatch(args.items.join(" ")));
+    match parse_task(&mut args)? {
+        Task::Monitor(_) => monitor(args),
+        Task::Run(action) if action.listener().is_some() => monitor(args),
+        Task::Run(action) => Ok(Line::Run(action)),
+        Task::Help(text) => Ok(Line::Help(text)),
+    }
+}
+
+/// The words from the object on: `OBJECT [ COMMAND [ ARGS ] | help ]`,
+/// `monitor ...` or `help`.
+fn parse_task(args: &mut Args) -> Result<Task, UsageError> {
     let Some(arg) = args.next() else {
         return Err(UsageError::NoObject);
     };
@@ -330,12 +442,12 @@ pub fn parse<I: IntoIterator<Item = S>, S: Into<String>>(
         None => return Err(UsageError::UnknownObject(arg)),
         Some("help") => {
             args.finish("\"rv6 help\" takes no arguments")?;
-            return Ok(Invocation::Help(main_help()));
+            return Ok(Task::Help(main_help()));
         }
         Some("monitor") => {
-            return Ok(match monitor::parse(&mut args)? {
-                monitor::Request::Listen(monitor) => Invocation::Monitor { options, monitor },
-                monitor::Request::Help => Invocation::Help(monitor::help()),
+            return Ok(match monitor::parse(args)? {
+                monitor::Request::Listen(monitor) => Task::Monitor(monitor),
+                monitor::Request::Help => Task::Help(monitor::help()),
             })
         }
         Some(name) => OBJECTS
@@ -345,12 +457,11 @@ pub fn parse<I: IntoIterator<Item = S>, S: Into<String>>(
             .expect("matched an object name"),
     };
 
-    let Some(command) = command(object, &mut args)? else {
+    let Some(command) = command(object, args)? else {
         args.finish(&format!("\"rv6 {} help\" takes no arguments", object.name))?;
-        return Ok(Invocation::Help(object.help()));
+        return Ok(Task::Help(object.help()));
     };
-    let action = (command.parse)(&mut args)?;
-    Ok(Invocation::Run { options, action })
+    Ok(Task::Run((command.parse)(args)?))
 }
 
 /// The command the next words name, `None` for `help`; none at all names
@@ -555,6 +666,89 @@ mod tests {
         );
     }
 
+    /// `-batch FILE` with the options for every line, `-force` beside it;
+    /// no command after them.
+    #[test]
+    fn batch_takes_a_file_and_the_options_of_every_line() {
+        let batch = |line: &str| match parse(line.split_whitespace()) {
+            Ok(Invocation::Batch {
+                options,
+                file,
+                force,
+            }) => (options, file, force),
+            other => panic!("{line}: not a batch: {other:?}"),
+        };
+        let (o, file, force) = batch("-n blue -j -batch cmds");
+        assert_eq!(
+            (o.netns.as_deref(), o.json, file.as_str()),
+            (Some("blue"), true, "cmds")
+        );
+        assert!(!force);
+        let (o, file, force) = batch("-b - -f -p");
+        assert_eq!((o.pretty, file.as_str(), force), (true, "-", true));
+        assert!(batch("--force --batch f").2);
+        assert_eq!(
+            err("-batch f nf-count show"),
+            "Error: argument \"nf-count\" is wrong: the commands of \"-batch\" are the \
+             lines of its FILE"
+        );
+        assert_eq!(
+            err("-force nf-count"),
+            "Error: argument \"-force\" is wrong: \"-force\" goes with \"-batch FILE\""
+        );
+        assert_eq!(
+            err("-batch"),
+            "Error: command line is not complete: \"-batch\" needs a FILE"
+        );
+        assert_eq!(
+            err("-batch a -batch b"),
+            "Error: duplicate \"-batch\": \"b\" is the second value."
+        );
+    }
+
+    fn line(words: &str) -> Result<Line, String> {
+        parse_line(words.split_whitespace().map(String::from).collect()).map_err(|e| e.to_string())
+    }
+
+    /// A batch's line is the command line less its options: a command, or
+    /// help; never a monitor, never an option.
+    #[test]
+    fn a_batch_line_is_a_command_or_help() {
+        let Ok(Line::Run(a)) = line("nf sh hook forward") else {
+            panic!("a command")
+        };
+        assert_eq!(format!("{a:?}"), "Show { hook: Some(2) }");
+        let Ok(Line::Help(text)) = line("nf help") else {
+            panic!("help")
+        };
+        assert!(text.starts_with("Usage: rv6 nf-count show"));
+        assert!(matches!(line("help"), Ok(Line::Help(t)) if t == main_help()));
+        assert_eq!(
+            line("-j nf show").unwrap_err(),
+            "Error: argument \"-j\" is wrong: options go before \"-batch\", for every line"
+        );
+        for monitor in [
+            "monitor",
+            "mon all",
+            "xfrm monitor nokeys",
+            "xfrm pfkey monitor",
+        ] {
+            assert_eq!(
+                line(monitor).unwrap_err(),
+                format!("Error: \"{monitor}\" listens until interrupted: a batch cannot run it")
+            );
+        }
+        // The monitor's own usage errors come first, as on the command line.
+        assert_eq!(
+            line("monitor nope").unwrap_err(),
+            "Error: argument \"nope\" is wrong: FAMILY must be one of rv6-genl-test, rv6-shim6"
+        );
+        assert_eq!(
+            line("nf show hook").unwrap_err(),
+            "Error: command line is not complete: \"hook\" needs a HOOK"
+        );
+    }
+
     #[test]
     fn option_synopses_show_the_shortest_unique_prefix() {
         let all: Vec<String> = OPTIONS.iter().map(option_synopsis).collect();
@@ -565,6 +759,8 @@ mod tests {
                 "-j[son]",
                 "-p[retty]",
                 "-n[etns] NETNS",
+                "-b[atch] FILE",
+                "-f[orce]",
                 "-h[elp]"
             ]
         );

@@ -1,7 +1,11 @@
 //! Errors after the command line parsed: all exit with status 1 and print
 //! `Error: <this>` on stderr.
 
-use std::{fmt, io, sync::Arc};
+use std::{
+    fmt,
+    io,
+    sync::Arc, //
+};
 
 use crate::genl::KernelError;
 
@@ -32,6 +36,12 @@ pub enum Error {
     NothingToMonitor { modules: Vec<&'static str> },
     /// Writing to stdout failed (but for a closed pipe, which ends quietly).
     Output(io::Error),
+    /// `-batch FILE` could not be opened (`opening`) or read.
+    Batch {
+        file: String,
+        opening: bool,
+        err: io::Error,
+    },
     /// The socket, or a message that does not parse.
     Netlink(String),
 }
@@ -73,6 +83,18 @@ impl fmt::Display for Error {
                 modules.join(" or ")
             ),
             Error::Output(e) => write!(f, "writing the output: {e}"),
+            Error::Batch {
+                file,
+                opening: true,
+                err,
+            } => write!(
+                f,
+                "cannot open file \"{file}\" for reading: {}",
+                io_strerror(err)
+            ),
+            Error::Batch { file, err, .. } => {
+                write!(f, "cannot read file \"{file}\": {}", io_strerror(err))
+            }
             Error::Netlink(s) => write!(f, "netlink: {s}"),
         }
     }
@@ -133,6 +155,24 @@ mod tests {
             }
             .to_string(),
             "rv6-genl-test: cannot join multicast group \"monitor\": Operation not permitted"
+        );
+        assert_eq!(
+            Error::Batch {
+                file: "cmds".into(),
+                opening: true,
+                err: io::Error::from_raw_os_error(libc::ENOENT)
+            }
+            .to_string(),
+            "cannot open file \"cmds\" for reading: No such file or directory"
+        );
+        assert_eq!(
+            Error::Batch {
+                file: "-".into(),
+                opening: false,
+                err: io::Error::new(io::ErrorKind::InvalidData, "not UTF-8")
+            }
+            .to_string(),
+            "cannot read file \"-\": not UTF-8"
         );
         assert_eq!(
             Error::NothingToMonitor {

@@ -19,22 +19,59 @@ use std::net::Ipv6Addr;
 use neli::{
     attr::Attribute,
     consts::{
-        genl::{CtrlAttr, CtrlAttrMcastGrp, Index},
-        nl::{NlmF, Nlmsg, NlmsgerrAttr},
-        socket::NlFamily,
+        genl::{
+            CtrlAttr,
+            CtrlAttrMcastGrp,
+            Index, //
+        },
+        nl::{
+            NlmF,
+            Nlmsg,
+            NlmsgerrAttr, //
+        },
+        socket::NlFamily, //
     },
-    err::{DeError, SocketError},
-    genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, Nlattr, NlattrBuilder, NoUserHeader},
-    nl::{NlPayload, NlmsghdrBuilder},
+    err::{
+        DeError,
+        SocketError, //
+    },
+    genl::{
+        AttrTypeBuilder,
+        Genlmsghdr,
+        GenlmsghdrBuilder,
+        Nlattr,
+        NlattrBuilder,
+        NoUserHeader, //
+    },
+    nl::{
+        NlPayload,
+        NlmsghdrBuilder, //
+    },
     socket::synchronous::NlSocketHandle,
-    types::{Buffer, GenlBuffer},
+    types::{
+        Buffer,
+        GenlBuffer, //
+    },
     utils::Groups,
-    Size, ToBytes,
+    Size,
+    ToBytes, //
 };
 
-use crate::error::{netlink, strerror, Error};
-use crate::output::{Record, Value};
-use crate::spec::{AttrSpec, Enum, FamilySpec, Kind};
+use crate::error::{
+    netlink,
+    strerror,
+    Error, //
+};
+use crate::output::{
+    Record,
+    Value, //
+};
+use crate::spec::{
+    AttrSpec,
+    Enum,
+    FamilySpec,
+    Kind, //
+};
 
 /// A request's or reply's top-level attributes.
 pub type Attrs = GenlBuffer<u16, Buffer>;
@@ -278,6 +315,9 @@ fn family_info(reply: &Message) -> Result<(u16, Vec<McastGroup>), DeError> {
 pub struct Socket {
     sock: NlSocketHandle,
     seq: u32,
+    /// The ids nlctrl gave, by family name: a run (a whole batch) asks for
+    /// each once, as iproute2's `genl_init_handle()` does.
+    ids: Vec<(&'static str, u16)>,
 }
 
 impl Socket {
@@ -285,12 +325,21 @@ impl Socket {
         let sock =
             NlSocketHandle::connect(NlFamily::Generic, None, Groups::empty()).map_err(netlink)?;
         sock.enable_ext_ack(true).map_err(netlink)?;
-        Ok(Socket { sock, seq: 0 })
+        Ok(Socket {
+            sock,
+            seq: 0,
+            ids: Vec::new(),
+        })
     }
 
-    /// The family's id, from nlctrl (CTRL_CMD_GETFAMILY by name).
+    /// The family's id, from nlctrl (CTRL_CMD_GETFAMILY by name) the first
+    /// time, then as it answered.
     pub fn resolve(&mut self, spec: &'static FamilySpec) -> Result<Family, Error> {
+        if let Some(&(_, id)) = self.ids.iter().find(|(name, _)| *name == spec.name) {
+            return Ok(Family { id, spec });
+        }
         let (id, _) = self.lookup(spec.name, spec.module)?;
+        self.ids.push((spec.name, id));
         Ok(Family { id, spec })
     }
 
@@ -464,7 +513,11 @@ impl Socket {
     /// Generic netlink allows it with CAP_NET_ADMIN only.
     pub fn send_to(&self, to: &Socket, ty: u16, msg: Message) -> Result<(), Error> {
         use neli::nl::NlmsghdrBuilder;
-        use nix::sys::socket::{sendto, MsgFlags, NetlinkAddr};
+        use nix::sys::socket::{
+            sendto,
+            MsgFlags,
+            NetlinkAddr, //
+        };
         use std::io::Cursor;
         use std::os::fd::AsRawFd;
         let nl = NlmsghdrBuilder::default()
@@ -803,7 +856,10 @@ mod tests {
     /// A message through neli's wire format and back, as the kernel's
     /// would arrive: nests carry NLA_F_NESTED, payloads their padding.
     fn wire(m: Message) -> Message {
-        use neli::{nl::Nlmsghdr, FromBytes};
+        use neli::{
+            nl::Nlmsghdr,
+            FromBytes, //
+        };
         use std::io::Cursor;
         let nl = NlmsghdrBuilder::default()
             .nl_type(0x20u16)
@@ -983,6 +1039,10 @@ mod tests {
         let Some(mut s) = socket() else { return };
         let f = s.resolve(&NLCTRL).unwrap();
         assert_eq!(f.id, GENL_ID_CTRL);
+        // Asked once: the second resolution sends nothing.
+        assert_eq!(s.seq, 1);
+        assert_eq!(s.resolve(&NLCTRL).unwrap().id, GENL_ID_CTRL);
+        assert_eq!(s.seq, 1);
         static NOSUCH: FamilySpec = FamilySpec {
             name: "rv6-nosuch-fam",
             version: 1,

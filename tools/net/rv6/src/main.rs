@@ -4,15 +4,19 @@
 //! ```text
 //! rv6 [ OPTIONS ] OBJECT { COMMAND | help }
 //! rv6 [ OPTIONS ] monitor [ all | FAMILY ... ]
+//! rv6 [ OPTIONS ] -batch FILE
 //! ```
 //!
 //! Exit status: 0 on success, 1 when the kernel (or the namespace, or the
 //! socket) refused, 2 for a usage error. Layers: [`cli`] parses,
 //! [`objects`] holds one module per object, [`monitor`] listens to
-//! notifications, [`genl`] talks generic netlink through neli, [`output`]
-//! prints text or JSON, [`spec`] mirrors the YAML specs; [`xfrm`] speaks
-//! XFRM netlink and PF_KEY for the `xfrm` object, which needs no rv6 module.
+//! notifications, [`batch`] runs the lines of a file, [`sockets`] opens
+//! the sockets of a run once, [`genl`] talks generic netlink through neli,
+//! [`output`] prints text or JSON, [`spec`] mirrors the YAML specs;
+//! [`xfrm`] speaks XFRM netlink and PF_KEY for the `xfrm` object, which
+//! needs no rv6 module.
 
+mod batch;
 mod cli;
 mod error;
 mod genl;
@@ -20,14 +24,23 @@ mod monitor;
 mod netns;
 mod objects;
 mod output;
+mod sockets;
 mod spec;
 mod xfrm;
 
-use std::io::{self, Write};
+use std::io::{
+    self,
+    Write, //
+};
 use std::process::ExitCode;
 
-use cli::{Invocation, Options};
+use cli::{
+    Invocation,
+    Options, //
+};
 use error::Error;
+use output::Output;
+use sockets::Sockets;
 
 fn main() -> ExitCode {
     ExitCode::from(run(std::env::args().skip(1)))
@@ -45,31 +58,41 @@ fn run(argv: impl Iterator<Item = String>) -> u8 {
         Ok(Invocation::Help(text)) => print(&text),
         Ok(Invocation::Run { options, action }) => {
             let format = options.format();
-            let run = |mut sock| match action.listen(format, &mut io::stdout()) {
-                Some(listened) => listened.map(|()| output::Output::Nothing),
-                None => action.run(&mut sock),
+            let run = |()| match action.listener() {
+                Some(listener) => listener
+                    .listen(format, &mut io::stdout())
+                    .map(|()| Output::Nothing),
+                None => action.run(&mut Sockets::new()),
             };
-            match connect(&options).and_then(run) {
-                Ok(out) => print(&output::render(&out, options.format())),
+            match enter(&options).and_then(run) {
+                Ok(out) => print(&output::render(&out, format)),
                 Err(e) => fail(e),
             }
         }
         Ok(Invocation::Monitor { options, monitor }) => {
-            let listen = |mut sock| monitor.run(&mut sock, options.format(), &mut io::stdout());
-            match connect(&options).and_then(listen) {
+            let listen = |()| {
+                let mut sock = genl::Socket::open()?;
+                monitor.run(&mut sock, options.format(), &mut io::stdout())
+            };
+            match enter(&options).and_then(listen) {
                 Ok(()) => 0,
                 Err(e) => fail(e),
             }
         }
+        Ok(Invocation::Batch {
+            options,
+            file,
+            force,
+        }) => batch::main(&file, &options, force),
     }
 }
 
-/// The socket, opened in `-n`'s namespace if given.
-fn connect(options: &Options) -> Result<genl::Socket, Error> {
-    if let Some(ns) = &options.netns {
-        netns::enter(ns)?;
+/// `-n`'s namespace, if given, entered before any socket is opened.
+fn enter(options: &Options) -> Result<(), Error> {
+    match &options.netns {
+        Some(ns) => netns::enter(ns),
+        None => Ok(()),
     }
-    genl::Socket::open()
 }
 
 /// `Error: ...` on stderr; exit status 1.

@@ -5,10 +5,16 @@
 //! iproute2's json_writer, four spaces). An object whose arguments are not
 //! the spec's attributes one for one words its text lines itself
 //! ([`Output::Worded`], iproute2's `PRINT_FP` beside `PRINT_JSON`); its JSON
-//! stays the records'. `rv6 monitor` prints one [`Event`] at a time instead,
-//! a line each (JSON Lines with `-j`).
+//! stays the records'. A request answered by one message may print it as
+//! one object ([`Output::Object`]), as YNL prints a do reply. `rv6
+//! monitor` prints one [`Event`] at a time instead, a line each (JSON Lines
+//! with `-j`).
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{
+    Serialize,
+    SerializeMap,
+    Serializer, //
+};
 
 /// One field's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +83,10 @@ pub enum Output {
     /// Changes print nothing on success, in either format (as in ip).
     Nothing,
     Records(Vec<Record>),
+    /// The one reply of a request that answers with one message, which YNL
+    /// prints as an object: its text line, or the JSON object alone (no
+    /// array around it).
+    Object(Record),
     /// Records with the object's own text: the JSON is the records', the
     /// text `lines`, one per record.
     Worded {
@@ -96,6 +106,7 @@ pub enum Format {
 pub fn render(output: &Output, format: Format) -> String {
     let records = match output {
         Output::Nothing => return String::new(),
+        Output::Object(record) => return render_object(record, format),
         Output::Worded { lines, .. } if format == Format::Text => {
             return lines.iter().map(|l| l.clone() + "\n").collect()
         }
@@ -109,6 +120,21 @@ pub fn render(output: &Output, format: Format) -> String {
             let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
             let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
             records.serialize(&mut ser).expect("records serialise");
+            String::from_utf8(buf).expect("JSON is UTF-8") + "\n"
+        }
+    }
+}
+
+/// One record as a line of text or a JSON object, ending in a newline.
+fn render_object(record: &Record, format: Format) -> String {
+    match format {
+        Format::Text => text_line(record) + "\n",
+        Format::Json => serde_json::to_string(record).expect("records serialise") + "\n",
+        Format::JsonPretty => {
+            let mut buf = Vec::new();
+            let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+            let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+            record.serialize(&mut ser).expect("records serialise");
             String::from_utf8(buf).expect("JSON is UTF-8") + "\n"
         }
     }
@@ -341,6 +367,25 @@ mod tests {
         assert_eq!(
             render_event(&bare, Format::Json),
             "{\"family\":\"f\",\"name\":\"9\",\"msg\":{}}\n"
+        );
+    }
+
+    /// A single reply's record: one line, or one JSON object with no
+    /// array around it.
+    #[test]
+    fn an_object_is_one_line_or_one_json_object() {
+        let out = Output::Object(rec(&[
+            ("policies", Value::U64(2)),
+            ("entries", Value::U64(3)),
+        ]));
+        assert_eq!(render(&out, Format::Text), "policies 2 entries 3\n");
+        assert_eq!(
+            render(&out, Format::Json),
+            "{\"policies\":2,\"entries\":3}\n"
+        );
+        assert_eq!(
+            render(&out, Format::JsonPretty),
+            "{\n    \"policies\": 2,\n    \"entries\": 3\n}\n"
         );
     }
 

@@ -263,6 +263,91 @@ fn pfkey_and_monitor_usage_errors_exit_2() {
     usage_error(&words("xfrm pf"), "Error: argument \"src\" is required");
 }
 
+/// `rv6 xfrm bulk ...`: the moves' families, the filters' values, and
+/// the words a plan does not take, all refused before any socket.
+#[test]
+fn bulk_usage_errors_exit_2() {
+    usage_error(
+        &words("xfrm bulk migrate 2001:db8:a::1 to 192.0.2.1"),
+        "Error: argument \"192.0.2.1\" is wrong: \"2001:db8:a::1\" and \"192.0.2.1\" are not \
+         of one address family",
+    );
+    usage_error(
+        &words("xfrm bulk migrate dir out"),
+        "Error: argument \"ADDR to ADDR\" is required",
+    );
+    usage_error(
+        &words("-n rv6-test-absent-ns xfrm bulk migrate ::1 to ::2 peer ::3"),
+        "Error: command line is not complete: \"::3\" needs \"to ADDR\"",
+    );
+    usage_error(
+        &words("xfrm bulk migrate ::1 to ::2 reqid 9-5"),
+        "Error: argument \"9-5\" is wrong: MIN must not be above MAX",
+    );
+    usage_error(
+        &words("xfrm bulk migrate ::1 to ::2 dir in out in"),
+        "Error: duplicate \"dir\": \"in\" is the second value.",
+    );
+    usage_error(
+        &words("xfrm bulk migrate ::1 to ::2 proto hao"),
+        "Error: argument \"hao\" is wrong: TMPL-PROTO must be one of esp, ah, comp",
+    );
+    usage_error(
+        &words("xfrm bulk plan ::1 to ::2 dry-run"),
+        "Error: argument \"dry-run\" is wrong: expected \"ADDR to ADDR\" or one of peer, dir, \
+         ptype, reqid, mark, if_id, proto, mode",
+    );
+    usage_error(
+        &words("xfrm bulk stats all"),
+        "Error: argument \"all\" is wrong: \"rv6 xfrm bulk stats\" takes no arguments",
+    );
+}
+
+/// Where rv6_xfrm_migrate is not loaded (this host, usually): exit 1
+/// naming the module, whatever the command. Where it is, the counters
+/// print, and a plan or dry run of an address no policy has is empty.
+#[test]
+fn bulk_without_its_family_exits_1_naming_its_module() {
+    for args in [
+        &["xfrm", "bulk"][..],
+        &[
+            "-j",
+            "xfrm",
+            "bulk",
+            "plan",
+            "2001:db8:ffff::1",
+            "to",
+            "2001:db8:ffff::2",
+        ],
+        &[
+            "xfrm",
+            "bulk",
+            "migrate",
+            "2001:db8:ffff::1",
+            "to",
+            "2001:db8:ffff::2",
+            "dry-run",
+        ],
+    ] {
+        let out = rv6(args);
+        let stderr = text(&out.stderr);
+        match out.status.code() {
+            Some(0) => eprintln!("{args:?}: rv6_xfrm_migrate is loaded here"),
+            Some(1) if stderr.starts_with("Error: netlink:") => {
+                eprintln!("skipped: no generic netlink socket here: {stderr}")
+            }
+            code => {
+                assert_eq!(code, Some(1), "{args:?}: {stderr}");
+                assert_eq!(
+                    stderr,
+                    "Error: rv6-migrate: family not found (is rv6_xfrm_migrate loaded?)\n"
+                );
+                assert!(out.stdout.is_empty(), "{args:?}");
+            }
+        }
+    }
+}
+
 #[test]
 fn help_lists_the_commands() {
     let out = rv6(&["xfrm", "help"]);
@@ -277,6 +362,13 @@ fn help_lists_the_commands() {
         "       MIGRATE-ENTRY := { old src ADDR dst ADDR proto XFRM-PROTO mode MODE \
          [ reqid REQID ] new src ADDR dst ADDR }\n",
         "       GROUP := { acquire | expire | SA | policy | aevent | report | migrate | mapping }\n",
+        "       rv6 xfrm bulk stats\n",
+        "       rv6 xfrm bulk migrate ADDR to ADDR [ peer ADDR to ADDR ] [ FILTER ... ] \
+         [ kmaddress LOCAL REMOTE ] [ dry-run ]\n",
+        "       rv6 xfrm bulk plan ADDR to ADDR [ peer ADDR to ADDR ] [ FILTER ... ]\n",
+        "       FILTER := { dir DIR [ DIR ... ] | ptype PTYPE | reqid MIN[-MAX] | \
+         mark MARK [ mask MASK ] | if_id IF_ID | proto TMPL-PROTO | mode TMPL-MODE }\n",
+        "       TMPL-MODE := { transport | tunnel | ro | in_trigger | beet | iptfs }\n",
     ] {
         assert!(help.contains(line), "{line}");
     }

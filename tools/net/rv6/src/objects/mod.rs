@@ -19,10 +19,16 @@
 use std::fmt;
 use std::io::Write;
 
-use crate::cli::{Args, UsageError};
+use crate::cli::{
+    Args,
+    UsageError, //
+};
 use crate::error::Error;
-use crate::genl::Socket;
-use crate::output::{Format, Output};
+use crate::output::{
+    Format,
+    Output, //
+};
+use crate::sockets::Sockets;
 use crate::spec::Enum;
 
 pub mod nf_count;
@@ -42,15 +48,25 @@ pub static OBJECTS: &[&Object] = &[
 
 /// A parsed command, ready to run against the kernel.
 pub trait Action: fmt::Debug {
-    fn run(&self, nl: &mut Socket) -> Result<Output, Error>;
+    /// Sends the command's requests through `sockets` (opening the ones it
+    /// needs, or reusing those a batch's earlier lines opened) and returns
+    /// what to print.
+    fn run(&self, sockets: &mut Sockets) -> Result<Output, Error>;
 
     /// For a command that prints as things happen until interrupted (`rv6
-    /// xfrm monitor`): listens, writing each event to `out` in `format`,
-    /// and `main` calls it instead of [`Action::run`]. `None`, the default,
+    /// xfrm monitor`): what listens, which `main` calls instead of
+    /// [`Action::run`], and which a batch refuses. `None`, the default,
     /// for a command that answers once.
-    fn listen(&self, _format: Format, _out: &mut dyn Write) -> Option<Result<(), Error>> {
+    fn listener(&self) -> Option<&dyn Listener> {
         None
     }
+}
+
+/// A monitor among the commands.
+pub trait Listener {
+    /// Listens, writing each event to `out` in `format`, until interrupted
+    /// (or, reading a file, until its end).
+    fn listen(&self, format: Format, out: &mut dyn Write) -> Result<(), Error>;
 }
 
 pub type Parser = fn(&mut Args) -> Result<Box<dyn Action>, UsageError>;
@@ -110,7 +126,10 @@ impl Object {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{keyword, main_help};
+    use crate::cli::{
+        keyword,
+        main_help, //
+    };
 
     #[test]
     fn object_and_command_names_are_sound() {

@@ -9,12 +9,31 @@
 //! rv6 nf-count reset [ hook HOOK ]   zero one hook, or all (CAP_NET_ADMIN)
 //! ```
 
-use crate::cli::{keyword, Args, UsageError};
+use crate::cli::{
+    keyword,
+    Args,
+    UsageError, //
+};
 use crate::error::Error;
-use crate::genl::{self, attr, Attrs, Socket};
-use crate::objects::{Action, Command, Object};
+use crate::genl::{
+    self,
+    attr,
+    Attrs, //
+};
+use crate::objects::{
+    Action,
+    Command,
+    Object, //
+};
 use crate::output::Output;
-use crate::spec::specs::rv6_nf_count::{A_HOOK, CMD_GET, CMD_RESET, FAMILY, HOOK};
+use crate::sockets::Sockets;
+use crate::spec::specs::rv6_nf_count::{
+    A_HOOK,
+    CMD_GET,
+    CMD_RESET,
+    FAMILY,
+    HOOK, //
+};
 
 pub static OBJECT: Object = Object {
     name: "nf-count",
@@ -90,7 +109,8 @@ fn hook_attrs(hook: Option<u32>) -> Result<Attrs, Error> {
 }
 
 impl Action for Show {
-    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
+    fn run(&self, sockets: &mut Sockets) -> Result<Output, Error> {
+        let nl = sockets.genl()?;
         let family = nl.resolve(&FAMILY)?;
         let replies = match self.hook {
             Some(_) => nl.request(&family, CMD_GET, hook_attrs(self.hook)?)?,
@@ -105,7 +125,8 @@ impl Action for Show {
 }
 
 impl Action for Reset {
-    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
+    fn run(&self, sockets: &mut Sockets) -> Result<Output, Error> {
+        let nl = sockets.genl()?;
         let family = nl.resolve(&FAMILY)?;
         nl.request(&family, CMD_RESET, hook_attrs(self.hook)?)?;
         Ok(Output::Nothing)
@@ -115,15 +136,38 @@ impl Action for Reset {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::genl::{ExtAck, KernelError, Message};
-    use crate::output::{render, Format, Record, Value};
-    use crate::spec::specs::rv6_nf_count::{A_BYTES, A_ECHO, A_PACKETS, A_PAD};
+    use crate::genl::{
+        ExtAck,
+        KernelError,
+        Message, //
+    };
+    use crate::output::{
+        render,
+        Format,
+        Record,
+        Value, //
+    };
+    use crate::spec::specs::rv6_nf_count::{
+        A_BYTES,
+        A_ECHO,
+        A_PACKETS,
+        A_PAD, //
+    };
     use crate::spec::Kind;
     use neli::{
         consts::nl::NlmF,
-        genl::{GenlmsghdrBuilder, NoUserHeader},
-        nl::{NlPayload, Nlmsghdr, NlmsghdrBuilder},
-        FromBytes, Size, ToBytes,
+        genl::{
+            GenlmsghdrBuilder,
+            NoUserHeader, //
+        },
+        nl::{
+            NlPayload,
+            Nlmsghdr,
+            NlmsghdrBuilder, //
+        },
+        FromBytes,
+        Size,
+        ToBytes, //
     };
     use std::io::Cursor;
 

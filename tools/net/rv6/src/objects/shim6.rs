@@ -47,21 +47,65 @@
 
 use std::net::Ipv6Addr;
 
-use neli::{genl::Nlattr, types::Buffer};
+use neli::{
+    genl::Nlattr,
+    types::Buffer, //
+};
 
-use crate::cli::{keyword, Args, UsageError};
+use crate::cli::{
+    keyword,
+    Args,
+    UsageError, //
+};
 use crate::error::Error;
-use crate::genl::{self, attr, Attrs, Socket};
-use crate::objects::{stats, Action, Command, Object};
-use crate::output::{field_words, Output, Record, Value};
+use crate::genl::{
+    self,
+    attr,
+    Attrs, //
+};
+use crate::objects::{
+    stats,
+    Action,
+    Command,
+    Object, //
+};
+use crate::output::{
+    field_words,
+    Output,
+    Record,
+    Value, //
+};
+use crate::sockets::Sockets;
 use crate::spec::specs::rv6_shim6::{
-    A_CONTEXT_CURRENT_LOCAL, A_CONTEXT_CURRENT_PEER, A_CONTEXT_FII, A_CONTEXT_IDLE_TIMEOUT,
-    A_CONTEXT_KEEPALIVE_TIMEOUT, A_CONTEXT_LOCAL_LOCATOR, A_CONTEXT_LOCAL_TAG,
-    A_CONTEXT_PEER_LOCATOR, A_CONTEXT_PEER_TAG, A_CONTEXT_REAP_STATE, A_CONTEXT_SEND_TIMEOUT,
-    A_CONTEXT_ULID_LOCAL, A_CONTEXT_ULID_PEER, A_SETTINGS_TRIGGER, A_SETTINGS_TRIGGER_BYTES,
-    A_SETTINGS_TRIGGER_SECONDS, CMD_CONTEXT_ADD, CMD_CONTEXT_DEL, CMD_CONTEXT_FLUSH,
-    CMD_CONTEXT_GET, CMD_CONTEXT_SET, CMD_SETTINGS_GET, CMD_SETTINGS_SET, CMD_STATS_GET,
-    FAMILY_CONTEXT, FAMILY_SETTINGS, FAMILY_STATS, MAX_LOCATORS, REAP_STATE,
+    A_CONTEXT_CURRENT_LOCAL,
+    A_CONTEXT_CURRENT_PEER,
+    A_CONTEXT_FII,
+    A_CONTEXT_IDLE_TIMEOUT,
+    A_CONTEXT_KEEPALIVE_TIMEOUT,
+    A_CONTEXT_LOCAL_LOCATOR,
+    A_CONTEXT_LOCAL_TAG,
+    A_CONTEXT_PEER_LOCATOR,
+    A_CONTEXT_PEER_TAG,
+    A_CONTEXT_REAP_STATE,
+    A_CONTEXT_SEND_TIMEOUT,
+    A_CONTEXT_ULID_LOCAL,
+    A_CONTEXT_ULID_PEER,
+    A_SETTINGS_TRIGGER,
+    A_SETTINGS_TRIGGER_BYTES,
+    A_SETTINGS_TRIGGER_SECONDS,
+    CMD_CONTEXT_ADD,
+    CMD_CONTEXT_DEL,
+    CMD_CONTEXT_FLUSH,
+    CMD_CONTEXT_GET,
+    CMD_CONTEXT_SET,
+    CMD_SETTINGS_GET,
+    CMD_SETTINGS_SET,
+    CMD_STATS_GET,
+    FAMILY_CONTEXT,
+    FAMILY_SETTINGS,
+    FAMILY_STATS,
+    MAX_LOCATORS,
+    REAP_STATE, //
 };
 use crate::spec::FamilySpec;
 
@@ -630,7 +674,8 @@ fn context_line(r: &Record) -> String {
 }
 
 impl Action for Show {
-    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
+    fn run(&self, sockets: &mut Sockets) -> Result<Output, Error> {
+        let nl = sockets.genl()?;
         let family = nl.resolve(&FAMILY_CONTEXT)?;
         let replies = match self.local_tag {
             Some(t) => nl.request(&family, CMD_CONTEXT_GET, tag_attrs(t)?)?,
@@ -646,32 +691,33 @@ impl Action for Show {
 
 /// A change: the request (of attribute set `set`), then nothing to print.
 fn change(
-    nl: &mut Socket,
+    sockets: &mut Sockets,
     set: &'static FamilySpec,
     cmd: u8,
     attrs: Attrs,
 ) -> Result<Output, Error> {
+    let nl = sockets.genl()?;
     let family = nl.resolve(set)?;
     nl.request(&family, cmd, attrs)?;
     Ok(Output::Nothing)
 }
 
 impl Action for Add {
-    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
-        change(nl, &FAMILY_CONTEXT, CMD_CONTEXT_ADD, self.attrs()?)
+    fn run(&self, sockets: &mut Sockets) -> Result<Output, Error> {
+        change(sockets, &FAMILY_CONTEXT, CMD_CONTEXT_ADD, self.attrs()?)
     }
 }
 
 impl Action for Set {
-    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
-        change(nl, &FAMILY_CONTEXT, CMD_CONTEXT_SET, self.attrs()?)
+    fn run(&self, sockets: &mut Sockets) -> Result<Output, Error> {
+        change(sockets, &FAMILY_CONTEXT, CMD_CONTEXT_SET, self.attrs()?)
     }
 }
 
 impl Action for Del {
-    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
+    fn run(&self, sockets: &mut Sockets) -> Result<Output, Error> {
         change(
-            nl,
+            sockets,
             &FAMILY_CONTEXT,
             CMD_CONTEXT_DEL,
             tag_attrs(self.local_tag)?,
@@ -680,13 +726,14 @@ impl Action for Del {
 }
 
 impl Action for Flush {
-    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
-        change(nl, &FAMILY_CONTEXT, CMD_CONTEXT_FLUSH, Attrs::new())
+    fn run(&self, sockets: &mut Sockets) -> Result<Output, Error> {
+        change(sockets, &FAMILY_CONTEXT, CMD_CONTEXT_FLUSH, Attrs::new())
     }
 }
 
 impl Action for SettingsShow {
-    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
+    fn run(&self, sockets: &mut Sockets) -> Result<Output, Error> {
+        let nl = sockets.genl()?;
         let family = nl.resolve(&FAMILY_SETTINGS)?;
         let replies = nl.request(&family, CMD_SETTINGS_GET, Attrs::new())?;
         let records = replies
@@ -698,8 +745,8 @@ impl Action for SettingsShow {
 }
 
 impl Action for SettingsSet {
-    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
-        change(nl, &FAMILY_SETTINGS, CMD_SETTINGS_SET, self.attrs()?)
+    fn run(&self, sockets: &mut Sockets) -> Result<Output, Error> {
+        change(sockets, &FAMILY_SETTINGS, CMD_SETTINGS_SET, self.attrs()?)
     }
 }
 
@@ -722,16 +769,36 @@ mod tests {
         );
         format!("Error: {e}")
     }
-    use crate::cli::{parse, Invocation};
-    use crate::genl::{ExtAck, KernelError, Message};
-    use crate::output::{render, render_event, Format};
+    use crate::cli::{
+        parse,
+        Invocation, //
+    };
+    use crate::genl::{
+        ExtAck,
+        KernelError,
+        Message, //
+    };
+    use crate::output::{
+        render,
+        render_event,
+        Format, //
+    };
     use crate::spec::specs::rv6_shim6::*;
     use crate::spec::Kind;
     use neli::{
         consts::nl::NlmF,
-        genl::{GenlmsghdrBuilder, NoUserHeader},
-        nl::{NlPayload, Nlmsghdr, NlmsghdrBuilder},
-        FromBytes, Size, ToBytes,
+        genl::{
+            GenlmsghdrBuilder,
+            NoUserHeader, //
+        },
+        nl::{
+            NlPayload,
+            Nlmsghdr,
+            NlmsghdrBuilder, //
+        },
+        FromBytes,
+        Size,
+        ToBytes, //
     };
     use std::io::Cursor;
 
@@ -2122,12 +2189,13 @@ mod tests {
     /// family is missing and the error names the module.
     #[test]
     fn a_missing_family_names_its_module() {
-        let Ok(mut nl) = Socket::open() else {
-            eprintln!("skipped: no generic netlink socket here");
+        let mut sockets = Sockets::new();
+        if let Err(e) = sockets.genl() {
+            eprintln!("skipped: no generic netlink socket here: {e}");
             return;
-        };
+        }
         let show = Show { local_tag: None };
-        for run in [show.run(&mut nl), SettingsShow.run(&mut nl)] {
+        for run in [show.run(&mut sockets), SettingsShow.run(&mut sockets)] {
             match run {
                 Ok(_) => eprintln!("rv6_shim6 is loaded here"),
                 Err(e) => assert_eq!(

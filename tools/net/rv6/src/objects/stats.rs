@@ -18,12 +18,27 @@
 
 use std::fmt;
 
-use crate::cli::{Args, UsageError};
+use crate::cli::{
+    Args,
+    UsageError, //
+};
 use crate::error::Error;
-use crate::genl::{self, Attrs, Socket};
-use crate::objects::{Action, Command, Object};
+use crate::genl::{
+    self,
+    Attrs, //
+};
+use crate::objects::{
+    Action,
+    Command,
+    Object, //
+};
 use crate::output::Output;
-use crate::spec::specs::{rv6_ct_dhcpv6, rv6_ct_ftp, rv6_mip6};
+use crate::sockets::Sockets;
+use crate::spec::specs::{
+    rv6_ct_dhcpv6,
+    rv6_ct_ftp,
+    rv6_mip6, //
+};
 use crate::spec::FamilySpec;
 
 pub static MIP6: Object = Object {
@@ -104,7 +119,8 @@ pub fn parse_stats(
 }
 
 impl Action for Stats {
-    fn run(&self, nl: &mut Socket) -> Result<Output, Error> {
+    fn run(&self, sockets: &mut Sockets) -> Result<Output, Error> {
+        let nl = sockets.genl()?;
         let family = nl.resolve(self.family)?;
         let replies = nl.request(&family, self.cmd, Attrs::new())?;
         let records = replies
@@ -118,15 +134,34 @@ impl Action for Stats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{parse, Invocation};
-    use crate::genl::{attr, Message};
-    use crate::output::{render, Format, Record};
+    use crate::cli::{
+        parse,
+        Invocation, //
+    };
+    use crate::genl::{
+        attr,
+        Message, //
+    };
+    use crate::output::{
+        render,
+        Format,
+        Record, //
+    };
     use crate::spec::Kind;
     use neli::{
         consts::nl::NlmF,
-        genl::{GenlmsghdrBuilder, NoUserHeader},
-        nl::{NlPayload, Nlmsghdr, NlmsghdrBuilder},
-        FromBytes, Size, ToBytes,
+        genl::{
+            GenlmsghdrBuilder,
+            NoUserHeader, //
+        },
+        nl::{
+            NlPayload,
+            Nlmsghdr,
+            NlmsghdrBuilder, //
+        },
+        FromBytes,
+        Size,
+        ToBytes, //
     };
     use std::io::Cursor;
 
@@ -332,7 +367,7 @@ mod tests {
     /// family is missing and the error names the module to load.
     #[test]
     fn a_missing_family_names_its_module() {
-        let Ok(mut nl) = Socket::open() else {
+        let Ok(mut nl) = crate::genl::Socket::open() else {
             eprintln!("skipped: no generic netlink socket here");
             return;
         };

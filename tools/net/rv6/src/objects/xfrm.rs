@@ -1,7 +1,8 @@
 //! `rv6 xfrm`: moving IPsec SAs and the templates of their policy to new
 //! addresses (XFRM MIGRATE, the key manager's side of Mobile IPv6, MOBIKE
 //! and Shim6 locator changes), over XFRM netlink and over PF_KEY, and the
-//! monitors of both. The kernel's own interfaces, no rv6 module needed:
+//! monitors of both. The kernel's own interfaces, no rv6 module needed (but
+//! for `bulk`):
 //!
 //! ```text
 //! rv6 xfrm migrate SELECTOR dir DIR [ ptype PTYPE ] MIGRATE-ENTRY...
@@ -13,7 +14,11 @@
 //! rv6 xfrm pfkey migrate SELECTOR dir DIR MIGRATE-ENTRY...
 //!         [ kmaddress LOCAL REMOTE ]                  SADB_X_MIGRATE
 //! rv6 xfrm pfkey monitor [ file FILE ]
+//! rv6 xfrm bulk { stats | migrate ... | plan ... }   the rv6-migrate family
 //! ```
+//!
+//! `bulk` is not the kernel's own: it drives the rv6_xfrm_migrate module,
+//! which moves every policy of an address in one request (see [`bulk`]).
 //!
 //! The grammar is `ip xfrm`'s (its SELECTOR, XFRM-PROTO, MODE, `mark MARK
 //! [ mask MASK ]`, `encap`, `if_id`, `ptype`), a MIGRATE-ENTRY `old src
@@ -61,19 +66,18 @@ use crate::cli::{
     UsageError, //
 };
 use crate::error::Error;
-use crate::genl::{
-    KernelError,
-    Socket, //
-};
+use crate::genl::KernelError;
 use crate::objects::{
     Action,
     Command,
+    Listener,
     Object, //
 };
 use crate::output::{
     Format,
     Output, //
 };
+use crate::sockets::Sockets;
 use crate::spec::Enum;
 use crate::xfrm::args::{
     self,
@@ -158,6 +162,21 @@ pub static OBJECT: Object = Object {
             synopsis: "[ file FILE ]",
             parse: parse_pfkey_monitor,
         },
+        Command {
+            name: "bulk stats",
+            synopsis: "",
+            parse: bulk::parse_stats,
+        },
+        Command {
+            name: "bulk migrate",
+            synopsis: bulk::MIGRATE_SYNOPSIS,
+            parse: bulk::parse_migrate,
+        },
+        Command {
+            name: "bulk plan",
+            synopsis: bulk::PLAN_SYNOPSIS,
+            parse: bulk::parse_plan,
+        },
     ],
     default_command: "monitor",
     enums: &[
@@ -171,6 +190,9 @@ pub static OBJECT: Object = Object {
         &ENCAP_TYPE,
         &FLAG,
         &MONITOR_OBJECT,
+        &bulk::FILTER,
+        &bulk::TMPL_PROTO,
+        &bulk::TMPL_MODE,
     ],
 };
 
@@ -468,9 +490,12 @@ impl Migrate {
 }
 
 impl Action for Migrate {
-    fn run(&self, _nl: &mut Socket) -> Result<Output, Error> {
+    /// Through the run's XFRM socket: a batch's lines share one.
+    fn run(&self, sockets: &mut Sockets) -> Result<Output, Error> {
         let msg = self.message(&system_ifindex)?;
-        XfrmSocket::open()?.request(XfrmMsg::Migrate(msg), XFRM_USER_POLICY_ID_LEN)?;
+        sockets
+            .xfrm()?
+            .request(XfrmMsg::Migrate(msg), XFRM_USER_POLICY_ID_LEN)?;
         Ok(Output::Nothing)
     }
 }
@@ -826,10 +851,10 @@ fn read_sa(sock: &mut XfrmSocket, get: XfrmMsg) -> Result<UserSaInfo, Error> {
 }
 
 impl Action for MigrateState {
-    fn run(&self, _nl: &mut Socket) -> Result<Output, Error> {
-        let mut sock = XfrmSocket::open()?;
+    fn run(&self, sockets: &mut Sockets) -> Result<Output, Error> {
+        let sock = sockets.xfrm()?;
         let current = match self.needs_current() {
-            true => Some(read_sa(&mut sock, self.get_sa())?),
+            true => Some(read_sa(sock, self.get_sa())?),
             false => None,
         };
         let msg = self.message(current.as_ref(), &system_ifindex)?;
@@ -898,22 +923,21 @@ impl Monitor {
 }
 
 impl Action for Monitor {
-    fn run(&self, _nl: &mut Socket) -> Result<Output, Error> {
-        self.listen(Format::Text, &mut std::io::stdout())
-            .unwrap_or(Ok(()))?;
+    fn run(&self, _sockets: &mut Sockets) -> Result<Output, Error> {
+        self.listen(Format::Text, &mut std::io::stdout())?;
         Ok(Output::Nothing)
     }
 
-    fn listen(&self, format: Format, out: &mut dyn Write) -> Option<Result<(), Error>> {
+    fn listener(&self) -> Option<&dyn Listener> {
+        Some(self)
+    }
+}
+
+impl Listener for Monitor {
+    /// Through a socket of its own, which joins the groups.
+    fn listen(&self, format: Format, out: &mut dyn Write) -> Result<(), Error> {
         let host = System::new();
-        Some(monitor::xfrm(
-            &self.groups,
-            &self.source,
-            format,
-            &host,
-            self.nokeys,
-            out,
-        ))
+        monitor::xfrm(&self.groups, &self.source, format, &host, self.nokeys, out)
     }
 }
 
@@ -1093,8 +1117,9 @@ fn announces(m: &Message, sent: &Message) -> bool {
 impl Action for PfkeyMigrate {
     /// Sends the message; the kernel answers an error with the message and
     /// an errno, and a success by announcing the migration to every PF_KEY
-    /// socket, this one included.
-    fn run(&self, _nl: &mut Socket) -> Result<Output, Error> {
+    /// socket, this one included. The socket is the command's own, even in
+    /// a batch: it holds no announcement older than the request.
+    fn run(&self, _sockets: &mut Sockets) -> Result<Output, Error> {
         let mut sock = PfKeySocket::open()?;
         let pid = std::process::id();
         let sent = self.message(1, pid);
@@ -1148,16 +1173,23 @@ fn parse_pfkey_monitor(args: &mut Args) -> Result<Box<dyn Action>, UsageError> {
 }
 
 impl Action for PfkeyMonitor {
-    fn run(&self, _nl: &mut Socket) -> Result<Output, Error> {
-        self.listen(Format::Text, &mut std::io::stdout())
-            .unwrap_or(Ok(()))?;
+    fn run(&self, _sockets: &mut Sockets) -> Result<Output, Error> {
+        self.listen(Format::Text, &mut std::io::stdout())?;
         Ok(Output::Nothing)
     }
 
-    fn listen(&self, format: Format, out: &mut dyn Write) -> Option<Result<(), Error>> {
-        Some(monitor::pfkey(&self.source, format, &System::new(), out))
+    fn listener(&self) -> Option<&dyn Listener> {
+        Some(self)
     }
 }
+
+impl Listener for PfkeyMonitor {
+    fn listen(&self, format: Format, out: &mut dyn Write) -> Result<(), Error> {
+        monitor::pfkey(&self.source, format, &System::new(), out)
+    }
+}
+
+pub mod bulk;
 
 #[cfg(test)]
 mod tests;

@@ -179,7 +179,7 @@ pub fn upper_proto(arg: &str) -> Result<u8, UsageError> {
     if arg == "any" {
         return Ok(0);
     }
-    if let Some(p) = protocol_number(&system_protocols(), arg) {
+    if let Some(p) = protocol_number(system_protocols(), arg) {
         return Ok(p);
     }
     bounded(arg, "PROTO", 255).map(|p| p as u8).or_else(|_| {

@@ -6,6 +6,7 @@
 
 use std::fs;
 use std::net::Ipv4Addr;
+use std::sync::OnceLock;
 
 use chrono::{
     Local,
@@ -80,7 +81,7 @@ pub fn protocol_number(table: &[Protocol], name: &str) -> Option<u8> {
 
 /// The host itself.
 pub struct System {
-    protocols: Vec<Protocol>,
+    protocols: &'static [Protocol],
 }
 
 impl System {
@@ -91,11 +92,15 @@ impl System {
     }
 }
 
-/// /etc/protocols, or nothing.
-pub fn system_protocols() -> Vec<Protocol> {
-    fs::read_to_string("/etc/protocols")
-        .map(|t| parse_protocols(&t))
-        .unwrap_or_default()
+/// /etc/protocols, or nothing: read the first time it is asked for, then
+/// kept (a batch's lines name protocols without reading it again).
+pub fn system_protocols() -> &'static [Protocol] {
+    static PROTOCOLS: OnceLock<Vec<Protocol>> = OnceLock::new();
+    PROTOCOLS.get_or_init(|| {
+        fs::read_to_string("/etc/protocols")
+            .map(|t| parse_protocols(&t))
+            .unwrap_or_default()
+    })
 }
 
 impl Host for System {

@@ -390,13 +390,27 @@ fn the_announcement_of_a_pfkey_migrate_is_recognised() {
     assert!(!announces(&other, &sent));
 }
 
+/// The commands that answer once have no listener; the monitors have
+/// one, which a batch refuses and `main` runs instead of `run`.
 #[test]
 fn every_command_runs_once_or_listens() {
     let mut out = Vec::new();
-    let m = parse_migrate(&mut args(&format!("src ::/0 dir in {ENTRY}"))).unwrap();
-    assert!(m.listen(Format::Text, &mut out).is_none());
+    for once in [
+        parse_migrate(&mut args(&format!("src ::/0 dir in {ENTRY}"))).unwrap(),
+        parse_migrate_state(&mut args("dst ::1 proto esp spi 1 new src ::2 dst ::1")).unwrap(),
+        parse_pfkey_migrate(&mut args(&format!("src ::/0 dst ::/0 dir in {ENTRY}"))).unwrap(),
+        bulk::parse_migrate(&mut args("::1 to ::2")).unwrap(),
+        bulk::parse_plan(&mut args("::1 to ::2")).unwrap(),
+        bulk::parse_stats(&mut args("")).unwrap(),
+    ] {
+        assert!(once.listener().is_none(), "{once:?}");
+    }
+    assert!(parse_pfkey_monitor(&mut args(""))
+        .unwrap()
+        .listener()
+        .is_some());
     let f = parse_monitor(&mut args("file /nonexistent/rv6")).unwrap();
-    let Some(Err(e)) = f.listen(Format::Json, &mut out) else {
+    let Some(Err(e)) = f.listener().map(|l| l.listen(Format::Json, &mut out)) else {
         panic!("a missing file")
     };
     assert_eq!(
