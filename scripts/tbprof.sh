@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# An exact instruction profile of one benchmark flood, by kernel function:
-# the Shim6 bench guest runs one flood of MODE between two sync(2) calls under
+# An exact instruction profile of one benchmark run, by kernel function: a
+# bench guest script runs one measured step between two sync(2) calls under
 # QEMU with tools/testing/bench/tbprof.c, which counts every instruction
 # executed in that window at each translation block; tbprof.py sums them per
-# symbol and divides by the datagrams sent.  For finding where a bench ratio
-# goes, not a test: nothing here judges.
+# symbol (user space as one line) and divides by the units the step did.  For
+# finding where a bench ratio goes, not a test: nothing here judges.
 #
-#   scripts/tbprof.sh MODE [TOP]    MODE: bare, plain, ulids or shim6
+#   scripts/tbprof.sh MODE [TOP]            the Shim6 flood of MODE (bare, plain,
+#                                           ulids, shim6), per datagram
+#   scripts/tbprof.sh xfrm WAY:N[:nosa] [TOP]  the XFRM MIGRATE bench's move of N
+#                                           policies (WAY bulk or messages), per policy
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
-mode=${1:?usage: tbprof.sh bare|plain|ulids|shim6 [TOP]}
+mode=${1:?usage: tbprof.sh bare|plain|ulids|shim6 [TOP] | tbprof.sh xfrm WAY:N[:nosa] [TOP]}
+bench=shim6
+if [ "$mode" = xfrm ]; then bench=xfrm; mode=${2:?tbprof.sh xfrm WAY:N[:nosa]}; shift; fi
 "$top/scripts/kernel.sh" >/dev/null
 "$top/scripts/modules.sh" >/dev/null
 "$top/scripts/tools.sh" >/dev/null
-out=$BUILD/tbprof/$mode; mkdir -p "$out" "$BUILD/logs"
+out=$BUILD/tbprof/$bench-${mode//:/-}; mkdir -p "$out" "$BUILD/logs"
 so=$BUILD/tbprof/tbprof.so
 gcc -O2 -shared -fPIC -Wall -Werror -o "$so" "$top/tools/testing/bench/tbprof.c" -lpthread
 # The window's marks: sync(2) enters __x64_sys_sync() (a call from the syscall
@@ -24,8 +29,12 @@ mark=$(awk '$3 == "__x64_sys_sync" { print $1 }' "$KOBJ/System.map")
 RV6_QEMU_ARGS="-plugin $so,out=$out/blocks.txt,mark=0x$mark" RV6_PROFILE=$mode \
   RV6_OUT=$out RV6_MODULES=$MODOUT RV6_SRC=$SRC "$TOOLS/rv6-vm" \
   --kernel "$KOBJ/arch/x86/boot/bzImage" --moddir "$KOBJ/modroot/lib/modules/$(krelease)" \
-  --rw "$out" --log "$BUILD/logs/tbprof-$mode.log" --cpus 1 --icount --timeout 900 \
-  --append "kunit.filter_glob=none nokaslr" -- "$top/tools/testing/bench/shim6_bench.sh" >/dev/null
-n=$(awk '$1 == "shim6-sent" { print $2 }' "$out/shim6_bench.txt")
+  --rw "$out" --log "$BUILD/logs/tbprof-$bench.log" --cpus 1 --icount --timeout 1800 \
+  --append "kunit.filter_glob=none nokaslr" -- "$top/tools/testing/bench/${bench}_bench.sh" >/dev/null
+if [ $bench = shim6 ]; then
+  n=$(awk '$1 == "shim6-sent" { print $2 }' "$out/shim6_bench.txt")
+else
+  n=$(awk '$1 == "xfrm-profile" { print $3 }' "$out/xfrm_bench.txt")
+fi
 python3 "$top/tools/testing/bench/tbprof.py" "$out/blocks.txt" "$out/kallsyms" \
   --per "$n" --top "${2:-45}"

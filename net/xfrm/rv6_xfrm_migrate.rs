@@ -332,7 +332,7 @@ struct Planned {
 
 /// What the walk found: the policies to move, or the first that cannot.
 enum Found {
-    All(KVec<Planned>),
+    All(KVVec<Planned>),
     Refused { index: u32, template: usize },
 }
 
@@ -380,25 +380,40 @@ fn plan_for(
 }
 
 /// Walks `net`'s policies and holds those `r` moves.
-fn find(net: &Namespace, r: &plan::Request) -> Result<Found> {
-    let mut all = KVec::new();
+///
+/// The walk holds the namespace's policy lock, under which only atomic allocations may be
+/// made, and 10^4 policies take megabytes: a first walk counts them, the list is allocated
+/// between the walks (`GFP_KERNEL`, from vmalloc when large), and the second fills it.  A
+/// policy added between the two walks that the request would move makes it `EAGAIN`.
+fn find(req: &Request<'_>, r: &plan::Request) -> Result<Found> {
+    let net = req.net();
+    let mut count = 0usize;
     let mut refused = None;
-    let mut oom = false;
+    migrate::for_each_policy(net, |p| match plan_for(r, p) {
+        Ok(None) => ControlFlow::Continue(()),
+        Ok(Some(_)) => {
+            count += 1;
+            ControlFlow::Continue(())
+        }
+        Err(PolicyError::MixedFamilies(template)) => {
+            refused = Some((p.index(), template));
+            ControlFlow::Break(())
+        }
+    });
+    if let Some((index, template)) = refused {
+        return Ok(Found::Refused { index, template });
+    }
+    let mut all = KVVec::with_capacity(count, GFP_KERNEL)?;
+    let mut grew = false;
     migrate::for_each_policy(net, |p| match plan_for(r, p) {
         Ok(None) => ControlFlow::Continue(()),
         Ok(Some(entries)) => {
-            // Under the walk's lock: no sleeping allocation.
-            if all
-                .push(
-                    Planned {
-                        pol: p.hold(),
-                        entries,
-                    },
-                    GFP_ATOMIC,
-                )
-                .is_err()
-            {
-                oom = true;
+            let planned = Planned {
+                pol: p.hold(),
+                entries,
+            };
+            if all.push_within_capacity(planned).is_err() {
+                grew = true;
                 return ControlFlow::Break(());
             }
             ControlFlow::Continue(())
@@ -408,8 +423,12 @@ fn find(net: &Namespace, r: &plan::Request) -> Result<Found> {
             ControlFlow::Break(())
         }
     });
-    if oom {
-        return Err(ENOMEM);
+    if grew {
+        return Err(req.error(
+            EAGAIN,
+            c"policies the request moves were added while it ran: try again",
+            None,
+        ));
     }
     Ok(match refused {
         Some((index, template)) => Found::Refused { index, template },
@@ -542,7 +561,7 @@ type Data = namespace::Registration<NetMigrate>;
 
 /// A plan dump's state: the policies found when it started, and how many were sent.
 struct PlanDump {
-    found: KVec<Planned>,
+    found: KVVec<Planned>,
     next: usize,
 }
 
@@ -575,7 +594,7 @@ impl Operations for Family {
                 let p = parse(req)?;
                 let _serial = n.serial.lock();
                 n.requests.add(1, Relaxed);
-                let found = match find(req.net(), &p.req)? {
+                let found = match find(req, &p.req)? {
                     Found::All(found) => found,
                     Found::Refused { index, template } => {
                         n.failed.add(1, Relaxed);
@@ -619,7 +638,7 @@ impl Operations for Family {
         let n = nets.state(req.net()).ok_or(ENODEV)?;
         let p = parse(req)?;
         let _serial = n.serial.lock();
-        match find(req.net(), &p.req)? {
+        match find(req, &p.req)? {
             Found::All(found) => Ok(Some(PlanDump { found, next: 0 })),
             Found::Refused { index, template } => Err(req.error_fmt(
                 EINVAL,

@@ -1,7 +1,8 @@
 #!/bin/bash
 # rv6_xfrm_migrate: one request of the rv6-migrate family moves every policy
 # and SA that uses an address that moved, driven by the kernel's own YNL
-# client from the spec (Documentation/netlink/specs/rv6_xfrm_migrate.yaml).
+# client from the spec (Documentation/netlink/specs/rv6_xfrm_migrate.yaml)
+# and by `rv6 xfrm bulk`.
 #
 # An ESP tunnel between two namespaces, SAs and out/in/fwd policies on each
 # side set up with iproute2, carries a ping every 10 ms while a changes its
@@ -25,7 +26,7 @@ K2=0x2222222222222222222222222222222222222222
 SPI_AB=0x1000 SPI_BA=0x2000
 
 ktap_print_header
-plan 19 18
+plan 20 19
 pids=()
 stop() { [ ${#pids[@]} = 0 ] || kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null; pids=(); }
 cleanup() {
@@ -101,10 +102,11 @@ wait_nl_subscribed a 6
 ip netns exec a ping -D -O -i 0.01 -c 600 -I $IA $IB >$work/ping 2>&1 & ping_pid=$!
 sleep 1
 reply_a=$(bulk a "$move_a" 2>$work/bulk_a.err)
-reply_b=$(bulk b "{\"old-local\": \"$A1\", \"new-local\": \"$A2\"}" 2>$work/bulk_b.err)
+# b asks with the rv6 tool (a with YNL, above): the same request, either client.
+reply_b=$(rv6 -j -n b xfrm bulk migrate $A1 to $A2 2>$work/bulk_b.err)
 moved_at=$(date +%s.%N)
 check "one request on a moved its 3 policies (3 entries)" "3 3" "$(jq -r '"\(.policies) \(.entries)"' <<<"$reply_a")"
-check "one request on b moved its 3 (the peer's address is in them too)" "3 3" \
+check "one rv6 xfrm bulk migrate on b moved its 3 (the peer's address is in them too)" "3 3" \
   "$(jq -r '"\(.policies) \(.entries)"' <<<"$reply_b")"
 check "a's templates and SAs use $A2 now, not $A1" "0 2" \
   "$(ip -n a xfrm policy | grep -c "$A1 ") $(ip -n a xfrm state | grep -c "^src $A2\|dst $A2$")"
@@ -162,6 +164,35 @@ unpriv=$(ip netns exec a setpriv --reuid=65534 --regid=65534 --clear-groups pyth
 rm -rf "$pub"
 check "without CAP_NET_ADMIN: EPERM, nothing moved" "yes 0" \
   "$(grep -q 'Operation not permitted' <<<"$unpriv" && echo yes || echo "no: $unpriv") $(ip -n a xfrm policy | grep -c "$A1 ")"
+
+# A barrage of random requests (xfrm_bulk_fuzz.py: migrations, dry runs and
+# plan dumps over a pool of addresses, random filters, bad addresses) against
+# 24 policies and their SAs between the pool's addresses: every request
+# answered with a reply or the module's errnos, and every template still
+# between pool addresses (or the IPv4 ones a pair may move both ends to).
+fuzz_n=${RV6_FUZZ_N:-10000}; quick && fuzz_n=300
+ip netns add f
+python3 - "$K2" >$work/f.batch <<'EOF'
+import sys
+key, pool = sys.argv[1], [f"2001:db8:f::{i:x}" for i in range(1, 9)]
+for i in range(24):
+    s, d = pool[i % 8], pool[(i * 3 + 1) % 8]
+    if s == d:
+        d = pool[(i + 1) % 8]
+    print(f"xfrm state add src {s} dst {d} proto esp spi {0x20000 + i} reqid {i % 5} "
+          f"mode tunnel aead 'rfc4106(gcm(aes))' {key} 128")
+    print(f"xfrm policy add dir {('out', 'in', 'fwd')[i % 3]} src 2001:db8:e:{i:x}::/64 "
+          f"dst 2001:db8:d:{i:x}::/64 tmpl src {s} dst {d} proto esp reqid {i % 5} mode tunnel")
+EOF
+ip -n f -batch $work/f.batch
+fz=$(ip netns exec f python3 "$(dirname "$0")/xfrm_bulk_fuzz.py" "$fuzz_n" \
+  "$top/Documentation/netlink/specs/rv6_xfrm_migrate.yaml" 2>&1); rc=$?
+ktap_print_msg "$fuzz_n requests: $fz"
+stray=$(ip -n f xfrm policy | awk '/tmpl src/ { print $3; print $5 }' | sort -u |
+  grep -vE '^(2001:db8:f::[1-8]|192\.0\.2\.[1-3])$' | tr '\n' ' ')
+check "$fuzz_n random requests answered as the module answers, every template between pool addresses" "0 " \
+  "$rc $stray"
+ip -n f xfrm policy flush; ip -n f xfrm state flush; ip netns del f
 
 if ! quick; then
   # 1000 policies on c, each with its SA, moved in one request while another
