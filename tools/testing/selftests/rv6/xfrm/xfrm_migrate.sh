@@ -14,7 +14,8 @@
 # the words that were sent; `rv6 -j xfrm monitor` and `rv6 xfrm pfkey
 # monitor` (whose SADB_X_MIGRATEs announce the migrations of both interfaces)
 # listen too.  Then the refusals: a selector no policy matches (ENOENT), a
-# seventh entry and mixed families (usage errors, exit 2), an SA that is not
+# seventh entry and mixed families (usage errors, exit 2), one SA twice and a
+# null new address (the kernel's EINVAL with its message), an SA that is not
 # there (ESRCH), and callers without CAP_NET_ADMIN over the namespace (EPERM,
 # for the requests, the multicast groups and the PF_KEY socket).
 #
@@ -27,7 +28,7 @@ RV6=$top/tools/target/release/rv6
 work=/tmp/rv6-xfrm-migrate; rm -rf $work; mkdir -p $work
 
 ktap_print_header
-plan 34 34
+plan 36 36
 pids=()
 stop() { [ ${#pids[@]} = 0 ] || kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null; pids=(); }
 cleanup() {
@@ -248,6 +249,16 @@ check "migrate: old addresses of two families are a usage error" \
   "Error: argument \"192.0.2.1\" is wrong: the same address family is required between values after \"src\" and \"dst\" rc 2" \
   "$(result rv6 -n a xfrm migrate src $NA dst $NB dir out old src $A3 dst 192.0.2.1 proto esp mode tunnel \
      new src $A1 dst $B)"
+# The kernel's own refusals (xfrm_migrate_check(), before any look-up), its
+# extack passed on: one SA named twice, and a null new address.
+twice=(old src "$A3" dst "$B" proto esp mode tunnel reqid 1 new src "$A1" dst "$B")
+out=$(result rv6 -n a xfrm migrate src $NA dst $NB dir out "${twice[@]}" "${twice[@]}")
+check "migrate: the same SA twice is the kernel's EINVAL, its message passed on" yes \
+  "$(grep -q "Entries in the MIGRATE attribute's list must be unique.* rc 1" <<<"$out" && echo yes || echo "no: $out")"
+out=$(result rv6 -n a xfrm migrate src $NA dst $NB dir out old src "$A3" dst "$B" proto esp mode tunnel \
+  reqid 1 new src :: dst "$B")
+check "migrate: a null new address is the kernel's EINVAL, its message passed on" yes \
+  "$(grep -q "Addresses in the MIGRATE attribute's list cannot be null.* rc 1" <<<"$out" && echo yes || echo "no: $out")"
 check "migrate-state: an SA that is not there is ESRCH" \
   "Error: reading the SA for its reqid and selector: No such process rc 1" \
   "$(result rv6 -n a xfrm migrate-state dst $B proto esp spi 0x4000 new src $A1 dst $B)"
