@@ -138,3 +138,18 @@ route add ::/0 via 2001:db8:2::1"
 }
 
 chain_cleanup() { for n in a r b; do ip netns del "$n" 2>/dev/null || true; done; }
+
+# charon_start NS DIR: strongSwan's charon (Debian's) in NS, configured by
+# DIR/strongswan.conf, in the background, with a /run of its own (charon keeps
+# its pid file there whatever its configuration says; ip netns exec already
+# gave it a mount namespace of its own).
+charon_start() {
+  ip netns exec "$1" sh -c 'mount -t tmpfs tmpfs /run && exec env STRONGSWAN_CONF="$1" "$2"' \
+    _ "$2/strongswan.conf" /usr/lib/ipsec/charon >/dev/null 2>&1 &
+}
+# charon_load DIR: once the charon of DIR answers on DIR/charon.vici, loads
+# DIR/swanctl.conf into it.
+charon_load() {
+  for _ in $(seq $((100 * S))); do [ -S "$1/charon.vici" ] && break; sleep 0.1; done
+  swanctl --load-all --file "$1/swanctl.conf" --uri "unix://$1/charon.vici" >/dev/null 2>&1
+}

@@ -143,3 +143,28 @@ table ip6 rv6fw {
 }
 EOF2
 }
+
+# tunnel_ends_setup A B OUTER_A OUTER_B INNER_A INNER_B NET_A NET_B: the two
+# ends of an IPsec tunnel, namespaces A and B over one veth (va in A, vb in B)
+# without DAD, each with its outer address (/64) on the link, its inner
+# address (/128) on lo, and a route to the other's inner prefix on the link.
+# The XFRM MIGRATE suites move OUTER_A and keep the inner prefixes.
+tunnel_ends_setup() {
+  local a=$1 b=$2 n
+  ip -batch - <<<"netns add $a
+netns add $b"
+  for n in "$a" "$b"; do
+    ip netns exec "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+  done
+  ip link add va netns "$a" type veth peer name vb netns "$b"
+  ip -n "$a" -batch - <<<"link set lo up
+addr add $5/128 dev lo
+addr add $3/64 dev va nodad
+link set va up
+route add $8 dev va"
+  ip -n "$b" -batch - <<<"link set lo up
+addr add $6/128 dev lo
+addr add $4/64 dev vb nodad
+link set vb up
+route add $7 dev vb"
+}

@@ -69,15 +69,9 @@ secrets {
     secret = "rv6 interop test key" }
 }
 CONF
-  # charon keeps its pid file in /run whatever the config says: give each
-  # instance its own /run (ip netns exec already made a private mount namespace).
-  ip netns exec ike-$n sh -c 'mount -t tmpfs tmpfs /run && exec env STRONGSWAN_CONF="$1" "$2"' \
-    _ "$w/$n/strongswan.conf" "$charon" >/dev/null 2>&1 &
+  charon_start ike-$n "$w/$n"
 done
-for n in a b; do
-  for _ in $(seq 100); do [ -S "$w/$n/charon.vici" ] && break; sleep 0.1; done
-  swanctl --load-all --file "$w/$n/swanctl.conf" --uri "unix://$w/$n/charon.vici" >/dev/null 2>&1
-done
+for n in a b; do charon_load "$w/$n"; done
 check "both charon daemons are up" yes "$([ -S "$w/a/charon.vici" ] && [ -S "$w/b/charon.vici" ] && echo yes || echo no)"
 
 out=$(swanctl --initiate --child esp --uri "unix://$w/a/charon.vici" --timeout 30 2>&1)

@@ -38,22 +38,7 @@ cleanup() {
 trap 'cleanup; rm -rf $work' EXIT
 ensure_module rv6_xfrm_migrate || ktap_exit_fail_msg "cannot load rv6_xfrm_migrate"
 
-ip -batch - <<<"netns add a
-netns add b"
-for n in a b; do
-  ip netns exec $n sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-done
-ip link add va netns a type veth peer name vb netns b
-ip -n a -batch - <<<"link set lo up
-addr add $IA/128 dev lo
-addr add $A1/64 dev va nodad
-link set va up
-route add $NB dev va"
-ip -n b -batch - <<<"link set lo up
-addr add $IB/128 dev lo
-addr add $B/64 dev vb nodad
-link set vb up
-route add $NA dev vb"
+tunnel_ends_setup a b $A1 $B $IA $IB $NA $NB
 
 # tunnel NS SRC DST: the SA pair and the out/in/fwd policies of NS's end of the
 # tunnel from SRC (its address) to DST, for the inner prefixes.  The out

@@ -30,22 +30,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ip netns add ike-a; ip netns add ike-b
-for n in a b; do ip netns exec ike-$n sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0; done
-ip link add va netns ike-a type veth peer name vb netns ike-b
-ip -n ike-a -batch - <<<"link set lo up
-addr add $IA/128 dev lo
-addr add $A1/64 dev va nodad
-link set va up
-route add $NB dev va"
-ip -n ike-b -batch - <<<"link set lo up
-addr add $IB/128 dev lo
-addr add $B/64 dev vb nodad
-link set vb up
-route add $NA dev vb"
+tunnel_ends_setup ike-a ike-b $A1 $B $IA $IB $NA $NB
 
-# One charon per namespace, each with its own configuration, VICI socket and
-# /run (charon keeps its pid file there whatever the configuration says).
+# One charon per namespace, each with its own configuration and VICI socket.
 for n in a b; do
   mkdir -p "$w/$n"
   if [ $n = a ]; then me=$A1 peer=$B lts=$NA rts=$NB; else me=$B peer=$A1 lts=$NB rts=$NA; fi
@@ -90,13 +77,9 @@ secrets {
     secret = "rv6 migrate interop key" }
 }
 CONF
-  ip netns exec ike-$n sh -c 'mount -t tmpfs tmpfs /run && exec env STRONGSWAN_CONF="$1" "$2"' \
-    _ "$w/$n/strongswan.conf" "$charon" >/dev/null 2>&1 &
+  charon_start ike-$n "$w/$n"
 done
-for n in a b; do
-  for _ in $(seq $((100 * S))); do [ -S "$w/$n/charon.vici" ] && break; sleep 0.1; done
-  swanctl --load-all --file "$w/$n/swanctl.conf" --uri "unix://$w/$n/charon.vici" >/dev/null 2>&1
-done
+for n in a b; do charon_load "$w/$n"; done
 sas() { swanctl --list-sas --uri "unix://$w/$1/charon.vici" 2>&1; }
 out=$(swanctl --initiate --child esp --uri "unix://$w/a/charon.vici" --timeout 30 2>&1)
 check "IKEv2 tunnel between $A1 and $B established" yes \

@@ -39,25 +39,7 @@ cleanup() {
 }
 trap 'cleanup; rm -rf $work' EXIT
 
-topology() {
-  local n
-  ip -batch - <<<"netns add a
-netns add b"
-  for n in a b; do
-    ip netns exec $n sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-  done
-  ip link add va netns a type veth peer name vb netns b
-  ip -n a -batch - <<<"link set lo up
-addr add $IA/128 dev lo
-addr add $A1/64 dev va nodad
-link set va up
-route add $NB dev va"
-  ip -n b -batch - <<<"link set lo up
-addr add $IB/128 dev lo
-addr add $B/64 dev vb nodad
-link set vb up
-route add $NA dev vb"
-}
+topology() { tunnel_ends_setup a b $A1 $B $IA $IB $NA $NB; }
 
 K16=0x0123456789abcdef0123456789abcdef
 K20=0x0123456789abcdef0123456789abcdef01234567
