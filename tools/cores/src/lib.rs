@@ -33,3 +33,6 @@ pub mod shim6_trigger;
 
 #[path = "../../../net/xfrm/xfrm_migrate_plan.rs"]
 pub mod xfrm_migrate_plan;
+
+#[path = "../../../net/ipv6/netfilter/guard_addr.rs"]
+pub mod guard_addr;
