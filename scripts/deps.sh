@@ -6,6 +6,8 @@
 #  - the kernel source package from trixie-backports, fetched through a private
 #    apt state directory so the system's own sources, pins and libc are never
 #    touched (nothing from trixie is ever installed, only unpacked under build/);
+#  - libreswan 4.10's pluto, downloaded and unpacked only (its package conflicts
+#    with strongSwan's): xfrm_mobike.sh runs it from ~/.cache/rv6/libreswan;
 #  - rustup's rust-src and bindgen-cli, the versions Linux 7.3 asks for.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +33,9 @@ PKGS=(
   # generic netlink families: the kernel's YNL (tools/net/ynl) drives them and
   # validates their specs
   python3-yaml python3-jsonschema jq
+  # libreswan's pluto, unpacked below: its runtime libraries that neither the
+  # above nor a base system bring, and certutil for its NSS databases
+  libldns3 libunbound8 libcurl3-nss libevent-core-2.1-7 libevent-pthreads-2.1-7 libnss3-tools
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -61,6 +66,26 @@ SRC
 fi
 deb=$(ls "$cache"/${KERNEL_PKG}_*.deb | sort -V | tail -n1)
 say "kernel source: $(basename "$deb")"
+
+# --- libreswan (bookworm main, downloaded and unpacked only) -----------------
+# The libreswan package conflicts with strongswan-starter and -libcharon, which
+# the IKE suites need, so it is never installed: pluto, whack and addconn run
+# from the unpacked tree (xfrm_mobike.sh finds it beside the kernel source).
+LIBRESWAN=$KCACHE/libreswan
+if ! ls "$cache"/libreswan_*.deb >/dev/null 2>&1; then
+  say "downloading libreswan (unpacked only: it conflicts with strongSwan)"
+  dl() { (cd "$cache" && apt-get -o APT::Sandbox::User=root download -qq libreswan); }
+  dl 2>/dev/null || { need_root "the apt lists"; apt-get update -qq; dl; }
+fi
+deb=$(ls "$cache"/libreswan_*.deb | sort -V | tail -n1)
+if [ "$(cat "$LIBRESWAN/.unpacked" 2>/dev/null)" != "$(basename "$deb")" ]; then
+  say "unpacking $(basename "$deb") into $LIBRESWAN"
+  rm -rf "$LIBRESWAN" "$LIBRESWAN.tmp"
+  dpkg -x "$deb" "$LIBRESWAN.tmp"
+  basename "$deb" >"$LIBRESWAN.tmp/.unpacked"
+  mv "$LIBRESWAN.tmp" "$LIBRESWAN"
+fi
+say "libreswan: $(cat "$LIBRESWAN/.unpacked")"
 
 # --- Rust toolchain pieces ---------------------------------------------------
 # rust-src for the kernel's `core`; clippy and rustfmt: the kernel builds with
@@ -97,6 +122,10 @@ check "clang-$LLVM_MAJOR" "clang-$LLVM_MAJOR"; check "ld.lld-$LLVM_MAJOR" "lld-$
 check "llvm-ar-$LLVM_MAJOR" "llvm-$LLVM_MAJOR"
 check flex flex; check bison bison; check bc bc; check qemu-system-x86_64 qemu-system-x86
 check bindgen "cargo install bindgen-cli --version $BINDGEN_VERSION"
+for b in pluto whack addconn; do
+  lacks=$(ldd "$LIBRESWAN/usr/libexec/ipsec/$b" | awk '/not found/ {print $1}' | paste -sd' ')
+  [ -z "$lacks" ] || { echo "deps: libreswan's $b lacks $lacks (add their packages to PKGS)" >&2; fail=1; }
+done
 rv=$(rustc --version | awk '{print $2}')
 if [ "$(printf '%s\n1.85.0\n' "$rv" | sort -V | head -n1)" != 1.85.0 ]; then
   echo "deps: rustc $rv is too old: Linux 7.3 needs >= 1.85 (rustup update)" >&2; fail=1
