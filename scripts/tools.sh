@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# make tools: the host tools workspace (rv6, rv6-vm, the KTAP runner, the
-# protocol cores' tests), built in release mode.
+# make tools: the host tools workspace (rv6, shim6d, rv6-vm, the KTAP runner,
+# the protocol cores' tests), built in release mode: every member of
+# tools/Cargo.toml, so the guest selftests find tools/target/release/rv6 and
+# tools/target/release/shim6d.
 #
 # Its cargo target directory lives in the kernel cache, beside the kernel
 # trees, and tools/target is a link to it: a fresh clone on the same machine

@@ -15,6 +15,10 @@
 use std::fmt;
 use std::io;
 use std::net::Ipv6Addr;
+use std::os::fd::{
+    AsRawFd,
+    RawFd, //
+};
 
 use neli::{
     attr::Attribute,
@@ -505,6 +509,14 @@ impl Socket {
     }
 }
 
+/// The socket's descriptor, for a program that waits on it beside others
+/// (`poll(2)`) before calling [`Socket::notifications`].
+impl AsRawFd for Socket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+}
+
 /// For the tests: stand-ins for what only the kernel sends.
 #[cfg(test)]
 impl Socket {
@@ -519,7 +531,6 @@ impl Socket {
             NetlinkAddr, //
         };
         use std::io::Cursor;
-        use std::os::fd::AsRawFd;
         let nl = NlmsghdrBuilder::default()
             .nl_type(ty)
             .nl_flags(NlmF::empty())

@@ -1,0 +1,886 @@
+//! The protocol engine: RFC 5533's context establishment (§7) for one host,
+//! with no socket and no clock of its own.  It is fed what happened
+//! ([`Input`]: a control message from the raw socket, a kernel `trigger`
+//! event, or time passing) with the time, and answers what to do
+//! ([`Output`]: messages to send, requests for the kernel's rv6-shim6
+//! family, and lines for the log).  The daemon's event loop (`main.rs`)
+//! does the sending; the tests run two engines against each other in
+//! memory with a fake clock.
+//!
+//! Every decision is `shim6_ctx`'s ([`Context::handle`]): the engine finds
+//! the context a message belongs to (§12.4: by ULID pair for I1 and I2, by
+//! address pair for R1 and R2), makes the checks the machine leaves to its
+//! caller (the Responder Validator, the I2's source among the locators it
+//! lists), passes the event on and carries out the actions, building the
+//! messages with `shim6_wire`.  The responder keeps no state for an I1: an
+//! I1 with no context is answered by a fresh IDLE machine that is then
+//! dropped, and only an I2 whose validator verifies creates a context.
+//!
+//! Not yet (later increments): R1bis/I2bis (lost contexts), Update Requests,
+//! REAP exploration and Keepalives, HBA/CGA (locators are taken on trust),
+//! forked contexts (FII ≠ 0), ICMPv6 errors about our I1, Error Messages.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::Ipv6Addr;
+
+use rv6::spec::specs::rv6_shim6::MAX_LOCATORS;
+use rv6_cores::shim6_ctx::{
+    Action,
+    Constants,
+    Context,
+    Event,
+    State, //
+};
+use rv6_cores::shim6_wire::{
+    self as wire,
+    Addr,
+    ContextTag,
+    Message, //
+};
+
+use crate::msg::{
+    self,
+    Options,
+    Refusal, //
+};
+use crate::validator::{
+    self,
+    Inputs,
+    Secrets, //
+};
+
+/// Random numbers for nonces, tags, jitter and secrets.
+pub trait Entropy {
+    /// Fills `buf`.
+    fn fill(&mut self, buf: &mut [u8]);
+
+    /// A random u32.
+    fn u32(&mut self) -> u32 {
+        let mut b = [0; 4];
+        self.fill(&mut b);
+        u32::from_ne_bytes(b)
+    }
+
+    /// A random u64.
+    fn u64(&mut self) -> u64 {
+        let mut b = [0; 8];
+        self.fill(&mut b);
+        u64::from_ne_bytes(b)
+    }
+}
+
+/// The kernel's random numbers (getrandom(2)).
+pub struct OsEntropy;
+
+impl Entropy for OsEntropy {
+    fn fill(&mut self, buf: &mut [u8]) {
+        // getrandom(2) blocks until the pool is ready and then does not fail.
+        getrandom::fill(buf).expect("getrandom(2)");
+    }
+}
+
+/// A deterministic generator (SplitMix64) from its seed: for tests and
+/// simulations, never for the daemon's secrets.
+pub struct SplitMix(pub u64);
+
+impl Entropy for SplitMix {
+    fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            chunk.copy_from_slice(&z.to_ne_bytes()[..chunk.len()]);
+        }
+    }
+}
+
+/// A ULID pair, ours first: what identifies a context (with FII 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pair {
+    pub local: Addr,
+    pub peer: Addr,
+}
+
+/// The host's side of every context.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// This host's ULID: the local ULID of every context it sets up.
+    pub ulid: Addr,
+    /// This host's locators, the ULID first; sent in I2 and R2.
+    pub locators: Vec<Addr>,
+    /// The protocol's timers and retry counts (RFC 5533 §14).
+    pub constants: Constants,
+    /// How often the Responder Validator's secret is replaced (ns).
+    pub secret_lifetime: u64,
+}
+
+impl Config {
+    /// `locators` (at most the kernel's `max-locators`, each once, unicast),
+    /// with `ulid` (one of them; the first by default) moved first, and
+    /// RFC 5533's constants.
+    pub fn new(locators: Vec<Addr>, ulid: Option<Addr>) -> Result<Config, String> {
+        let Some(&first) = locators.first() else {
+            return Err("no locator".into());
+        };
+        if locators.len() > MAX_LOCATORS as usize {
+            return Err(format!("more than {MAX_LOCATORS} locators"));
+        }
+        for (i, a) in locators.iter().enumerate() {
+            let ip = Ipv6Addr::from(*a);
+            if ip.is_unspecified() || ip.is_loopback() || ip.is_multicast() {
+                return Err(format!("{ip} cannot be a locator"));
+            }
+            if locators[..i].contains(a) {
+                return Err(format!("{ip} is given twice"));
+            }
+        }
+        let ulid = ulid.unwrap_or(first);
+        let Some(at) = locators.iter().position(|a| *a == ulid) else {
+            return Err(format!(
+                "the ULID {} is not one of the locators",
+                Ipv6Addr::from(ulid)
+            ));
+        };
+        let mut locators = locators;
+        let u = locators.remove(at);
+        locators.insert(0, u);
+        Ok(Config {
+            ulid,
+            locators,
+            constants: Constants::RFC5533,
+            secret_lifetime: validator::DEFAULT_LIFETIME,
+        })
+    }
+}
+
+/// What happened.
+#[derive(Clone, Copy, Debug)]
+pub enum Input<'a> {
+    /// A packet from the raw socket for next header 140: its source and
+    /// destination, and the bytes from the Shim6 header on.
+    Packet {
+        src: Addr,
+        dst: Addr,
+        bytes: &'a [u8],
+    },
+    /// The kernel's negotiation trigger heuristic found the pair worth a
+    /// context (a `trigger` event).
+    Trigger(Pair),
+    /// Time passed: contexts whose [`Engine::deadline`] came act.
+    Tick,
+}
+
+/// A control message to send: from `src` to `dst` (IPv6 next header 140).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Packet {
+    pub src: Addr,
+    pub dst: Addr,
+    pub bytes: Vec<u8>,
+}
+
+/// A context as the kernel's `context-add` takes it; its current pair is
+/// the ULIDs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelContext {
+    pub local_tag: u64,
+    pub peer_tag: u64,
+    pub ulid_local: Addr,
+    pub ulid_peer: Addr,
+    /// Ours, the ULID first.
+    pub local_locators: Vec<Addr>,
+    /// The peer's, its ULID among them.
+    pub peer_locators: Vec<Addr>,
+}
+
+/// A request for the rv6-shim6 family.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KernelRequest {
+    /// `context-add`.
+    Add(KernelContext),
+    /// `context-del` of the context with this local tag.
+    Del { local_tag: u64 },
+}
+
+/// Why a received message was not acted on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// It does not parse, or its checksum is wrong.
+    Refused(Refusal),
+    /// Its receiver's ULID is not this host's.
+    NotOurUlid,
+    /// Its context tag is 0.
+    ZeroTag,
+    /// It is for a forked context (FII ≠ 0).
+    Forked,
+    /// No context is waiting for it.
+    NoContext,
+    /// It lacks the Responder Validator it must carry.
+    NoValidator,
+    /// Its Responder Validator is not the one this host would make.
+    BadValidator,
+    /// Its type is for a later shim6d.
+    NotYet,
+}
+
+impl fmt::Display for Why {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Why::Refused(Refusal::Payload) => f.write_str("a payload header"),
+            Why::Refused(Refusal::Malformed(wire::Error::Truncated)) => f.write_str("truncated"),
+            Why::Refused(Refusal::Malformed(wire::Error::Field(at))) => {
+                write!(f, "malformed at offset {at}")
+            }
+            Why::Refused(Refusal::Malformed(wire::Error::Checksum))
+            | Why::Refused(Refusal::Checksum) => f.write_str("bad checksum"),
+            Why::Refused(Refusal::CriticalOption(k)) => write!(f, "unknown critical option {k}"),
+            Why::NotOurUlid => f.write_str("not for this host's ULID"),
+            Why::ZeroTag => f.write_str("context tag 0"),
+            Why::Forked => f.write_str("forked contexts are for a later shim6d"),
+            Why::NoContext => f.write_str("no context waits for it"),
+            Why::NoValidator => f.write_str("no Responder Validator"),
+            Why::BadValidator => f.write_str("bad Responder Validator"),
+            Why::NotYet => f.write_str("its type is for a later shim6d"),
+        }
+    }
+}
+
+/// One line of the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// A control message came in; `what` describes it ([`msg::describe`]).
+    Received { src: Addr, dst: Addr, what: String },
+    /// A control message went out.
+    Sent { src: Addr, dst: Addr, what: String },
+    /// A message came in and was not acted on.
+    Dropped { src: Addr, dst: Addr, why: Why },
+    /// A message could not be built (a bug: logged, not sent).
+    Unbuilt {
+        what: &'static str,
+        error: wire::Error,
+    },
+    /// A context changed state.
+    State {
+        pair: Pair,
+        local_tag: u64,
+        from: State,
+        to: State,
+    },
+    /// A trigger event, and what came of it.
+    Trigger { pair: Pair, outcome: &'static str },
+    /// The machine asked for something this shim6d does not do yet.
+    NotYet { pair: Pair, what: &'static str },
+}
+
+/// RFC 5533's name of a state (§6.2).
+pub fn state_name(s: State) -> &'static str {
+    match s {
+        State::Idle => "IDLE",
+        State::I1Sent => "I1-SENT",
+        State::I2Sent => "I2-SENT",
+        State::I2bisSent => "I2BIS-SENT",
+        State::Established => "ESTABLISHED",
+        State::EFailed => "E-FAILED",
+        State::NoSupport => "NO-SUPPORT",
+    }
+}
+
+fn ip(a: &Addr) -> Ipv6Addr {
+    Ipv6Addr::from(*a)
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::Received { src, dst, what } => {
+                write!(f, "received {what} ({} -> {})", ip(src), ip(dst))
+            }
+            Note::Sent { src, dst, what } => write!(f, "sent {what} ({} -> {})", ip(src), ip(dst)),
+            Note::Dropped { src, dst, why } => {
+                write!(f, "dropped a message ({} -> {}): {why}", ip(src), ip(dst))
+            }
+            Note::Unbuilt { what, error } => write!(f, "could not build an {what}: {error:?}"),
+            Note::State {
+                pair,
+                local_tag,
+                from,
+                to,
+            } => write!(
+                f,
+                "context {} {} tag {local_tag:#x}: {} -> {}",
+                ip(&pair.local),
+                ip(&pair.peer),
+                state_name(*from),
+                state_name(*to)
+            ),
+            Note::Trigger { pair, outcome } => write!(
+                f,
+                "trigger {} {}: {outcome}",
+                ip(&pair.local),
+                ip(&pair.peer)
+            ),
+            Note::NotYet { pair, what } => write!(
+                f,
+                "context {} {}: {what} is for a later shim6d",
+                ip(&pair.local),
+                ip(&pair.peer)
+            ),
+        }
+    }
+}
+
+/// What to do, in order within each list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Output {
+    pub packets: Vec<Packet>,
+    pub kernel: Vec<KernelRequest>,
+    pub notes: Vec<Note>,
+}
+
+/// One context and what the engine keeps beside the machine.
+struct Entry {
+    ctx: Context,
+    /// The peer's locators, from its I2 or R2.
+    peer_locators: Vec<Addr>,
+    /// The R1's Responder Nonce and Validator, which each I2 echoes.
+    r1: Option<(u32, Vec<u8>)>,
+    /// The peer tag of the context installed in the kernel, if it is.
+    installed: Option<u64>,
+}
+
+/// The message a step answers: where it came from and what a reply echoes.
+#[derive(Default)]
+struct Answer {
+    src: Addr,
+    dst: Addr,
+    initiator_nonce: u32,
+    initiator_tag: u64,
+    /// An R1's Responder Nonce and Validator.
+    r1: Option<(u32, Vec<u8>)>,
+    /// An I2's or R2's locators.
+    locators: Option<Vec<Addr>>,
+}
+
+/// A context as the tests and the log see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextView {
+    pub state: State,
+    pub local_tag: u64,
+    pub peer_tag: Option<u64>,
+    pub peer_locators: Vec<Addr>,
+    /// Whether the kernel has it (with its peer tag then).
+    pub installed: Option<u64>,
+    pub deadline: Option<u64>,
+}
+
+/// One host's contexts and secrets.
+pub struct Engine {
+    config: Config,
+    secrets: Secrets,
+    entropy: Box<dyn Entropy>,
+    /// Our Locator List Generation (§5.15.2), random at start.
+    generation: u32,
+    contexts: BTreeMap<Pair, Entry>,
+}
+
+/// The peer's locators as the kernel takes them: its ULID first, then the
+/// others of its list in its order, each once, at most `max-locators`.
+fn peer_locators(list: Option<Vec<Addr>>, ulid: Addr) -> Vec<Addr> {
+    let mut out = vec![ulid];
+    for a in list.unwrap_or_default() {
+        if !out.contains(&a) && out.len() < MAX_LOCATORS as usize {
+            out.push(a);
+        }
+    }
+    out
+}
+
+/// Builds `message` and queues it from `src` to `dst`, with its log line.
+fn send(
+    out: &mut Output,
+    what: &'static str,
+    src: Addr,
+    dst: Addr,
+    message: Message<'_>,
+    options: &Options<'_>,
+) {
+    match msg::build(message, options) {
+        Ok(bytes) => {
+            let what = msg::parse(&bytes)
+                .map(|c| msg::describe(&c))
+                .unwrap_or_else(|_| what.to_string());
+            out.notes.push(Note::Sent { src, dst, what });
+            out.packets.push(Packet { src, dst, bytes });
+        }
+        Err(error) => out.notes.push(Note::Unbuilt { what, error }),
+    }
+}
+
+impl Engine {
+    /// An engine with no context at `now`; `entropy` gives its secrets,
+    /// tags and nonces.
+    pub fn new(config: Config, mut entropy: Box<dyn Entropy>, now: u64) -> Self {
+        let secrets = Secrets::new(&mut *entropy, now, config.secret_lifetime);
+        let generation = entropy.u32();
+        Engine {
+            config,
+            secrets,
+            entropy,
+            generation,
+            contexts: BTreeMap::new(),
+        }
+    }
+
+    /// The host's side.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Acts on `input` at `now` (ns of a monotonic clock).
+    pub fn handle(&mut self, input: Input<'_>, now: u64) -> Output {
+        let mut out = Output::default();
+        self.secrets.rotate(now, &mut *self.entropy);
+        match input {
+            Input::Packet { src, dst, bytes } => self.packet(src, dst, bytes, now, &mut out),
+            Input::Trigger(pair) => self.trigger(pair, now, &mut out),
+            Input::Tick => {
+                let due: Vec<Pair> = self
+                    .contexts
+                    .iter()
+                    .filter(|(_, e)| e.ctx.deadline().is_some_and(|d| d <= now))
+                    .map(|(p, _)| *p)
+                    .collect();
+                for pair in due {
+                    self.step(pair, Event::Timer, now, &Answer::default(), &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    /// When the next [`Input::Tick`] is due: the earliest of the contexts'
+    /// retransmission and hold-down timers.
+    pub fn deadline(&self) -> Option<u64> {
+        self.contexts
+            .values()
+            .filter_map(|e| e.ctx.deadline())
+            .min()
+    }
+
+    /// The context of `pair`, if any.
+    pub fn context(&self, pair: &Pair) -> Option<ContextView> {
+        self.contexts.get(pair).map(|e| ContextView {
+            state: e.ctx.state(),
+            local_tag: e.ctx.local_tag(),
+            peer_tag: e.ctx.peer_tag(),
+            peer_locators: e.peer_locators.clone(),
+            installed: e.installed,
+            deadline: e.ctx.deadline(),
+        })
+    }
+
+    /// How many contexts the engine keeps.
+    pub fn len(&self) -> usize {
+        self.contexts.len()
+    }
+
+    /// Whether it keeps none.
+    pub fn is_empty(&self) -> bool {
+        self.contexts.is_empty()
+    }
+
+    /// Stopping: every context the kernel has is removed from it.
+    pub fn shutdown(&mut self) -> Output {
+        let mut out = Output::default();
+        for e in self.contexts.values_mut() {
+            if e.installed.take().is_some() {
+                out.kernel.push(KernelRequest::Del {
+                    local_tag: e.ctx.local_tag(),
+                });
+            }
+        }
+        out
+    }
+
+    /// A fresh context tag: 47 random bits, not 0, unique among ours (§7.7).
+    fn new_tag(&mut self) -> u64 {
+        loop {
+            let t = self.entropy.u64() & ContextTag::MAX;
+            if t != 0 && self.contexts.values().all(|e| e.ctx.local_tag() != t) {
+                return t;
+            }
+        }
+    }
+
+    fn new_context(&mut self, pair: Pair) {
+        let t = self.new_tag();
+        self.contexts.insert(
+            pair,
+            Entry {
+                ctx: Context::new(self.config.constants, t),
+                peer_locators: Vec::new(),
+                r1: None,
+                installed: None,
+            },
+        );
+    }
+
+    fn trigger(&mut self, pair: Pair, now: u64, out: &mut Output) {
+        let ignored = if pair.local != self.config.ulid {
+            Some("ignored: not this host's ULID")
+        } else if self.config.locators.contains(&pair.peer) {
+            Some("ignored: the peer is this host")
+        } else {
+            None
+        };
+        if let Some(outcome) = ignored {
+            return out.notes.push(Note::Trigger { pair, outcome });
+        }
+        let exists = self.contexts.contains_key(&pair);
+        out.notes.push(Note::Trigger {
+            pair,
+            outcome: if exists {
+                "a context exists"
+            } else {
+                "starting the exchange"
+            },
+        });
+        if !exists {
+            self.new_context(pair);
+        }
+        // The machine decides: IDLE sends an I1, an exchange under way goes
+        // on, E-FAILED and NO-SUPPORT wait for their hold-down (§7.8).
+        self.step(pair, Event::Trigger, now, &Answer::default(), out);
+    }
+
+    fn packet(&mut self, src: Addr, dst: Addr, bytes: &[u8], now: u64, out: &mut Output) {
+        let c = match msg::parse(bytes) {
+            Ok(c) => c,
+            // Copies of payload packets: the kernel's to handle.
+            Err(Refusal::Payload) => return,
+            Err(r) => {
+                out.notes.push(Note::Dropped {
+                    src,
+                    dst,
+                    why: Why::Refused(r),
+                });
+                return;
+            }
+        };
+        out.notes.push(Note::Received {
+            src,
+            dst,
+            what: msg::describe(&c),
+        });
+        let drop = |out: &mut Output, why| out.notes.push(Note::Dropped { src, dst, why });
+        if c.fii != 0 {
+            return drop(out, Why::Forked);
+        }
+        // I1 and I2 name their ULIDs when the addresses are other locators.
+        let ulids = c.ulids.map_or(
+            Pair {
+                local: dst,
+                peer: src,
+            },
+            |u| Pair {
+                local: u.receiver,
+                peer: u.sender,
+            },
+        );
+        let addresses = Pair {
+            local: dst,
+            peer: src,
+        };
+        match c.message {
+            Message::I1 {
+                initiator_context_tag,
+                initiator_nonce,
+            } => {
+                let peer_tag = initiator_context_tag.get();
+                if ulids.local != self.config.ulid {
+                    return drop(out, Why::NotOurUlid);
+                }
+                if peer_tag == 0 {
+                    return drop(out, Why::ZeroTag);
+                }
+                let answer = Answer {
+                    src,
+                    dst,
+                    initiator_nonce,
+                    initiator_tag: peer_tag,
+                    ..Answer::default()
+                };
+                let ev = Event::I1 { peer_tag };
+                if self.contexts.contains_key(&ulids) {
+                    self.step(ulids, ev, now, &answer, out);
+                } else {
+                    // Stateless (§7.10): a fresh IDLE machine answers, and goes.
+                    let mut idle = Context::new(self.config.constants, 0);
+                    let entropy = &mut self.entropy;
+                    let actions = idle.handle(ev, now, &mut || entropy.u32());
+                    for a in actions.iter() {
+                        match a {
+                            Action::SendR1 => self.send_r1(ulids, &answer, out),
+                            _ => out.notes.push(Note::NotYet {
+                                pair: ulids,
+                                what: "an action without a context",
+                            }),
+                        }
+                    }
+                }
+            }
+            Message::R1 {
+                initiator_nonce,
+                responder_nonce,
+            } => {
+                if !self.contexts.contains_key(&addresses) {
+                    return drop(out, Why::NoContext);
+                }
+                let Some(v) = c.validator else {
+                    return drop(out, Why::NoValidator);
+                };
+                let answer = Answer {
+                    src,
+                    dst,
+                    initiator_nonce,
+                    r1: Some((responder_nonce, v.to_vec())),
+                    ..Answer::default()
+                };
+                let ev = Event::R1 {
+                    init_nonce: initiator_nonce,
+                };
+                self.step(addresses, ev, now, &answer, out);
+            }
+            Message::I2 {
+                initiator_context_tag,
+                initiator_nonce,
+                responder_nonce,
+            } => {
+                let peer_tag = initiator_context_tag.get();
+                if ulids.local != self.config.ulid {
+                    return drop(out, Why::NotOurUlid);
+                }
+                if peer_tag == 0 {
+                    return drop(out, Why::ZeroTag);
+                }
+                let Some(v) = c.validator else {
+                    return drop(out, Why::NoValidator);
+                };
+                let inputs = Inputs {
+                    responder_nonce,
+                    initiator_tag: peer_tag,
+                    initiator_nonce,
+                    initiator_ulid: ulids.peer,
+                    responder_ulid: ulids.local,
+                    fii: 0,
+                };
+                if !self.secrets.verify(&inputs, v) {
+                    return drop(out, Why::BadValidator);
+                }
+                let locators = peer_locators(c.locators, ulids.peer);
+                let locators_ok = locators.contains(&src);
+                if !self.contexts.contains_key(&ulids) {
+                    self.new_context(ulids);
+                }
+                let answer = Answer {
+                    src,
+                    dst,
+                    initiator_nonce,
+                    initiator_tag: peer_tag,
+                    locators: Some(locators),
+                    ..Answer::default()
+                };
+                let ev = Event::I2 {
+                    peer_tag,
+                    locators_ok,
+                };
+                self.step(ulids, ev, now, &answer, out);
+            }
+            Message::R2 {
+                responder_context_tag,
+                initiator_nonce,
+            } => {
+                let peer_tag = responder_context_tag.get();
+                if !self.contexts.contains_key(&addresses) {
+                    return drop(out, Why::NoContext);
+                }
+                if peer_tag == 0 {
+                    return drop(out, Why::ZeroTag);
+                }
+                let answer = Answer {
+                    src,
+                    dst,
+                    initiator_nonce,
+                    locators: Some(peer_locators(c.locators, addresses.peer)),
+                    ..Answer::default()
+                };
+                let ev = Event::R2 {
+                    init_nonce: initiator_nonce,
+                    peer_tag,
+                };
+                self.step(addresses, ev, now, &answer, out);
+            }
+            _ => drop(out, Why::NotYet),
+        }
+    }
+
+    /// Passes `ev` to `pair`'s machine and carries out its actions; a
+    /// context back in IDLE with nothing in the kernel is forgotten.
+    fn step(&mut self, pair: Pair, ev: Event, now: u64, answer: &Answer, out: &mut Output) {
+        let Some(e) = self.contexts.get_mut(&pair) else {
+            return;
+        };
+        let from = e.ctx.state();
+        let entropy = &mut self.entropy;
+        let actions = e.ctx.handle(ev, now, &mut || entropy.u32());
+        let to = e.ctx.state();
+        if from != to {
+            out.notes.push(Note::State {
+                pair,
+                local_tag: e.ctx.local_tag(),
+                from,
+                to,
+            });
+        }
+        for a in actions.iter() {
+            self.act(pair, a, answer, out);
+        }
+        if self
+            .contexts
+            .get(&pair)
+            .is_some_and(|e| e.ctx.state() == State::Idle && e.installed.is_none())
+        {
+            self.contexts.remove(&pair);
+        }
+    }
+
+    fn act(&mut self, pair: Pair, a: Action, answer: &Answer, out: &mut Output) {
+        let Some(e) = self.contexts.get_mut(&pair) else {
+            return;
+        };
+        let local_tag = e.ctx.local_tag();
+        let my_tag = ContextTag::new(local_tag).unwrap_or_default();
+        match a {
+            Action::SendI1 { init_nonce } => send(
+                out,
+                "I1",
+                pair.local,
+                pair.peer,
+                Message::I1 {
+                    initiator_context_tag: my_tag,
+                    initiator_nonce: init_nonce,
+                },
+                &Options::default(),
+            ),
+            Action::SendI2 { init_nonce } => {
+                if let Some(r1) = &answer.r1 {
+                    e.r1 = Some(r1.clone());
+                }
+                let Some((responder_nonce, validator)) = &e.r1 else {
+                    return out.notes.push(Note::NotYet {
+                        pair,
+                        what: "an I2 without an R1",
+                    });
+                };
+                send(
+                    out,
+                    "I2",
+                    pair.local,
+                    pair.peer,
+                    Message::I2 {
+                        initiator_context_tag: my_tag,
+                        initiator_nonce: init_nonce,
+                        responder_nonce: *responder_nonce,
+                    },
+                    &Options {
+                        validator: Some(validator),
+                        locators: Some((self.generation, &self.config.locators)),
+                        ulids: None,
+                    },
+                );
+            }
+            Action::SendR1 => self.send_r1(pair, answer, out),
+            Action::SendR2 => send(
+                out,
+                "R2",
+                answer.dst,
+                answer.src,
+                Message::R2 {
+                    responder_context_tag: my_tag,
+                    initiator_nonce: answer.initiator_nonce,
+                },
+                &Options {
+                    locators: Some((self.generation, &self.config.locators)),
+                    ..Options::default()
+                },
+            ),
+            Action::Install { peer_tag } => {
+                if let Some(l) = &answer.locators {
+                    e.peer_locators = l.clone();
+                }
+                if e.peer_locators.is_empty() {
+                    e.peer_locators = vec![pair.peer];
+                }
+                if e.installed.is_some() {
+                    out.kernel.push(KernelRequest::Del { local_tag });
+                }
+                e.installed = Some(peer_tag);
+                out.kernel.push(KernelRequest::Add(KernelContext {
+                    local_tag,
+                    peer_tag,
+                    ulid_local: pair.local,
+                    ulid_peer: pair.peer,
+                    local_locators: self.config.locators.clone(),
+                    peer_locators: e.peer_locators.clone(),
+                }));
+            }
+            Action::Remove => {
+                if e.installed.take().is_some() {
+                    out.kernel.push(KernelRequest::Del { local_tag });
+                }
+            }
+            Action::SendI2bis { .. } => out.notes.push(Note::NotYet {
+                pair,
+                what: "I2bis",
+            }),
+            Action::SendUpdate { .. } => out.notes.push(Note::NotYet {
+                pair,
+                what: "an Update Request",
+            }),
+            Action::SendUpdateAck => out.notes.push(Note::NotYet {
+                pair,
+                what: "an Update Acknowledgement",
+            }),
+        }
+    }
+
+    /// An R1 for the I1 `answer` describes, with a fresh Responder Nonce
+    /// and its validator (§7.10).
+    fn send_r1(&mut self, ulids: Pair, answer: &Answer, out: &mut Output) {
+        let responder_nonce = self.entropy.u32();
+        let validator = self.secrets.validator(&Inputs {
+            responder_nonce,
+            initiator_tag: answer.initiator_tag,
+            initiator_nonce: answer.initiator_nonce,
+            initiator_ulid: ulids.peer,
+            responder_ulid: ulids.local,
+            fii: 0,
+        });
+        send(
+            out,
+            "R1",
+            answer.dst,
+            answer.src,
+            Message::R1 {
+                initiator_nonce: answer.initiator_nonce,
+                responder_nonce,
+            },
+            &Options {
+                validator: Some(&validator),
+                ..Options::default()
+            },
+        );
+    }
+}

@@ -1,0 +1,958 @@
+//! Two daemons' engines against each other in memory, as shim6d runs them
+//! over sockets: host A (locators 2001:db8:a1::1, ULID, and
+//! 2001:db8:a2::1) and host B (2001:db8:b1::1 and 2001:db8:b2::1), a wire
+//! that carries each message to the host owning its destination (or loses
+//! or changes it), a kernel per host that applies the engine's requests and
+//! refuses what the real one would (a tag or ULID pair twice, a context
+//! that is not there), and a fake clock that jumps to the next deadline
+//! when the wire is quiet.
+
+use std::collections::{
+    BTreeMap,
+    VecDeque, //
+};
+use std::net::Ipv6Addr;
+
+use rv6_cores::shim6_ctx::{
+    State,
+    NSEC_PER_SEC, //
+};
+use rv6_cores::shim6_wire::{
+    Addr,
+    ContextTag,
+    Message, //
+};
+use shim6d::engine::{
+    Config,
+    ContextView,
+    Engine,
+    Entropy,
+    Input,
+    KernelContext,
+    KernelRequest,
+    Note,
+    Output,
+    Packet,
+    Pair,
+    SplitMix,
+    Why, //
+};
+use shim6d::msg::{
+    self,
+    Options, //
+};
+
+const A: usize = 0;
+const B: usize = 1;
+const SEC: u64 = NSEC_PER_SEC;
+
+fn ip(s: &str) -> Addr {
+    s.parse::<Ipv6Addr>().unwrap().octets()
+}
+
+fn a1() -> Addr {
+    ip("2001:db8:a1::1")
+}
+fn a2() -> Addr {
+    ip("2001:db8:a2::1")
+}
+fn b1() -> Addr {
+    ip("2001:db8:b1::1")
+}
+fn b2() -> Addr {
+    ip("2001:db8:b2::1")
+}
+
+/// The context's ULID pair as host `h` sees it.
+fn pair(h: usize) -> Pair {
+    match h {
+        A => Pair {
+            local: a1(),
+            peer: b1(),
+        },
+        _ => Pair {
+            local: b1(),
+            peer: a1(),
+        },
+    }
+}
+
+/// The type of a message on the wire, by name.
+fn kind(p: &Packet) -> String {
+    msg::type_name(p.bytes[2] & 0x7f)
+}
+
+struct Host {
+    engine: Engine,
+    /// The kernel's contexts, by local tag.
+    kernel: BTreeMap<u64, KernelContext>,
+    /// Every request the kernel got.
+    requests: Vec<KernelRequest>,
+    notes: Vec<Note>,
+}
+
+impl Host {
+    fn new(locators: &[Addr], entropy: Box<dyn Entropy>, config: impl Fn(&mut Config)) -> Host {
+        let mut c = Config::new(locators.to_vec(), None).unwrap();
+        config(&mut c);
+        Host {
+            engine: Engine::new(c, entropy, 0),
+            kernel: BTreeMap::new(),
+            requests: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    fn owns(&self, a: &Addr) -> bool {
+        self.engine.config().locators.contains(a)
+    }
+
+    /// Applies the kernel requests as rv6_shim6 would, keeps the notes,
+    /// and gives the packets.
+    fn apply(&mut self, out: Output) -> Vec<Packet> {
+        for r in out.kernel {
+            match &r {
+                KernelRequest::Add(c) => {
+                    assert!(
+                        !self.kernel.contains_key(&c.local_tag),
+                        "context-add of a tag the kernel has: {c:?}"
+                    );
+                    assert!(
+                        !self
+                            .kernel
+                            .values()
+                            .any(|k| (k.ulid_local, k.ulid_peer) == (c.ulid_local, c.ulid_peer)),
+                        "context-add of a ULID pair the kernel has: {c:?}"
+                    );
+                    assert!(c.local_locators.contains(&c.ulid_local), "{c:?}");
+                    assert!(c.peer_locators.contains(&c.ulid_peer), "{c:?}");
+                    assert!(c.local_tag != 0 && c.local_tag <= ContextTag::MAX, "{c:?}");
+                    assert!(c.peer_tag != 0 && c.peer_tag <= ContextTag::MAX, "{c:?}");
+                    self.kernel.insert(c.local_tag, c.clone());
+                }
+                KernelRequest::Del { local_tag } => {
+                    assert!(
+                        self.kernel.remove(local_tag).is_some(),
+                        "context-del of a tag the kernel lacks: {local_tag:#x}"
+                    );
+                }
+            }
+            self.requests.push(r);
+        }
+        self.notes.extend(out.notes);
+        out.packets
+    }
+
+    fn context(&self) -> Option<ContextView> {
+        self.engine
+            .context(&pair(if self.owns(&a1()) { A } else { B }))
+    }
+
+    fn state(&self) -> Option<State> {
+        self.context().map(|c| c.state)
+    }
+
+    fn dropped(&self) -> Vec<Why> {
+        self.notes
+            .iter()
+            .filter_map(|n| match n {
+                Note::Dropped { why, .. } => Some(*why),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// What the wire does with a message in flight: deliver it (maybe
+/// changed) or lose it.
+enum Fate {
+    Deliver,
+    Lose,
+}
+
+struct Net {
+    hosts: [Host; 2],
+    now: u64,
+    queue: VecDeque<(usize, Packet)>,
+    /// Every message sent: when, by whom.
+    sent: Vec<(u64, usize, Packet)>,
+}
+
+impl Net {
+    fn new() -> Net {
+        Net::with(|_| {})
+    }
+
+    /// Both hosts with their config changed by `config`.
+    fn with(config: impl Fn(&mut Config)) -> Net {
+        Net {
+            hosts: [
+                Host::new(&[a1(), a2()], Box::new(SplitMix(0xa)), &config),
+                Host::new(&[b1(), b2()], Box::new(SplitMix(0xb)), &config),
+            ],
+            now: 0,
+            queue: VecDeque::new(),
+            sent: Vec::new(),
+        }
+    }
+
+    fn input(&mut self, h: usize, input: Input<'_>) {
+        let out = self.hosts[h].engine.handle(input, self.now);
+        for p in self.hosts[h].apply(out) {
+            self.sent.push((self.now, h, p.clone()));
+            self.queue.push_back((h, p));
+        }
+    }
+
+    fn trigger(&mut self, h: usize) {
+        self.input(h, Input::Trigger(pair(h)));
+    }
+
+    /// Delivers `p` from `from` to the host that owns its destination.
+    fn deliver(&mut self, from: usize, p: &Packet) {
+        let to = 1 - from;
+        assert!(self.hosts[to].owns(&p.dst), "a message to {:?}", p.dst);
+        self.input(
+            to,
+            Input::Packet {
+                src: p.src,
+                dst: p.dst,
+                bytes: &p.bytes,
+            },
+        );
+    }
+
+    /// Delivers what is in flight (`wire` decides each message's fate),
+    /// then moves the clock to the next deadline and ticks both hosts;
+    /// false when no deadline is left.
+    fn step(&mut self, wire: &mut dyn FnMut(usize, &mut Packet) -> Fate) -> bool {
+        while let Some((from, mut p)) = self.queue.pop_front() {
+            if let Fate::Deliver = wire(from, &mut p) {
+                self.deliver(from, &p);
+            }
+        }
+        let Some(d) = self.hosts.iter().filter_map(|h| h.engine.deadline()).min() else {
+            return false;
+        };
+        self.now = self.now.max(d);
+        self.input(A, Input::Tick);
+        self.input(B, Input::Tick);
+        true
+    }
+
+    /// Runs the wire and the clock until nothing is in flight and no
+    /// deadline falls before `until`.
+    fn run(&mut self, until: u64, wire: &mut dyn FnMut(usize, &mut Packet) -> Fate) {
+        loop {
+            let next = self.hosts.iter().filter_map(|h| h.engine.deadline()).min();
+            if self.queue.is_empty() && next.is_none_or(|d| d > until) {
+                return;
+            }
+            if next.is_some_and(|d| d > until) {
+                // Only the wire: deliver, and stop before the deadline.
+                while let Some((from, mut p)) = self.queue.pop_front() {
+                    if let Fate::Deliver = wire(from, &mut p) {
+                        self.deliver(from, &p);
+                    }
+                }
+                continue;
+            }
+            self.step(wire);
+        }
+    }
+
+    /// Runs with every message delivered as sent.
+    fn settle(&mut self) {
+        self.run(self.now + 600 * SEC, &mut |_, _| Fate::Deliver);
+    }
+
+    /// The types of the messages `h` sent, in order.
+    fn sent_by(&self, h: usize) -> Vec<String> {
+        self.sent
+            .iter()
+            .filter(|(_, from, _)| *from == h)
+            .map(|(_, _, p)| kind(p))
+            .collect()
+    }
+
+    /// The contexts are established and mirror each other, in the engines
+    /// and in the kernels: each host's tag is the other's peer tag, the
+    /// ULIDs and locators are each other's.
+    #[track_caller]
+    fn assert_established(&self) {
+        let (a, b) = (&self.hosts[A], &self.hosts[B]);
+        let (ca, cb) = (a.context().unwrap(), b.context().unwrap());
+        assert_eq!(
+            (ca.state, cb.state),
+            (State::Established, State::Established)
+        );
+        assert_eq!(ca.peer_tag, Some(cb.local_tag));
+        assert_eq!(cb.peer_tag, Some(ca.local_tag));
+        assert_eq!(ca.installed, Some(cb.local_tag));
+        assert_eq!(cb.installed, Some(ca.local_tag));
+        assert_eq!(
+            (ca.deadline, cb.deadline),
+            (None, None),
+            "a timer still runs"
+        );
+        assert_eq!(
+            a.kernel.values().collect::<Vec<_>>(),
+            [&KernelContext {
+                local_tag: ca.local_tag,
+                peer_tag: cb.local_tag,
+                ulid_local: a1(),
+                ulid_peer: b1(),
+                local_locators: vec![a1(), a2()],
+                peer_locators: vec![b1(), b2()],
+            }]
+        );
+        assert_eq!(
+            b.kernel.values().collect::<Vec<_>>(),
+            [&KernelContext {
+                local_tag: cb.local_tag,
+                peer_tag: ca.local_tag,
+                ulid_local: b1(),
+                ulid_peer: a1(),
+                local_locators: vec![b1(), b2()],
+                peer_locators: vec![a1(), a2()],
+            }]
+        );
+    }
+}
+
+fn states(h: &Host) -> Vec<String> {
+    h.notes
+        .iter()
+        .filter_map(|n| match n {
+            Note::State { from, to, .. } => Some(format!(
+                "{} -> {}",
+                shim6d::engine::state_name(*from),
+                shim6d::engine::state_name(*to)
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_four_way_exchange_completes_with_mirrored_tags_and_locators() {
+    let mut net = Net::new();
+    net.trigger(A);
+    net.settle();
+    assert_eq!(net.sent_by(A), ["I1", "I2"]);
+    assert_eq!(net.sent_by(B), ["R1", "R2"]);
+    net.assert_established();
+    assert_eq!(
+        states(&net.hosts[A]),
+        [
+            "IDLE -> I1-SENT",
+            "I1-SENT -> I2-SENT",
+            "I2-SENT -> ESTABLISHED"
+        ]
+    );
+    assert_eq!(states(&net.hosts[B]), ["IDLE -> ESTABLISHED"]);
+    // Each message between the ULIDs, each kernel told once.
+    for (_, from, p) in &net.sent {
+        assert_eq!((p.src, p.dst), (pair(*from).local, pair(*from).peer));
+    }
+    assert_eq!(net.hosts[A].requests.len(), 1);
+    assert_eq!(net.hosts[B].requests.len(), 1);
+    assert!(net.hosts[A].dropped().is_empty() && net.hosts[B].dropped().is_empty());
+}
+
+#[test]
+fn the_i2_echoes_the_r1s_validator_and_nonces_and_r2_carries_the_locators() {
+    let mut net = Net::new();
+    net.trigger(A);
+    net.settle();
+    let control = |i: usize| msg::parse(&net.sent[i].2.bytes).unwrap();
+    let (i1, r1, i2, r2) = (control(0), control(1), control(2), control(3));
+    let Message::I1 {
+        initiator_context_tag: tag,
+        initiator_nonce: nonce,
+    } = i1.message
+    else {
+        panic!("{i1:?}")
+    };
+    let Message::R1 {
+        initiator_nonce,
+        responder_nonce,
+    } = r1.message
+    else {
+        panic!("{r1:?}")
+    };
+    assert_eq!(initiator_nonce, nonce);
+    assert_eq!(r1.validator.map(<[u8]>::len), Some(32));
+    assert_eq!(
+        i2.message,
+        Message::I2 {
+            initiator_context_tag: tag,
+            initiator_nonce: nonce,
+            responder_nonce,
+        }
+    );
+    assert_eq!(i2.validator, r1.validator);
+    assert_eq!(i2.locators, Some(vec![a1(), a2()]));
+    let b_tag = net.hosts[B].context().unwrap().local_tag;
+    assert_eq!(
+        r2.message,
+        Message::R2 {
+            responder_context_tag: ContextTag::new(b_tag).unwrap(),
+            initiator_nonce: nonce,
+        }
+    );
+    assert_eq!(r2.locators, Some(vec![b1(), b2()]));
+    assert_eq!(tag.get(), net.hosts[A].context().unwrap().local_tag);
+}
+
+#[test]
+fn the_responder_keeps_no_state_for_an_i1() {
+    let mut net = Net::new();
+    net.trigger(A);
+    net.run(0, &mut |from, _| {
+        if from == A {
+            Fate::Deliver
+        } else {
+            Fate::Lose
+        }
+    });
+    assert_eq!(net.sent_by(B), ["R1"]);
+    assert!(net.hosts[B].engine.is_empty(), "an I1 made state");
+    assert!(net.hosts[B].kernel.is_empty());
+}
+
+#[test]
+fn a_lost_i1_is_retransmitted_after_the_i1_timeout() {
+    let mut net = Net::new();
+    net.trigger(A);
+    let mut lost = 0;
+    net.run(600 * SEC, &mut |_, p| {
+        if kind(p) == "I1" && lost == 0 {
+            lost += 1;
+            Fate::Lose
+        } else {
+            Fate::Deliver
+        }
+    });
+    assert_eq!(net.sent_by(A), ["I1", "I1", "I2"]);
+    let (t0, _, first) = &net.sent[0];
+    let (t1, _, again) = &net.sent[1];
+    assert_eq!(first.bytes, again.bytes, "the retransmission is another I1");
+    // I1_TIMEOUT (4 s) randomized over [0.5, 1.5) of it (RFC 5533 §7.8).
+    assert!(
+        (2 * SEC..6 * SEC).contains(&(t1 - t0)),
+        "retransmitted after {} ns",
+        t1 - t0
+    );
+    net.assert_established();
+}
+
+#[test]
+fn unanswered_i1s_end_in_e_failed_and_then_nothing_is_left() {
+    let mut net = Net::new();
+    net.trigger(A);
+    for _ in 0..10 {
+        if net.hosts[A].state() == Some(State::EFailed) {
+            break;
+        }
+        assert!(net.step(&mut |_, _| Fate::Lose));
+    }
+    assert_eq!(net.hosts[A].state(), Some(State::EFailed));
+    // The first I1 and I1_RETRIES_MAX (4) retransmissions, the timeout
+    // doubling from I1_TIMEOUT (4 s), each randomized over [0.5, 1.5).
+    assert_eq!(net.sent_by(A), ["I1"; 5]);
+    let times: Vec<u64> = net.sent.iter().map(|(t, _, _)| *t).collect();
+    for (k, w) in times.windows(2).enumerate() {
+        let nominal = (4 * SEC) << k;
+        assert!(
+            (nominal / 2..nominal * 3 / 2).contains(&(w[1] - w[0])),
+            "retransmission {k}: {times:?}"
+        );
+    }
+    // A trigger in E-FAILED waits for the hold-down.
+    net.trigger(A);
+    assert_eq!(net.sent.len(), 5);
+    net.run(net.now + 600 * SEC, &mut |_, _| Fate::Lose);
+    assert_eq!(net.sent.len(), 5);
+    assert!(
+        net.hosts[A].engine.is_empty(),
+        "the context outlived its hold-down"
+    );
+    assert!(net.hosts[A].kernel.is_empty() && net.hosts[A].requests.is_empty());
+    assert_eq!(
+        states(&net.hosts[A]),
+        ["IDLE -> I1-SENT", "I1-SENT -> E-FAILED", "E-FAILED -> IDLE"]
+    );
+}
+
+/// `p`, an I2, with its validator, nonce or locators replaced by what
+/// `change` makes of them (the checksum made right again).
+fn rebuilt_i2(p: &mut Packet, change: impl Fn(&mut Vec<u8>, &mut u32)) {
+    let c = msg::parse(&p.bytes).unwrap();
+    let Message::I2 {
+        initiator_context_tag,
+        mut initiator_nonce,
+        responder_nonce,
+    } = c.message
+    else {
+        panic!("not an I2: {c:?}")
+    };
+    let mut validator = c.validator.unwrap().to_vec();
+    change(&mut validator, &mut initiator_nonce);
+    let locators = c.locators.clone().unwrap();
+    p.bytes = msg::build(
+        Message::I2 {
+            initiator_context_tag,
+            initiator_nonce,
+            responder_nonce,
+        },
+        &Options {
+            validator: (!validator.is_empty()).then_some(&validator[..]),
+            locators: Some((0, &locators)),
+            ulids: None,
+        },
+    )
+    .unwrap();
+}
+
+fn refused_i2(change: impl Fn(&mut Vec<u8>, &mut u32), why: Why) {
+    let mut net = Net::new();
+    net.trigger(A);
+    // Every I2 changed; the I1s after the first lost, so that the exchange
+    // ends once the initiator gives the I2 up.
+    let mut i1s = 0;
+    net.run(600 * SEC, &mut |_, p| match kind(p).as_str() {
+        "I2" => {
+            rebuilt_i2(p, &change);
+            Fate::Deliver
+        }
+        "I1" => {
+            i1s += 1;
+            if i1s == 1 {
+                Fate::Deliver
+            } else {
+                Fate::Lose
+            }
+        }
+        _ => Fate::Deliver,
+    });
+    let b = &net.hosts[B];
+    assert_eq!(net.sent_by(B), ["R1"]);
+    assert!(b.engine.is_empty(), "a refused I2 made a context");
+    assert!(b.kernel.is_empty() && b.requests.is_empty());
+    let i2s = net.sent_by(A).iter().filter(|k| *k == "I2").count();
+    // The I2 and its I2_RETRIES_MAX (2) retransmissions, each refused.
+    assert_eq!(i2s, 3, "{:?}", net.sent_by(A));
+    assert_eq!(b.dropped(), vec![why; 3]);
+    assert!(net.hosts[A].kernel.is_empty());
+    // With no R2, the initiator starts again with an I1 (§7.12).
+    assert_eq!(&net.sent_by(A)[..5], ["I1", "I2", "I2", "I2", "I1"]);
+}
+
+#[test]
+fn an_i2_with_a_bad_validator_is_refused() {
+    refused_i2(|v, _| v[0] ^= 1, Why::BadValidator);
+}
+
+#[test]
+fn an_i2_whose_nonce_is_not_the_validated_one_is_refused() {
+    refused_i2(|_, n| *n ^= 1, Why::BadValidator);
+}
+
+#[test]
+fn an_i2_without_a_validator_is_refused() {
+    refused_i2(|v, _| v.clear(), Why::NoValidator);
+}
+
+/// A's first I2, held back and delivered to B `after` its R1 was sent.
+fn late_i2(after: u64) -> (Net, Output) {
+    let mut net = Net::with(|c| c.secret_lifetime = 60 * SEC);
+    net.trigger(A);
+    let mut held = None;
+    net.run(0, &mut |_, p| {
+        if kind(p) == "I2" {
+            held = Some(p.clone());
+            Fate::Lose
+        } else {
+            Fate::Deliver
+        }
+    });
+    let i2 = held.expect("an I2");
+    // B handles something every second meanwhile, so that its secret is
+    // replaced on time.
+    let r1_at = net.sent.iter().find(|(_, _, p)| kind(p) == "R1").unwrap().0;
+    let mut t = r1_at;
+    while t < r1_at + after {
+        t += SEC;
+        let _ = net.hosts[B].engine.handle(Input::Tick, t);
+    }
+    let out = net.hosts[B].engine.handle(
+        Input::Packet {
+            src: i2.src,
+            dst: i2.dst,
+            bytes: &i2.bytes,
+        },
+        r1_at + after,
+    );
+    (net, out)
+}
+
+#[test]
+fn a_validator_outlives_one_secret_change_but_not_two() {
+    let (_, out) = late_i2(61 * SEC);
+    assert_eq!(out.packets.iter().map(kind).collect::<Vec<_>>(), ["R2"]);
+    assert_eq!(out.kernel.len(), 1);
+    let (_, out) = late_i2(121 * SEC);
+    assert!(out.packets.is_empty() && out.kernel.is_empty(), "{out:?}");
+    assert!(out.notes.contains(&Note::Dropped {
+        src: a1(),
+        dst: b1(),
+        why: Why::BadValidator
+    }));
+}
+
+#[test]
+fn a_lost_r2_is_sent_again_for_the_retransmitted_i2() {
+    let mut net = Net::new();
+    net.trigger(A);
+    let mut lost = false;
+    net.run(600 * SEC, &mut |_, p| {
+        if kind(p) == "R2" && !lost {
+            lost = true;
+            Fate::Lose
+        } else {
+            Fate::Deliver
+        }
+    });
+    assert_eq!(net.sent_by(A), ["I1", "I2", "I2"]);
+    assert_eq!(net.sent_by(B), ["R1", "R2", "R2"]);
+    net.assert_established();
+    // B installed once: the second I2 changed nothing.
+    assert_eq!(net.hosts[B].requests.len(), 1);
+}
+
+#[test]
+fn an_i1_with_the_context_peer_tag_is_answered_with_r2() {
+    let mut net = Net::new();
+    net.trigger(A);
+    net.settle();
+    let i1 = net.sent[0].2.clone();
+    let before = net.hosts[B].requests.len();
+    let out = net.hosts[B].engine.handle(
+        Input::Packet {
+            src: i1.src,
+            dst: i1.dst,
+            bytes: &i1.bytes,
+        },
+        net.now,
+    );
+    // Our R2 was lost (§7.9): the I1's nonce back, B's tag and locators.
+    assert_eq!(out.packets.len(), 1, "{out:?}");
+    let r2 = msg::parse(&out.packets[0].bytes).unwrap();
+    let Message::I1 {
+        initiator_nonce, ..
+    } = msg::parse(&i1.bytes).unwrap().message
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        r2.message,
+        Message::R2 {
+            responder_context_tag: ContextTag::new(net.hosts[B].context().unwrap().local_tag)
+                .unwrap(),
+            initiator_nonce,
+        }
+    );
+    assert_eq!(r2.locators, Some(vec![b1(), b2()]));
+    assert!(out.kernel.is_empty());
+    assert_eq!(net.hosts[B].requests.len(), before);
+}
+
+#[test]
+fn a_restarted_peer_sets_the_context_up_again_under_its_new_tag() {
+    let mut net = Net::new();
+    net.trigger(A);
+    net.settle();
+    let b_tag = net.hosts[B].context().unwrap().local_tag;
+    let old_a_tag = net.hosts[A].context().unwrap().local_tag;
+    // A's daemon restarts: its contexts left the kernel, its engine is new.
+    net.hosts[A] = Host::new(&[a1(), a2()], Box::new(SplitMix(0xaa)), |_| {});
+    net.sent.clear();
+    net.trigger(A);
+    net.settle();
+    // B's context is ESTABLISHED with another peer tag: an R1 (§7.9), and
+    // the I2 that follows moves B's kernel context to the new tag.
+    assert_eq!(net.sent_by(A), ["I1", "I2"]);
+    assert_eq!(net.sent_by(B), ["R1", "R2"]);
+    net.assert_established();
+    let a_tag = net.hosts[A].context().unwrap().local_tag;
+    assert_ne!(a_tag, old_a_tag);
+    assert_eq!(net.hosts[B].context().unwrap().local_tag, b_tag);
+    assert_eq!(
+        net.hosts[B].requests[1..],
+        [
+            KernelRequest::Del { local_tag: b_tag },
+            KernelRequest::Add(net.hosts[B].kernel[&b_tag].clone())
+        ]
+    );
+}
+
+#[test]
+fn simultaneous_initiations_resolve_into_one_context() {
+    let mut net = Net::new();
+    net.trigger(A);
+    net.trigger(B);
+    net.settle();
+    // Crossing I1s are each answered with an R2 (§7.9), which establishes.
+    assert_eq!(net.sent_by(A), ["I1", "R2"]);
+    assert_eq!(net.sent_by(B), ["I1", "R2"]);
+    net.assert_established();
+    for h in [A, B] {
+        assert_eq!(
+            states(&net.hosts[h]),
+            ["IDLE -> I1-SENT", "I1-SENT -> ESTABLISHED"]
+        );
+        assert_eq!(net.hosts[h].requests.len(), 1);
+    }
+}
+
+#[test]
+fn an_i1_crossing_the_exchange_half_way_resolves_too() {
+    let mut net = Net::new();
+    net.trigger(A);
+    // A's I1 reaches B, whose R1 is still on the wire when B's own trigger
+    // comes: B starts as well.
+    let i1 = net.queue.pop_front().unwrap();
+    net.deliver(i1.0, &i1.1);
+    net.trigger(B);
+    net.settle();
+    net.assert_established();
+    assert_eq!(net.sent_by(A), ["I1", "I2", "R2"]);
+    assert_eq!(net.sent_by(B), ["R1", "I1", "R2"]);
+    assert_eq!(net.hosts[A].requests.len(), 1);
+    assert_eq!(net.hosts[B].requests.len(), 1);
+}
+
+#[test]
+fn triggers_for_other_addresses_or_an_existing_context_send_nothing() {
+    let mut net = Net::new();
+    for p in [
+        Pair {
+            local: a2(),
+            peer: b1(),
+        },
+        Pair {
+            local: a1(),
+            peer: a2(),
+        },
+    ] {
+        net.input(A, Input::Trigger(p));
+    }
+    assert!(net.sent.is_empty() && net.hosts[A].engine.is_empty());
+    net.trigger(A);
+    net.trigger(A);
+    assert_eq!(net.sent_by(A), ["I1"]);
+    let outcomes: Vec<String> = net.hosts[A]
+        .notes
+        .iter()
+        .filter(|n| matches!(n, Note::Trigger { .. }))
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "trigger 2001:db8:a2::1 2001:db8:b1::1: ignored: not this host's ULID",
+            "trigger 2001:db8:a1::1 2001:db8:a2::1: ignored: the peer is this host",
+            "trigger 2001:db8:a1::1 2001:db8:b1::1: starting the exchange",
+            "trigger 2001:db8:a1::1 2001:db8:b1::1: a context exists",
+        ]
+    );
+}
+
+#[test]
+fn payload_headers_pass_silently_and_bad_messages_are_dropped_with_a_reason() {
+    let mut net = Net::new();
+    let b = |net: &mut Net, src: Addr, dst: Addr, bytes: &[u8]| {
+        net.hosts[B]
+            .engine
+            .handle(Input::Packet { src, dst, bytes }, 0)
+    };
+    let payload = b(&mut net, a1(), b1(), &[17, 0, 0x80, 0, 0, 0, 0, 9]);
+    assert_eq!(payload, Output::default());
+    let i1 = msg::build(
+        Message::I1 {
+            initiator_context_tag: ContextTag::new(5).unwrap(),
+            initiator_nonce: 6,
+        },
+        &Options::default(),
+    )
+    .unwrap();
+    let mut bad_sum = i1.clone();
+    bad_sum[15] ^= 1;
+    let r1 = msg::build(
+        Message::R1 {
+            initiator_nonce: 1,
+            responder_nonce: 2,
+        },
+        &Options {
+            validator: Some(&[0; 32]),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let keepalive = msg::build(
+        Message::Keepalive {
+            receiver_context_tag: ContextTag::new(5).unwrap(),
+        },
+        &Options::default(),
+    )
+    .unwrap();
+    let zero_tag = msg::build(
+        Message::I1 {
+            initiator_context_tag: ContextTag::new(0).unwrap(),
+            initiator_nonce: 6,
+        },
+        &Options::default(),
+    )
+    .unwrap();
+    let cases: [(&[u8], Addr, &str); 6] = [
+        (&bad_sum, b1(), "bad checksum"),
+        (&i1[..12], b1(), "truncated"),
+        (&i1, b2(), "not for this host's ULID"),
+        (&zero_tag, b1(), "context tag 0"),
+        (&r1, b1(), "no context waits for it"),
+        (&keepalive, b1(), "its type is for a later shim6d"),
+    ];
+    for (bytes, dst, why) in cases {
+        let out = b(&mut net, a1(), dst, bytes);
+        assert!(
+            out.packets.is_empty() && out.kernel.is_empty(),
+            "{why}: {out:?}"
+        );
+        let last = out.notes.last().map(Note::to_string).unwrap_or_default();
+        assert_eq!(
+            last,
+            format!(
+                "dropped a message (2001:db8:a1::1 -> {}): {why}",
+                Ipv6Addr::from(dst)
+            )
+        );
+    }
+    assert!(net.hosts[B].engine.is_empty());
+}
+
+#[test]
+fn shutdown_removes_what_the_kernel_has_once() {
+    let mut net = Net::new();
+    net.trigger(A);
+    net.settle();
+    for h in [A, B] {
+        let tag = net.hosts[h].context().unwrap().local_tag;
+        let out = net.hosts[h].engine.shutdown();
+        assert_eq!(out.kernel, [KernelRequest::Del { local_tag: tag }]);
+        net.hosts[h].apply(out);
+        assert!(net.hosts[h].kernel.is_empty());
+        assert_eq!(net.hosts[h].engine.shutdown(), Output::default());
+    }
+}
+
+#[test]
+fn the_log_says_what_went_where() {
+    let mut net = Net::new();
+    net.trigger(A);
+    net.settle();
+    let lines: Vec<String> = net.hosts[A].notes.iter().map(Note::to_string).collect();
+    let tag = net.hosts[A].context().unwrap().local_tag;
+    assert!(lines[0].ends_with(": starting the exchange"), "{lines:?}");
+    assert_eq!(
+        lines[1],
+        format!("context 2001:db8:a1::1 2001:db8:b1::1 tag {tag:#x}: IDLE -> I1-SENT")
+    );
+    assert!(
+        lines[2].starts_with(&format!("sent I1 tag {tag:#x} nonce 0x"))
+            && lines[2].ends_with(" (2001:db8:a1::1 -> 2001:db8:b1::1)"),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[3].starts_with("received R1 nonce 0x"), "{}", lines[3]);
+    assert!(lines[3].contains(" validator ("), "{}", lines[3]);
+    let words: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| {
+            l.strip_prefix("sent ")
+                .or_else(|| l.strip_prefix("received "))
+        })
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(words, ["I1", "R1", "I2", "R2"]);
+    assert!(
+        lines.last().unwrap().ends_with("I2-SENT -> ESTABLISHED"),
+        "{lines:?}"
+    );
+}
+
+/// An entropy whose context tags are scripted, the rest SplitMix's.
+struct Tags(Vec<u64>, SplitMix);
+
+impl Entropy for Tags {
+    fn fill(&mut self, buf: &mut [u8]) {
+        self.1.fill(buf);
+    }
+    fn u64(&mut self) -> u64 {
+        self.0.remove(0)
+    }
+}
+
+#[test]
+fn context_tags_are_47_bits_not_zero_and_unique() {
+    let script = vec![0, 0x8000_0000_0000 | 7, 7, u64::MAX, 0x8000_0000_0000, 9];
+    let mut a = Host::new(&[a1(), a2()], Box::new(Tags(script, SplitMix(1))), |_| {});
+    let peers = ["2001:db8:c::1", "2001:db8:c::2", "2001:db8:c::3"];
+    for p in peers {
+        let out = a.engine.handle(
+            Input::Trigger(Pair {
+                local: a1(),
+                peer: ip(p),
+            }),
+            0,
+        );
+        a.apply(out);
+    }
+    let tags: Vec<u64> = peers
+        .iter()
+        .map(|p| {
+            a.engine
+                .context(&Pair {
+                    local: a1(),
+                    peer: ip(p),
+                })
+                .unwrap()
+                .local_tag
+        })
+        .collect();
+    // 0 skipped; the 48th bit dropped (7); 7 again skipped; u64::MAX's low
+    // 47 bits; 2^47 is 0 once masked, skipped.
+    assert_eq!(tags, [7, ContextTag::MAX, 9]);
+}
+
+#[test]
+fn the_config_puts_the_ulid_first_and_refuses_what_the_kernel_would() {
+    let c = Config::new(vec![a1(), a2()], Some(a2())).unwrap();
+    assert_eq!((c.ulid, c.locators), (a2(), vec![a2(), a1()]));
+    let c = Config::new(vec![a1(), a2()], None).unwrap();
+    assert_eq!((c.ulid, c.locators), (a1(), vec![a1(), a2()]));
+    let err = |l: Vec<Addr>, u: Option<Addr>| Config::new(l, u).unwrap_err();
+    assert_eq!(err(vec![], None), "no locator");
+    assert_eq!(
+        err(vec![a1()], Some(b1())),
+        "the ULID 2001:db8:b1::1 is not one of the locators"
+    );
+    assert_eq!(err(vec![a1(), a1()], None), "2001:db8:a1::1 is given twice");
+    assert_eq!(
+        err(vec![ip("ff02::1")], None),
+        "ff02::1 cannot be a locator"
+    );
+    assert_eq!(err(vec![ip("::")], None), ":: cannot be a locator");
+    let nine: Vec<Addr> = (1..=9).map(|i| ip(&format!("2001:db8::{i}"))).collect();
+    assert_eq!(err(nine, None), "more than 8 locators");
+}
