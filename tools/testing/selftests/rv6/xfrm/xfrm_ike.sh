@@ -43,6 +43,8 @@ charon {
   install_routes = no
   plugins { vici { socket = unix://$w/$n/charon.vici } }
   filelog { log { path = $w/$n/charon.log
+    # Each line written at once: the checks read the log while charon runs.
+    flush_line = yes
     default = 1
     knl = 2
     job = 2
