@@ -36,3 +36,6 @@ pub mod xfrm_migrate_plan;
 
 #[path = "../../../net/ipv6/netfilter/guard_addr.rs"]
 pub mod guard_addr;
+
+#[path = "../../../net/ipv6/netfilter/guard_chain.rs"]
+pub mod guard_chain;
