@@ -104,8 +104,11 @@ wait_nl_subscribed() {
 # wait_for FILE REGEX [COUNT]: until COUNT (1) lines of FILE match REGEX, e.g.
 # tcpdump's "listening on" or an event a monitor is due to print.
 wait_for() {
+  local n
   for _ in $(seq $((100 * S))); do
-    [ "$(grep -cE "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] && return 0
+    # A FILE not there yet counts no line (grep prints nothing then).
+    n=$(grep -cE "$2" "$1" 2>/dev/null)
+    [ "${n:-0}" -ge "${3:-1}" ] && return 0
     sleep 0.1
   done
   ktap_print_msg "$1: no ${3:-1} line(s) matching '$2'"; return 1

@@ -185,11 +185,27 @@ check "the inner traffic goes on through the moved SAs" "3 received yes" \
 for n in a b; do wait_for "$w/$n.txt" "^migrate " 3 >/dev/null; done
 sleep 0.5
 kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null; pids=()
+# Under load pluto may announce its update a second time once the address
+# events settle (its log: "MOBIKE update local address .20:500 -> .20:500"):
+# migrations to where the SAs already are, which move nothing.  moves_text
+# FILE and moves_json FILE keep the migrations that move an endpoint.
+moves_text() {
+  awk '/^migrate / {flush(); blk = $0 "\n"; moved = 0; next}
+       blk != "" && /^\told / {blk = blk $0 "\n"; o = $3 " " $5; next}
+       blk != "" && /^\tnew / {blk = blk $0 "\n"; if ($3 " " $5 != o) moved = 1; next}
+       blk != "" && /^\t/ {blk = blk $0 "\n"; next}
+       {flush()}
+       function flush() { if (blk != "" && moved) printf "%s", blk; blk = "" }
+       END {flush()}' "$1"
+}
+moves_json() {
+  jq -c 'select(.name == "migrate" and ([.msg.entries[] | .old.src != .new.src or .old.dst != .new.dst] | any))' "$1"
+}
 # counts NS: the migrations each monitor of NS decoded, "DIR:ENTRIES" each.
 counts() {
-  echo "$(awk '/^migrate / {if (d != "") printf "%s:%d ", d, k; d = $0; sub(/.* dir /, "", d); sub(/ .*/, "", d); k = 0; next}
-               d != "" && /^\told / {k++} END {if (d != "") printf "%s:%d", d, k}' "$w/$1.txt") |" \
-       "$(jq -r 'select(.name == "migrate") | "\(.msg.dir):\(.msg.entries | length)"' "$w/$1.json" | paste -sd' ')"
+  echo "$(moves_text "$w/$1.txt" | awk '/^migrate / {if (d != "") printf "%s:%d ", d, k; d = $0; sub(/.* dir /, "", d); sub(/ .*/, "", d); k = 0; next}
+               d != "" && /^\told / {k++} END {if (d != "") printf "%s:%d", d, k}') |" \
+       "$(moves_json "$w/$1.json" | jq -r '"\(.msg.dir):\(.msg.entries | length)"' | paste -sd' ')"
 }
 check "a: each monitor decoded 3 migrations, out, in and fwd, of one SA each" \
   "out:1 in:1 fwd:1 | out:1 in:1 fwd:1" "$(counts a)"
@@ -209,9 +225,8 @@ expected() {
   done <"$w/$1.pol0"
 }
 decoded() {
-  jq -r 'select(.name == "migrate") | .msg as $m | $m.entries[] |
-    [$m.dir, $m.sel.src, $m.sel.dst, .old.src, .old.dst, .new.src, .new.dst, .proto, .mode, .reqid] | map(tostring) | join(" ")' \
-    "$w/$1.json"
+  moves_json "$w/$1.json" | jq -r '.msg as $m | $m.entries[] |
+    [$m.dir, $m.sel.src, $m.sel.dst, .old.src, .old.dst, .new.src, .new.dst, .proto, .mode, .reqid] | map(tostring) | join(" ")'
 }
 check "a: rv6 -j xfrm monitor: selectors, endpoints, proto, mode, reqid of pluto's policies and SAs" \
   "$(expected a | paste -sd';')" "$(decoded a | paste -sd';')"
@@ -227,8 +242,7 @@ words() {
   done < <(expected "$1")
 }
 printed() {
-  awk '/^migrate / {p = 1; print; next} p && /^\t/ {print; next} {p = 0}' "$w/$1.txt" |
-    sed -z 's/\t/\\t/g; s/\n/\\n/g'
+  moves_text "$w/$1.txt" | sed -z 's/\t/\\t/g; s/\n/\\n/g'
 }
 check "a: rv6 xfrm monitor printed them so, nothing more" "$(words a)" "$(printed a)"
 check "b: rv6 xfrm monitor printed them so, nothing more" "$(words b)" "$(printed b)"
