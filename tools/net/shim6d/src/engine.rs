@@ -16,7 +16,20 @@
 //! I1 with no context is answered by a fresh IDLE machine that is then
 //! dropped, and only an I2 whose validator verifies creates a context.
 //!
-//! Not yet (later increments): R1bis/I2bis (lost contexts), Update Requests,
+//! Context recovery (§7.4, §7.17–§7.20): when the kernel finds a payload
+//! header whose tag no context has (an [`Input::UnknownTag`]: this host lost
+//! the context), the engine answers the packet's source with an R1bis,
+//! statelessly again, its Responder Validator over the tag and the packet's
+//! locators.  The peer, which finds its context by that tag as its peer tag
+//! and the R1bis's locators, lets the machine answer it (ESTABLISHED ->
+//! I2BIS-SENT, an I2bis echoing the R1bis over the same locator pair,
+//! retransmitted until an R2 comes); the host that lost the context verifies
+//! the I2bis's validator and re-creates the context with the Packet Context
+//! Tag as its own tag (the peer's payload carries it), the peer's tag and
+//! locators from the I2bis, and the I2bis's locator pair as the kernel's
+//! current pair (the pair the peer sends on), and answers R2.
+//!
+//! Not yet (later increments): Update Requests,
 //! REAP exploration and Keepalives, HBA/CGA (locators are taken on trust),
 //! forked contexts (FII ≠ 0), ICMPv6 errors about our I1, Error Messages.
 
@@ -36,7 +49,8 @@ use rv6_cores::shim6_wire::{
     self as wire,
     Addr,
     ContextTag,
-    Message, //
+    Message,
+    UlidPair, //
 };
 
 use crate::msg::{
@@ -47,6 +61,7 @@ use crate::msg::{
 use crate::validator::{
     self,
     Inputs,
+    RecoveryInputs,
     Secrets, //
 };
 
@@ -169,6 +184,10 @@ pub enum Input<'a> {
     /// The kernel's negotiation trigger heuristic found the pair worth a
     /// context (a `trigger` event).
     Trigger(Pair),
+    /// A payload header came in with a tag no context of the kernel has (an
+    /// `unknown-tag` event): the tag, and the packet's destination (`local`)
+    /// and source (`peer`).
+    UnknownTag { tag: u64, local: Addr, peer: Addr },
     /// Time passed: contexts whose [`Engine::deadline`] came act.
     Tick,
 }
@@ -181,8 +200,7 @@ pub struct Packet {
     pub bytes: Vec<u8>,
 }
 
-/// A context as the kernel's `context-add` takes it; its current pair is
-/// the ULIDs.
+/// A context as the kernel's `context-add` takes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KernelContext {
     pub local_tag: u64,
@@ -193,6 +211,9 @@ pub struct KernelContext {
     pub local_locators: Vec<Addr>,
     /// The peer's, its ULID among them.
     pub peer_locators: Vec<Addr>,
+    /// The current locator pair, ours first: the ULIDs, but for a context
+    /// re-created from an I2bis, the pair the I2bis came over.
+    pub current: Pair,
 }
 
 /// A request for the rv6-shim6 family.
@@ -270,6 +291,13 @@ pub enum Note {
     },
     /// A trigger event, and what came of it.
     Trigger { pair: Pair, outcome: &'static str },
+    /// An unknown-tag event, and what came of it.
+    UnknownTag {
+        tag: u64,
+        local: Addr,
+        peer: Addr,
+        outcome: &'static str,
+    },
     /// The machine asked for something this shim6d does not do yet.
     NotYet { pair: Pair, what: &'static str },
 }
@@ -321,6 +349,17 @@ impl fmt::Display for Note {
                 ip(&pair.local),
                 ip(&pair.peer)
             ),
+            Note::UnknownTag {
+                tag,
+                local,
+                peer,
+                outcome,
+            } => write!(
+                f,
+                "unknown tag {tag:#x} ({} -> {}): {outcome}",
+                ip(peer),
+                ip(local)
+            ),
             Note::NotYet { pair, what } => write!(
                 f,
                 "context {} {}: {what} is for a later shim6d",
@@ -339,13 +378,29 @@ pub struct Output {
     pub notes: Vec<Note>,
 }
 
+/// What an I2bis echoes of the R1bis it answers (§7.19), and where it goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Recovery {
+    responder_nonce: u32,
+    validator: Vec<u8>,
+    packet_tag: u64,
+    /// The R1bis's locators, ours first: the I2bis goes back over them
+    /// (the validator covers them), and so does the R2 that answers it.
+    pair: Pair,
+}
+
 /// One context and what the engine keeps beside the machine.
 struct Entry {
     ctx: Context,
-    /// The peer's locators, from its I2 or R2.
+    /// The peer's locators, from its I2, I2bis or R2.
     peer_locators: Vec<Addr>,
     /// The R1's Responder Nonce and Validator, which each I2 echoes.
     r1: Option<(u32, Vec<u8>)>,
+    /// The R1bis the I2bis echoes, once the peer lost the context.
+    r1bis: Option<Recovery>,
+    /// The current pair for the kernel, when it is not the ULIDs: the
+    /// locators the recovery exchange went over.
+    current: Option<Pair>,
     /// The peer tag of the context installed in the kernel, if it is.
     installed: Option<u64>,
 }
@@ -359,8 +414,12 @@ struct Answer {
     initiator_tag: u64,
     /// An R1's Responder Nonce and Validator.
     r1: Option<(u32, Vec<u8>)>,
-    /// An I2's or R2's locators.
+    /// An I2's, I2bis's or R2's locators.
     locators: Option<Vec<Addr>>,
+    /// An R1bis's echo.
+    r1bis: Option<Recovery>,
+    /// The current pair an I2bis gives a re-created context.
+    current: Option<Pair>,
 }
 
 /// A context as the tests and the log see it.
@@ -445,6 +504,7 @@ impl Engine {
         match input {
             Input::Packet { src, dst, bytes } => self.packet(src, dst, bytes, now, &mut out),
             Input::Trigger(pair) => self.trigger(pair, now, &mut out),
+            Input::UnknownTag { tag, local, peer } => self.unknown_tag(tag, local, peer, &mut out),
             Input::Tick => {
                 let due: Vec<Pair> = self
                     .contexts
@@ -516,13 +576,74 @@ impl Engine {
 
     fn new_context(&mut self, pair: Pair) {
         let t = self.new_tag();
+        self.new_context_tagged(pair, t);
+    }
+
+    fn new_context_tagged(&mut self, pair: Pair, tag: u64) {
         self.contexts.insert(
             pair,
             Entry {
-                ctx: Context::new(self.config.constants, t),
+                ctx: Context::new(self.config.constants, tag),
                 peer_locators: Vec::new(),
                 r1: None,
+                r1bis: None,
+                current: None,
                 installed: None,
+            },
+        );
+    }
+
+    /// The payload packet from `peer` to `local` carried `tag`, which no
+    /// context of the kernel has: this host lost the context, and asks the
+    /// peer to recreate it with an R1bis (§7.17), keeping no state.
+    fn unknown_tag(&mut self, tag: u64, local: Addr, peer: Addr, out: &mut Output) {
+        let ignored = if !self.config.locators.contains(&local) {
+            Some("ignored: not to one of this host's locators")
+        } else if self.config.locators.contains(&peer) {
+            Some("ignored: from this host")
+        } else if self.contexts.values().any(|e| e.ctx.local_tag() == tag) {
+            // The kernel's context went (deleted by hand) while this one
+            // stays: an R1bis would make the peer resend what this host has.
+            Some("ignored: a context of this daemon has the tag")
+        } else {
+            None
+        };
+        let Some(packet_tag) = ContextTag::new(tag).filter(|_| tag != 0) else {
+            return out.notes.push(Note::UnknownTag {
+                tag,
+                local,
+                peer,
+                outcome: "ignored: not a context tag",
+            });
+        };
+        out.notes.push(Note::UnknownTag {
+            tag,
+            local,
+            peer,
+            outcome: ignored.unwrap_or("sending an R1bis"),
+        });
+        if ignored.is_some() {
+            return;
+        }
+        let responder_nonce = self.entropy.u32();
+        let validator = self.secrets.recovery_validator(&RecoveryInputs {
+            responder_nonce,
+            packet_tag: tag,
+            initiator_locator: peer,
+            responder_locator: local,
+        });
+        send(
+            out,
+            "R1bis",
+            local,
+            peer,
+            Message::R1bis {
+                packet_context_tag: packet_tag,
+                responder_nonce,
+            },
+            &Options {
+                validator: Some(&validator),
+                ..Options::default()
             },
         );
     }
@@ -703,9 +824,18 @@ impl Engine {
                 initiator_nonce,
             } => {
                 let peer_tag = responder_context_tag.get();
-                if !self.contexts.contains_key(&addresses) {
+                // An R2 for an I2bis comes over the locators the I2bis took.
+                let key = if self.contexts.contains_key(&addresses) {
+                    Some(addresses)
+                } else {
+                    self.contexts
+                        .iter()
+                        .find(|(_, e)| e.r1bis.as_ref().is_some_and(|r| r.pair == addresses))
+                        .map(|(p, _)| *p)
+                };
+                let Some(key) = key else {
                     return drop(out, Why::NoContext);
-                }
+                };
                 if peer_tag == 0 {
                     return drop(out, Why::ZeroTag);
                 }
@@ -713,14 +843,110 @@ impl Engine {
                     src,
                     dst,
                     initiator_nonce,
-                    locators: Some(peer_locators(c.locators, addresses.peer)),
+                    locators: Some(peer_locators(c.locators, key.peer)),
                     ..Answer::default()
                 };
                 let ev = Event::R2 {
                     init_nonce: initiator_nonce,
                     peer_tag,
                 };
-                self.step(addresses, ev, now, &answer, out);
+                self.step(key, ev, now, &answer, out);
+            }
+            Message::R1bis {
+                packet_context_tag,
+                responder_nonce,
+            } => {
+                // §7.18: the context whose peer tag is the packet's, and
+                // whose locators the R1bis's addresses are.
+                let packet_tag = packet_context_tag.get();
+                let key = self
+                    .contexts
+                    .iter()
+                    .find(|(_, e)| {
+                        e.ctx.peer_tag() == Some(packet_tag)
+                            && e.peer_locators.contains(&src)
+                            && self.config.locators.contains(&dst)
+                    })
+                    .map(|(p, _)| *p);
+                let Some(key) = key.filter(|_| packet_tag != 0) else {
+                    return drop(out, Why::NoContext);
+                };
+                let Some(v) = c.validator else {
+                    return drop(out, Why::NoValidator);
+                };
+                let answer = Answer {
+                    src,
+                    dst,
+                    r1bis: Some(Recovery {
+                        responder_nonce,
+                        validator: v.to_vec(),
+                        packet_tag,
+                        pair: addresses,
+                    }),
+                    ..Answer::default()
+                };
+                self.step(key, Event::R1bis { packet_tag }, now, &answer, out);
+            }
+            Message::I2bis {
+                initiator_context_tag,
+                initiator_nonce,
+                responder_nonce,
+                packet_context_tag,
+            } => {
+                let peer_tag = initiator_context_tag.get();
+                let packet_tag = packet_context_tag.get();
+                if ulids.local != self.config.ulid {
+                    return drop(out, Why::NotOurUlid);
+                }
+                if peer_tag == 0 || packet_tag == 0 {
+                    return drop(out, Why::ZeroTag);
+                }
+                let Some(v) = c.validator else {
+                    return drop(out, Why::NoValidator);
+                };
+                // §7.20: the R1bis's validator, over the I2bis's own fields
+                // and locators (the payload packet's, the R1bis's reversed).
+                let inputs = RecoveryInputs {
+                    responder_nonce,
+                    packet_tag,
+                    initiator_locator: src,
+                    responder_locator: dst,
+                };
+                if !self.secrets.verify_recovery(&inputs, v) {
+                    return drop(out, Why::BadValidator);
+                }
+                let locators = peer_locators(c.locators, ulids.peer);
+                let locators_ok = locators.contains(&src);
+                if !self.contexts.contains_key(&ulids) {
+                    // The peer's payload carries the Packet Context Tag: it
+                    // is ours again, unless another context took it since
+                    // (then a new one, which the R2 tells the peer).
+                    let tag = if self
+                        .contexts
+                        .values()
+                        .any(|e| e.ctx.local_tag() == packet_tag)
+                    {
+                        self.new_tag()
+                    } else {
+                        packet_tag
+                    };
+                    self.new_context_tagged(ulids, tag);
+                }
+                let answer = Answer {
+                    src,
+                    dst,
+                    initiator_nonce,
+                    initiator_tag: peer_tag,
+                    locators: Some(locators),
+                    // The pair the peer sends on, if its source checked.
+                    current: locators_ok.then_some(addresses),
+                    ..Answer::default()
+                };
+                let ev = Event::I2 {
+                    peer_tag,
+                    locators_ok,
+                };
+                self.step(ulids, ev, now, &answer, out);
             }
             _ => drop(out, Why::NotYet),
         }
@@ -823,10 +1049,24 @@ impl Engine {
                 if e.peer_locators.is_empty() {
                     e.peer_locators = vec![pair.peer];
                 }
+                if let Some(c) = answer.current {
+                    e.current = Some(c);
+                }
+                if e.installed == Some(peer_tag) {
+                    // The R2 of a recovery: the kernel kept the context, and
+                    // its current pair, all along.
+                    return;
+                }
                 if e.installed.is_some() {
                     out.kernel.push(KernelRequest::Del { local_tag });
                 }
                 e.installed = Some(peer_tag);
+                let current = e
+                    .current
+                    .filter(|c| {
+                        self.config.locators.contains(&c.local) && e.peer_locators.contains(&c.peer)
+                    })
+                    .unwrap_or(pair);
                 out.kernel.push(KernelRequest::Add(KernelContext {
                     local_tag,
                     peer_tag,
@@ -834,6 +1074,7 @@ impl Engine {
                     ulid_peer: pair.peer,
                     local_locators: self.config.locators.clone(),
                     peer_locators: e.peer_locators.clone(),
+                    current,
                 }));
             }
             Action::Remove => {
@@ -841,10 +1082,46 @@ impl Engine {
                     out.kernel.push(KernelRequest::Del { local_tag });
                 }
             }
-            Action::SendI2bis { .. } => out.notes.push(Note::NotYet {
-                pair,
-                what: "I2bis",
-            }),
+            Action::SendI2bis { init_nonce } => {
+                if let Some(r) = &answer.r1bis {
+                    e.r1bis = Some(r.clone());
+                    // The kernel sends on these locators; a context the
+                    // peer re-creates under another tag is re-added on them.
+                    e.current = Some(r.pair);
+                }
+                let Some(r) = &e.r1bis else {
+                    return out.notes.push(Note::NotYet {
+                        pair,
+                        what: "an I2bis without an R1bis",
+                    });
+                };
+                let Some(packet_context_tag) = ContextTag::new(r.packet_tag) else {
+                    return;
+                };
+                // The ULIDs, which the peer lost with the context, when the
+                // locators are others (§5.9).
+                let ulids = (r.pair != pair).then_some(UlidPair {
+                    sender: pair.local,
+                    receiver: pair.peer,
+                });
+                send(
+                    out,
+                    "I2bis",
+                    r.pair.local,
+                    r.pair.peer,
+                    Message::I2bis {
+                        initiator_context_tag: my_tag,
+                        initiator_nonce: init_nonce,
+                        responder_nonce: r.responder_nonce,
+                        packet_context_tag,
+                    },
+                    &Options {
+                        validator: Some(&r.validator),
+                        locators: Some((self.generation, &self.config.locators)),
+                        ulids,
+                    },
+                );
+            }
             Action::SendUpdate { .. } => out.notes.push(Note::NotYet {
                 pair,
                 what: "an Update Request",

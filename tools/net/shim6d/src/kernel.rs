@@ -53,6 +53,9 @@ use crate::engine::{
 pub enum KernelEvent {
     /// `trigger`: the pair is worth a context.
     Trigger(Pair),
+    /// `unknown-tag`: a payload header with this tag, which no context has,
+    /// came from `peer` to `local` (its `peer-locator` and `local-locator`).
+    UnknownTag { tag: u64, local: Addr, peer: Addr },
     /// Another event (its spec name, or its number): REAP's, for a later
     /// shim6d.
     Other(String),
@@ -69,26 +72,38 @@ pub fn event(ty: u16, family: u16, msg: &Message) -> Result<Option<KernelEvent>,
         .get_attr_payload_as::<u32>(A_CONTEXT_EVENT)
         .map_err(netlink)?;
     let name = EVENT.name(kind);
-    if name != Some("trigger") {
-        return Ok(Some(KernelEvent::Other(
-            name.map_or_else(|| kind.to_string(), str::to_string),
-        )));
-    }
     let address = |id| -> Result<Addr, Error> {
         attrs
             .get_attribute(id)
-            .ok_or_else(|| netlink(format!("a trigger event without attribute {id}")))?
+            .ok_or_else(|| {
+                netlink(format!(
+                    "a {} event without attribute {id}",
+                    name.unwrap_or("")
+                ))
+            })?
             .get_payload_as::<[u8; 16]>()
             .map_err(netlink)
     };
-    Ok(Some(KernelEvent::Trigger(Pair {
-        local: address(A_CONTEXT_ULID_LOCAL)?,
-        peer: address(A_CONTEXT_ULID_PEER)?,
-    })))
+    match name {
+        Some("trigger") => Ok(Some(KernelEvent::Trigger(Pair {
+            local: address(A_CONTEXT_ULID_LOCAL)?,
+            peer: address(A_CONTEXT_ULID_PEER)?,
+        }))),
+        Some("unknown-tag") => Ok(Some(KernelEvent::UnknownTag {
+            tag: attrs
+                .get_attr_payload_as::<u64>(A_CONTEXT_LOCAL_TAG)
+                .map_err(netlink)?,
+            local: address(A_CONTEXT_LOCAL_LOCATOR)?,
+            peer: address(A_CONTEXT_PEER_LOCATOR)?,
+        })),
+        _ => Ok(Some(KernelEvent::Other(
+            name.map_or_else(|| kind.to_string(), str::to_string),
+        ))),
+    }
 }
 
 /// `context-add`'s attributes for `c`: the tags, the ULIDs, both locator
-/// lists, and the ULIDs as the current pair.
+/// lists, and the current pair.
 pub fn add_attrs(c: &KernelContext) -> Result<Attrs, Error> {
     let mut attrs = vec![
         attr(A_CONTEXT_LOCAL_TAG, c.local_tag)?,
@@ -102,8 +117,8 @@ pub fn add_attrs(c: &KernelContext) -> Result<Attrs, Error> {
     for l in &c.peer_locators {
         attrs.push(attr(A_CONTEXT_PEER_LOCATOR, *l)?);
     }
-    attrs.push(attr(A_CONTEXT_CURRENT_LOCAL, c.ulid_local)?);
-    attrs.push(attr(A_CONTEXT_CURRENT_PEER, c.ulid_peer)?);
+    attrs.push(attr(A_CONTEXT_CURRENT_LOCAL, c.current.local)?);
+    attrs.push(attr(A_CONTEXT_CURRENT_PEER, c.current.peer)?);
     Ok(attrs.into_iter().collect())
 }
 
@@ -120,13 +135,15 @@ pub fn describe(r: &KernelRequest) -> String {
     match r {
         KernelRequest::Add(c) => format!(
             "context-add local-tag {:#x} peer-tag {:#x} ulid-local {} ulid-peer {} \
-             local-locators {} peer-locators {}",
+             local-locators {} peer-locators {} pair {} {}",
             c.local_tag,
             c.peer_tag,
             Ipv6Addr::from(c.ulid_local),
             Ipv6Addr::from(c.ulid_peer),
             addrs(&c.local_locators),
-            addrs(&c.peer_locators)
+            addrs(&c.peer_locators),
+            Ipv6Addr::from(c.current.local),
+            Ipv6Addr::from(c.current.peer)
         ),
         KernelRequest::Del { local_tag } => format!("context-del local-tag {local_tag:#x}"),
     }
@@ -238,6 +255,34 @@ mod tests {
         );
         // Another family's message, or another command: not an event.
         assert_eq!(event(0x21, 0x20, &m).unwrap(), None);
+        let unknown = message(
+            CMD_EVENT,
+            vec![
+                attr(A_CONTEXT_EVENT, EVENT.parse("unknown-tag").unwrap()).unwrap(),
+                attr(A_CONTEXT_PAD, ()).unwrap(),
+                attr(A_CONTEXT_LOCAL_TAG, 0x1b_0000_0002u64).unwrap(),
+                attr(A_CONTEXT_LOCAL_LOCATOR, ip("2001:db8:b2::1")).unwrap(),
+                attr(A_CONTEXT_PEER_LOCATOR, ip("2001:db8:a2::1")).unwrap(),
+            ],
+        );
+        assert_eq!(
+            event(0x20, 0x20, &unknown).unwrap(),
+            Some(KernelEvent::UnknownTag {
+                tag: 0x1b_0000_0002,
+                local: ip("2001:db8:b2::1"),
+                peer: ip("2001:db8:a2::1"),
+            })
+        );
+        let unknown_short = message(
+            CMD_EVENT,
+            vec![
+                attr(A_CONTEXT_EVENT, EVENT.parse("unknown-tag").unwrap()).unwrap(),
+                attr(A_CONTEXT_PAD, ()).unwrap(),
+                attr(A_CONTEXT_LOCAL_TAG, 0x1b_0000_0002u64).unwrap(),
+                attr(A_CONTEXT_LOCAL_LOCATOR, ip("2001:db8:b2::1")).unwrap(),
+            ],
+        );
+        assert!(event(0x20, 0x20, &unknown_short).is_err());
         let keepalive = message(
             CMD_EVENT,
             vec![
@@ -266,7 +311,7 @@ mod tests {
     }
 
     #[test]
-    fn context_add_sends_tags_ulids_locators_and_the_ulids_as_pair() {
+    fn context_add_sends_tags_ulids_locators_and_the_current_pair() {
         let c = KernelContext {
             local_tag: 0x1a,
             peer_tag: 0x1b,
@@ -274,6 +319,10 @@ mod tests {
             ulid_peer: ip("2001:db8:b1::1"),
             local_locators: vec![ip("2001:db8:a1::1"), ip("2001:db8:a2::1")],
             peer_locators: vec![ip("2001:db8:b1::1"), ip("2001:db8:b2::1")],
+            current: Pair {
+                local: ip("2001:db8:a2::1"),
+                peer: ip("2001:db8:b2::1"),
+            },
         };
         let sent: Vec<(u16, Vec<u8>)> = add_attrs(&c)
             .unwrap()
@@ -292,15 +341,15 @@ mod tests {
                 (A_CONTEXT_LOCAL_LOCATOR, v(ip("2001:db8:a2::1"))),
                 (A_CONTEXT_PEER_LOCATOR, v(ip("2001:db8:b1::1"))),
                 (A_CONTEXT_PEER_LOCATOR, v(ip("2001:db8:b2::1"))),
-                (A_CONTEXT_CURRENT_LOCAL, v(ip("2001:db8:a1::1"))),
-                (A_CONTEXT_CURRENT_PEER, v(ip("2001:db8:b1::1"))),
+                (A_CONTEXT_CURRENT_LOCAL, v(ip("2001:db8:a2::1"))),
+                (A_CONTEXT_CURRENT_PEER, v(ip("2001:db8:b2::1"))),
             ]
         );
         assert_eq!(
             describe(&KernelRequest::Add(c)),
             "context-add local-tag 0x1a peer-tag 0x1b ulid-local 2001:db8:a1::1 \
              ulid-peer 2001:db8:b1::1 local-locators 2001:db8:a1::1,2001:db8:a2::1 \
-             peer-locators 2001:db8:b1::1,2001:db8:b2::1"
+             peer-locators 2001:db8:b1::1,2001:db8:b2::1 pair 2001:db8:a2::1 2001:db8:b2::1"
         );
         assert_eq!(
             describe(&KernelRequest::Del { local_tag: 0x1a }),

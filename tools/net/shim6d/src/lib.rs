@@ -6,8 +6,12 @@
 //! next header 140; a `trigger` event starts the four-way exchange (I1, R1,
 //! I2, R2) with the peer's daemon, which answers as responder, and once a
 //! context is ESTABLISHED on either side it is installed in the kernel
-//! (`context-add`), which then rewrites and restores its packets.  On
-//! SIGINT or SIGTERM the daemon removes its contexts from the kernel.
+//! (`context-add`), which then rewrites and restores its packets.  When the
+//! module sees a payload header with a tag it does not know (`unknown-tag`:
+//! this host lost the context, a restart), the daemon answers with an
+//! R1bis, the peer's daemon with an I2bis, and the context is re-created
+//! with its tags (RFC 5533 §7.4, context recovery).  On SIGINT or SIGTERM
+//! the daemon removes its contexts from the kernel.
 //!
 //! - [`engine`]: the protocol, without sockets or a clock: inputs in,
 //!   messages, kernel requests and log lines out; `shim6_ctx` (the state

@@ -53,7 +53,9 @@ Sets up Shim6 (RFC 5533) contexts with the daemons of other hosts for the
 rv6_shim6 module of the network namespace it runs in (ip netns exec NS
 shim6d ...): a trigger event of the module starts the four-way exchange,
 an exchange another host starts is answered, and an established context
-is installed in the kernel.  SIGINT or SIGTERM removes them and stops.
+is installed in the kernel.  A payload packet whose tag the module does
+not know (an unknown-tag event: this host lost the context) is answered
+with an R1bis, and the peer's I2bis re-creates the context (RFC 5533 §7.4).  SIGINT or SIGTERM removes them and stops.
 
   --locators ADDR[,ADDR...]  this host's locators (at most 8)
   --ulid ADDR                this host's ULID, one of them (the first)
@@ -237,6 +239,11 @@ fn run(config: Config, log: &mut Log) -> Result<(), String> {
                         match e {
                             KernelEvent::Trigger(pair) => {
                                 let out = engine.handle(Input::Trigger(pair), clock());
+                                carry_out(out, &raw, &mut kernel, log);
+                            }
+                            KernelEvent::UnknownTag { tag, local, peer } => {
+                                let input = Input::UnknownTag { tag, local, peer };
+                                let out = engine.handle(input, clock());
                                 carry_out(out, &raw, &mut kernel, log);
                             }
                             KernelEvent::Other(name) => {

@@ -195,9 +195,9 @@ pub fn describe(c: &Control<'_>) -> String {
         } => write!(s, " tag {:#x} nonce {n:#010x}", t.get()),
         Message::R1bis {
             packet_context_tag: t,
-            ..
-        }
-        | Message::UpdateRequest {
+            responder_nonce: r,
+        } => write!(s, " tag {:#x} responder-nonce {r:#010x}", t.get()),
+        Message::UpdateRequest {
             receiver_context_tag: t,
             ..
         }
@@ -210,8 +210,15 @@ pub fn describe(c: &Control<'_>) -> String {
         } => write!(s, " tag {:#x}", t.get()),
         Message::I2bis {
             initiator_context_tag: t,
-            ..
-        } => write!(s, " tag {:#x}", t.get()),
+            initiator_nonce: n,
+            responder_nonce: r,
+            packet_context_tag: p,
+        } => write!(
+            s,
+            " tag {:#x} nonce {n:#010x} responder-nonce {r:#010x} packet-tag {:#x}",
+            t.get(),
+            p.get()
+        ),
         Message::Probe(p) => write!(s, " tag {:#x}", p.receiver_context_tag.get()),
         Message::Error { code, .. } => write!(s, " code {code}"),
         Message::Unknown { .. } => Ok(()),
@@ -295,6 +302,49 @@ mod tests {
         let repr = ControlRepr::parse(&header).unwrap();
         let kinds: Vec<u16> = repr.options().map(|o| o.unwrap().kind).collect();
         assert_eq!(kinds, [1, 2, 6]);
+    }
+
+    #[test]
+    fn r1bis_and_i2bis_read_back_and_say_their_tags_and_nonces() {
+        let validator = [9u8; 32];
+        let r1bis = build(
+            Message::R1bis {
+                packet_context_tag: tag(0x1b),
+                responder_nonce: 0x0a0b_0c0d,
+            },
+            &Options {
+                validator: Some(&validator),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            describe(&parse(&r1bis).unwrap()),
+            "R1bis tag 0x1b responder-nonce 0x0a0b0c0d validator"
+        );
+        let locators = [ip("2001:db8:a1::1"), ip("2001:db8:a2::1")];
+        let i2bis = build(
+            Message::I2bis {
+                initiator_context_tag: tag(0x1a),
+                initiator_nonce: 0x0102_0304,
+                responder_nonce: 0x0a0b_0c0d,
+                packet_context_tag: tag(0x1b),
+            },
+            &Options {
+                validator: Some(&validator),
+                locators: Some((1, &locators)),
+                ulids: Some(UlidPair {
+                    sender: ip("2001:db8:a1::1"),
+                    receiver: ip("2001:db8:b1::1"),
+                }),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            describe(&parse(&i2bis).unwrap()),
+            "I2bis tag 0x1a nonce 0x01020304 responder-nonce 0x0a0b0c0d packet-tag 0x1b \
+             validator locators 2001:db8:a1::1,2001:db8:a2::1 ulids 2001:db8:a1::1 2001:db8:b1::1"
+        );
     }
 
     #[test]

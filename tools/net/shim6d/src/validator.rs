@@ -10,6 +10,12 @@
 //! lifetimes: at least VALIDATOR_MIN_LIFETIME (30 s, §14) when the lifetime
 //! is.  Verification tries both secrets, in constant time (`hmac`'s
 //! `verify_slice`).
+//!
+//! Context recovery (§7.17, §7.20) has a validator of its own: the R1bis
+//! carries an HMAC of its Responder Nonce, the Packet Context Tag (the tag
+//! of the payload packet that found no context) and that packet's locators,
+//! which the I2bis echoes and comes back over.  Its input starts with a
+//! label, so that no R1's validator passes for an R1bis's or the reverse.
 
 use hmac::{
     Hmac,
@@ -45,6 +51,23 @@ pub struct Inputs {
     pub fii: u32,
 }
 
+/// What an R1bis's validator is computed over (§7.17): the payload
+/// packet's tag and locators, which the I2bis repeats (§7.20).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecoveryInputs {
+    /// The Responder Nonce of the R1bis (and of the I2bis that echoes it).
+    pub responder_nonce: u32,
+    /// The Packet Context Tag: the tag the payload packet carried, ours.
+    pub packet_tag: u64,
+    /// The payload packet's source (the I2bis's): the peer's locator.
+    pub initiator_locator: Addr,
+    /// The payload packet's destination (the I2bis's): ours.
+    pub responder_locator: Addr,
+}
+
+/// The label that starts a recovery validator's input.
+const RECOVERY_LABEL: &[u8] = b"shim6d R1bis";
+
 /// The responder's secrets: the current one and the one it replaced.
 pub struct Secrets {
     current: [u8; 32],
@@ -60,14 +83,28 @@ fn fresh(entropy: &mut dyn Entropy) -> [u8; 32] {
     s
 }
 
+fn keyed(secret: &[u8; 32]) -> HmacSha256 {
+    HmacSha256::new_from_slice(secret).expect("HMAC takes keys of any length")
+}
+
 fn mac(secret: &[u8; 32], v: &Inputs) -> HmacSha256 {
-    let mut m = HmacSha256::new_from_slice(secret).expect("HMAC takes keys of any length");
+    let mut m = keyed(secret);
     m.update(&v.responder_nonce.to_be_bytes());
     m.update(&v.initiator_tag.to_be_bytes());
     m.update(&v.initiator_nonce.to_be_bytes());
     m.update(&v.initiator_ulid);
     m.update(&v.responder_ulid);
     m.update(&v.fii.to_be_bytes());
+    m
+}
+
+fn recovery_mac(secret: &[u8; 32], v: &RecoveryInputs) -> HmacSha256 {
+    let mut m = keyed(secret);
+    m.update(RECOVERY_LABEL);
+    m.update(&v.responder_nonce.to_be_bytes());
+    m.update(&v.packet_tag.to_be_bytes());
+    m.update(&v.initiator_locator);
+    m.update(&v.responder_locator);
     m
 }
 
@@ -106,6 +143,23 @@ impl Secrets {
             .iter()
             .flatten()
             .any(|s| mac(s, v).verify_slice(validator).is_ok())
+    }
+
+    /// The validator for an R1bis, under the current secret.
+    pub fn recovery_validator(&self, v: &RecoveryInputs) -> [u8; VALIDATOR_LEN] {
+        recovery_mac(&self.current, v)
+            .finalize()
+            .into_bytes()
+            .into()
+    }
+
+    /// Whether `validator` is the one the current or the previous secret
+    /// gives an R1bis for `v`.
+    pub fn verify_recovery(&self, v: &RecoveryInputs, validator: &[u8]) -> bool {
+        [Some(self.current), self.previous]
+            .iter()
+            .flatten()
+            .any(|s| recovery_mac(s, v).verify_slice(validator).is_ok())
     }
 }
 
@@ -152,6 +206,47 @@ mod tests {
         assert!(!s.verify(&v, &bad));
         assert!(!s.verify(&v, &good[..31]));
         assert!(!s.verify(&v, &[]));
+    }
+
+    fn recovery() -> RecoveryInputs {
+        RecoveryInputs {
+            responder_nonce: 0x1122_3344,
+            packet_tag: 0x1b_0000_0002,
+            initiator_locator: [0x20, 1, 0xd, 0xb8, 0, 0xa2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            responder_locator: [0x20, 1, 0xd, 0xb8, 0, 0xb2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+        }
+    }
+
+    #[test]
+    fn a_recovery_validator_verifies_and_any_changed_input_does_not() {
+        let mut e = SplitMix(1);
+        let s = Secrets::new(&mut e, 0, LIFE);
+        let v = recovery();
+        let good = s.recovery_validator(&v);
+        assert!(s.verify_recovery(&v, &good));
+        let changes: [&dyn Fn(&mut RecoveryInputs); 4] = [
+            &|i| i.responder_nonce ^= 1,
+            &|i| i.packet_tag ^= 1,
+            &|i| i.initiator_locator[15] ^= 1,
+            &|i| i.responder_locator[15] ^= 1,
+        ];
+        for (n, change) in changes.iter().enumerate() {
+            let mut w = v;
+            change(&mut w);
+            assert!(!s.verify_recovery(&w, &good), "change {n} still verifies");
+        }
+        let mut bad = good;
+        bad[0] ^= 1;
+        assert!(!s.verify_recovery(&v, &bad));
+        assert!(!s.verify_recovery(&v, &[]));
+    }
+
+    #[test]
+    fn r1_and_r1bis_validators_do_not_pass_for_each_other() {
+        let s = Secrets::new(&mut SplitMix(1), 0, LIFE);
+        let (i, r) = (inputs(), recovery());
+        assert!(!s.verify_recovery(&r, &s.validator(&i)));
+        assert!(!s.verify(&i, &s.recovery_validator(&r)));
     }
 
     #[test]

@@ -126,6 +126,8 @@ impl Host {
                     );
                     assert!(c.local_locators.contains(&c.ulid_local), "{c:?}");
                     assert!(c.peer_locators.contains(&c.ulid_peer), "{c:?}");
+                    assert!(c.local_locators.contains(&c.current.local), "{c:?}");
+                    assert!(c.peer_locators.contains(&c.current.peer), "{c:?}");
                     assert!(c.local_tag != 0 && c.local_tag <= ContextTag::MAX, "{c:?}");
                     assert!(c.peer_tag != 0 && c.peer_tag <= ContextTag::MAX, "{c:?}");
                     self.kernel.insert(c.local_tag, c.clone());
@@ -304,6 +306,7 @@ impl Net {
                 ulid_peer: b1(),
                 local_locators: vec![a1(), a2()],
                 peer_locators: vec![b1(), b2()],
+                current: pair(A),
             }]
         );
         assert_eq!(
@@ -315,6 +318,7 @@ impl Net {
                 ulid_peer: a1(),
                 local_locators: vec![b1(), b2()],
                 peer_locators: vec![a1(), a2()],
+                current: pair(B),
             }]
         );
     }
@@ -955,4 +959,452 @@ fn the_config_puts_the_ulid_first_and_refuses_what_the_kernel_would() {
     assert_eq!(err(vec![ip("::")], None), ":: cannot be a locator");
     let nine: Vec<Addr> = (1..=9).map(|i| ip(&format!("2001:db8::{i}"))).collect();
     assert_eq!(err(nine, None), "more than 8 locators");
+}
+
+// Context recovery (RFC 5533 §7.4, §7.17–§7.20): B loses the context (its
+// daemon stops, deleting it from B's kernel, and a new one starts), A's
+// kernel still sends payload on locator pair (a2, b2) with B's tag.
+
+/// A net whose context was established, moved to pair (a2, b2) in A's
+/// kernel (as `rv6 shim6 context set ... pair` does), and lost by B: B's
+/// daemon removed it from B's kernel and a new engine runs.  Also the
+/// tags, A's and B's, and how many messages were sent before.
+fn lost_by_b(config: impl Fn(&mut Config)) -> (Net, u64, u64, usize) {
+    let mut net = Net::with(&config);
+    net.trigger(A);
+    net.settle();
+    net.assert_established();
+    let ta = net.hosts[A].context().unwrap().local_tag;
+    let tb = net.hosts[B].context().unwrap().local_tag;
+    net.hosts[A].kernel.get_mut(&ta).unwrap().current = Pair {
+        local: a2(),
+        peer: b2(),
+    };
+    let out = net.hosts[B].engine.shutdown();
+    let _ = net.hosts[B].apply(out);
+    assert!(net.hosts[B].kernel.is_empty());
+    let c = net.hosts[B].engine.config().clone();
+    net.hosts[B].engine = Engine::new(c, Box::new(SplitMix(0xbb)), net.now);
+    net.hosts[B].notes.clear();
+    net.hosts[B].requests.clear();
+    net.hosts[A].notes.clear();
+    net.hosts[A].requests.clear();
+    let mark = net.sent.len();
+    (net, ta, tb, mark)
+}
+
+/// A payload packet from a2 with B's tag hits B's kernel, which has no
+/// context for it: its `unknown-tag` event.
+fn unknown_tag(net: &mut Net, tag: u64) {
+    net.input(
+        B,
+        Input::UnknownTag {
+            tag,
+            local: b2(),
+            peer: a2(),
+        },
+    );
+}
+
+/// The types of the messages `h` sent since the `from`th, in order.
+fn sent_since(net: &Net, h: usize, from: usize) -> Vec<String> {
+    net.sent[from..]
+        .iter()
+        .filter(|(_, by, _)| *by == h)
+        .map(|(_, _, p)| kind(p))
+        .collect()
+}
+
+/// B's context as recovered: the original tags, A's locators, ESTABLISHED,
+/// and in B's kernel on the pair the I2bis came over, (b2, a2).
+#[track_caller]
+fn assert_recovered(net: &Net, ta: u64, tb: u64) {
+    let b = &net.hosts[B];
+    let cb = b.context().expect("B has no context");
+    assert_eq!(
+        (cb.state, cb.local_tag, cb.peer_tag, cb.installed),
+        (State::Established, tb, Some(ta), Some(ta))
+    );
+    assert_eq!(cb.deadline, None);
+    assert_eq!(
+        b.kernel.values().collect::<Vec<_>>(),
+        [&KernelContext {
+            local_tag: tb,
+            peer_tag: ta,
+            ulid_local: b1(),
+            ulid_peer: a1(),
+            local_locators: vec![b1(), b2()],
+            peer_locators: vec![a1(), a2()],
+            current: Pair {
+                local: b2(),
+                peer: a2(),
+            },
+        }]
+    );
+    let ca = net.hosts[A].context().unwrap();
+    assert_eq!(
+        (
+            ca.state,
+            ca.local_tag,
+            ca.peer_tag,
+            ca.installed,
+            ca.deadline
+        ),
+        (State::Established, ta, Some(tb), Some(tb), None)
+    );
+}
+
+#[test]
+fn a_lost_context_is_recovered_with_r1bis_i2bis_r2_and_the_same_tags() {
+    let (mut net, ta, tb, mark) = lost_by_b(|_| {});
+    unknown_tag(&mut net, tb);
+    net.settle();
+    assert_eq!(sent_since(&net, B, mark), ["R1bis", "R2"]);
+    assert_eq!(sent_since(&net, A, mark), ["I2bis"]);
+    assert_recovered(&net, ta, tb);
+    assert_eq!(
+        states(&net.hosts[A]),
+        ["ESTABLISHED -> I2BIS-SENT", "I2BIS-SENT -> ESTABLISHED"]
+    );
+    assert_eq!(states(&net.hosts[B]), ["IDLE -> ESTABLISHED"]);
+    // A's kernel kept its context, and its pair: no request.
+    assert!(
+        net.hosts[A].requests.is_empty(),
+        "{:?}",
+        net.hosts[A].requests
+    );
+    assert_eq!(net.hosts[A].kernel[&ta].current.local, a2());
+    assert_eq!(net.hosts[B].requests.len(), 1);
+    assert!(net.hosts[A].dropped().is_empty() && net.hosts[B].dropped().is_empty());
+
+    // Every message over the payload's locators, the I2bis naming the ULIDs.
+    let msgs: Vec<&Packet> = net.sent[mark..].iter().map(|(_, _, p)| p).collect();
+    for p in &msgs {
+        let (src, dst) = if kind(p) == "I2bis" {
+            (a2(), b2())
+        } else {
+            (b2(), a2())
+        };
+        assert_eq!((p.src, p.dst), (src, dst), "{}", kind(p));
+    }
+    let (r1bis, i2bis, r2) = (
+        msg::parse(&msgs[0].bytes).unwrap(),
+        msg::parse(&msgs[1].bytes).unwrap(),
+        msg::parse(&msgs[2].bytes).unwrap(),
+    );
+    let Message::R1bis {
+        packet_context_tag,
+        responder_nonce,
+    } = r1bis.message
+    else {
+        panic!("{r1bis:?}")
+    };
+    assert_eq!(packet_context_tag.get(), tb, "the R1bis echoes the tag");
+    assert_eq!(r1bis.validator.map(<[u8]>::len), Some(32));
+    let Message::I2bis {
+        initiator_context_tag,
+        initiator_nonce,
+        responder_nonce: echoed,
+        packet_context_tag: echoed_tag,
+    } = i2bis.message
+    else {
+        panic!("{i2bis:?}")
+    };
+    assert_eq!(
+        (initiator_context_tag.get(), echoed, echoed_tag.get()),
+        (ta, responder_nonce, tb)
+    );
+    assert_eq!(i2bis.validator, r1bis.validator);
+    assert_eq!(i2bis.locators, Some(vec![a1(), a2()]));
+    let u = i2bis.ulids.expect("no ULID Pair option in the I2bis");
+    assert_eq!((u.sender, u.receiver), (a1(), b1()));
+    assert_eq!(
+        r2.message,
+        Message::R2 {
+            responder_context_tag: ContextTag::new(tb).unwrap(),
+            initiator_nonce,
+        }
+    );
+    assert_eq!(r2.locators, Some(vec![b1(), b2()]));
+}
+
+/// `p`, an I2bis, with its validator, Packet Context Tag or source changed
+/// by `change` (the checksum made right again).
+fn rebuilt_i2bis(p: &mut Packet, change: &dyn Fn(&mut Vec<u8>, &mut u64, &mut Addr)) {
+    let c = msg::parse(&p.bytes).unwrap();
+    let Message::I2bis {
+        initiator_context_tag,
+        initiator_nonce,
+        responder_nonce,
+        packet_context_tag,
+    } = c.message
+    else {
+        panic!("not an I2bis: {c:?}")
+    };
+    let mut validator = c.validator.unwrap().to_vec();
+    let mut tag = packet_context_tag.get();
+    change(&mut validator, &mut tag, &mut p.src);
+    let locators = c.locators.clone().unwrap();
+    p.bytes = msg::build(
+        Message::I2bis {
+            initiator_context_tag,
+            initiator_nonce,
+            responder_nonce,
+            packet_context_tag: ContextTag::new(tag).unwrap(),
+        },
+        &Options {
+            validator: (!validator.is_empty()).then_some(&validator[..]),
+            locators: Some((0, &locators)),
+            ulids: c.ulids,
+        },
+    )
+    .unwrap();
+}
+
+fn refused_i2bis(change: &dyn Fn(&mut Vec<u8>, &mut u64, &mut Addr), why: Why) {
+    let (mut net, ta, tb, mark) = lost_by_b(|_| {});
+    unknown_tag(&mut net, tb);
+    net.run(net.now + 600 * SEC, &mut |_, p| {
+        if kind(p) == "I2bis" {
+            rebuilt_i2bis(p, change);
+        }
+        Fate::Deliver
+    });
+    // The I2bis and its I2bis_RETRIES_MAX (2) retransmissions, each
+    // refused, then A starts afresh with an I1 (§7.19).
+    assert_eq!(
+        sent_since(&net, A, mark),
+        ["I2bis", "I2bis", "I2bis", "I1", "I2"]
+    );
+    assert_eq!(sent_since(&net, B, mark), ["R1bis", "R1", "R2"]);
+    assert_eq!(net.hosts[B].dropped(), vec![why; 3]);
+    // The new exchange set the context up under a new tag of B's, which A's
+    // kernel took over (its context re-added on the pair it used).
+    let cb = net.hosts[B].context().unwrap();
+    assert_ne!(cb.local_tag, tb);
+    assert_eq!(cb.peer_tag, Some(ta));
+    let ka: Vec<&KernelContext> = net.hosts[A].kernel.values().collect();
+    assert_eq!(ka.len(), 1);
+    assert_eq!((ka[0].local_tag, ka[0].peer_tag), (ta, cb.local_tag));
+    assert_eq!(
+        ka[0].current,
+        Pair {
+            local: a2(),
+            peer: b2()
+        }
+    );
+    assert_eq!(
+        net.hosts[A].requests,
+        [
+            KernelRequest::Del { local_tag: ta },
+            KernelRequest::Add(ka[0].clone())
+        ]
+    );
+}
+
+#[test]
+fn an_i2bis_with_a_bad_validator_is_refused() {
+    refused_i2bis(&|v, _, _| v[5] ^= 1, Why::BadValidator);
+}
+
+#[test]
+fn an_i2bis_for_another_packet_tag_or_from_another_locator_is_refused() {
+    refused_i2bis(&|_, t, _| *t ^= 1, Why::BadValidator);
+    refused_i2bis(&|_, _, src| *src = a1(), Why::BadValidator);
+}
+
+#[test]
+fn an_i2bis_without_a_validator_is_refused() {
+    refused_i2bis(&|v, _, _| v.clear(), Why::NoValidator);
+}
+
+/// A's first I2bis, held back and delivered to B `after` its R1bis.
+fn late_i2bis(after: u64) -> (Net, u64, u64, Output) {
+    let (mut net, ta, tb, _) = lost_by_b(|c| c.secret_lifetime = 60 * SEC);
+    unknown_tag(&mut net, tb);
+    // The wire alone, no time passing: A's I2bis stays unanswered.
+    let mut held = None;
+    while let Some((from, p)) = net.queue.pop_front() {
+        if kind(&p) == "I2bis" && held.is_none() {
+            held = Some(p);
+        } else {
+            net.deliver(from, &p);
+        }
+    }
+    let i2bis = held.expect("an I2bis");
+    let mut t = net.now;
+    let start = t;
+    while t < start + after {
+        t += SEC;
+        let _ = net.hosts[B].engine.handle(Input::Tick, t);
+    }
+    let out = net.hosts[B].engine.handle(
+        Input::Packet {
+            src: i2bis.src,
+            dst: i2bis.dst,
+            bytes: &i2bis.bytes,
+        },
+        start + after,
+    );
+    (net, ta, tb, out)
+}
+
+#[test]
+fn an_r1bis_validator_outlives_one_secret_change_but_not_two() {
+    let (_, _, tb, out) = late_i2bis(61 * SEC);
+    assert_eq!(out.packets.iter().map(kind).collect::<Vec<_>>(), ["R2"]);
+    assert!(
+        matches!(&out.kernel[..], [KernelRequest::Add(c)] if c.local_tag == tb),
+        "{out:?}"
+    );
+    let (_, _, _, out) = late_i2bis(121 * SEC);
+    assert!(out.packets.is_empty() && out.kernel.is_empty(), "{out:?}");
+    assert!(out.notes.contains(&Note::Dropped {
+        src: a2(),
+        dst: b2(),
+        why: Why::BadValidator
+    }));
+}
+
+#[test]
+fn an_r1bis_for_a_tag_a_does_not_have_is_ignored() {
+    let (mut net, ta, tb, mark) = lost_by_b(|_| {});
+    unknown_tag(&mut net, tb ^ 0x5a5a);
+    net.settle();
+    assert_eq!(sent_since(&net, B, mark), ["R1bis"]);
+    assert_eq!(sent_since(&net, A, mark), Vec::<String>::new());
+    assert_eq!(net.hosts[A].dropped(), [Why::NoContext]);
+    let ca = net.hosts[A].context().unwrap();
+    assert_eq!(
+        (ca.state, ca.peer_tag, ca.deadline),
+        (State::Established, Some(tb), None)
+    );
+    assert!(net.hosts[B].engine.is_empty(), "an R1bis made state");
+
+    // The right tag, but from an address that is none of B's locators, or
+    // without a validator: dropped too.
+    let r1bis = |validator: Option<&[u8]>| {
+        msg::build(
+            Message::R1bis {
+                packet_context_tag: ContextTag::new(tb).unwrap(),
+                responder_nonce: 7,
+            },
+            &Options {
+                validator,
+                ..Options::default()
+            },
+        )
+        .unwrap()
+    };
+    let foreign = ip("2001:db8:ff::1");
+    let a = &mut net.hosts[A];
+    for (src, bytes, why) in [
+        (foreign, r1bis(Some(&[1; 32])), Why::NoContext),
+        (b2(), r1bis(None), Why::NoValidator),
+    ] {
+        let out = a.engine.handle(
+            Input::Packet {
+                src,
+                dst: a2(),
+                bytes: &bytes,
+            },
+            net.now,
+        );
+        assert!(out.packets.is_empty() && out.kernel.is_empty(), "{out:?}");
+        assert!(
+            out.notes.contains(&Note::Dropped {
+                src,
+                dst: a2(),
+                why
+            }),
+            "{out:?}"
+        );
+    }
+    assert_eq!(
+        a.engine.context(&pair(A)).unwrap().state,
+        State::Established
+    );
+    assert_eq!(a.engine.context(&pair(A)).unwrap().local_tag, ta);
+}
+
+#[test]
+fn unknown_tags_that_are_not_lost_contexts_get_no_r1bis() {
+    let (mut net, _, tb, mark) = lost_by_b(|_| {});
+    // Not to one of B's locators, from B itself, tag 0.
+    for (tag, local, peer) in [(tb, a2(), a1()), (tb, b2(), b1()), (0, b2(), a2())] {
+        net.input(B, Input::UnknownTag { tag, local, peer });
+    }
+    assert_eq!(sent_since(&net, B, mark), Vec::<String>::new());
+    // A tag of a context B's daemon has.
+    unknown_tag(&mut net, tb);
+    net.settle();
+    let mark = net.sent.len();
+    unknown_tag(&mut net, tb);
+    assert_eq!(sent_since(&net, B, mark), Vec::<String>::new());
+    let outcomes: Vec<&str> = net.hosts[B]
+        .notes
+        .iter()
+        .filter_map(|n| match n {
+            Note::UnknownTag { outcome, .. } => Some(*outcome),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "ignored: not to one of this host's locators",
+            "ignored: from this host",
+            "ignored: not a context tag",
+            "sending an R1bis",
+            "ignored: a context of this daemon has the tag",
+        ]
+    );
+}
+
+/// Recovers with the first message of type `lose` lost; gives the net and
+/// how many messages were sent before the recovery.
+fn recovered_despite(lose: &str) -> (Net, usize) {
+    let (mut net, ta, tb, mark) = lost_by_b(|_| {});
+    unknown_tag(&mut net, tb);
+    let mut lost = false;
+    net.run(net.now + 600 * SEC, &mut |_, p| {
+        if kind(p) == lose && !lost {
+            lost = true;
+            Fate::Lose
+        } else {
+            Fate::Deliver
+        }
+    });
+    assert!(lost);
+    assert_recovered(&net, ta, tb);
+    assert_eq!(sent_since(&net, A, mark), ["I2bis", "I2bis"]);
+    // Retransmitted as sent: the same nonces and validator.
+    let i2bis: Vec<&Packet> = net.sent[mark..]
+        .iter()
+        .filter(|(_, _, p)| kind(p) == "I2bis")
+        .map(|(_, _, p)| p)
+        .collect();
+    assert_eq!(i2bis[0], i2bis[1]);
+    // After I2bis_TIMEOUT (4 s, randomized over [2, 6) s).
+    let at: Vec<u64> = net.sent[mark..]
+        .iter()
+        .filter(|(_, _, p)| kind(p) == "I2bis")
+        .map(|(t, _, _)| *t)
+        .collect();
+    assert!((2 * SEC..6 * SEC).contains(&(at[1] - at[0])), "{at:?}");
+    assert_eq!(net.hosts[B].requests.len(), 1, "B installed twice");
+    assert!(net.hosts[A].requests.is_empty());
+    (net, mark)
+}
+
+#[test]
+fn a_lost_r2_after_an_i2bis_is_sent_again_for_its_retransmission() {
+    let (net, mark) = recovered_despite("R2");
+    assert_eq!(sent_since(&net, B, mark), ["R1bis", "R2", "R2"]);
+}
+
+#[test]
+fn a_lost_i2bis_is_retransmitted() {
+    let (net, mark) = recovered_despite("I2bis");
+    assert_eq!(sent_since(&net, B, mark), ["R1bis", "R2"]);
 }
