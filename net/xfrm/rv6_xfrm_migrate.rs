@@ -466,21 +466,11 @@ fn dir_name(dir: u8) -> &'static str {
     }
 }
 
-/// The key manager addresses that announce a move back: the old local address, and the old
-/// peer address if the peer moved too.
-fn km_back(r: &plan::Request, km: &KmAddress) -> KmAddress {
-    let remote = r
-        .peer
-        .filter(|p| p.new.addr == km.remote)
-        .map_or(km.remote, |p| p.old.addr);
-    KmAddress {
-        family: r.local.old.family,
-        local: r.local.old.addr,
-        remote,
-    }
-}
-
 /// Moves every policy of `found`, or none: on the first failure, moves back those moved.
+/// The moves are announced (with the request's key manager addresses) only once all are
+/// done: a key manager acts on each announcement (strongSwan reinstalls the CHILD_SA's
+/// policies), and must neither see a move that is then undone nor act while the others are
+/// still to move.
 fn move_all(
     n: &NetMigrate,
     req: &Request<'_>,
@@ -490,7 +480,7 @@ fn move_all(
     let mut entries_moved = 0u32;
     for (i, f) in found.iter().enumerate() {
         let (e, len) = kernel_entries(&f.entries);
-        let Err(err) = f.pol.migrate(&e[..len], p.km.as_ref(), Some(req)) else {
+        let Err(err) = f.pol.migrate(&e[..len], Some(req)) else {
             entries_moved += len as u32;
             continue;
         };
@@ -498,10 +488,9 @@ fn move_all(
         let mut why = [0u8; ExtackText::CAP];
         let reason = req.message(&mut why).unwrap_or("refused");
         let mut back_failed = 0u64;
-        let km = p.km.as_ref().map(|k| km_back(&p.req, k));
         for g in found[..i].iter().rev() {
             let (e, len) = kernel_entries(&g.entries.reversed());
-            if g.pol.migrate(&e[..len], km.as_ref(), None).is_err() {
+            if g.pol.migrate(&e[..len], None).is_err() {
                 back_failed += 1;
             }
         }
@@ -521,6 +510,12 @@ fn move_all(
                 format_args!("policy {index} ({dir}): {reason}; {back_failed} of {i} stuck"),
             )
         });
+    }
+    for f in found {
+        let (e, len) = kernel_entries(&f.entries);
+        // A key manager that misses one is told no less than by the core's own
+        // migration, which ignores the announcement's outcome too.
+        let _ = f.pol.announce(&e[..len], p.km.as_ref());
     }
     Ok((found.len() as u32, entries_moved))
 }
@@ -690,37 +685,5 @@ mod tests {
         assert_eq!(plan::mode::IPTFS, bindings::XFRM_MODE_IPTFS as u8);
         assert_eq!(MODE_MAX, bindings::XFRM_MODE_IPTFS);
         assert_eq!(POLICY_TYPE_MAX, bindings::XFRM_POLICY_TYPE_SUB);
-    }
-
-    #[test]
-    fn a_move_back_announces_the_old_addresses() {
-        let a = |x: u8| [x; 16];
-        let r = plan::Request {
-            local: Move {
-                old: Endpoint::v6(a(1)),
-                new: Endpoint::v6(a(11)),
-            },
-            peer: None,
-            filter: Filter::ALL,
-        };
-        let km = KmAddress {
-            family: AF_INET6,
-            local: a(11),
-            remote: a(2),
-        };
-        assert_eq!(km_back(&r, &km).local, a(1));
-        assert_eq!(km_back(&r, &km).remote, a(2));
-        let pair = plan::Request {
-            peer: Some(Move {
-                old: Endpoint::v6(a(2)),
-                new: Endpoint::v6(a(22)),
-            }),
-            ..r
-        };
-        let km = KmAddress {
-            remote: a(22),
-            ..km
-        };
-        assert_eq!(km_back(&pair, &km).remote, a(2));
     }
 }

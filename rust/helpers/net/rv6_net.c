@@ -247,6 +247,11 @@ __rust_helper void rust_helper_xfrm_pol_hold(struct xfrm_policy *policy)
 	xfrm_pol_hold(policy);
 }
 
+__rust_helper struct net *rust_helper_xp_net(const struct xfrm_policy *xp)
+{
+	return xp_net(xp);
+}
+
 __rust_helper int rust_helper_xfrm_policy_id2dir(u32 index)
 {
 	return xfrm_policy_id2dir(index);

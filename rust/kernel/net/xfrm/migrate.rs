@@ -5,9 +5,11 @@
 //! [`for_each_policy`] shows each main and sub policy of a namespace as a [`PolicyView`],
 //! from which the caller keeps a [`PolicyRef`] of those it wants.  [`PolicyRef::migrate`]
 //! then moves that very policy's templates and the SAs they use to new endpoints, as one
-//! `XFRM_MSG_MIGRATE` from user space would, announced to key managers the same way
-//! (`xfrm_migrate_policy()`, `kernel/patches/0011`: `xfrm_migrate()` finds its policy by
-//! looking the selector up as a flow, without a mark, and may find another one).
+//! `XFRM_MSG_MIGRATE` from user space would (`xfrm_migrate_policy()`, `kernel/patches/0011`:
+//! `xfrm_migrate()` finds its policy by looking the selector up as a flow, without a mark,
+//! and may find another one), and [`PolicyRef::announce`] tells the key managers, as
+//! `xfrm_migrate()` does: separately, so that a caller moving several policies as one
+//! announces them only once all moved.
 //!
 //! C header: [`include/net/xfrm.h`](srctree/include/net/xfrm.h)
 
@@ -287,48 +289,69 @@ pub struct KmAddress {
     pub remote: XfrmAddr,
 }
 
+/// `entries` as the core takes them; `EINVAL` for none or more than [`MAX_DEPTH`].
+fn raw_entries(entries: &[MigrateEntry]) -> Result<[bindings::xfrm_migrate; MAX_DEPTH]> {
+    if entries.is_empty() || entries.len() > MAX_DEPTH {
+        return Err(EINVAL);
+    }
+    // SAFETY: All-zero is valid for `xfrm_migrate`.
+    let mut m: [bindings::xfrm_migrate; MAX_DEPTH] = unsafe { core::mem::zeroed() };
+    for (raw, e) in m.iter_mut().zip(entries) {
+        *raw = e.to_raw();
+    }
+    Ok(m)
+}
+
 impl PolicyRef {
     /// Moves the policy's templates and the SAs they use (`entries`: at most
-    /// [`MAX_DEPTH`], no two for the same SA) and announces it to the key managers, with
-    /// `km` if given.  On failure nothing of the policy moved, and the core's reason is in
-    /// `extack`'s message when given; a policy deleted meanwhile gives `ENOENT`.
+    /// [`MAX_DEPTH`], no two for the same SA), without announcing it ([`PolicyRef::announce`]
+    /// does).  On failure nothing of the policy moved, and the core's reason is in `extack`'s
+    /// message when given; a policy deleted meanwhile gives `ENOENT`.
     ///
     /// Process context, not under [`for_each_policy`]'s lock.
-    pub fn migrate(
-        &self,
-        entries: &[MigrateEntry],
-        km: Option<&KmAddress>,
-        extack: Option<&Request<'_>>,
-    ) -> Result {
-        if entries.is_empty() || entries.len() > MAX_DEPTH {
-            return Err(EINVAL);
-        }
-        // SAFETY: All-zero is valid for `xfrm_migrate`.
-        let mut m: [bindings::xfrm_migrate; MAX_DEPTH] = unsafe { core::mem::zeroed() };
-        for (raw, e) in m.iter_mut().zip(entries) {
-            *raw = e.to_raw();
-        }
-        let mut k = km.map(|k| bindings::xfrm_kmaddress {
-            local: to_raw(&k.local),
-            remote: to_raw(&k.remote),
-            reserved: 0,
-            family: k.family,
-        });
-        let k_ptr = k
-            .as_mut()
-            .map_or(core::ptr::null_mut(), core::ptr::from_mut);
+    pub fn migrate(&self, entries: &[MigrateEntry], extack: Option<&Request<'_>>) -> Result {
+        let mut m = raw_entries(entries)?;
         let ext = extack.map_or(core::ptr::null_mut(), |r| r.extack_ptr());
         // SAFETY: We hold the policy (type invariant); `m` has `entries.len()` initialised
-        // entries the core may write to (it fills in what it inherits); `k_ptr` is null or
-        // points to `k`, alive across the call; `ext` is null or the request's extack, valid
-        // while the request is served.
+        // entries the core may write to (it fills in what it inherits); `ext` is null or the
+        // request's extack, valid while the request is served.
         let err = unsafe {
             bindings::xfrm_migrate_policy(
                 self.0.as_ptr(),
                 m.as_mut_ptr(),
                 entries.len() as c_int,
-                k_ptr,
                 ext,
+            )
+        };
+        to_result(err)
+    }
+
+    /// Announces a move of the policy with `entries` to the key managers (netlink's
+    /// `XFRM_MSG_MIGRATE`, PF_KEY's `SADB_X_MIGRATE`), with `km` if given, as `xfrm_migrate()`
+    /// announces its own.  A key manager may act on it at once: announce what is done.
+    pub fn announce(&self, entries: &[MigrateEntry], km: Option<&KmAddress>) -> Result {
+        let m = raw_entries(entries)?;
+        let k = km.map(|k| bindings::xfrm_kmaddress {
+            local: to_raw(&k.local),
+            remote: to_raw(&k.remote),
+            reserved: 0,
+            family: k.family,
+        });
+        let k_ptr = k.as_ref().map_or(core::ptr::null(), core::ptr::from_ref);
+        let pol = self.0.as_ptr();
+        // SAFETY: We hold the policy (type invariant): its selector, index and type are fixed
+        // and its namespace outlives it; `m` holds `entries.len()` entries and `k_ptr` is
+        // null or points to `k`, both alive across the call, which only reads them.
+        let err = unsafe {
+            bindings::km_migrate(
+                &raw const (*pol).selector,
+                bindings::xfrm_policy_id2dir((*pol).index) as u8,
+                (*pol).type_,
+                m.as_ptr(),
+                entries.len() as c_int,
+                k_ptr,
+                bindings::xp_net(pol),
+                core::ptr::null(),
             )
         };
         to_result(err)
@@ -456,11 +479,11 @@ mod tests {
         assert_eq!(p.templates(&mut t), 1);
         assert_eq!((t[0].saddr, t[0].daddr, t[0].reqid), (addr(1), addr(2), 7));
         // No SA uses the template: only the template moves.
-        p.migrate(&[entry(11)], None, None)?;
+        p.migrate(&[entry(11)], None)?;
         assert_eq!(p.templates(&mut t), 1);
         assert_eq!((t[0].saddr, t[0].daddr), (addr(11), addr(2)));
         // An entry that names no template of the policy moves nothing.
-        assert_eq!(p.migrate(&[entry(12)], None, None), Err(ENODATA));
+        assert_eq!(p.migrate(&[entry(12)], None), Err(ENODATA));
         drop(owned);
         Ok(())
     }
@@ -471,7 +494,7 @@ mod tests {
         let p = ours().ok_or(ENOENT)?;
         drop(owned);
         assert!(p.is_dead());
-        assert_eq!(p.migrate(&[entry(11)], None, None), Err(ENOENT));
+        assert_eq!(p.migrate(&[entry(11)], None), Err(ENOENT));
         assert!(ours().is_none());
         Ok(())
     }
@@ -480,13 +503,10 @@ mod tests {
     fn bad_entry_counts_are_refused() -> Result {
         let owned = tunnel()?;
         let p = ours().ok_or(ENOENT)?;
-        assert_eq!(p.migrate(&[], None, None), Err(EINVAL));
-        assert_eq!(
-            p.migrate(&[entry(11); MAX_DEPTH + 1], None, None),
-            Err(EINVAL)
-        );
+        assert_eq!(p.migrate(&[], None), Err(EINVAL));
+        assert_eq!(p.migrate(&[entry(11); MAX_DEPTH + 1], None), Err(EINVAL));
         // Two entries for one SA: the core refuses duplicates.
-        assert_eq!(p.migrate(&[entry(11), entry(12)], None, None), Err(EINVAL));
+        assert_eq!(p.migrate(&[entry(11), entry(12)], None), Err(EINVAL));
         drop(owned);
         Ok(())
     }
