@@ -10,6 +10,7 @@
 # daemon removes its context from its kernel and exits 0.
 # The daemons' logs (stamped lines) are printed when anything fails.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/shim6d_lib.sh"
 A1=2001:db8:a1::1 A2=2001:db8:a2::1 B1=2001:db8:b1::1 B2=2001:db8:b2::1
 SHIM6D=$top/tools/target/release/shim6d
 work=/tmp/rv6-shim6d; rm -rf $work; mkdir -p $work
@@ -30,8 +31,6 @@ logs() {
     sed 's/^/# /' "$work/$h.err" 2>/dev/null
   done
 }
-# stop: ends what the suite started in the background, by pid.
-stop() { [ ${#pids[@]} = 0 ] || kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; pids=(); }
 cleanup() { local st=$?; [ $st = 0 ] || logs; stop; shim6_cleanup; rm -rf $work; }
 trap cleanup EXIT
 
@@ -39,32 +38,6 @@ trap cleanup EXIT
 ensure_module rv6_shim6 || ktap_exit_fail_msg "cannot load rv6_shim6"
 shim6_setup
 
-counter() { rv6 -j -n "$1" shim6 stats | jq -r ".[0][\"$2\"]"; }
-# context NS: NS's contexts as "COUNT ULID-LOCAL ULID-PEER LOCAL-LOCATORS
-# PEER-LOCATORS CURRENT-LOCAL CURRENT-PEER" (the first context's).
-context() {
-  rv6 -j -n "$1" shim6 context show | jq -r 'length as $n | if $n == 0 then "0" else .[0] |
-    [$n, .["ulid-local"], .["ulid-peer"], (.["local-locator"] | join(",")),
-     (.["peer-locator"] | join(",")), .["current-local"], .["current-peer"]] | map(tostring) | join(" ") end'
-}
-# tag NS local-tag|peer-tag: a tag of NS's first context, in hex.
-tag() { printf '%#x' "$(rv6 -j -n "$1" shim6 context show | jq -r ".[0][\"$2\"] // 0")"; }
-# exchange NS: the Shim6 messages NS's daemon logged, in order, each once.
-exchange() {
-  grep -oE '(sent|received) (I1|R1|I2|R2) ' "$work/$1.log" | sed 's/ $//' | awk '!seen[$0]++' | paste -sd, -
-}
-# gone PID: whether the process PID exited (a zombie not yet waited for
-# counts: kill -0 still finds it).
-gone() { local st; st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 0; [ "${st:-Z}" = Z ]; }
-# terminate PID: sends SIGTERM to the daemon PID (a child of this shell)
-# and sets $status to its exit status once it exited, or to "alive" (and
-# kills it) if it did not within 10 s.
-terminate() {
-  kill -TERM "$1"
-  for _ in $(seq $((100 * S))); do gone "$1" && break; sleep 0.1; done
-  if ! gone "$1"; then status=alive; kill -9 "$1"; wait "$1" 2>/dev/null; return; fi
-  wait "$1"; status=$?
-}
 
 # a's kernel alone asks for the context: b's counts the same datagrams
 # coming in, and would start an exchange of its own at the same moment
@@ -73,13 +46,9 @@ rv6 -n b shim6 settings set trigger-bytes 1000000
 check "a's trigger heuristic is on, the default 2048 bytes" "on 2048" \
   "$(rv6 -j -n a shim6 settings | jq -r '.[0] | "\(if .trigger == true or .trigger == 1 then "on" else "off" end) \(.["trigger-bytes"])"')"
 
-# One daemon per host, each logging to a file (-v: each message's bytes too).
-ip netns exec a "$SHIM6D" --locators $A1,$A2 --log $work/a.log -v 2>$work/a.err & pid_a=$!; pids+=("$pid_a")
-ip netns exec b "$SHIM6D" --locators $B1,$B2 --log $work/b.log -v 2>$work/b.err & pid_b=$!; pids+=("$pid_b")
-# Ready: the daemon says so once it joined the events group and opened its
-# raw socket.
-wait_for $work/a.log ' ready: ' >/dev/null
-wait_for $work/b.log ' ready: ' >/dev/null
+# One daemon per host, each logging to a file.
+daemon a a; pid_a=$pid
+daemon b b; pid_b=$pid
 check "a's daemon is ready with its ULID and locators" "ULID $A1 locators $A1,$A2" \
   "$(grep -oE 'ready: ULID [^ ]+ locators [^ ]+' $work/a.log | cut -d' ' -f2-)"
 check "b's daemon is ready with its ULID and locators" "ULID $B1 locators $B1,$B2" \
@@ -87,15 +56,7 @@ check "b's daemon is ready with its ULID and locators" "ULID $B1 locators $B1,$B
 
 # UDP from a's ULID to b's: 10 datagrams of 300 bytes, 3480 bytes with their
 # headers, past a's trigger-bytes.
-ip netns exec b socat -u UDP6-RECV:9000 /dev/null & socat=$!; pids+=("$socat")
-wait_listening b udp 9000
-ip netns exec a python3 - $A1 $B1 <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 0))
-for _ in range(10):
-    s.sendto(b"x" * 300, (sys.argv[2], 9000))
-EOF
+trigger_traffic
 wait_for $work/a.log ': I2-SENT -> ESTABLISHED' >/dev/null
 wait_for $work/b.log ': IDLE -> ESTABLISHED' >/dev/null
 wait_for $work/b.log 'kernel: context-add' >/dev/null

@@ -15,6 +15,7 @@
 # ULIDs then works again, rewritten both ways.
 # The daemons' logs (stamped lines) are printed when anything fails.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/shim6d_lib.sh"
 A1=2001:db8:a1::1 A2=2001:db8:a2::1 B1=2001:db8:b1::1 B2=2001:db8:b2::1
 SHIM6D=$top/tools/target/release/shim6d
 work=/tmp/rv6-shim6d-recovery; rm -rf $work; mkdir -p $work
@@ -41,8 +42,6 @@ logs() {
     rv6 -n $h shim6 stats 2>&1 | sed 's/^/# /'
   done
 }
-# stop: ends what the suite started in the background, by pid.
-stop() { [ ${#pids[@]} = 0 ] || kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; pids=(); }
 cleanup() { local st=$?; [ $st = 0 ] || logs; stop; shim6_cleanup; rm -rf $work; }
 trap cleanup EXIT
 
@@ -50,43 +49,6 @@ trap cleanup EXIT
 ensure_module rv6_shim6 || ktap_exit_fail_msg "cannot load rv6_shim6"
 shim6_setup
 
-counter() { rv6 -j -n "$1" shim6 stats | jq -r ".[0][\"$2\"]"; }
-# context NS: NS's contexts as "COUNT ULID-LOCAL ULID-PEER LOCAL-LOCATORS
-# PEER-LOCATORS CURRENT-LOCAL CURRENT-PEER" (the first context's).
-context() {
-  rv6 -j -n "$1" shim6 context show | jq -r 'length as $n | if $n == 0 then "0" else .[0] |
-    [$n, .["ulid-local"], .["ulid-peer"], (.["local-locator"] | join(",")),
-     (.["peer-locator"] | join(",")), .["current-local"], .["current-peer"]] | map(tostring) | join(" ") end'
-}
-# tag NS local-tag|peer-tag: a tag of NS's first context, in hex.
-tag() { printf '%#x' "$(rv6 -j -n "$1" shim6 context show | jq -r ".[0][\"$2\"] // 0")"; }
-# exchange LOG [FROM]: the Shim6 messages a daemon logged in LOG from its
-# line FROM on (1), in order, each once.
-exchange() {
-  tail -n +"${2:-1}" "$work/$1.log" | grep -oE '(sent|received) (I1|R1|I2|R2|R1bis|I2bis) ' |
-    sed 's/ $//' | awk '!seen[$0]++' | paste -sd, -
-}
-# gone PID: whether the process PID exited (a zombie not yet waited for
-# counts: kill -0 still finds it).
-gone() { local st; st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 0; [ "${st:-Z}" = Z ]; }
-# terminate PID: sends SIGTERM to the daemon PID (a child of this shell)
-# and sets $status to its exit status once it exited, or to "alive" (and
-# kills it) if it did not within 10 s.
-terminate() {
-  kill -TERM "$1"
-  for _ in $(seq $((100 * S))); do gone "$1" && break; sleep 0.1; done
-  if ! gone "$1"; then status=alive; kill -9 "$1"; wait "$1" 2>/dev/null; return; fi
-  wait "$1"; status=$?
-}
-# daemon HOST NAME: starts a daemon in HOST's namespace logging to
-# $work/NAME.log, waits until it is ready, and sets $pid to its pid.
-daemon() {
-  local locators=$A1,$A2
-  [ "$1" = b ] && locators=$B1,$B2
-  ip netns exec "$1" "$SHIM6D" --locators $locators --log $work/$2.log -v 2>$work/$2.err & pid=$!
-  pids+=("$pid")
-  wait_for $work/$2.log ' ready: ' >/dev/null
-}
 ping_ok() { ip netns exec a ping -q -c 3 -i 0.2 -W 3 $B1 >/dev/null 2>&1 && echo pass || echo fail; }
 
 # As in shim6d.sh: a's trigger heuristic alone asks for the context.
@@ -96,15 +58,7 @@ daemon b b; pid_b=$pid
 check "a's and b's daemons are ready" "ULID $A1 locators $A1,$A2|ULID $B1 locators $B1,$B2" \
   "$(grep -ohE 'ready: ULID [^ ]+ locators [^ ]+' $work/a.log $work/b.log | cut -d' ' -f2- | paste -sd'|' -)"
 
-ip netns exec b socat -u UDP6-RECV:9000 /dev/null & socat=$!; pids+=("$socat")
-wait_listening b udp 9000
-ip netns exec a python3 - $A1 $B1 <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 0))
-for _ in range(10):
-    s.sendto(b"x" * 300, (sys.argv[2], 9000))
-PY
+trigger_traffic
 wait_for $work/a.log ': I2-SENT -> ESTABLISHED' >/dev/null
 wait_for $work/b.log 'kernel: context-add' >/dev/null
 wait_for $work/a.log 'kernel: context-add' >/dev/null
