@@ -13,12 +13,14 @@
 //! 1. the namespace's policies are walked ([`migrate::for_each_policy`]); the pure core
 //!    (`xfrm_migrate_plan.rs`) says which move and with which entries, and those are held;
 //! 2. each is moved with the core's own migration of that very policy
-//!    ([`migrate::PolicyRef::migrate`], `kernel/patches/0011`), which raises the standard
-//!    `XFRM_MSG_MIGRATE` notification (with the request's `KMADDRESS`), so that IKE daemons
-//!    learn exactly as if each policy had been migrated alone;
+//!    ([`migrate::PolicyRef::migrate`], `kernel/patches/0011`);
 //! 3. all or nothing: when one cannot move, the ones already moved are moved back, in
 //!    reverse, and the request fails with an extack message naming the policy and the core's
-//!    reason.
+//!    reason;
+//! 4. once all moved, each move raises the standard `XFRM_MSG_MIGRATE` notification (with
+//!    the request's `KMADDRESS`, [`migrate::PolicyRef::announce`]), so that IKE daemons
+//!    learn exactly as if each policy had been migrated alone, and never of a move that was
+//!    undone.
 //!
 //! Requests of a namespace are served one at a time.  A `plan` dump lists what a request
 //! would move; `dry-run` counts it.  Per-namespace counters through `stats-get`.
