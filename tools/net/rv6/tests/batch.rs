@@ -4,6 +4,13 @@
 //! refused before anything runs), and `xfrm migrate` lines against this
 //! host's kernel in a namespace of their own where `unshare -n` makes one.
 
+mod common;
+
+use common::{
+    rv6,
+    text, //
+};
+
 use std::fs;
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,17 +19,6 @@ use std::process::{
     Output,
     Stdio, //
 };
-
-fn rv6(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rv6"))
-        .args(args)
-        .output()
-        .expect("run rv6")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 /// A batch file named after the test, with `lines`.
 fn file(name: &str, lines: &str) -> PathBuf {

@@ -2,33 +2,17 @@
 //! usage errors (2), help and version (0), an unknown namespace (1), a
 //! family not registered (1).
 
+mod common;
+
+use common::{
+    rv6,
+    text,
+    usage_error, //
+};
+
 use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
-
-fn rv6(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rv6"))
-        .args(args)
-        .output()
-        .expect("run rv6")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-#[track_caller]
-fn usage_error(args: &[&str], stderr: &str) {
-    let out = rv6(args);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{args:?}: {}",
-        text(&out.stderr)
-    );
-    assert_eq!(text(&out.stderr), format!("{stderr}\n"), "{args:?}");
-    assert!(out.stdout.is_empty(), "{args:?}");
-}
 
 #[test]
 fn usage_errors_exit_2_naming_the_argument() {

@@ -5,6 +5,14 @@
 //! installed, the same text as `ip xfrm monitor file FILE` prints for
 //! every type it knows.
 
+mod common;
+
+use common::{
+    rv6,
+    text,
+    usage_error, //
+};
+
 use std::fs;
 use std::path::{
     Path,
@@ -74,31 +82,6 @@ use netlink_packet_xfrm::{
     AF_INET,
     AF_INET6, //
 };
-
-fn rv6(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rv6"))
-        .args(args)
-        .env("TZ", "UTC")
-        .output()
-        .expect("run rv6")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-#[track_caller]
-fn usage_error(args: &[&str], stderr: &str) {
-    let out = rv6(args);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{args:?}: {}",
-        text(&out.stderr)
-    );
-    assert_eq!(text(&out.stderr), format!("{stderr}\n"), "{args:?}");
-    assert!(out.stdout.is_empty(), "{args:?}");
-}
 
 fn words(s: &str) -> Vec<&str> {
     s.split_whitespace().collect()
