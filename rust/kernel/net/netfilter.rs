@@ -219,6 +219,29 @@ impl HookState {
         (!dev.is_null()).then(|| unsafe { (*dev).ifindex })
     }
 
+    /// Sends an ICMPv6 Parameter Problem (RFC 4443 §3.4) about `skb`, with `code` and the
+    /// Pointer `pointer` (an offset from its IPv6 header), as `icmpv6_send()` does: not about
+    /// an ICMPv6 error, nor to an unspecified or multicast source, and within ICMPv6's rate
+    /// limits.  Only on the input side, before the IPv6 input path reads the packet's
+    /// extension headers: at [`HookPoint::PreRouting`], [`HookPoint::LocalIn`] and
+    /// [`HookPoint::Forward`] of IPv6; elsewhere it sends nothing and returns `false`.
+    pub fn icmpv6_param_prob(&self, skb: &SkBuff, code: u8, pointer: u32) -> bool {
+        let input_side = matches!(
+            self.point(),
+            HookPoint::PreRouting | HookPoint::LocalIn | HookPoint::Forward
+        );
+        if self.family() != Family::Ipv6 || !input_side {
+            return false;
+        }
+        // SAFETY: The skb is live for the hook's call.  `icmp6_send()` only reads it but for
+        // `mip6_addr_swap()`, which swaps addresses in place while a Home Address option's
+        // offset is in `IP6CB(skb)->dsthao`; `ip6_rcv_core()` zeroes the control block before
+        // these hooks, and only `ipv6_destopt_rcv()` sets `dsthao`, after them.  So the packet
+        // stays unmodified, as `&SkBuff` promises.  The device it came in on is `skb->dev`.
+        unsafe { bindings::rv6_icmpv6_param_prob(skb.as_raw(), code, pointer) };
+        true
+    }
+
     /// Index of the sending device, at the points that have one.
     pub fn out_ifindex(&self) -> Option<i32> {
         let dev = self.raw().out;

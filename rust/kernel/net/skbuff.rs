@@ -80,6 +80,30 @@ impl SkBuff {
         network as i64 - data as i64
     }
 
+    /// Bytes from the network header to the end of the packet.
+    #[inline]
+    pub fn network_len(&self) -> usize {
+        let (_, data, network, _) = self.layout();
+        (data + self.len() as usize).saturating_sub(network)
+    }
+
+    /// The packet from its network header to the end of the buffer's linear part (or of the
+    /// packet, if it ends first): what can be read in place.  All of it, for a linear packet;
+    /// [`SkBuff::network_bytes`] copies from further on.
+    #[inline]
+    pub fn network_linear(&self) -> &[u8] {
+        let (head, data, network, tail) = self.layout();
+        let end = tail.min(data + self.len() as usize);
+        if end <= network {
+            return &[];
+        }
+        // SAFETY: `[network, end)` lies in the linear part of the buffer `head` starts: the
+        // network header is in the linear head (input paths pull it before any hook) and `end`
+        // is at most the tail.  By the type invariant the skb is neither freed nor modified while
+        // `self` is borrowed.
+        unsafe { core::slice::from_raw_parts(head.add(network), end - network) }
+    }
+
     /// Reads `buf.len()` bytes starting `offset` bytes after the network header.
     ///
     /// Returns a view of the bytes in place when they are in the linear part of the packet, or
@@ -295,6 +319,22 @@ mod tests {
         // an output path that has pushed room for a header in front of it.
         unsafe { bindings::skb_push(t.as_ptr(), 5) };
         assert_eq!(t.skb().network_offset(), 2);
+        Ok(())
+    }
+
+    #[test]
+    fn the_linear_network_view_follows_the_headers() -> Result {
+        let t = TestSkb::new(&[1, 2, 3, 4, 5, 6, 7, 8])?;
+        assert_eq!(t.skb().network_linear(), &[1u8, 2, 3, 4, 5, 6, 7, 8][..]);
+        assert_eq!(t.skb().network_len(), 8);
+        // SAFETY: The skb is ours and holds 8 linear bytes; input paths pull like this.
+        unsafe { bindings::skb_pull(t.as_ptr(), 3) };
+        assert_eq!(t.skb().network_linear(), &[1u8, 2, 3, 4, 5, 6, 7, 8][..]);
+        assert_eq!(t.skb().network_len(), 8);
+        // SAFETY: As above; trimming drops the tail, as `pskb_trim_rcsum()` does.
+        unsafe { bindings::skb_trim(t.as_ptr(), 2) };
+        assert_eq!(t.skb().network_linear(), &[1u8, 2, 3, 4, 5][..]);
+        assert_eq!(t.skb().network_len(), 5);
         Ok(())
     }
 

@@ -39,3 +39,6 @@ pub mod guard_addr;
 
 #[path = "../../../net/ipv6/netfilter/guard_chain.rs"]
 pub mod guard_chain;
+
+#[path = "../../../net/ipv6/netfilter/guard_rules.rs"]
+pub mod guard_rules;

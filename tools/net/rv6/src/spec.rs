@@ -369,6 +369,7 @@ mod tests {
                 "rv6-ct-dhcpv6",
                 "rv6-ct-ftp",
                 "rv6-genl-test",
+                "rv6-guard",
                 "rv6-mip6",
                 "rv6-nf-count",
                 "rv6-shim6",

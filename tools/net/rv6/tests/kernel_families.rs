@@ -85,6 +85,13 @@ const NAMING: &[Naming] = &[
         sets: &[("A_", "context"), ("S_", "stats"), ("T_", "settings")],
         enums: &[("EVENT_", "event")],
     },
+    // `rules` is `R_`, `stats` `S_`. The enum `mode` has no entry constants:
+    // the module reads it as the core's `Mode`, bounded by `MODE_MAX`.
+    Naming {
+        module: "rv6_guard",
+        sets: &[("R_", "rules"), ("S_", "stats")],
+        enums: &[],
+    },
     // Listed for its enum: `hook` is the kernel's `enum nf_inet_hooks`, which
     // the module reads as `HookPoint`, bounded in its policy by
     // `HookPoint::ALL.len()`.
