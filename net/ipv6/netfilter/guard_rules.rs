@@ -319,10 +319,11 @@ pub fn judge(packet: &[u8], config: &Config) -> Judgement {
             .and_then(|s| <&[u8; 16]>::try_from(s).ok()),
     ) {
         if !has_chain(next) {
-            if !j.address(Place::Source, src) && !j.address(Place::Destination, dst) {
-                if next != proto::NO_NEXT_HEADER {
-                    j.upper(next, src);
-                }
+            if !j.address(Place::Source, src)
+                && !j.address(Place::Destination, dst)
+                && next != proto::NO_NEXT_HEADER
+            {
+                j.upper(next, src);
             }
             return j.out;
         }

@@ -129,14 +129,38 @@ fn placed(a: [u8; 16]) -> Vec<(Place, Vec<u8>)> {
     vec![
         (Place::Source, Packet::new(a, GOOD_DST).upper(UDP)),
         (Place::Destination, Packet::new(GOOD_SRC, a).upper(UDP)),
-        (Place::HomeAddress, Packet::new(GOOD_SRC, GOOD_DST).hao(a).upper(UDP)),
-        (Place::Routing, Packet::new(GOOD_SRC, GOOD_DST).rt2(a).upper(UDP)),
-        (Place::Routing, Packet::new(GOOD_SRC, GOOD_DST).rh0(&[GOOD_SRC, a]).upper(UDP)),
-        (Place::InnerSource, Packet::new(GOOD_SRC, GOOD_DST).inner(a, GOOD_DST).upper(UDP)),
-        (Place::InnerDestination, Packet::new(GOOD_SRC, GOOD_DST).inner(GOOD_SRC, a).upper(UDP)),
+        (
+            Place::HomeAddress,
+            Packet::new(GOOD_SRC, GOOD_DST).hao(a).upper(UDP),
+        ),
+        (
+            Place::Routing,
+            Packet::new(GOOD_SRC, GOOD_DST).rt2(a).upper(UDP),
+        ),
+        (
+            Place::Routing,
+            Packet::new(GOOD_SRC, GOOD_DST)
+                .rh0(&[GOOD_SRC, a])
+                .upper(UDP),
+        ),
         (
             Place::InnerSource,
-            Packet::new(GOOD_SRC, GOOD_DST).opts(HOP_BY_HOP).inner(a, GOOD_DST).upper(UDP),
+            Packet::new(GOOD_SRC, GOOD_DST)
+                .inner(a, GOOD_DST)
+                .upper(UDP),
+        ),
+        (
+            Place::InnerDestination,
+            Packet::new(GOOD_SRC, GOOD_DST)
+                .inner(GOOD_SRC, a)
+                .upper(UDP),
+        ),
+        (
+            Place::InnerSource,
+            Packet::new(GOOD_SRC, GOOD_DST)
+                .opts(HOP_BY_HOP)
+                .inner(a, GOOD_DST)
+                .upper(UDP),
         ),
     ]
 }
@@ -187,7 +211,9 @@ fn good_traffic_is_untouched() {
     let packets = [
         // DAD: a Neighbour Solicitation from ::, an MLD report from :: behind Hop-by-Hop.
         Packet::new(UNSPECIFIED, solicited).upper(ICMPV6),
-        Packet::new(UNSPECIFIED, all_nodes).opts(HOP_BY_HOP).upper(ICMPV6),
+        Packet::new(UNSPECIFIED, all_nodes)
+            .opts(HOP_BY_HOP)
+            .upper(ICMPV6),
         // DHCPv6 from link-local, loopback TCP, a public 6to4 address.
         Packet::new(link_local, all_nodes).upper(UDP),
         Packet::new(loopback, loopback).upper(TCP),
@@ -195,13 +221,19 @@ fn good_traffic_is_untouched() {
         // Route optimisation: HAO and RT2 with global home addresses; a tunnelled packet.
         Packet::new(GOOD_SRC, GOOD_DST).hao(GOOD_SRC).upper(TCP),
         Packet::new(GOOD_SRC, GOOD_DST).rt2(GOOD_DST).upper(TCP),
-        Packet::new(GOOD_SRC, GOOD_DST).inner(GOOD_DST, GOOD_SRC).upper(TCP),
+        Packet::new(GOOD_SRC, GOOD_DST)
+            .inner(GOOD_DST, GOOD_SRC)
+            .upper(TCP),
         // Fragments of TCP, first and later.
         Packet::new(GOOD_SRC, GOOD_DST).fragment(0).upper(TCP),
         Packet::new(GOOD_SRC, GOOD_DST).fragment(100).upper(TCP),
     ];
     for p in packets {
-        assert_eq!(judge(&p, &Config::default()), Judgement::default(), "{p:02x?}");
+        assert_eq!(
+            judge(&p, &Config::default()),
+            Judgement::default(),
+            "{p:02x?}"
+        );
     }
 }
 
@@ -209,10 +241,14 @@ fn good_traffic_is_untouched() {
 fn tcp_from_the_unspecified_address_is_refused_wherever_its_header_is() {
     let packets = [
         Packet::new(UNSPECIFIED, GOOD_DST).upper(TCP),
-        Packet::new(UNSPECIFIED, GOOD_DST).opts(DESTINATION_OPTIONS).upper(TCP),
+        Packet::new(UNSPECIFIED, GOOD_DST)
+            .opts(DESTINATION_OPTIONS)
+            .upper(TCP),
         Packet::new(UNSPECIFIED, GOOD_DST).fragment(0).upper(TCP),
         Packet::new(UNSPECIFIED, GOOD_DST).fragment(8).upper(TCP),
-        Packet::new(GOOD_SRC, GOOD_DST).inner(UNSPECIFIED, GOOD_DST).upper(TCP),
+        Packet::new(GOOD_SRC, GOOD_DST)
+            .inner(UNSPECIFIED, GOOD_DST)
+            .upper(TCP),
     ];
     for p in &packets {
         let j = judge(p, &Config::default());
@@ -221,7 +257,10 @@ fn tcp_from_the_unspecified_address_is_refused_wherever_its_header_is() {
         let j = judge(p, &with(Rule::TcpUnspecified, Mode::Count));
         assert_eq!(j.dropped, None);
         assert!(j.tally.counted(Rule::TcpUnspecified));
-        assert_eq!(judge(p, &with(Rule::TcpUnspecified, Mode::Off)), Judgement::default());
+        assert_eq!(
+            judge(p, &with(Rule::TcpUnspecified, Mode::Off)),
+            Judgement::default()
+        );
     }
     // UDP, ICMPv6 and no next header from :: are for other rules (or none).
     for protocol in [UDP, ICMPV6, NO_NEXT_HEADER, SCTP] {
@@ -229,7 +268,9 @@ fn tcp_from_the_unspecified_address_is_refused_wherever_its_header_is() {
         assert_eq!(judge(&p, &Config::default()), Judgement::default());
     }
     // The outer header's :: does not make the inner packet's TCP bad.
-    let p = Packet::new(UNSPECIFIED, GOOD_DST).inner(GOOD_SRC, GOOD_DST).upper(TCP);
+    let p = Packet::new(UNSPECIFIED, GOOD_DST)
+        .inner(GOOD_SRC, GOOD_DST)
+        .upper(TCP);
     assert_eq!(judge(&p, &Config::default()), Judgement::default());
 }
 
@@ -260,7 +301,9 @@ fn count_only_matches_before_a_drop_are_counted_and_none_after() {
 #[test]
 fn a_rule_counts_a_packet_once_and_each_address_in_its_place() {
     let mapped = bad(Rule::V4Mapped);
-    let p = Packet::new(mapped, mapped).rh0(&[mapped, mapped, GOOD_DST]).upper(UDP);
+    let p = Packet::new(mapped, mapped)
+        .rh0(&[mapped, mapped, GOOD_DST])
+        .upper(UDP);
     let j = judge(&p, &with(Rule::V4Mapped, Mode::Count));
     assert_eq!(j.tally.counted, 1 << Rule::V4Mapped as u8);
     assert_eq!(j.tally.at, [1, 1, 0, 2, 0]);
@@ -296,7 +339,10 @@ fn too_many_headers_drops_with_code_8_at_the_first_header_beyond() {
         icmp_errors: false,
         ..c
     };
-    assert_eq!(judge(&options_chain(13), &quiet).dropped, dropped_by(Rule::TooManyHeaders));
+    assert_eq!(
+        judge(&options_chain(13), &quiet).dropped,
+        dropped_by(Rule::TooManyHeaders)
+    );
     // Count only, and no limit.
     let j = judge(&options_chain(13), &with(Rule::TooManyHeaders, Mode::Count));
     assert_eq!(j.dropped, None);
@@ -339,7 +385,14 @@ fn chain_too_long_drops_with_code_7_at_the_first_octet_beyond() {
 #[test]
 fn a_bad_address_after_a_counted_limit_still_drops() {
     let c = Config {
-        modes: [Mode::Drop, Mode::Drop, Mode::Drop, Mode::Drop, Mode::Count, Mode::Drop],
+        modes: [
+            Mode::Drop,
+            Mode::Drop,
+            Mode::Drop,
+            Mode::Drop,
+            Mode::Count,
+            Mode::Drop,
+        ],
         limits: Limits {
             max_headers: 1,
             max_chain_bytes: 0,
@@ -365,7 +418,9 @@ fn a_truncated_chain_is_let_through_as_truncated() {
     assert_eq!(j.dropped, None);
     assert!(j.truncated);
     // Matches before the cut still count.
-    let mut p = Packet::new(bad(Rule::V4Mapped), GOOD_DST).hao(GOOD_SRC).upper(UDP);
+    let mut p = Packet::new(bad(Rule::V4Mapped), GOOD_DST)
+        .hao(GOOD_SRC)
+        .upper(UDP);
     p.truncate(40 + 10);
     let j = judge(&p, &with(Rule::V4Mapped, Mode::Count));
     assert!(j.truncated);
@@ -397,16 +452,22 @@ fn mode() -> impl Strategy<Value = Mode> {
 }
 
 fn config() -> impl Strategy<Value = Config> {
-    (prop::array::uniform6(mode()), any::<u8>(), any::<u16>(), any::<bool>()).prop_map(
-        |(modes, max_headers, max_chain_bytes, icmp_errors)| Config {
-            modes,
-            limits: Limits {
-                max_headers,
-                max_chain_bytes,
-            },
-            icmp_errors,
-        },
+    (
+        prop::array::uniform6(mode()),
+        any::<u8>(),
+        any::<u16>(),
+        any::<bool>(),
     )
+        .prop_map(
+            |(modes, max_headers, max_chain_bytes, icmp_errors)| Config {
+                modes,
+                limits: Limits {
+                    max_headers,
+                    max_chain_bytes,
+                },
+                icmp_errors,
+            },
+        )
 }
 
 /// The judgement by the walk alone, for the fast path to agree with.

@@ -31,6 +31,7 @@ use crate::output::{
 use crate::sockets::Sockets;
 use crate::spec::Enum;
 
+pub mod guard;
 pub mod nf_count;
 pub mod shim6;
 pub mod stats;
@@ -43,6 +44,7 @@ pub static OBJECTS: &[&Object] = &[
     &stats::CT_FTP,
     &stats::CT_DHCPV6,
     &shim6::OBJECT,
+    &guard::OBJECT,
     &xfrm::OBJECT,
 ];
 

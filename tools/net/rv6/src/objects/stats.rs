@@ -14,7 +14,8 @@
 //! names, in spec order: `hao-in-mismatch 0 rt2-in-mismatch 0 ...`.
 //!
 //! An object with other commands besides takes its `stats` from here too,
-//! through [`parse_stats`]: `rv6 shim6 stats`.
+//! through [`parse_stats`]: `rv6 shim6 stats`, `rv6 guard stats`; and
+//! reads another set the same way through [`get`]: `rv6 guard show`.
 
 use std::fmt;
 
@@ -32,7 +33,10 @@ use crate::objects::{
     Command,
     Object, //
 };
-use crate::output::Output;
+use crate::output::{
+    Output,
+    Record, //
+};
 use crate::sockets::Sockets;
 use crate::spec::specs::{
     rv6_ct_dhcpv6,
@@ -118,21 +122,26 @@ pub fn parse_stats(
     Ok(Box::new(Stats { family, cmd }))
 }
 
+/// A do request of `cmd` without attributes, its replies read by the
+/// attribute set `set`: the counters, or an object's other values kept per
+/// namespace.
+pub fn get(sockets: &mut Sockets, set: &'static FamilySpec, cmd: u8) -> Result<Vec<Record>, Error> {
+    let nl = sockets.genl()?;
+    let family = nl.resolve(set)?;
+    let replies = nl.request(&family, cmd, Attrs::new())?;
+    replies.iter().map(|m| genl::decode(m, set)).collect()
+}
+
 impl Action for Stats {
     fn run(&self, sockets: &mut Sockets) -> Result<Output, Error> {
-        let nl = sockets.genl()?;
-        let family = nl.resolve(self.family)?;
-        let replies = nl.request(&family, self.cmd, Attrs::new())?;
-        let records = replies
-            .iter()
-            .map(|m| genl::decode(m, self.family))
-            .collect::<Result<_, _>>()?;
-        Ok(Output::Records(records))
+        Ok(Output::Records(get(sockets, self.family, self.cmd)?))
     }
 }
 
+/// The tests, and the helpers other objects' tests share: a command
+/// line's action, and replies as the kernel sends them.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::cli::{
         parse,
@@ -152,13 +161,15 @@ mod tests {
         consts::nl::NlmF,
         genl::{
             GenlmsghdrBuilder,
-            NoUserHeader, //
+            Nlattr, //
+            NoUserHeader,
         },
         nl::{
             NlPayload,
             Nlmsghdr,
             NlmsghdrBuilder, //
         },
+        types::Buffer,
         FromBytes,
         Size,
         ToBytes, //
@@ -218,7 +229,8 @@ mod tests {
         ]
     }
 
-    fn action(line: &str) -> Result<String, String> {
+    /// `rv6 WORDS` as its action's Debug form, or the usage error's text.
+    pub(crate) fn action(line: &str) -> Result<String, String> {
         match parse(line.split_whitespace()).map_err(|e| e.to_string())? {
             Invocation::Run { action, .. } => Ok(format!("{action:?}")),
             other => panic!("{line}: not a command: {other:?}"),
@@ -292,7 +304,7 @@ mod tests {
 
     /// A reply as the modules build it (each u64 after a pad), with the
     /// counters numbered 0, 10, 20, ..., through neli's wire format and back.
-    fn reply(family: &FamilySpec) -> Message {
+    pub(crate) fn reply(family: &FamilySpec) -> Message {
         let pad = family.attrs[0].id;
         let attrs = family.attrs[1..]
             .iter()
@@ -300,10 +312,16 @@ mod tests {
             .flat_map(|(i, a)| [attr(pad, ()), attr(a.id, 10 * i as u64)])
             .collect::<Result<_, _>>()
             .unwrap();
+        wire(1, attrs)
+    }
+
+    /// A message of command `cmd` with `attrs`, as the kernel sends it:
+    /// through neli's wire format (each attribute padded) and back.
+    pub(crate) fn wire(cmd: u8, attrs: Vec<Nlattr<u16, Buffer>>) -> Message {
         let genl = GenlmsghdrBuilder::<u8, u16, NoUserHeader>::default()
-            .cmd(1)
+            .cmd(cmd)
             .version(1)
-            .attrs(attrs)
+            .attrs(attrs.into_iter().collect())
             .build()
             .unwrap();
         let nl = NlmsghdrBuilder::default()

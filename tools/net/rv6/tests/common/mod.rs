@@ -34,3 +34,29 @@ pub fn usage_error(args: &[&str], stderr: &str) {
     assert_eq!(text(&out.stderr), format!("{stderr}\n"), "{args:?}");
     assert!(out.stdout.is_empty(), "{args:?}");
 }
+
+/// `rv6 ARGS` on a kernel without `family` (this host, usually): exit 1,
+/// the error naming `module`, nothing on stdout; then `None`. Where the
+/// module is loaded, what it printed, for the caller to check; where no
+/// generic netlink socket opens, `None` too, said on stderr.
+#[track_caller]
+pub fn without_family(args: &[&str], family: &str, module: &str) -> Option<Output> {
+    let out = rv6(args);
+    let stderr = text(&out.stderr);
+    match out.status.code() {
+        Some(0) => return Some(out),
+        Some(1) if stderr.starts_with("Error: netlink:") => {
+            eprintln!("skipped: no generic netlink socket here: {stderr}")
+        }
+        code => {
+            assert_eq!(code, Some(1), "{args:?}: {stderr}");
+            assert_eq!(
+                stderr,
+                format!("Error: {family}: family not found (is {module} loaded?)\n"),
+                "{args:?}"
+            );
+            assert!(out.stdout.is_empty(), "{args:?}");
+        }
+    }
+    None
+}
