@@ -128,6 +128,11 @@ pub enum Event {
     UpdateAck { nonce: u32 },
     /// Our locator set or preferences changed: the peer must be told (§10.1).
     LocatorsChanged,
+    /// An Error Message (§5.14) about our Update Request with this Request Nonce: the peer
+    /// did not process it (§10.4: a locator list it cannot verify, preferences for another
+    /// generation or another number of locators; §12.3: a type or critical option it does
+    /// not know) and will not acknowledge it, so it is no longer retransmitted.
+    UpdateRefused { nonce: u32 },
     /// An ICMPv6 Parameter Problem, Unrecognized Next Header, about our I1 (§7.8).
     IcmpUnrecognized,
     /// Another context has the same peer tag and overlapping locators (context confusion,
@@ -410,6 +415,7 @@ impl Context {
             }
             (State::Established, Event::UpdateRequest) => out.push(Action::SendUpdateAck),
             (State::Established, Event::UpdateAck { nonce }) => self.acknowledged(nonce),
+            (_, Event::UpdateRefused { nonce }) => self.acknowledged(nonce),
             (State::Established | State::I2bisSent, Event::LocatorsChanged) => {
                 // A new request replaces an unacknowledged one, carrying its information too
                 // (§10.3): the caller sends the locators as they are now.

@@ -452,6 +452,33 @@ fn a_newer_change_replaces_the_unacknowledged_request() {
 }
 
 #[test]
+fn an_error_about_the_pending_request_stops_its_retransmissions_and_nothing_else() {
+    let (mut a, _) = established();
+    let r = &mut low();
+    a.handle(Event::LocatorsChanged, 0, r);
+    let n = a.pending_update().unwrap();
+    // An Error about another request (an abandoned one, or a guess) changes nothing.
+    assert!(a
+        .handle(Event::UpdateRefused { nonce: n ^ 1 }, S, r)
+        .is_empty());
+    assert_eq!(a.pending_update(), Some(n));
+    // About ours: no more retransmissions, no other action, still ESTABLISHED (§10.4).
+    assert!(a.handle(Event::UpdateRefused { nonce: n }, S, r).is_empty());
+    assert_eq!(
+        (a.pending_update(), a.deadline(), a.state()),
+        (None, None, State::Established)
+    );
+    // In I2BIS-SENT the handshake's timer keeps running.
+    let (mut a, _) = established();
+    a.handle(Event::R1bis { packet_tag: TAG_B }, 0, r);
+    a.handle(Event::LocatorsChanged, 0, r);
+    let n = a.pending_update().unwrap();
+    assert!(a.handle(Event::UpdateRefused { nonce: n }, S, r).is_empty());
+    assert_eq!((a.pending_update(), a.state()), (None, State::I2bisSent));
+    near(a.deadline(), 2 * S);
+}
+
+#[test]
 fn an_update_request_is_acknowledged() {
     let (_, mut b) = established();
     assert_eq!(
@@ -536,7 +563,8 @@ fn any_event() -> impl Strategy<Value = Event> {
         tag.prop_map(|packet_tag| Event::R1bis { packet_tag }),
         Just(Event::Payload),
         Just(Event::UpdateRequest),
-        nonce.prop_map(|nonce| Event::UpdateAck { nonce }),
+        nonce.clone().prop_map(|nonce| Event::UpdateAck { nonce }),
+        nonce.prop_map(|nonce| Event::UpdateRefused { nonce }),
         Just(Event::LocatorsChanged),
         Just(Event::IcmpUnrecognized),
         Just(Event::Confused),

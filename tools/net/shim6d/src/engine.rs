@@ -29,13 +29,32 @@
 //! locators from the I2bis, and the I2bis's locator pair as the kernel's
 //! current pair (the pair the peer sends on), and answers R2.
 //!
-//! Not yet (later increments): Update Requests,
-//! REAP exploration and Keepalives, HBA/CGA (locators are taken on trust),
-//! forked contexts (FII ≠ 0), ICMPv6 errors about our I1, Error Messages.
+//! Locator changes (§10, in [`update`]): a new set of local locators or
+//! preferences ([`Input::Locators`]) gets a new Locator List Generation and
+//! an Update Request on every ESTABLISHED (or I2BIS-SENT) context, carrying
+//! the Locator List and, when the host has some, its Locator Preferences;
+//! the machine retransmits it with the same Request Nonce until the Update
+//! Acknowledgement echoes it (UPDATE_TIMEOUT, doubling to
+//! MAX_UPDATE_TIMEOUT, randomized: §10.2, §14).  The peer checks the
+//! request (§10.4: the context by its tag, the addresses among its
+//! locators, the verification methods, the preferences' generation and
+//! number), records the locators and preferences, tells the kernel, and
+//! acknowledges.  Control messages of a type or with a critical option it
+//! does not know are answered with an Error Message (§5.14, §12.3); an
+//! Error about our pending Update Request stops its retransmissions.
+//!
+//! Not yet (later increments): REAP exploration and Keepalives, HBA/CGA
+//! (locators are taken on trust: [`update`] says where the checks go),
+//! forked contexts (FII ≠ 0), ICMPv6 errors about our I1, Locator
+//! Preferences in I2, R2 and I2bis (sent and read in Update Requests only),
+//! context-set requests through kernel.rs ([`ContextSet`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::Ipv6Addr;
+
+#[path = "update.rs"]
+pub mod update;
 
 use rv6::spec::specs::rv6_shim6::MAX_LOCATORS;
 use rv6_cores::shim6_ctx::{
@@ -49,8 +68,11 @@ use rv6_cores::shim6_wire::{
     self as wire,
     Addr,
     ContextTag,
+    LocatorPreference,
     Message,
-    UlidPair, //
+    UlidPair,
+    ERR_CRITICAL_OPTION,
+    ERR_UNKNOWN_TYPE, //
 };
 
 use crate::msg::{
@@ -112,6 +134,14 @@ impl Entropy for SplitMix {
     }
 }
 
+/// A control message as it came: from `src` to `dst`, the Shim6 header's
+/// bytes (what an Error Message about it carries).
+struct Incoming<'a> {
+    src: Addr,
+    dst: Addr,
+    bytes: &'a [u8],
+}
+
 /// A ULID pair, ours first: what identifies a context (with FII 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pair {
@@ -130,6 +160,11 @@ pub struct Config {
     pub constants: Constants,
     /// How often the Responder Validator's secret is replaced (ns).
     pub secret_lifetime: u64,
+    /// Preferences of some of our locators (§5.15.3), sent in Update
+    /// Requests when there are any: one element per locator of the list,
+    /// as long as the longest any locator needs (flags; then priority; then
+    /// weight), a locator without one getting 0s.
+    pub preferences: Vec<(Addr, LocatorPreference)>,
 }
 
 impl Config {
@@ -140,19 +175,8 @@ impl Config {
         let Some(&first) = locators.first() else {
             return Err("no locator".into());
         };
-        if locators.len() > MAX_LOCATORS as usize {
-            return Err(format!("more than {MAX_LOCATORS} locators"));
-        }
-        for (i, a) in locators.iter().enumerate() {
-            let ip = Ipv6Addr::from(*a);
-            if ip.is_unspecified() || ip.is_loopback() || ip.is_multicast() {
-                return Err(format!("{ip} cannot be a locator"));
-            }
-            if locators[..i].contains(a) {
-                return Err(format!("{ip} is given twice"));
-            }
-        }
         let ulid = ulid.unwrap_or(first);
+        check_locators(&locators, ulid)?;
         let Some(at) = locators.iter().position(|a| *a == ulid) else {
             return Err(format!(
                 "the ULID {} is not one of the locators",
@@ -167,8 +191,34 @@ impl Config {
             locators,
             constants: Constants::RFC5533,
             secret_lifetime: validator::DEFAULT_LIFETIME,
+            preferences: Vec::new(),
         })
     }
+}
+
+/// Why a set of locators cannot be this host's: none, too many for the
+/// kernel with the ULID (which its sets keep), twice the same, or one that
+/// cannot be a locator.
+pub(crate) fn check_locators(locators: &[Addr], ulid: Addr) -> Result<(), String> {
+    if locators.is_empty() {
+        return Err("no locator".into());
+    }
+    if locators.len() > MAX_LOCATORS as usize {
+        return Err(format!("more than {MAX_LOCATORS} locators"));
+    }
+    if locators.len() == MAX_LOCATORS as usize && !locators.contains(&ulid) {
+        return Err(format!("more than {MAX_LOCATORS} locators with the ULID"));
+    }
+    for (i, a) in locators.iter().enumerate() {
+        let ip = Ipv6Addr::from(*a);
+        if ip.is_unspecified() || ip.is_loopback() || ip.is_multicast() {
+            return Err(format!("{ip} cannot be a locator"));
+        }
+        if locators[..i].contains(a) {
+            return Err(format!("{ip} is given twice"));
+        }
+    }
+    Ok(())
 }
 
 /// What happened.
@@ -188,6 +238,12 @@ pub enum Input<'a> {
     /// `unknown-tag` event): the tag, and the packet's destination (`local`)
     /// and source (`peer`).
     UnknownTag { tag: u64, local: Addr, peer: Addr },
+    /// This host's locators (the ULID need not be one of them any more)
+    /// and their preferences are now these: the peers are told (§10.1).
+    Locators {
+        locators: &'a [Addr],
+        preferences: &'a [(Addr, LocatorPreference)],
+    },
     /// Time passed: contexts whose [`Engine::deadline`] came act.
     Tick,
 }
@@ -225,6 +281,43 @@ pub enum KernelRequest {
     Del { local_tag: u64 },
 }
 
+/// A `context-set` for the kernel: the locator sets and current pair of the
+/// context with `local_tag` change to those given (each set replaces the
+/// old one; the ULID stays in it, as the family requires).  Kept out of
+/// [`KernelRequest`] until kernel.rs sends context-set: `main.rs` logs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextSet {
+    pub local_tag: u64,
+    /// Ours, the ULID first.
+    pub local_locators: Option<Vec<Addr>>,
+    /// The peer's, its ULID first.
+    pub peer_locators: Option<Vec<Addr>>,
+    /// A new current pair, ours first, when the old one left a set.
+    pub current: Option<Pair>,
+}
+
+impl fmt::Display for ContextSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |l: &[Addr]| {
+            l.iter()
+                .map(|a| ip(a).to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        write!(f, "context-set local-tag {:#x}", self.local_tag)?;
+        if let Some(l) = &self.local_locators {
+            write!(f, " local-locators {}", list(l))?;
+        }
+        if let Some(l) = &self.peer_locators {
+            write!(f, " peer-locators {}", list(l))?;
+        }
+        if let Some(c) = &self.current {
+            write!(f, " pair {} {}", ip(&c.local), ip(&c.peer))?;
+        }
+        Ok(())
+    }
+}
+
 /// Why a received message was not acted on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Why {
@@ -244,6 +337,29 @@ pub enum Why {
     BadValidator,
     /// Its type is for a later shim6d.
     NotYet,
+    /// Its type is none RFC 5533 or 5534 defines (an Error Message
+    /// answers it, §12.3).
+    UnknownType(u8),
+    /// It came from an address that is not one of its context's peer
+    /// locators, or to one that is not ours: a stale context's (§10.4).
+    ForeignLocators,
+    /// Its context is not ESTABLISHED (I1-SENT discards it, §10.4).
+    NotEstablished,
+    /// An Update Request the context acknowledged before a newer one.
+    StaleRequest,
+    /// An Update Acknowledgement whose nonce is not the pending request's
+    /// (§10.3, §10.5).
+    WrongNonce,
+    /// A Locator List with no locator.
+    NoLocator,
+    /// A locator whose verification method this host cannot apply
+    /// (an Error Message with code 2 answers it, §10.4).
+    Unverified,
+    /// Locator Preferences for another generation than the peer's list
+    /// (code 3, §10.4).
+    GenerationOutOfSync,
+    /// Locator Preferences for another number of locators (code 4, §10.4).
+    PreferenceCount,
 }
 
 impl fmt::Display for Why {
@@ -256,7 +372,9 @@ impl fmt::Display for Why {
             }
             Why::Refused(Refusal::Malformed(wire::Error::Checksum))
             | Why::Refused(Refusal::Checksum) => f.write_str("bad checksum"),
-            Why::Refused(Refusal::CriticalOption(k)) => write!(f, "unknown critical option {k}"),
+            Why::Refused(Refusal::CriticalOption { kind, offset }) => {
+                write!(f, "unknown critical option {kind} at offset {offset}")
+            }
             Why::NotOurUlid => f.write_str("not for this host's ULID"),
             Why::ZeroTag => f.write_str("context tag 0"),
             Why::Forked => f.write_str("forked contexts are for a later shim6d"),
@@ -264,6 +382,17 @@ impl fmt::Display for Why {
             Why::NoValidator => f.write_str("no Responder Validator"),
             Why::BadValidator => f.write_str("bad Responder Validator"),
             Why::NotYet => f.write_str("its type is for a later shim6d"),
+            Why::UnknownType(t) => write!(f, "unknown message type {t}"),
+            Why::ForeignLocators => f.write_str("not between its context's locators"),
+            Why::NotEstablished => f.write_str("its context is not established"),
+            Why::StaleRequest => f.write_str("an older Update Request"),
+            Why::WrongNonce => f.write_str("not the pending Update Request's nonce"),
+            Why::NoLocator => f.write_str("an empty Locator List"),
+            Why::Unverified => f.write_str("a locator that cannot be verified"),
+            Why::GenerationOutOfSync => {
+                f.write_str("preferences for another locator list generation")
+            }
+            Why::PreferenceCount => f.write_str("preferences for another number of locators"),
         }
     }
 }
@@ -300,6 +429,19 @@ pub enum Note {
     },
     /// The machine asked for something this shim6d does not do yet.
     NotYet { pair: Pair, what: &'static str },
+    /// New local locators or preferences, and what came of them.
+    Locators { outcome: String },
+    /// What an Update Request or Acknowledgement did to a context.
+    Update { pair: Pair, outcome: String },
+    /// An Error Message came in: its code and pointer, and what it was
+    /// about.
+    PeerError {
+        src: Addr,
+        dst: Addr,
+        code: u8,
+        pointer: u16,
+        outcome: String,
+    },
 }
 
 /// RFC 5533's name of a state (§6.2).
@@ -366,6 +508,26 @@ impl fmt::Display for Note {
                 ip(&pair.local),
                 ip(&pair.peer)
             ),
+            Note::Locators { outcome } => write!(f, "locators: {outcome}"),
+            Note::Update { pair, outcome } => write!(
+                f,
+                "context {} {}: {outcome}",
+                ip(&pair.local),
+                ip(&pair.peer)
+            ),
+            Note::PeerError {
+                src,
+                dst,
+                code,
+                pointer,
+                outcome,
+            } => write!(
+                f,
+                "error {code} ({}) at {pointer} ({} -> {}): {outcome}",
+                msg::error_name(*code),
+                ip(src),
+                ip(dst)
+            ),
         }
     }
 }
@@ -375,6 +537,8 @@ impl fmt::Display for Note {
 pub struct Output {
     pub packets: Vec<Packet>,
     pub kernel: Vec<KernelRequest>,
+    /// The context-set requests, after `kernel`'s.
+    pub context_set: Vec<ContextSet>,
     pub notes: Vec<Note>,
 }
 
@@ -403,6 +567,15 @@ struct Entry {
     current: Option<Pair>,
     /// The peer tag of the context installed in the kernel, if it is.
     installed: Option<u64>,
+    /// The Locator List Generation of the peer's list (§6.1), and the list
+    /// as it sent it (its count is the preferences', §10.4).
+    peer_generation: Option<u32>,
+    peer_list: Vec<Addr>,
+    /// The peer's Locator Preferences, for `peer_list`.
+    peer_preferences: Vec<LocatorPreference>,
+    /// The Request Nonces of the Update Requests acknowledged, the latest
+    /// last (a few).
+    requests: Vec<u32>,
 }
 
 /// The message a step answers: where it came from and what a reply echoes.
@@ -414,8 +587,12 @@ struct Answer {
     initiator_tag: u64,
     /// An R1's Responder Nonce and Validator.
     r1: Option<(u32, Vec<u8>)>,
-    /// An I2's, I2bis's or R2's locators.
+    /// An I2's, I2bis's or R2's locators, as the kernel takes them.
     locators: Option<Vec<Addr>>,
+    /// Its Locator List as sent, with the generation.
+    list: Option<(u32, Vec<Addr>)>,
+    /// An Update Request's nonce.
+    request_nonce: u32,
     /// An R1bis's echo.
     r1bis: Option<Recovery>,
     /// The current pair an I2bis gives a re-created context.
@@ -432,6 +609,12 @@ pub struct ContextView {
     /// Whether the kernel has it (with its peer tag then).
     pub installed: Option<u64>,
     pub deadline: Option<u64>,
+    /// The generation of the peer's Locator List, once known.
+    pub peer_generation: Option<u32>,
+    /// The peer's Locator Preferences, if it sent any.
+    pub peer_preferences: Vec<LocatorPreference>,
+    /// Our Update Request awaiting its acknowledgement: its nonce.
+    pub pending_update: Option<u32>,
 }
 
 /// One host's contexts and secrets.
@@ -454,6 +637,30 @@ fn peer_locators(list: Option<Vec<Addr>>, ulid: Addr) -> Vec<Addr> {
         }
     }
     out
+}
+
+/// A message's Locator List as sent, with its generation.
+fn peer_list(c: &msg::Control<'_>) -> Option<(u32, Vec<Addr>)> {
+    Some((c.list.as_ref()?.generation, c.locators.clone()?))
+}
+
+/// An Error Message with `code` about the field `offset` bytes into the
+/// Shim6 header `bytes` that came from `src` to `dst`, back to its sender
+/// (§5.14): the invoking packet, its IPv6 header rebuilt, as much as fits.
+fn send_error(out: &mut Output, code: u8, offset: usize, src: Addr, dst: Addr, bytes: &[u8]) {
+    let packet = msg::packet_in_error(src, dst, bytes);
+    send(
+        out,
+        "Error",
+        dst,
+        src,
+        Message::Error {
+            code,
+            pointer: msg::pointer(offset),
+            packet_in_error: &packet,
+        },
+        &Options::default(),
+    );
 }
 
 /// Builds `message` and queues it from `src` to `dst`, with its log line.
@@ -505,6 +712,10 @@ impl Engine {
             Input::Packet { src, dst, bytes } => self.packet(src, dst, bytes, now, &mut out),
             Input::Trigger(pair) => self.trigger(pair, now, &mut out),
             Input::UnknownTag { tag, local, peer } => self.unknown_tag(tag, local, peer, &mut out),
+            Input::Locators {
+                locators,
+                preferences,
+            } => self.locators_changed(locators, preferences, now, &mut out),
             Input::Tick => {
                 let due: Vec<Pair> = self
                     .contexts
@@ -538,6 +749,9 @@ impl Engine {
             peer_locators: e.peer_locators.clone(),
             installed: e.installed,
             deadline: e.ctx.deadline(),
+            peer_generation: e.peer_generation,
+            peer_preferences: e.peer_preferences.clone(),
+            pending_update: e.ctx.pending_update(),
         })
     }
 
@@ -589,6 +803,10 @@ impl Engine {
                 r1bis: None,
                 current: None,
                 installed: None,
+                peer_generation: None,
+                peer_list: Vec::new(),
+                peer_preferences: Vec::new(),
+                requests: Vec::new(),
             },
         );
     }
@@ -622,9 +840,15 @@ impl Engine {
             peer,
             outcome: ignored.unwrap_or("sending an R1bis"),
         });
-        if ignored.is_some() {
-            return;
+        if ignored.is_none() {
+            self.send_r1bis(packet_tag, local, peer, out);
         }
+    }
+
+    /// An R1bis for a packet with `packet_tag` from `peer` to `local`
+    /// (§7.17), keeping no state: its validator covers them.
+    fn send_r1bis(&mut self, packet_tag: ContextTag, local: Addr, peer: Addr, out: &mut Output) {
+        let tag = packet_tag.get();
         let responder_nonce = self.entropy.u32();
         let validator = self.secrets.recovery_validator(&RecoveryInputs {
             responder_nonce,
@@ -687,6 +911,10 @@ impl Engine {
                     dst,
                     why: Why::Refused(r),
                 });
+                if let Refusal::CriticalOption { offset, .. } = r {
+                    // §5.15, §12.3: the Pointer at the option's Type.
+                    send_error(out, ERR_CRITICAL_OPTION, offset, src, dst, bytes);
+                }
                 return;
             }
         };
@@ -800,6 +1028,7 @@ impl Engine {
                 if !self.secrets.verify(&inputs, v) {
                     return drop(out, Why::BadValidator);
                 }
+                let list = peer_list(&c);
                 let locators = peer_locators(c.locators, ulids.peer);
                 let locators_ok = locators.contains(&src);
                 if !self.contexts.contains_key(&ulids) {
@@ -811,6 +1040,7 @@ impl Engine {
                     initiator_nonce,
                     initiator_tag: peer_tag,
                     locators: Some(locators),
+                    list,
                     ..Answer::default()
                 };
                 let ev = Event::I2 {
@@ -843,6 +1073,7 @@ impl Engine {
                     src,
                     dst,
                     initiator_nonce,
+                    list: peer_list(&c),
                     locators: Some(peer_locators(c.locators, key.peer)),
                     ..Answer::default()
                 };
@@ -915,6 +1146,7 @@ impl Engine {
                 if !self.secrets.verify_recovery(&inputs, v) {
                     return drop(out, Why::BadValidator);
                 }
+                let list = peer_list(&c);
                 let locators = peer_locators(c.locators, ulids.peer);
                 let locators_ok = locators.contains(&src);
                 if !self.contexts.contains_key(&ulids) {
@@ -938,6 +1170,7 @@ impl Engine {
                     initiator_nonce,
                     initiator_tag: peer_tag,
                     locators: Some(locators),
+                    list,
                     // The pair the peer sends on, if its source checked.
                     current: locators_ok.then_some(addresses),
                     ..Answer::default()
@@ -947,6 +1180,30 @@ impl Engine {
                     locators_ok,
                 };
                 self.step(ulids, ev, now, &answer, out);
+            }
+            Message::UpdateRequest {
+                receiver_context_tag,
+                request_nonce,
+            } => {
+                let m = Incoming { src, dst, bytes };
+                self.update_request(&m, &c, receiver_context_tag, request_nonce, now, out)
+            }
+            Message::UpdateAck {
+                receiver_context_tag,
+                request_nonce,
+            } => self.update_ack(src, dst, receiver_context_tag, request_nonce, now, out),
+            Message::Error {
+                code,
+                pointer,
+                packet_in_error,
+            } => {
+                let m = Incoming { src, dst, bytes };
+                self.peer_error(&m, code, pointer, packet_in_error, now, out)
+            }
+            Message::Unknown { msg_type, .. } => {
+                drop(out, Why::UnknownType(msg_type));
+                // §12.3: the Pointer at the Type field.
+                send_error(out, ERR_UNKNOWN_TYPE, 2, src, dst, bytes);
             }
             _ => drop(out, Why::NotYet),
         }
@@ -1024,6 +1281,7 @@ impl Engine {
                         validator: Some(validator),
                         locators: Some((self.generation, &self.config.locators)),
                         ulids: None,
+                        ..Options::default()
                     },
                 );
             }
@@ -1045,6 +1303,10 @@ impl Engine {
             Action::Install { peer_tag } => {
                 if let Some(l) = &answer.locators {
                     e.peer_locators = l.clone();
+                }
+                if let Some((generation, list)) = &answer.list {
+                    e.peer_generation = Some(*generation);
+                    e.peer_list = list.clone();
                 }
                 if e.peer_locators.is_empty() {
                     e.peer_locators = vec![pair.peer];
@@ -1119,17 +1381,28 @@ impl Engine {
                         validator: Some(&r.validator),
                         locators: Some((self.generation, &self.config.locators)),
                         ulids,
+                        ..Options::default()
                     },
                 );
             }
-            Action::SendUpdate { .. } => out.notes.push(Note::NotYet {
-                pair,
-                what: "an Update Request",
-            }),
-            Action::SendUpdateAck => out.notes.push(Note::NotYet {
-                pair,
-                what: "an Update Acknowledgement",
-            }),
+            Action::SendUpdate { nonce } => self.send_update(pair, nonce, out),
+            Action::SendUpdateAck => {
+                // §10.4: the nonce copied, the peer's tag, back whence it came.
+                let Some(peer_tag) = e.ctx.peer_tag().and_then(ContextTag::new) else {
+                    return;
+                };
+                send(
+                    out,
+                    "Update Acknowledgement",
+                    answer.dst,
+                    answer.src,
+                    Message::UpdateAck {
+                        receiver_context_tag: peer_tag,
+                        request_nonce: answer.request_nonce,
+                    },
+                    &Options::default(),
+                );
+            }
         }
     }
 

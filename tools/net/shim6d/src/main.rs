@@ -136,6 +136,11 @@ fn carry_out(out: Output, raw: &RawSocket, kernel: &mut Kernel, log: &mut Log) {
             Err(e) => log.line(format_args!("kernel refused {}: {e}", kernel::describe(r))),
         }
     }
+    for s in &out.context_set {
+        log.line(format_args!(
+            "not sent to the kernel (no context-set yet): {s}"
+        ));
+    }
     for p in &out.packets {
         if log.verbose() {
             log.line(format_args!("bytes out {}", hex(&p.bytes)));

@@ -20,10 +20,23 @@ use rv6_cores::shim6_ctx::{
 use rv6_cores::shim6_wire::{
     Addr,
     ContextTag,
-    Message, //
+    ControlHeader,
+    ControlRepr,
+    LocatorPreference,
+    Message,
+    OptionBody,
+    OptionRepr,
+    ERR_CRITICAL_OPTION,
+    ERR_GENERATION_OUT_OF_SYNC,
+    ERR_PREFERENCE_COUNT,
+    ERR_UNKNOWN_TYPE,
+    ERR_VERIFICATION_FAILED,
+    IPPROTO_NONE,
+    LOCATOR_BROKEN, //
 };
 use shim6d::engine::{
     Config,
+    ContextSet,
     ContextView,
     Engine,
     Entropy,
@@ -39,7 +52,9 @@ use shim6d::engine::{
 };
 use shim6d::msg::{
     self,
-    Options, //
+    Options,
+    PreferenceBytes,
+    Refusal, //
 };
 
 const A: usize = 0;
@@ -88,6 +103,8 @@ struct Host {
     kernel: BTreeMap<u64, KernelContext>,
     /// Every request the kernel got.
     requests: Vec<KernelRequest>,
+    /// Every context-set it got.
+    sets: Vec<ContextSet>,
     notes: Vec<Note>,
 }
 
@@ -99,6 +116,7 @@ impl Host {
             engine: Engine::new(c, entropy, 0),
             kernel: BTreeMap::new(),
             requests: Vec::new(),
+            sets: Vec::new(),
             notes: Vec::new(),
         }
     }
@@ -141,13 +159,36 @@ impl Host {
             }
             self.requests.push(r);
         }
+        for set in out.context_set {
+            // As rv6_shim6's context-set: each given set replaces the old
+            // one, and the result must hold the ULIDs and the current pair.
+            let c = self
+                .kernel
+                .get_mut(&set.local_tag)
+                .unwrap_or_else(|| panic!("context-set of a tag the kernel lacks: {set:?}"));
+            if let Some(l) = &set.local_locators {
+                c.local_locators = l.clone();
+            }
+            if let Some(l) = &set.peer_locators {
+                c.peer_locators = l.clone();
+            }
+            if let Some(p) = set.current {
+                c.current = p;
+            }
+            assert!(c.local_locators.contains(&c.ulid_local), "{set:?}");
+            assert!(c.peer_locators.contains(&c.ulid_peer), "{set:?}");
+            assert!(c.local_locators.contains(&c.current.local), "{set:?}");
+            assert!(c.peer_locators.contains(&c.current.peer), "{set:?}");
+            assert!(c.local_locators.len() <= 8 && c.peer_locators.len() <= 8);
+            self.sets.push(set);
+        }
         self.notes.extend(out.notes);
         out.packets
     }
 
     fn context(&self) -> Option<ContextView> {
-        self.engine
-            .context(&pair(if self.owns(&a1()) { A } else { B }))
+        let a = self.engine.config().ulid == a1();
+        self.engine.context(&pair(if a { A } else { B }))
     }
 
     fn state(&self) -> Option<State> {
@@ -514,6 +555,7 @@ fn rebuilt_i2(p: &mut Packet, change: impl Fn(&mut Vec<u8>, &mut u32)) {
             validator: (!validator.is_empty()).then_some(&validator[..]),
             locators: Some((0, &locators)),
             ulids: None,
+            ..Options::default()
         },
     )
     .unwrap();
@@ -1156,6 +1198,7 @@ fn rebuilt_i2bis(p: &mut Packet, change: &dyn Fn(&mut Vec<u8>, &mut u64, &mut Ad
             validator: (!validator.is_empty()).then_some(&validator[..]),
             locators: Some((0, &locators)),
             ulids: c.ulids,
+            ..Options::default()
         },
     )
     .unwrap();
@@ -1407,4 +1450,734 @@ fn a_lost_r2_after_an_i2bis_is_sent_again_for_its_retransmission() {
 fn a_lost_i2bis_is_retransmitted() {
     let (net, mark) = recovered_despite("I2bis");
     assert_eq!(sent_since(&net, B, mark), ["R1bis", "R2"]);
+}
+
+// Updating the peer (RFC 5533 §10) and Error Messages (§5.14, §12.3).
+
+fn a3() -> Addr {
+    ip("2001:db8:a3::1")
+}
+
+fn ctag(v: u64) -> ContextTag {
+    ContextTag::new(v).unwrap()
+}
+
+/// An established net with its notes and kernel requests cleared; the
+/// tags, A's and B's, and how many messages were sent before.
+fn established_net() -> (Net, u64, u64, usize) {
+    let mut net = Net::new();
+    net.trigger(A);
+    net.settle();
+    net.assert_established();
+    let ta = net.hosts[A].context().unwrap().local_tag;
+    let tb = net.hosts[B].context().unwrap().local_tag;
+    for h in &mut net.hosts {
+        h.notes.clear();
+        h.requests.clear();
+    }
+    let mark = net.sent.len();
+    (net, ta, tb, mark)
+}
+
+/// Host `h`'s locators and preferences are now these.
+fn relocate(net: &mut Net, h: usize, locators: &[Addr], preferences: &[(Addr, LocatorPreference)]) {
+    net.input(
+        h,
+        Input::Locators {
+            locators,
+            preferences,
+        },
+    );
+}
+
+/// The messages of type `name` sent since the `from`th: when, and what.
+fn sent_of(net: &Net, from: usize, name: &str) -> Vec<(u64, Packet)> {
+    net.sent[from..]
+        .iter()
+        .filter(|(_, _, p)| kind(p) == name)
+        .map(|(t, _, p)| (*t, p.clone()))
+        .collect()
+}
+
+/// The Update Request's receiver tag and nonce.
+fn request(p: &Packet) -> (u64, u32) {
+    match msg::parse(&p.bytes).unwrap().message {
+        Message::UpdateRequest {
+            receiver_context_tag,
+            request_nonce,
+        } => (receiver_context_tag.get(), request_nonce),
+        m => panic!("not an Update Request: {m:?}"),
+    }
+}
+
+/// Host `h`'s log lines about updates.
+fn updates(h: &Host) -> Vec<String> {
+    h.notes
+        .iter()
+        .filter(|n| matches!(n, Note::Update { .. } | Note::Locators { .. }))
+        .map(Note::to_string)
+        .collect()
+}
+
+#[test]
+fn a_new_locator_goes_in_an_update_request_the_peer_records_and_acknowledges() {
+    let (mut net, ta, tb, mark) = established_net();
+    let g = net.hosts[B].context().unwrap().peer_generation.unwrap();
+    relocate(&mut net, A, &[a1(), a2(), a3()], &[]);
+    // A's kernel takes the new local set at once.
+    assert_eq!(
+        net.hosts[A].sets,
+        [ContextSet {
+            local_tag: ta,
+            local_locators: Some(vec![a1(), a2(), a3()]),
+            peer_locators: None,
+            current: None,
+        }]
+    );
+    net.settle();
+    assert_eq!(sent_since(&net, A, mark), ["Update-Request"]);
+    assert_eq!(sent_since(&net, B, mark), ["Update-Ack"]);
+    let (ur, ua) = (&net.sent[mark].2, &net.sent[mark + 1].2);
+    // Between the ULIDs, B's tag in the request and A's in the answer,
+    // which echoes the nonce (§10.4).
+    assert_eq!((ur.src, ur.dst, ua.src, ua.dst), (a1(), b1(), b1(), a1()));
+    let (to, nonce) = request(ur);
+    assert_eq!(to, tb);
+    let c = msg::parse(&ur.bytes).unwrap();
+    assert_eq!(c.locators, Some(vec![a1(), a2(), a3()]));
+    assert_eq!(c.list.unwrap().generation, g.wrapping_add(1));
+    assert_eq!(c.preferences, None);
+    assert_eq!(
+        msg::parse(&ua.bytes).unwrap().message,
+        Message::UpdateAck {
+            receiver_context_tag: ctag(ta),
+            request_nonce: nonce,
+        }
+    );
+    // B's context has the new locators and generation, and so has its
+    // kernel's, through a context-set.
+    let cb = net.hosts[B].context().unwrap();
+    assert_eq!(cb.peer_locators, [a1(), a2(), a3()]);
+    assert_eq!(cb.peer_generation, Some(g.wrapping_add(1)));
+    assert_eq!(
+        net.hosts[B].sets,
+        [ContextSet {
+            local_tag: tb,
+            local_locators: None,
+            peer_locators: Some(vec![a1(), a2(), a3()]),
+            current: None,
+        }]
+    );
+    assert_eq!(net.hosts[B].kernel[&tb].peer_locators, [a1(), a2(), a3()]);
+    // A is done: nothing pending, no timer.
+    let ca = net.hosts[A].context().unwrap();
+    assert_eq!((ca.pending_update, ca.deadline), (None, None));
+    assert!(net.hosts[A].dropped().is_empty() && net.hosts[B].dropped().is_empty());
+    assert!(net.hosts[A].requests.is_empty() && net.hosts[B].requests.is_empty());
+    assert_eq!(
+        updates(&net.hosts[A]),
+        [
+            format!(
+                "locators: 2001:db8:a1::1,2001:db8:a2::1,2001:db8:a3::1 generation {:#x}, \
+                 telling 1 context(s)",
+                g.wrapping_add(1)
+            ),
+            format!(
+                "context 2001:db8:a1::1 2001:db8:b1::1: Update Request {nonce:#010x} acknowledged"
+            ),
+        ]
+    );
+    assert_eq!(
+        updates(&net.hosts[B]),
+        [format!(
+            "context 2001:db8:b1::1 2001:db8:a1::1: peer locators \
+             2001:db8:a1::1,2001:db8:a2::1,2001:db8:a3::1 generation {:#x}",
+            g.wrapping_add(1)
+        )]
+    );
+}
+
+#[test]
+fn a_lost_update_request_is_retransmitted_with_its_nonce_the_timeout_doubling() {
+    let (mut net, _, _, mark) = established_net();
+    relocate(&mut net, A, &[a1(), a2(), a3()], &[]);
+    let mut lost = 0;
+    net.run(net.now + 600 * SEC, &mut |_, p| {
+        if kind(p) == "Update-Request" && lost < 3 {
+            lost += 1;
+            Fate::Lose
+        } else {
+            Fate::Deliver
+        }
+    });
+    assert_eq!(sent_since(&net, A, mark), ["Update-Request"; 4]);
+    assert_eq!(sent_since(&net, B, mark), ["Update-Ack"]);
+    let urs = sent_of(&net, mark, "Update-Request");
+    // The same request each time (§10.1: the same nonce), after
+    // UPDATE_TIMEOUT (4 s), then 8, then 16, each randomized over [0.5,
+    // 1.5) of it (§10.2).
+    for (k, w) in urs.windows(2).enumerate() {
+        assert_eq!(w[0].1, w[1].1);
+        let nominal = (4 * SEC) << k;
+        let gap = w[1].0 - w[0].0;
+        assert!((nominal / 2..nominal * 3 / 2).contains(&gap), "{k}: {gap}");
+    }
+    assert_eq!(net.hosts[A].context().unwrap().pending_update, None);
+    assert_eq!(
+        net.hosts[B].context().unwrap().peer_locators,
+        [a1(), a2(), a3()]
+    );
+    assert_eq!(net.hosts[B].sets.len(), 1);
+}
+
+#[test]
+fn unanswered_update_requests_go_on_backing_off_to_two_minutes() {
+    let (mut net, _, _, mark) = established_net();
+    relocate(&mut net, A, &[a1(), a2(), a3()], &[]);
+    for _ in 0..10 {
+        assert!(net.step(&mut |_, _| Fate::Lose));
+    }
+    // No retry limit (§10.2): the request and 10 retransmissions, the
+    // timeout 4, 8, 16, 32, 64 s and then MAX_UPDATE_TIMEOUT (120 s).
+    let at: Vec<u64> = sent_of(&net, mark, "Update-Request")
+        .iter()
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(at.len(), 11);
+    for (k, w) in at.windows(2).enumerate() {
+        let nominal = ((4 * SEC) << k).min(120 * SEC);
+        let gap = w[1] - w[0];
+        assert!((nominal / 2..nominal * 3 / 2).contains(&gap), "{k}: {gap}");
+    }
+    assert!(net.hosts[A].context().unwrap().pending_update.is_some());
+}
+
+#[test]
+fn a_lost_acknowledgement_is_sent_again_for_the_retransmission_and_nothing_redone() {
+    let (mut net, _, _, mark) = established_net();
+    relocate(&mut net, A, &[a1(), a2(), a3()], &[]);
+    let mut lost = false;
+    net.run(net.now + 600 * SEC, &mut |_, p| {
+        if kind(p) == "Update-Ack" && !lost {
+            lost = true;
+            Fate::Lose
+        } else {
+            Fate::Deliver
+        }
+    });
+    assert_eq!(sent_since(&net, A, mark), ["Update-Request"; 2]);
+    assert_eq!(sent_since(&net, B, mark), ["Update-Ack"; 2]);
+    let uas = sent_of(&net, mark, "Update-Ack");
+    assert_eq!(uas[0].1, uas[1].1);
+    // B's kernel was told once; its log says the second was a repeat.
+    assert_eq!(net.hosts[B].sets.len(), 1);
+    let (_, nonce) = request(&net.sent[mark].2);
+    assert_eq!(
+        updates(&net.hosts[B])[1],
+        format!(
+            "context 2001:db8:b1::1 2001:db8:a1::1: Update Request {nonce:#010x} again: \
+             acknowledged again"
+        )
+    );
+    assert_eq!(net.hosts[A].context().unwrap().pending_update, None);
+}
+
+#[test]
+fn a_newer_change_replaces_the_request_and_stale_nonces_are_ignored_both_ways() {
+    let (mut net, ta, tb, mark) = established_net();
+    relocate(&mut net, A, &[a1(), a2(), a3()], &[]);
+    let (_, first) = request(&net.queue[0].1);
+    // Before the request goes, a newer change abandons it (§10.3): a new
+    // request, nonce and generation, carrying all of it.
+    relocate(&mut net, A, &[a1(), a3()], &[]);
+    let (_, second) = request(&net.queue[1].1);
+    assert_ne!(first, second);
+    assert_eq!(net.hosts[A].context().unwrap().pending_update, Some(second));
+    // An acknowledgement with a nonce that is not the pending one: ignored.
+    let ack = |nonce| {
+        msg::build(
+            Message::UpdateAck {
+                receiver_context_tag: ctag(ta),
+                request_nonce: nonce,
+            },
+            &Options::default(),
+        )
+        .unwrap()
+    };
+    let forged = ack(second ^ 1);
+    let out = net.hosts[A].engine.handle(
+        Input::Packet {
+            src: b1(),
+            dst: a1(),
+            bytes: &forged,
+        },
+        net.now,
+    );
+    assert!(out.packets.is_empty() && out.context_set.is_empty());
+    assert!(out.notes.contains(&Note::Dropped {
+        src: b1(),
+        dst: a1(),
+        why: Why::WrongNonce
+    }));
+    // Both requests arrive, in order: B acknowledges each; the first's
+    // acknowledgement is stale at A.
+    let stale = net.queue[0].1.clone();
+    net.settle();
+    assert_eq!(sent_since(&net, B, mark), ["Update-Ack"; 2]);
+    assert_eq!(net.hosts[A].dropped(), [Why::WrongNonce]);
+    assert_eq!(net.hosts[A].context().unwrap().pending_update, None);
+    assert_eq!(net.hosts[B].context().unwrap().peer_locators, [a1(), a3()]);
+    assert_eq!(
+        net.hosts[B].kernel[&tb].peer_locators,
+        [a1(), a3()],
+        "the kernel has the newer list"
+    );
+    // A copy of the first request, late: older than the one B has, dropped
+    // without an answer; B keeps the newer list.
+    let sent = net.sent.len();
+    net.deliver(A, &stale);
+    assert_eq!(net.sent.len(), sent);
+    assert_eq!(net.hosts[B].dropped(), [Why::StaleRequest]);
+    assert_eq!(net.hosts[B].context().unwrap().peer_locators, [a1(), a3()]);
+}
+
+#[test]
+fn an_update_request_for_a_tag_or_from_a_locator_b_does_not_have_gets_an_r1bis() {
+    let (mut net, _, tb, _) = established_net();
+    let ur = |tag| {
+        msg::build(
+            Message::UpdateRequest {
+                receiver_context_tag: ctag(tag),
+                request_nonce: 7,
+            },
+            &Options {
+                locators: Some((1, &[a3()])),
+                ..Options::default()
+            },
+        )
+        .unwrap()
+    };
+    // Another tag (§10.4: no context), or B's tag from an address that is
+    // none of A's locators (a stale context of another host's).
+    for (tag, src, why) in [
+        (tb ^ 1, a1(), Why::NoContext),
+        (tb, a3(), Why::ForeignLocators),
+    ] {
+        let bytes = ur(tag);
+        let out = net.hosts[B].engine.handle(
+            Input::Packet {
+                src,
+                dst: b1(),
+                bytes: &bytes,
+            },
+            net.now,
+        );
+        assert!(out.notes.contains(&Note::Dropped {
+            src,
+            dst: b1(),
+            why
+        }));
+        let [p] = &out.packets[..] else {
+            panic!("{out:?}")
+        };
+        assert_eq!((kind(p), p.src, p.dst), ("R1bis".to_string(), b1(), src));
+        let Message::R1bis {
+            packet_context_tag, ..
+        } = msg::parse(&p.bytes).unwrap().message
+        else {
+            panic!()
+        };
+        assert_eq!(packet_context_tag.get(), tag);
+        assert!(out.context_set.is_empty());
+    }
+    assert_eq!(net.hosts[B].context().unwrap().peer_locators, [a1(), a2()]);
+}
+
+#[test]
+fn an_update_request_before_the_context_is_established_is_discarded_or_repeats_the_i2() {
+    let mut net = Net::new();
+    net.trigger(A);
+    let ta = net.hosts[A].context().unwrap().local_tag;
+    let ur = msg::build(
+        Message::UpdateRequest {
+            receiver_context_tag: ctag(ta),
+            request_nonce: 7,
+        },
+        &Options::default(),
+    )
+    .unwrap();
+    let send = |net: &mut Net| {
+        net.hosts[A].engine.handle(
+            Input::Packet {
+                src: b1(),
+                dst: a1(),
+                bytes: &ur,
+            },
+            net.now,
+        )
+    };
+    // I1-SENT: discarded (§10.4).
+    let out = send(&mut net);
+    assert!(out.packets.is_empty());
+    assert!(out.notes.contains(&Note::Dropped {
+        src: b1(),
+        dst: a1(),
+        why: Why::NotEstablished
+    }));
+    // I2-SENT: the I2 again (§10.4), no acknowledgement before the R2.
+    net.run(0, &mut |from, p| {
+        if from == B && kind(p) == "R2" {
+            Fate::Lose
+        } else {
+            Fate::Deliver
+        }
+    });
+    assert_eq!(net.hosts[A].state(), Some(State::I2Sent));
+    let out = send(&mut net);
+    assert_eq!(out.packets.iter().map(kind).collect::<Vec<_>>(), ["I2"]);
+}
+
+#[test]
+fn preferences_go_with_the_list_and_the_peer_records_them() {
+    let (mut net, _, _, mark) = established_net();
+    let g = net.hosts[B].context().unwrap().peer_generation.unwrap();
+    let broken = LocatorPreference {
+        flags: LOCATOR_BROKEN,
+        priority: Some(10),
+        weight: None,
+    };
+    relocate(&mut net, A, &[a1(), a2()], &[(a2(), broken)]);
+    // The list is the same: its generation stays, the kernels hear nothing.
+    assert!(net.hosts[A].sets.is_empty());
+    net.settle();
+    let urs = sent_of(&net, mark, "Update-Request");
+    let c = msg::parse(&urs[0].1.bytes).unwrap();
+    assert_eq!(c.locators, Some(vec![a1(), a2()]));
+    assert_eq!(c.list.unwrap().generation, g);
+    let p = c.preferences.unwrap();
+    assert_eq!((p.generation, p.element_len), (g, 2));
+    let elements = vec![
+        LocatorPreference {
+            flags: 0,
+            priority: Some(0),
+            weight: None,
+        },
+        broken,
+    ];
+    assert_eq!(p.elements, elements);
+    assert_eq!(sent_since(&net, B, mark), ["Update-Ack"]);
+    let cb = net.hosts[B].context().unwrap();
+    assert_eq!(cb.peer_preferences, elements);
+    assert!(net.hosts[B].sets.is_empty());
+    // The same again: nothing to tell.
+    let sent = net.sent.len();
+    relocate(&mut net, A, &[a1(), a2()], &[(a2(), broken)]);
+    assert_eq!(net.sent.len(), sent);
+}
+
+/// B's answer to `bytes` from a1: its only packet, an Error Message to a1,
+/// as code, pointer and packet in error; and its notes.
+fn error_from_b(net: &mut Net, bytes: &[u8]) -> (u8, u16, Vec<u8>, Vec<Note>) {
+    let out = net.hosts[B].engine.handle(
+        Input::Packet {
+            src: a1(),
+            dst: b1(),
+            bytes,
+        },
+        net.now,
+    );
+    let [p] = &out.packets[..] else {
+        panic!("{out:?}")
+    };
+    assert_eq!((p.src, p.dst), (b1(), a1()));
+    match msg::parse(&p.bytes).unwrap().message {
+        Message::Error {
+            code,
+            pointer,
+            packet_in_error,
+        } => (code, pointer, packet_in_error.to_vec(), out.notes),
+        m => panic!("not an Error: {m:?}"),
+    }
+}
+
+#[test]
+fn preferences_for_another_generation_or_number_of_locators_get_errors_3_and_4() {
+    let (mut net, _, tb, _) = established_net();
+    let g = net.hosts[B].context().unwrap().peer_generation.unwrap();
+    let ours = [a1(), a2()];
+    let ur = |list: Option<u32>, pref: u32, elements: &[u8]| {
+        msg::build(
+            Message::UpdateRequest {
+                receiver_context_tag: ctag(tb),
+                request_nonce: pref,
+            },
+            &Options {
+                locators: list.map(|g| (g, &ours[..])),
+                preferences: Some(PreferenceBytes {
+                    generation: pref,
+                    element_len: 1,
+                    elements,
+                }),
+                ..Options::default()
+            },
+        )
+        .unwrap()
+    };
+    // Preferences alone, for a generation B does not have: code 3, the
+    // Pointer at their Locator List Generation (§10.4): the option right
+    // after the 16 fixed bytes, 4 more, and the 40 of the IPv6 header.
+    let bytes = ur(None, g ^ 5, &[0, 0]);
+    let (code, pointer, packet, notes) = error_from_b(&mut net, &bytes);
+    assert_eq!((code, pointer), (ERR_GENERATION_OUT_OF_SYNC, 40 + 16 + 4));
+    assert_eq!(packet, msg::packet_in_error(a1(), b1(), &bytes));
+    assert!(notes.contains(&Note::Dropped {
+        src: a1(),
+        dst: b1(),
+        why: Why::GenerationOutOfSync
+    }));
+    assert!(net.hosts[B].context().unwrap().peer_preferences.is_empty());
+    // A new list of 2 with 3 preferences: code 4, the Pointer at their
+    // Length (the list takes 48 bytes after the 16).  The list was
+    // verified and recorded before (§10.4), not acknowledged.
+    let bytes = ur(Some(g + 1), g + 1, &[0, 0, 0]);
+    let (code, pointer, _, notes) = error_from_b(&mut net, &bytes);
+    assert_eq!((code, pointer), (ERR_PREFERENCE_COUNT, 40 + 64 + 2));
+    assert!(notes.contains(&Note::Dropped {
+        src: a1(),
+        dst: b1(),
+        why: Why::PreferenceCount
+    }));
+    let cb = net.hosts[B].context().unwrap();
+    assert_eq!(
+        (cb.peer_generation, cb.peer_preferences),
+        (Some(g + 1), vec![])
+    );
+    // The right ones are recorded and acknowledged.
+    let bytes = ur(Some(g + 2), g + 2, &[0, LOCATOR_BROKEN]);
+    let out = net.hosts[B].engine.handle(
+        Input::Packet {
+            src: a1(),
+            dst: b1(),
+            bytes: &bytes,
+        },
+        net.now,
+    );
+    assert_eq!(
+        out.packets.iter().map(kind).collect::<Vec<_>>(),
+        ["Update-Ack"]
+    );
+    assert_eq!(
+        net.hosts[B].context().unwrap().peer_preferences[1].flags,
+        LOCATOR_BROKEN
+    );
+}
+
+#[test]
+fn a_locator_that_cannot_be_verified_gets_error_2_which_stops_the_request() {
+    let (mut net, _, tb, mark) = established_net();
+    relocate(&mut net, A, &[a1(), a2(), a3()], &[]);
+    // On the wire the first locator's verification method becomes 201
+    // (experimental: none this host can apply).
+    net.run(net.now + 600 * SEC, &mut |_, p| {
+        if kind(p) == "Update-Request" {
+            p.bytes[16 + 9] = 201;
+            ControlHeader::new_checked(&mut p.bytes[..])
+                .unwrap()
+                .fill_checksum();
+        }
+        Fate::Deliver
+    });
+    // B refuses it with code 2, the Pointer at that method's octet (§10.4),
+    // and keeps A's locators as they were.
+    assert_eq!(sent_since(&net, B, mark), ["Error"]);
+    let errors = sent_of(&net, mark, "Error");
+    let e = msg::parse(&errors[0].1.bytes).unwrap();
+    let Message::Error { code, pointer, .. } = e.message else {
+        panic!("{e:?}")
+    };
+    assert_eq!((code, pointer), (ERR_VERIFICATION_FAILED, 40 + 16 + 9));
+    assert_eq!(net.hosts[B].dropped(), [Why::Unverified]);
+    assert_eq!(net.hosts[B].context().unwrap().peer_locators, [a1(), a2()]);
+    assert!(net.hosts[B].sets.is_empty());
+    // A hears that its request will not be processed: no retransmission.
+    assert_eq!(sent_since(&net, A, mark), ["Update-Request"]);
+    let ca = net.hosts[A].context().unwrap();
+    assert_eq!(
+        (ca.pending_update, ca.deadline, ca.state),
+        (None, None, State::Established)
+    );
+    let (_, nonce) = request(&sent_of(&net, mark, "Update-Request")[0].1);
+    let line = net.hosts[A]
+        .notes
+        .iter()
+        .find(|n| matches!(n, Note::PeerError { .. }))
+        .map(Note::to_string)
+        .unwrap();
+    assert_eq!(
+        line,
+        format!(
+            "error 2 (locator verification method failed) at 65 \
+             (2001:db8:b1::1 -> 2001:db8:a1::1): about our Update-Request tag {tb:#x} \
+             nonce {nonce:#010x} locators 2001:db8:a1::1,2001:db8:a2::1,2001:db8:a3::1: \
+             no longer retransmitted"
+        )
+    );
+}
+
+/// An R2 with an unknown option of type 99 (C set or not) after its 16
+/// bytes.
+fn r2_with_option(critical: bool) -> Vec<u8> {
+    let opt = OptionRepr {
+        critical,
+        body: OptionBody::Unknown {
+            kind: 99,
+            data: &[1, 2, 3, 4],
+        },
+    };
+    let mut area = vec![0; opt.buffer_len()];
+    opt.emit(&mut area).unwrap();
+    let repr = ControlRepr {
+        next_header: IPPROTO_NONE,
+        message: Message::R2 {
+            responder_context_tag: ctag(3),
+            initiator_nonce: 4,
+        },
+        options: &area,
+    };
+    let mut buf = vec![0; repr.buffer_len()];
+    repr.emit(&mut buf).unwrap();
+    buf
+}
+
+#[test]
+fn an_unknown_critical_option_or_type_gets_an_error_pointing_at_it() {
+    let mut net = Net::new();
+    // §12.3: code 1, the Pointer at the option's Type, 16 bytes into the
+    // Shim6 header, 40 more with the IPv6 header the packet in error has.
+    let bytes = r2_with_option(true);
+    let (code, pointer, packet, notes) = error_from_b(&mut net, &bytes);
+    assert_eq!((code, pointer), (ERR_CRITICAL_OPTION, 56));
+    assert_eq!(packet, msg::packet_in_error(a1(), b1(), &bytes));
+    assert!(notes.contains(&Note::Dropped {
+        src: a1(),
+        dst: b1(),
+        why: Why::Refused(Refusal::CriticalOption {
+            kind: 99,
+            offset: 16
+        })
+    }));
+    // Without the C bit the option is skipped (§5.15) and the R2 read: no
+    // context waits for it, and no Error goes.
+    let bytes = r2_with_option(false);
+    let out = net.hosts[B].engine.handle(
+        Input::Packet {
+            src: a1(),
+            dst: b1(),
+            bytes: &bytes,
+        },
+        0,
+    );
+    assert!(out.packets.is_empty());
+    assert_eq!(
+        out.notes.last(),
+        Some(&Note::Dropped {
+            src: a1(),
+            dst: b1(),
+            why: Why::NoContext
+        })
+    );
+    // A type RFC 5533 does not define: code 0, the Pointer at the Type.
+    let repr = ControlRepr {
+        next_header: IPPROTO_NONE,
+        message: Message::Unknown {
+            msg_type: 100,
+            type_specific: 0,
+            body: &[0; 10],
+        },
+        options: &[],
+    };
+    let mut bytes = vec![0; repr.buffer_len()];
+    repr.emit(&mut bytes).unwrap();
+    let (code, pointer, packet, notes) = error_from_b(&mut net, &bytes);
+    assert_eq!((code, pointer), (ERR_UNKNOWN_TYPE, 42));
+    assert_eq!(packet[42], 100);
+    assert!(notes.contains(&Note::Dropped {
+        src: a1(),
+        dst: b1(),
+        why: Why::UnknownType(100)
+    }));
+    // An Error about a message that is no pending request of A's is only
+    // logged; it is never answered.
+    let out = net.hosts[B].engine.handle(
+        Input::Packet {
+            src: a1(),
+            dst: b1(),
+            bytes: &r2_with_option(true),
+        },
+        0,
+    );
+    let error = &out.packets[0];
+    let out = net.hosts[A].engine.handle(
+        Input::Packet {
+            src: error.src,
+            dst: error.dst,
+            bytes: &error.bytes,
+        },
+        0,
+    );
+    assert!(out.packets.is_empty() && out.kernel.is_empty());
+    assert_eq!(
+        out.notes.last().map(Note::to_string).unwrap(),
+        "error 1 (critical option not recognized) at 56 (2001:db8:b1::1 -> 2001:db8:a1::1): \
+         about R2 tag 0x3 nonce 0x00000004"
+    );
+    assert!(net.hosts[A].engine.is_empty());
+}
+
+#[test]
+fn without_the_ulid_among_its_locators_a_host_updates_from_one_the_peer_knows() {
+    let (mut net, ta, tb, mark) = established_net();
+    let g = net.hosts[B].context().unwrap().peer_generation.unwrap();
+    relocate(&mut net, A, &[a2()], &[]);
+    // The kernel's sets keep the ULID (the family wants it there).
+    assert_eq!(
+        net.hosts[A].sets,
+        [ContextSet {
+            local_tag: ta,
+            local_locators: Some(vec![a1(), a2()]),
+            peer_locators: None,
+            current: None,
+        }]
+    );
+    net.settle();
+    let urs = sent_of(&net, mark, "Update-Request");
+    assert_eq!((urs.len(), urs[0].1.src, urs[0].1.dst), (1, a2(), b1()));
+    let uas = sent_of(&net, mark, "Update-Ack");
+    assert_eq!((uas.len(), uas[0].1.src, uas[0].1.dst), (1, b1(), a2()));
+    let cb = net.hosts[B].context().unwrap();
+    assert_eq!(cb.peer_generation, Some(g.wrapping_add(1)));
+    // B's kernel set was a1, a2 and stays so: no context-set.
+    assert_eq!(cb.peer_locators, [a1(), a2()]);
+    assert!(net.hosts[B].sets.is_empty());
+    assert_eq!(net.hosts[B].kernel[&tb].peer_locators, [a1(), a2()]);
+    assert_eq!(net.hosts[A].context().unwrap().pending_update, None);
+}
+
+#[test]
+fn locators_the_kernel_could_not_take_are_refused_and_nothing_is_sent() {
+    let (mut net, _, _, mark) = established_net();
+    let nine: Vec<Addr> = (1..=8).map(|i| ip(&format!("2001:db8:c::{i}"))).collect();
+    for (list, why) in [
+        (vec![], "no locator"),
+        (nine, "more than 8 locators with the ULID"),
+        (vec![a1(), a1()], "2001:db8:a1::1 is given twice"),
+        (vec![a1(), ip("ff02::1")], "ff02::1 cannot be a locator"),
+    ] {
+        relocate(&mut net, A, &list, &[]);
+        let line = net.hosts[A].notes.last().map(Note::to_string).unwrap();
+        assert!(line.ends_with(&format!("refused: {why}")), "{line}");
+    }
+    assert_eq!(net.sent.len(), mark);
+    assert!(net.hosts[A].sets.is_empty());
+    assert_eq!(net.hosts[A].engine.config().locators, [a1(), a2()]);
 }

@@ -1,0 +1,514 @@
+//! Updating the peer (RFC 5533 §10) and the Error Messages about it (§5.14):
+//! the engine's side of a change of this host's locators, of an Update
+//! Request or Acknowledgement from the peer, and of an Error Message.
+//!
+//! Sending (§10.1–§10.3): new locators get a new Locator List Generation
+//! (§5.15.2 has it increase by one for each new list, §10.1 and §10.3 pick a
+//! new random one: it starts random and increases by one, which is both),
+//! the kernel's contexts their new local set, and each context an
+//! [`Event::LocatorsChanged`]; the machine picks the Request Nonce, keeps at
+//! most one request outstanding (a newer one replaces it, §10.3) and
+//! retransmits it until acknowledged — forever, the timeout doubling from
+//! UPDATE_TIMEOUT to MAX_UPDATE_TIMEOUT, randomized over [0.5, 1.5) of it
+//! (§10.2, §14).  Every request carries the whole Locator List (§5.10 allows
+//! it unchanged) so that its preferences always have their generation.
+//!
+//! Receiving (§10.4, §10.5): the context whose CT(local) the message
+//! names, between its locators (else an R1bis, §7.17: the sender's context
+//! is stale); I1-SENT discards, I2-SENT and I2BIS-SENT repeat their message
+//! first (the machine's).  Locators are taken on trust: where HBA (RFC 5535)
+//! and CGA (RFC 3972) checks belong is marked `HBA/CGA:` below.
+
+use rv6_cores::shim6_ctx::{
+    Event,
+    State, //
+};
+use rv6_cores::shim6_wire::{
+    Addr,
+    ContextTag,
+    LocatorPreference,
+    Message,
+    ERR_GENERATION_OUT_OF_SYNC,
+    ERR_PREFERENCE_COUNT,
+    ERR_VERIFICATION_FAILED,
+    VERIFY_CGA,
+    VERIFY_HBA, //
+};
+
+use super::{
+    check_locators,
+    ip,
+    peer_locators,
+    send,
+    send_error,
+    Answer,
+    ContextSet,
+    Engine,
+    Incoming,
+    Note,
+    Output,
+    Pair,
+    Why, //
+};
+use crate::msg::{
+    self,
+    Control,
+    Options,
+    PreferenceBytes, //
+};
+
+/// How many acknowledged Request Nonces a context remembers, to tell a
+/// retransmission of the last request (acknowledged again) from an older
+/// request still in flight (dropped).
+const REQUESTS_KEPT: usize = 4;
+
+fn list(l: &[Addr]) -> String {
+    l.iter()
+        .map(|a| ip(a).to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The Locator Preferences elements for `locators` (§5.15.3): Element Len
+/// the longest any preference needs, a locator without one all 0s.
+fn preference_elements(
+    locators: &[Addr],
+    preferences: &[(Addr, LocatorPreference)],
+) -> Option<(u8, Vec<u8>)> {
+    if preferences.is_empty() {
+        return None;
+    }
+    let needs = |p: &LocatorPreference| match (p.priority, p.weight) {
+        (_, Some(_)) => 3,
+        (Some(_), None) => 2,
+        (None, None) => 1,
+    };
+    let len = preferences.iter().map(|(_, p)| needs(p)).max().unwrap_or(1);
+    let mut elements = Vec::with_capacity(locators.len() * len);
+    for l in locators {
+        let p = preferences.iter().find(|(a, _)| a == l).map(|(_, p)| *p);
+        let full = p.map_or([0; 3], |p| {
+            [p.flags, p.priority.unwrap_or(0), p.weight.unwrap_or(0)]
+        });
+        elements.extend(&full[..len]);
+    }
+    Some((len as u8, elements))
+}
+
+impl Engine {
+    /// Our locators for the kernel's contexts: the ULID first (the family
+    /// wants it in the set, §1.3 keeps it the identifier), then the list.
+    fn kernel_local_locators(&self) -> Vec<Addr> {
+        let mut out = vec![self.config.ulid];
+        out.extend(
+            self.config
+                .locators
+                .iter()
+                .filter(|a| **a != self.config.ulid),
+        );
+        out
+    }
+
+    /// This host's locators or preferences changed (§10.1): a new
+    /// generation for a new list, the kernel's contexts their new local
+    /// set, and each context the machine's say (an Update Request from
+    /// ESTABLISHED and I2BIS-SENT; the I2 and I2bis of the handshakes take
+    /// the list as it is when they go).
+    pub(super) fn locators_changed(
+        &mut self,
+        locators: &[Addr],
+        preferences: &[(Addr, LocatorPreference)],
+        now: u64,
+        out: &mut Output,
+    ) {
+        if let Err(e) = check_locators(locators, self.config.ulid) {
+            return out.notes.push(Note::Locators {
+                outcome: format!("{} refused: {e}", list(locators)),
+            });
+        }
+        let new_list = locators != self.config.locators;
+        if !new_list && preferences == self.config.preferences {
+            return out.notes.push(Note::Locators {
+                outcome: format!("{} unchanged", list(locators)),
+            });
+        }
+        self.config.locators = locators.to_vec();
+        self.config.preferences = preferences.to_vec();
+        if new_list {
+            self.generation = self.generation.wrapping_add(1);
+        }
+        out.notes.push(Note::Locators {
+            outcome: format!(
+                "{} generation {:#x}{}, telling {} context(s)",
+                list(locators),
+                self.generation,
+                if preferences.is_empty() {
+                    ""
+                } else {
+                    " with preferences"
+                },
+                self.contexts.len()
+            ),
+        });
+        let local = self.kernel_local_locators();
+        let pairs: Vec<Pair> = self.contexts.keys().copied().collect();
+        for pair in pairs {
+            if new_list {
+                if let Some(e) = self.contexts.get_mut(&pair) {
+                    // The kernel's current local locator must stay in the
+                    // set: a gone one gives way to the ULID.
+                    let current = e.current.unwrap_or(pair);
+                    let moved = (!local.contains(&current.local)).then_some(Pair {
+                        local: pair.local,
+                        peer: current.peer,
+                    });
+                    if let Some(m) = moved {
+                        e.current = Some(m);
+                    }
+                    if e.installed.is_some() {
+                        out.context_set.push(ContextSet {
+                            local_tag: e.ctx.local_tag(),
+                            local_locators: Some(local.clone()),
+                            peer_locators: None,
+                            current: moved,
+                        });
+                    }
+                }
+            }
+            self.step(pair, Event::LocatorsChanged, now, &Answer::default(), out);
+        }
+    }
+
+    /// The locators an Update Request goes between: the context's current
+    /// pair, from a locator still ours (its current one, else the ULID,
+    /// else the first of the list: the peer checks the source against the
+    /// locators it has, §10.4, and answers one it lacks with an R1bis).
+    fn update_pair(&self, pair: Pair) -> Pair {
+        let Some(e) = self.contexts.get(&pair) else {
+            return pair;
+        };
+        let current = e.current.unwrap_or(pair);
+        let ours = &self.config.locators;
+        let local = [current.local, pair.local]
+            .into_iter()
+            .find(|a| ours.contains(a))
+            .unwrap_or(ours[0]);
+        Pair {
+            local,
+            peer: current.peer,
+        }
+    }
+
+    /// Our Update Request with `nonce` on `pair`'s context (§5.10, §10.1):
+    /// the peer's tag, our Locator List and, if we have some, preferences.
+    pub(super) fn send_update(&mut self, pair: Pair, nonce: u32, out: &mut Output) {
+        let Some(peer_tag) = self
+            .contexts
+            .get(&pair)
+            .and_then(|e| e.ctx.peer_tag())
+            .and_then(ContextTag::new)
+        else {
+            return;
+        };
+        let via = self.update_pair(pair);
+        let elements = preference_elements(&self.config.locators, &self.config.preferences);
+        let preferences = elements.as_ref().map(|(len, e)| PreferenceBytes {
+            generation: self.generation,
+            element_len: *len,
+            elements: e,
+        });
+        send(
+            out,
+            "Update Request",
+            via.local,
+            via.peer,
+            Message::UpdateRequest {
+                receiver_context_tag: peer_tag,
+                request_nonce: nonce,
+            },
+            &Options {
+                locators: Some((self.generation, &self.config.locators)),
+                preferences,
+                ..Options::default()
+            },
+        );
+    }
+
+    /// The context an Update Request or Acknowledgement with `tag` from
+    /// `src` to `dst` is for (§10.4, §10.5): the one whose CT(local) it
+    /// is, if the addresses are its locators.  None: an R1bis goes back
+    /// (§7.17), after the log's line.
+    fn updated_context(
+        &mut self,
+        src: Addr,
+        dst: Addr,
+        tag: ContextTag,
+        out: &mut Output,
+    ) -> Option<Pair> {
+        let found = self
+            .contexts
+            .iter()
+            .find(|(_, e)| tag.get() != 0 && e.ctx.local_tag() == tag.get())
+            .map(|(p, e)| {
+                let peers = if e.peer_locators.is_empty() {
+                    vec![p.peer]
+                } else {
+                    e.peer_locators.clone()
+                };
+                let ours = dst == p.local || self.config.locators.contains(&dst);
+                (*p, peers.contains(&src) && ours)
+            });
+        let why = match found {
+            Some((pair, true)) => return Some(pair),
+            Some((_, false)) => Why::ForeignLocators,
+            None => Why::NoContext,
+        };
+        out.notes.push(Note::Dropped { src, dst, why });
+        if tag.get() != 0 {
+            self.send_r1bis(tag, dst, src, out);
+        }
+        None
+    }
+
+    /// An Update Request (§10.4) that came as `m`.
+    pub(super) fn update_request(
+        &mut self,
+        m: &Incoming<'_>,
+        c: &Control<'_>,
+        tag: ContextTag,
+        nonce: u32,
+        now: u64,
+        out: &mut Output,
+    ) {
+        let (src, dst) = (m.src, m.dst);
+        let drop = |out: &mut Output, why| out.notes.push(Note::Dropped { src, dst, why });
+        // No further processing, and an Error Message with `code` about the
+        // field at `offset` (§10.4).
+        let refuse = |out: &mut Output, why, code, offset| {
+            drop(out, why);
+            send_error(out, code, offset, src, dst, m.bytes);
+        };
+        let Some(pair) = self.updated_context(src, dst, tag, out) else {
+            return;
+        };
+        let answer = Answer {
+            src,
+            dst,
+            request_nonce: nonce,
+            ..Answer::default()
+        };
+        let Some(e) = self.contexts.get(&pair) else {
+            return;
+        };
+        match e.ctx.state() {
+            State::Established | State::I2bisSent => {}
+            // The I2 again (the machine); the request itself once the R2
+            // brings the peer's tag, which its acknowledgement needs.
+            State::I2Sent => return self.step(pair, Event::UpdateRequest, now, &answer, out),
+            _ => return drop(out, Why::NotEstablished),
+        }
+        if e.requests.last() == Some(&nonce) {
+            // Our acknowledgement was lost: the same again, nothing redone.
+            out.notes.push(Note::Update {
+                pair,
+                outcome: format!("Update Request {nonce:#010x} again: acknowledged again"),
+            });
+            return self.step(pair, Event::UpdateRequest, now, &answer, out);
+        }
+        if e.requests.contains(&nonce) {
+            return drop(out, Why::StaleRequest);
+        }
+        // HBA/CGA: a CGA Parameter Data Structure (`c.cga`) must match
+        // ULID(peer), else the request is silently discarded (§10.4).
+        if let (Some(locators), Some(info)) = (&c.locators, &c.list) {
+            if locators.is_empty() {
+                return drop(out, Why::NoLocator);
+            }
+            // §7.2: each locator is verified by its method before use.
+            // HBA/CGA: the checks of RFC 5535 (the locator among the HBA
+            // set of the CGA PDS) and RFC 3972 (the CGA Signature) go here;
+            // until then only the method is checked: one this host cannot
+            // apply fails (code 2, the Pointer at its octet).
+            let unknown = info
+                .methods
+                .iter()
+                .position(|m| !matches!(*m, VERIFY_HBA | VERIFY_CGA));
+            if let Some(i) = unknown {
+                let at = info.method_offset(i);
+                return refuse(out, Why::Unverified, ERR_VERIFICATION_FAILED, at);
+            }
+            // Verified: the peer's generation and locators are these now.
+            let kernel_set = peer_locators(Some(locators.clone()), pair.peer);
+            let Some(e) = self.contexts.get_mut(&pair) else {
+                return;
+            };
+            e.peer_generation = Some(info.generation);
+            e.peer_list = locators.clone();
+            if kernel_set != e.peer_locators {
+                e.peer_locators = kernel_set.clone();
+                // The kernel's current peer locator must stay in the set: a
+                // gone one gives way to the peer's ULID (REAP's exploration
+                // picks a better one, §10.4's last paragraph).
+                let current = e.current.unwrap_or(pair);
+                let moved = (!kernel_set.contains(&current.peer)).then_some(Pair {
+                    local: current.local,
+                    peer: pair.peer,
+                });
+                if let Some(m) = moved {
+                    e.current = Some(m);
+                }
+                if e.installed.is_some() {
+                    out.context_set.push(ContextSet {
+                        local_tag: e.ctx.local_tag(),
+                        local_locators: None,
+                        peer_locators: Some(kernel_set),
+                        current: moved,
+                    });
+                }
+            }
+            out.notes.push(Note::Update {
+                pair,
+                outcome: format!(
+                    "peer locators {} generation {:#x}",
+                    list(locators),
+                    info.generation
+                ),
+            });
+        }
+        if let Some(p) = &c.preferences {
+            let Some(e) = self.contexts.get_mut(&pair) else {
+                return;
+            };
+            if e.peer_generation != Some(p.generation) {
+                let at = p.generation_offset();
+                return refuse(
+                    out,
+                    Why::GenerationOutOfSync,
+                    ERR_GENERATION_OUT_OF_SYNC,
+                    at,
+                );
+            }
+            // Ls(peer): the ULID alone until the peer sends a list.
+            if p.elements.len() != e.peer_list.len().max(1) {
+                let at = p.length_offset();
+                return refuse(out, Why::PreferenceCount, ERR_PREFERENCE_COUNT, at);
+            }
+            e.peer_preferences = p.elements.clone();
+            out.notes.push(Note::Update {
+                pair,
+                outcome: format!("peer preferences for generation {:#x}", p.generation),
+            });
+        }
+        if let Some(e) = self.contexts.get_mut(&pair) {
+            if e.requests.len() == REQUESTS_KEPT {
+                e.requests.remove(0);
+            }
+            e.requests.push(nonce);
+        }
+        self.step(pair, Event::UpdateRequest, now, &answer, out);
+    }
+
+    /// An Update Acknowledgement (§10.5).
+    pub(super) fn update_ack(
+        &mut self,
+        src: Addr,
+        dst: Addr,
+        tag: ContextTag,
+        nonce: u32,
+        now: u64,
+        out: &mut Output,
+    ) {
+        let Some(pair) = self.updated_context(src, dst, tag, out) else {
+            return;
+        };
+        let Some(e) = self.contexts.get(&pair) else {
+            return;
+        };
+        let pending = e.ctx.pending_update();
+        if e.ctx.state() == State::I1Sent {
+            return out.notes.push(Note::Dropped {
+                src,
+                dst,
+                why: Why::NotEstablished,
+            });
+        }
+        if pending != Some(nonce) {
+            out.notes.push(Note::Dropped {
+                src,
+                dst,
+                why: Why::WrongNonce,
+            });
+        }
+        // I2-SENT and I2BIS-SENT repeat their message first (the machine).
+        self.step(
+            pair,
+            Event::UpdateAck { nonce },
+            now,
+            &Answer::default(),
+            out,
+        );
+        if pending == Some(nonce) {
+            out.notes.push(Note::Update {
+                pair,
+                outcome: format!("Update Request {nonce:#010x} acknowledged"),
+            });
+        }
+    }
+
+    /// An Error Message (§5.14) with `code` and `pointer` that came as `m`,
+    /// unacknowledged: logged, and if it is about our pending Update Request
+    /// (its packet in error names the peer's tag and our nonce, which an
+    /// off-path sender cannot know, and it comes from one of the peer's
+    /// locators), that request stops: the peer will not process it (§10.4,
+    /// §12.3).
+    pub(super) fn peer_error(
+        &mut self,
+        m: &Incoming<'_>,
+        code: u8,
+        pointer: u16,
+        packet_in_error: &[u8],
+        now: u64,
+        out: &mut Output,
+    ) {
+        let (src, dst) = (m.src, m.dst);
+        let note = |out: &mut Output, outcome: String| {
+            out.notes.push(Note::PeerError {
+                src,
+                dst,
+                code,
+                pointer,
+                outcome,
+            })
+        };
+        let (_, shim) = msg::invoking(packet_in_error);
+        let about = match msg::parse_echoed(shim) {
+            Ok(c) => c,
+            Err(_) => return note(out, "about a message it does not show whole".into()),
+        };
+        let what = msg::describe(&about);
+        let Message::UpdateRequest {
+            receiver_context_tag,
+            request_nonce,
+        } = about.message
+        else {
+            return note(out, format!("about {what}"));
+        };
+        let ours = self
+            .contexts
+            .iter()
+            .find(|(p, e)| {
+                e.ctx.peer_tag() == Some(receiver_context_tag.get())
+                    && e.ctx.pending_update() == Some(request_nonce)
+                    && (e.peer_locators.contains(&src) || p.peer == src)
+            })
+            .map(|(p, _)| *p);
+        let Some(pair) = ours else {
+            return note(out, format!("about {what}, not a pending request of ours"));
+        };
+        note(out, format!("about our {what}: no longer retransmitted"));
+        let ev = Event::UpdateRefused {
+            nonce: request_nonce,
+        };
+        self.step(pair, ev, now, &Answer::default(), out);
+    }
+}
