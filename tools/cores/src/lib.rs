@@ -42,3 +42,6 @@ pub mod guard_chain;
 
 #[path = "../../../net/ipv6/netfilter/guard_rules.rs"]
 pub mod guard_rules;
+
+#[path = "../../../net/ipv6/ni/ninfo_wire.rs"]
+pub mod ninfo_wire;
