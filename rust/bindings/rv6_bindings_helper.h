@@ -19,6 +19,7 @@
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/xfrm.h>
 #include <net/rawv6.h>
+#include <net/mip6.h>
 #include <net/ipv6.h>
 #include <net/ip6_route.h>
 #include <net/tcp.h>

@@ -222,6 +222,87 @@ impl RoutingType2Repr {
     }
 }
 
+/// Where the home addresses of a route-optimised packet are, in a copy of it that an ICMPv6
+/// error quotes: what [`quoted_home_addresses`] finds.  Offsets are from the quoted IPv6
+/// header.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QuotedHome {
+    /// The address of a type 2 Routing Header with Segments Left 1: the packet went from a
+    /// correspondent node to a care-of address (the IPv6 destination, offset 24) for this
+    /// home address (RFC 6275 §6.4).
+    pub routing: Option<usize>,
+    /// The address of a Home Address option: the packet went from a mobile node's care-of
+    /// address (the IPv6 source, offset 8) for this home address (RFC 6275 §6.3).
+    pub home_address: Option<usize>,
+}
+
+/// Offset of the IPv6 source address in the IPv6 header.
+pub const IPV6_SADDR: usize = 8;
+/// Offset of the IPv6 destination address in the IPv6 header.
+pub const IPV6_DADDR: usize = 24;
+
+/// Finds the home addresses in `quoted`, the start of a packet an ICMPv6 error quotes (its
+/// IPv6 header first; an error quotes as much as fits in 1280 bytes, RFC 4443 §2.4(c)).
+///
+/// The headers the sender put before its payload are read in order (RFC 8200 §4.1): a
+/// Hop-by-Hop header, Destination Options headers, a type 2 Routing Header (as Linux's
+/// `mip6_rthdr_output()` builds it: the first Routing Header, Segments Left 1) and a
+/// Destination Options header with a Home Address option (`mip6_destopt_output()`: after
+/// the Routing Header, one option of 16 bytes).  Anything else (a Fragment header, ESP, AH,
+/// an upper layer, a truncated header) ends the search.  A malformed or repeated header of
+/// these kinds makes the packet none of ours: nothing is reported.
+pub fn quoted_home_addresses(quoted: &[u8]) -> QuotedHome {
+    const HOP_BY_HOP: u8 = 0;
+    const ROUTING: u8 = 43;
+    const DESTINATION_OPTIONS: u8 = 60;
+    let mut found = QuotedHome::default();
+    let Some(&first) = quoted.get(6) else {
+        return found;
+    };
+    let (mut next, mut at) = (first, 40);
+    loop {
+        let Some(rest) = quoted.get(at..) else {
+            return found;
+        };
+        let Ok(len) = ext_len(rest) else {
+            return found;
+        };
+        match next {
+            HOP_BY_HOP if at == 40 => {}
+            ROUTING => {
+                if found.routing.is_some() || found.home_address.is_some() {
+                    return QuotedHome::default();
+                }
+                match RoutingType2Repr::parse(rest) {
+                    Ok(rt2) if rt2.segments_left == 1 => found.routing = Some(at + 8),
+                    // Another routing type (or a processed one) is not route optimisation.
+                    _ => return found,
+                }
+            }
+            DESTINATION_OPTIONS => {
+                let Ok(h) = DestinationOptions::new_checked(rest) else {
+                    return found;
+                };
+                for o in h.options() {
+                    let Ok(o) = o else {
+                        return QuotedHome::default();
+                    };
+                    if o.kind != OPT_HOME_ADDRESS {
+                        continue;
+                    }
+                    if o.data.len() != 16 || found.home_address.is_some() {
+                        return QuotedHome::default();
+                    }
+                    found.home_address = Some(at + o.offset + 2);
+                }
+            }
+            _ => return found,
+        }
+        next = rest[0];
+        at += len;
+    }
+}
+
 /// Mobility Header types (RFC 6275 §6.1.2 ff.).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MhType {

@@ -14,6 +14,13 @@
 //! - The raw-socket Mobility Header filter (§9.2): a header shorter than its type needs or
 //!   with a Payload Proto other than `IPPROTO_NONE` is answered with an ICMPv6 Parameter
 //!   Problem pointing at the field, and no daemon sees it.
+//! - ICMPv6 errors about route-optimised packets (kernel/patches/0012's hook in
+//!   `icmpv6_notify()`, which `mip6.ko` does not set): an error quoting a packet this node
+//!   sent with a type 2 Routing Header (as a correspondent) or a Home Address option (as a
+//!   mobile node), for which it has that binding, gets the quoted home and care-of addresses
+//!   swapped back, so that TCP, UDP and raw sockets, which know the home address, find their
+//!   socket: Packet Too Big lowers their path MTU, `IPV6_RECVERR` sees the error.  USAGI
+//!   listed this ("swap RT address when receiving ICMP6 error") as work in progress in 2007.
 //!
 //! The IPv6 core keeps what it always did (the Home Address option's length and unicast
 //! checks, type 2 header field checks, the address swap, MIB counters: a transform that fails
@@ -31,7 +38,10 @@ use kernel::{
             Ipv6Header,
             MhFilter,
             MhFilterRegistration,
-            MhPacket, //
+            MhPacket,
+            QuotedFixup,
+            QuotedFixupRegistration,
+            QuotedPacket, //
         },
         namespace::{
             self,
@@ -77,9 +87,12 @@ mod mip6_wire;
 
 use mip6_wire::{
     check_mobility_header,
+    quoted_home_addresses,
     Error as WireError,
     HomeAddressRepr,
     RoutingType2Repr,
+    IPV6_DADDR,
+    IPV6_SADDR,
     MH_FIXED_LEN,
     OPT_HOME_ADDRESS, //
 };
@@ -120,6 +133,12 @@ struct Mip6Net {
     mh_truncated: Atomic<u64>,
     mh_bad_len: Atomic<u64>,
     mh_bad_proto: Atomic<u64>,
+    /// ICMPv6 errors whose quoted packet got its addresses swapped back: sent with a type 2
+    /// Routing Header, with a Home Address option.
+    icmp_rt2_restored: Atomic<u64>,
+    icmp_hao_restored: Atomic<u64>,
+    /// Errors quoting a route-optimised packet of no binding this node has: left alone.
+    icmp_unbound: Atomic<u64>,
     /// The last packet reported (see [`first_report_for`]).
     last_report: Atomic<u64>,
 }
@@ -141,6 +160,9 @@ impl NetState for Mip6Net {
             mh_truncated: Atomic::new(0),
             mh_bad_len: Atomic::new(0),
             mh_bad_proto: Atomic::new(0),
+            icmp_rt2_restored: Atomic::new(0),
+            icmp_hao_restored: Atomic::new(0),
+            icmp_unbound: Atomic::new(0),
             last_report: Atomic::new(0),
         })
     }
@@ -401,6 +423,70 @@ impl MhFilter for MhCheck {
     }
 }
 
+/// The hook for ICMPv6 errors about route-optimised packets.
+struct RestoreQuoted;
+
+/// The most of a quoted packet read to find its home addresses: the IPv6 header, a
+/// Hop-by-Hop and a Destination Options header of up to 64 bytes each, the type 2 Routing
+/// Header and the Home Address option's header.
+const QUOTED_HEAD: usize = 40 + 64 + 64 + 24 + 24;
+
+impl QuotedFixup for RestoreQuoted {
+    fn fixup(pkt: &mut QuotedPacket<'_>) {
+        let mut buf = [0u8; QUOTED_HEAD];
+        let n = pkt.len().min(QUOTED_HEAD);
+        let Some(head) = pkt.bytes(0, &mut buf[..n]) else {
+            return;
+        };
+        let found = quoted_home_addresses(head);
+        if found.routing.is_none() && found.home_address.is_none() {
+            return;
+        }
+        let addr = |at: usize| -> Addr { head[at..at + 16].try_into().unwrap_or([0; 16]) };
+        let (src, dst) = (addr(IPV6_SADDR), addr(IPV6_DADDR));
+        let net = pkt.net();
+        // A correspondent's packet to a care-of address (the destination) for a home address
+        // (in the header): its route2 state from the source to that home address, with that
+        // care-of address, is the binding (`ip xfrm state add src CN dst HOA proto route2
+        // coa COA`).
+        let rt2 = found.routing.filter(|&at| {
+            State::with_by_addr(net, &addr(at), &src, IPPROTO_ROUTING, |x| {
+                x.coaddr_matches(&dst)
+            }) == Some(true)
+        });
+        // A mobile node's packet from a care-of address (the source) for a home address (in
+        // the option): its hao state from that home address to the destination.  Between two
+        // mobile nodes, the destination is the peer's home address once the routing header's
+        // swap is undone.
+        let hao = found.home_address.filter(|&at| {
+            let peer = rt2.map_or(dst, addr);
+            State::with_by_addr(net, &peer, &addr(at), IPPROTO_DSTOPTS, |x| {
+                x.coaddr_matches(&src)
+            }) == Some(true)
+        });
+        // The path the packet took leads to the care-of address, which is what the XFRM
+        // bundle for the home address sends on: a Packet Too Big's MTU belongs there too (the
+        // error handler records it for the home address once the addresses are swapped).
+        if rt2.is_some() || hao.is_some() {
+            pkt.update_pmtu();
+        }
+        if let Some(at) = rt2 {
+            if pkt.swap(IPV6_DADDR, at).is_ok() {
+                bump(net, |n| &n.icmp_rt2_restored);
+            }
+        }
+        if let Some(at) = hao {
+            if pkt.swap(IPV6_SADDR, at).is_ok() {
+                bump(net, |n| &n.icmp_hao_restored);
+            }
+        }
+        if found.routing.is_some() != rt2.is_some() || found.home_address.is_some() != hao.is_some()
+        {
+            bump(net, |n| &n.icmp_unbound);
+        }
+    }
+}
+
 // The generic netlink family (Documentation/netlink/specs/rv6_mip6.yaml).
 const A_PAD: u16 = 1;
 const A_HAO_IN_MISMATCH: u16 = 2;
@@ -412,6 +498,9 @@ const A_MH_OK: u16 = 7;
 const A_MH_TRUNCATED: u16 = 8;
 const A_MH_BAD_LEN: u16 = 9;
 const A_MH_BAD_PROTO: u16 = 10;
+const A_ICMP_RT2_RESTORED: u16 = 11;
+const A_ICMP_HAO_RESTORED: u16 = 12;
+const A_ICMP_UNBOUND: u16 = 13;
 
 static FAMILY: OpsFamily<StatsOps<Mip6Net>> = OpsFamily::new(
     kernel::module::this_module::<crate::LocalModule>(),
@@ -436,6 +525,9 @@ impl Counters for Mip6Net {
             (A_MH_TRUNCATED, &self.mh_truncated),
             (A_MH_BAD_LEN, &self.mh_bad_len),
             (A_MH_BAD_PROTO, &self.mh_bad_proto),
+            (A_ICMP_RT2_RESTORED, &self.icmp_rt2_restored),
+            (A_ICMP_HAO_RESTORED, &self.icmp_hao_restored),
+            (A_ICMP_UNBOUND, &self.icmp_unbound),
         ] {
             w.put_u64(attr, c.load(Relaxed), A_PAD)?;
         }
@@ -449,8 +541,9 @@ static RT2_TYPE: xfrm::TypeVtable<RoutingType2> =
     xfrm::TypeVtable::new(kernel::module::this_module::<crate::LocalModule>());
 
 struct Mip6 {
-    // Dropped in reverse of registration: the filter first, like mip6_fini; the counters
+    // Dropped in reverse of registration: the hooks first, like mip6_fini; the counters
     // last.
+    _quoted: QuotedFixupRegistration<RestoreQuoted>,
     _mh: MhFilterRegistration<MhCheck>,
     _rt2: xfrm::Registration<RoutingType2>,
     _hao: xfrm::Registration<HomeAddress>,
@@ -468,7 +561,10 @@ impl kernel::Module for Mip6 {
         })?;
         let rt2 = xfrm::Registration::new(&RT2_TYPE)?;
         let mh = MhFilterRegistration::<MhCheck>::new()?;
+        // Last, and dropped first: the hook reads the namespaces' counters.
+        let quoted = QuotedFixupRegistration::<RestoreQuoted>::new()?;
         Ok(Mip6 {
+            _quoted: quoted,
             _mh: mh,
             _rt2: rt2,
             _hao: hao,

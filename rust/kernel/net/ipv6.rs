@@ -19,14 +19,17 @@ use crate::{
         FromBytes, //
     }, //
 };
-#[cfg(CONFIG_IPV6_MIP6)]
-use core::marker::PhantomData;
 use core::{
     ffi::c_int,
     mem::{
         offset_of,
         size_of, //
     }, //
+};
+#[cfg(CONFIG_IPV6_MIP6)]
+use core::{
+    marker::PhantomData,
+    ptr::NonNull, //
 };
 
 pub mod protocol;
@@ -245,6 +248,188 @@ unsafe extern "C" fn mh_filter_callback<T: MhFilter>(
     }
 }
 
+#[cfg(CONFIG_IPV6_MIP6)]
+/// A packet an ICMPv6 error quotes (RFC 4443 §2.4(c)), lent to a [`QuotedFixup`] before the
+/// upper layer's error handler looks for its socket: offsets are from the quoted IPv6
+/// header, where `skb->data` is.
+///
+/// # Invariants
+///
+/// `skb` is a live, unshared, received skb (its device set) whose `data` is at the quoted
+/// packet's IPv6 header (the first 40 bytes in the linear part), owned by `icmpv6_notify()`
+/// for `'a`, under RCU.
+pub struct QuotedPacket<'a> {
+    skb: NonNull<bindings::sk_buff>,
+    /// The error's type, code and information (a Packet Too Big's MTU), host order.
+    error: (u8, u8, u32),
+    _p: PhantomData<&'a mut bindings::sk_buff>,
+}
+
+#[cfg(CONFIG_IPV6_MIP6)]
+impl<'a> QuotedPacket<'a> {
+    fn skb(&self) -> &SkBuff {
+        // SAFETY: By the type invariant the skb is live; nothing modifies it while `&self` is
+        // borrowed (only `swap`, which takes `&mut self`, does).
+        unsafe { SkBuff::from_raw(self.skb.as_ptr()) }
+    }
+
+    /// The error's ICMPv6 type (RFC 4443), e.g. 2 for Packet Too Big.
+    pub fn error_type(&self) -> u8 {
+        self.error.0
+    }
+
+    /// The error's code.
+    pub fn error_code(&self) -> u8 {
+        self.error.1
+    }
+
+    /// The error's 32 bits of information: a Packet Too Big's MTU, a Parameter Problem's
+    /// pointer.
+    pub fn error_info(&self) -> u32 {
+        self.error.2
+    }
+
+    /// For a Packet Too Big, records its MTU as the path MTU between the quoted packet's
+    /// addresses as they are now (`ip6_update_pmtu()`): called before [`QuotedPacket::swap`],
+    /// for the path the packet took on the wire.  Nothing for other errors.
+    pub fn update_pmtu(&self) {
+        if u32::from(self.error.0) != bindings::ICMPV6_PKT_TOOBIG {
+            return;
+        }
+        let net = self.net();
+        // SAFETY: The skb is live with its quoted IPv6 header at `data` (type invariant);
+        // `ip6_update_pmtu()` reads the addresses there and records the exception in `net`,
+        // which is live.
+        unsafe {
+            bindings::ip6_update_pmtu(
+                self.skb.as_ptr(),
+                net.as_raw(),
+                self.error.2.to_be(),
+                0,
+                0,
+                bindings::sock_net_uid(net.as_raw(), core::ptr::null()),
+            )
+        };
+    }
+
+    /// Bytes of the quoted packet (as much of it as the error carried).
+    pub fn len(&self) -> usize {
+        self.skb().len() as usize
+    }
+
+    /// Whether the error quotes nothing (never: the IPv6 header is there).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Reads `buf.len()` bytes from `offset`: in place when they are in the linear part, else
+    /// copied into `buf`; `None` when the quote is shorter.
+    pub fn bytes<'b>(&'b self, offset: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+        self.skb().bytes(offset, buf)
+    }
+
+    /// The namespace of the device the error arrived on (which [`QuotedPacket::swap`] does
+    /// not change).
+    pub fn net(&self) -> &'a Namespace {
+        // SAFETY: The skb is a live received packet with its device set (type invariant) for
+        // `'a`.
+        unsafe { protocol::dev_net_of(self.skb) }
+    }
+
+    /// Swaps the addresses at offsets `a` and `b` (16 bytes each), making the head writable
+    /// first (`skb_ensure_writable()`: a clone's data, which a raw or packet socket may
+    /// share, is copied).  Fails with `EINVAL` when either lies beyond the quote, or with
+    /// `ENOMEM`.
+    pub fn swap(&mut self, a: usize, b: usize) -> Result {
+        let end = a.max(b).checked_add(16).ok_or(EINVAL)?;
+        let (lo, hi) = (a.min(b), a.max(b));
+        if end > self.len() || (lo != hi && lo + 16 > hi) {
+            return Err(EINVAL);
+        }
+        let n = u32::try_from(end).map_err(|_| EINVAL)?;
+        // SAFETY: The skb is live and unshared (type invariant), and no view of it is alive
+        // (`&mut self`); `skb_ensure_writable` may move its head.
+        to_result(unsafe { bindings::skb_ensure_writable(self.skb.as_ptr(), n) })?;
+        // SAFETY: `skb_ensure_writable` made the first `end` bytes from `data` linear and
+        // private to this skb; `a` and `b` name two 16-byte ranges in them that do not overlap
+        // (checked above) or are the same.
+        unsafe {
+            let data = (*self.skb.as_ptr()).data;
+            if a != b {
+                core::ptr::swap_nonoverlapping(data.add(a), data.add(b), 16);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(CONFIG_IPV6_MIP6)]
+/// Restores the addresses of a route-optimised packet that an ICMPv6 error quotes, so that
+/// the upper layer finds the socket by the home address (RFC 6275 §6.3, §6.4): the hook of
+/// `icmpv6_notify()` for Mobile IPv6.
+pub trait QuotedFixup: 'static {
+    /// Called for every ICMPv6 error (and Redirect) the host receives.
+    fn fixup(pkt: &mut QuotedPacket<'_>);
+}
+
+#[cfg(CONFIG_IPV6_MIP6)]
+/// Sets `T` as the kernel's [`QuotedFixup`] while it lives.
+///
+/// # Invariants
+///
+/// `quoted_fixup_callback::<T>` is the hook set.
+pub struct QuotedFixupRegistration<T: QuotedFixup> {
+    _fixup: PhantomData<T>,
+}
+
+#[cfg(CONFIG_IPV6_MIP6)]
+impl<T: QuotedFixup> QuotedFixupRegistration<T> {
+    /// Sets the hook; `EBUSY` when another module has set one.
+    pub fn new() -> Result<Self> {
+        // SAFETY: The callback is valid until `drop` clears it (and waits for running calls).
+        to_result(unsafe {
+            bindings::icmpv6_mip6_quoted_register(Some(quoted_fixup_callback::<T>))
+        })?;
+        Ok(Self {
+            _fixup: PhantomData,
+        })
+    }
+}
+
+#[cfg(CONFIG_IPV6_MIP6)]
+impl<T: QuotedFixup> Drop for QuotedFixupRegistration<T> {
+    fn drop(&mut self) {
+        // SAFETY: Clears our hook; the call waits for running ones (synchronize_rcu).
+        unsafe { bindings::icmpv6_mip6_quoted_unregister(Some(quoted_fixup_callback::<T>)) };
+    }
+}
+
+#[cfg(CONFIG_IPV6_MIP6)]
+/// `icmpv6_mip6_quoted_t`: runs [`QuotedFixup::fixup`] on the packet an error (of type
+/// `kind`, `code`, `info`) quotes.
+///
+/// # Safety
+///
+/// `skb` must be a live, unshared skb whose `data` is at the quoted IPv6 header, with its 40
+/// bytes pulled, owned by the caller for the call, under RCU, as `icmpv6_notify()` passes it.
+unsafe extern "C" fn quoted_fixup_callback<T: QuotedFixup>(
+    skb: *mut bindings::sk_buff,
+    kind: u8,
+    code: u8,
+    info: bindings::__be32,
+) {
+    let Some(skb) = NonNull::new(skb) else {
+        return;
+    };
+    // INVARIANT: As the caller promises.
+    let mut pkt = QuotedPacket {
+        skb,
+        error: (kind, code, u32::from_be(info)),
+        _p: PhantomData,
+    };
+    T::fixup(&mut pkt);
+}
+
 #[kunit_tests(rust_kernel_net_ipv6)]
 mod tests {
     use super::*;
@@ -266,6 +451,47 @@ mod tests {
         assert_eq!(b[24], 0x20);
         // Too short for a header.
         assert!(Ipv6Header::from_bytes_prefix(&b[..Ipv6Header::LEN - 1]).is_none());
+        Ok(())
+    }
+
+    #[cfg(CONFIG_IPV6_MIP6)]
+    #[test]
+    fn a_quoted_packet_swaps_within_bounds_and_leaves_clones_alone() -> Result {
+        use crate::net::skbuff::TestSkb;
+        let mut data = [0u8; 72];
+        for (i, b) in data.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        let t = TestSkb::new(&data)?;
+        // A clone shares the data, as a packet socket's copy does.
+        // SAFETY: The skb is ours and live; the clone is freed below.
+        let clone = unsafe { bindings::skb_clone(t.as_ptr(), GFP_KERNEL.as_raw()) };
+        let clone = NonNull::new(clone).ok_or(ENOMEM)?;
+        let mut pkt = QuotedPacket {
+            skb: NonNull::new(t.as_ptr()).ok_or(EINVAL)?,
+            error: (2, 0, 1280),
+            _p: PhantomData,
+        };
+        assert_eq!(
+            (pkt.len(), pkt.error_type(), pkt.error_info()),
+            (72, 2, 1280)
+        );
+        pkt.swap(24, 56)?;
+        let mut buf = [0u8; 16];
+        assert_eq!(pkt.bytes(24, &mut buf).ok_or(EINVAL)?[0], 56);
+        assert_eq!(pkt.bytes(56, &mut buf).ok_or(EINVAL)?[0], 24);
+        // Beyond the quote, overlapping: refused, nothing moved.
+        assert_eq!(pkt.swap(24, 57), Err(EINVAL));
+        assert_eq!(pkt.swap(8, 20), Err(EINVAL));
+        assert_eq!(pkt.swap(usize::MAX - 4, 8), Err(EINVAL));
+        pkt.swap(8, 8)?;
+        assert_eq!(pkt.bytes(8, &mut buf).ok_or(EINVAL)?[0], 8);
+        // SAFETY: The clone is live until freed here.
+        let cloned = unsafe { SkBuff::from_raw(clone.as_ptr()) };
+        let mut b2 = [0u8; 1];
+        assert_eq!(cloned.network_bytes(24, &mut b2), Some(&[24u8][..]));
+        // SAFETY: Ours.
+        unsafe { bindings::kfree_skb(clone.as_ptr()) };
         Ok(())
     }
 }

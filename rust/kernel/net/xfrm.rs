@@ -59,13 +59,14 @@ pub mod flags {
     pub const REMOTE_COADDR: u8 = bindings::XFRM_TYPE_REMOTE_COADDR as u8;
 }
 
-/// An XFRM state (`struct xfrm_state`) lent to a [`Type`] callback.
+/// An XFRM state (`struct xfrm_state`) lent to a [`Type`] callback, or found by
+/// [`State::with_by_addr`].
 ///
 /// # Invariants
 ///
-/// A `&State` points to a live `xfrm_state` whose type is the [`Type`] being called; its
-/// fixed fields (id, mode, family, addresses) do not change while the reference exists, and
-/// its care-of address changes only under `x->lock`.
+/// A `&State` points to a live `xfrm_state`; its fixed fields (id, mode, family, addresses)
+/// do not change while the reference exists, and its care-of address changes only under
+/// `x->lock`.
 #[repr(transparent)]
 pub struct State(Opaque<bindings::xfrm_state>);
 
@@ -175,6 +176,40 @@ impl State {
         // SAFETY: Taken above.
         unsafe { bindings::spin_unlock(self.lock_ptr()) };
         a.is_some_and(|a| a == [0; 16] || a == *addr)
+    }
+
+    /// Calls `f` with the state of `net` for protocol `proto` (its [`Type`]'s, e.g.
+    /// `IPPROTO_ROUTING` for a type 2 Routing Header's) from `saddr` to `daddr`, as
+    /// `xfrm_state_lookup_byaddr()` finds it (IPv6, no mark); `None` when there is none.
+    pub fn with_by_addr<R>(
+        net: &Namespace,
+        daddr: &Addr,
+        saddr: &Addr,
+        proto: u8,
+        f: impl FnOnce(&State) -> R,
+    ) -> Option<R> {
+        let (d, s) = (addr_to_raw(daddr), addr_to_raw(saddr));
+        // SAFETY: `net` is live for the call; the addresses are read during it.  The state
+        // returned, if any, comes with a reference, dropped below.
+        let x = unsafe {
+            bindings::xfrm_state_lookup_byaddr(
+                net.as_raw(),
+                0,
+                &d,
+                &s,
+                proto,
+                bindings::AF_INET6 as u16,
+            )
+        };
+        if x.is_null() {
+            return None;
+        }
+        // SAFETY: We hold a reference to the live state until the put below; its fixed fields
+        // never change, its care-of address only under its lock.
+        let r = f(unsafe { State::from_raw(x) });
+        // SAFETY: Drops the reference the look-up took.
+        unsafe { bindings::xfrm_state_put(x) };
+        Some(r)
     }
 
     /// The network namespace of the state.

@@ -195,3 +195,155 @@ proptest! {
         prop_assert_eq!(RoutingType2Repr::parse(&b), Ok(r2));
     }
 }
+
+/// An IPv6 header naming `next`, then `chain` (headers with their Next Header bytes already
+/// set by the caller), then 8 bytes of UDP.
+fn quoted(next: u8, chain: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x60, 0, 0, 0, 0, 0, next, 64];
+    p.extend_from_slice(&[0x20; 16]);
+    p.extend_from_slice(&[0x30; 16]);
+    p.extend_from_slice(chain);
+    p.extend_from_slice(&[0; 8]);
+    p
+}
+
+fn rt2(next: u8, segments_left: u8) -> Vec<u8> {
+    let mut b = [0u8; 24];
+    RoutingType2Repr {
+        next_header: next,
+        segments_left,
+        home_address: HOME,
+    }
+    .emit(&mut b)
+    .unwrap();
+    b.to_vec()
+}
+
+fn hao(next: u8) -> Vec<u8> {
+    let mut b = [0u8; 24];
+    HomeAddressRepr {
+        next_header: next,
+        home_address: HOME,
+    }
+    .emit(&mut b)
+    .unwrap();
+    b.to_vec()
+}
+
+#[test]
+fn a_correspondents_rt2_packet_is_found_with_its_home_address() {
+    let p = quoted(43, &rt2(17, 1));
+    let q = quoted_home_addresses(&p);
+    assert_eq!(
+        q,
+        QuotedHome {
+            routing: Some(48),
+            home_address: None
+        }
+    );
+    assert_eq!(&p[48..64], &HOME);
+    // Behind Hop-by-Hop and Destination Options headers too.
+    let mut chain = vec![60, 0, 1, 4, 0, 0, 0, 0, 43, 0, 1, 4, 0, 0, 0, 0];
+    chain.extend(rt2(6, 1));
+    let p = quoted(0, &chain);
+    assert_eq!(quoted_home_addresses(&p).routing, Some(64));
+}
+
+#[test]
+fn a_mobile_nodes_hao_packet_is_found_with_its_home_address() {
+    let p = quoted(60, &hao(58));
+    let q = quoted_home_addresses(&p);
+    assert_eq!(
+        q,
+        QuotedHome {
+            routing: None,
+            home_address: Some(48)
+        }
+    );
+    assert_eq!(&p[48..64], &HOME);
+    // Between two mobile nodes: both.
+    let mut chain = rt2(60, 1);
+    chain.extend(hao(17));
+    let q = quoted_home_addresses(&quoted(43, &chain));
+    assert_eq!(
+        q,
+        QuotedHome {
+            routing: Some(48),
+            home_address: Some(72)
+        }
+    );
+}
+
+#[test]
+fn other_packets_have_no_home_address() {
+    // No extension header; a processed RT2 (Segments Left 0); another routing type; a
+    // fragment before the headers; a truncated quote.
+    assert_eq!(
+        quoted_home_addresses(&quoted(17, &[])),
+        QuotedHome::default()
+    );
+    assert_eq!(
+        quoted_home_addresses(&quoted(43, &rt2(17, 0))),
+        QuotedHome::default()
+    );
+    let mut rh0 = rt2(17, 1);
+    rh0[2] = 0;
+    assert_eq!(
+        quoted_home_addresses(&quoted(43, &rh0)),
+        QuotedHome::default()
+    );
+    let mut frag = vec![43, 0, 0, 0, 1, 2, 3, 4];
+    frag.extend(rt2(17, 1));
+    assert_eq!(
+        quoted_home_addresses(&quoted(44, &frag)),
+        QuotedHome::default()
+    );
+    let p = quoted(43, &rt2(17, 1));
+    assert_eq!(quoted_home_addresses(&p[..60]), QuotedHome::default());
+    assert_eq!(quoted_home_addresses(&p[..5]), QuotedHome::default());
+}
+
+#[test]
+fn malformed_or_repeated_headers_make_a_packet_none_of_ours() {
+    // Two Home Address options; a HAO of 15 bytes; a routing header after the HAO; two RT2s.
+    let mut two = vec![17, 5, 0xc9, 16];
+    two.extend_from_slice(&HOME);
+    two.extend_from_slice(&[0xc9, 16]);
+    two.extend_from_slice(&HOME);
+    two.extend_from_slice(&[1, 8, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(two.len(), 48);
+    assert_eq!(
+        quoted_home_addresses(&quoted(60, &two)),
+        QuotedHome::default()
+    );
+    let mut short = hao(17);
+    short[7] = 15;
+    assert_eq!(
+        quoted_home_addresses(&quoted(60, &short)),
+        QuotedHome::default()
+    );
+    let mut late = hao(43);
+    late.extend(rt2(17, 1));
+    assert_eq!(
+        quoted_home_addresses(&quoted(60, &late)),
+        QuotedHome::default()
+    );
+    let mut twice = rt2(43, 1);
+    twice.extend(rt2(17, 1));
+    assert_eq!(
+        quoted_home_addresses(&quoted(43, &twice)),
+        QuotedHome::default()
+    );
+}
+
+proptest! {
+    #[test]
+    fn quoted_packets_never_panic_and_offsets_lie_inside(
+        b in proptest::collection::vec(any::<u8>(), 0..200),
+    ) {
+        let q = quoted_home_addresses(&b);
+        for at in [q.routing, q.home_address].into_iter().flatten() {
+            prop_assert!(at + 16 <= b.len());
+        }
+    }
+}

@@ -43,7 +43,7 @@ const IPV6_SADDR: usize = 8;
 /// # Safety
 ///
 /// `skb` is a live received packet, with its device set, for `'a`.
-unsafe fn dev_net_of<'a>(skb: NonNull<bindings::sk_buff>) -> &'a Namespace {
+pub(crate) unsafe fn dev_net_of<'a>(skb: NonNull<bindings::sk_buff>) -> &'a Namespace {
     // SAFETY: The device holds its namespace while it holds packets (by the caller).
     unsafe {
         let dev = (*skb.as_ptr())

@@ -34,10 +34,11 @@ import struct
 import subprocess
 import time
 
-from conformance import (CURRENT_IMPL, NUT_IF, TN_LL, Fail, Impl, XfrmMonitor, guard_aside,
-                         hold, netns_socket, nut_counters, nut_ip, sh, snmp6, test,
+from conformance import (CURRENT_IMPL, NUT_IF, SCALE, TN_LL, Fail, Impl, XfrmMonitor,
+                         guard_aside, hold, netns_socket, nut_counters, nut_ip, sh, snmp6, test,
                          tn_neighbour_cmd)
 from scapy.layers.inet6 import (HAO, ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6EchoRequest,
+                                ICMPv6PacketTooBig,
                                 ICMPv6ParamProblem, IPv6, IPv6ExtHdrDestOpt,
                                 IPv6ExtHdrRouting)
 from scapy.layers.inet import UDP
@@ -416,6 +417,123 @@ def cn_icmp_error_hao(tn):
     q = IPv6(quoted)
     if q.src != MN_COA or HAO not in q or q[HAO].hoa != MN_HOA:
         raise Fail(f"quoted packet {q.src} HAO {q[HAO].hoa if HAO in q else None}")
+
+
+# --- ICMPv6 errors about route-optimised packets ----------------------------------------
+# An error quotes the packet as it went on the wire: to the care-of address with the home
+# address in RT2 (a CN's), or from the care-of address with it in a HAO (an MN's).  Sockets
+# know the home address.  rv6_mip6 sets kernel/patches/0012's hook in icmpv6_notify() and
+# swaps the quoted addresses back for a packet of one of its bindings; mip6.ko sets none,
+# and the error finds no socket.
+
+IPV6_RECVERR, SO_EE_ORIGIN_ICMP6, EMSGSIZE = 25, 3, 90
+ROUTER = "2001:db8:1::200"      # a router between the nodes that sends the error
+PTB_MTU = 1280
+
+
+def recverr_socket(remote, local=None):
+    """A UDP socket in the NUT with IPV6_RECVERR, connected to `remote` port 9."""
+    sock = hold(netns_socket("nut", socket.AF_INET6, socket.SOCK_DGRAM))
+    sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+    if local:
+        sock.bind((local, 0))
+    sock.connect((remote, 9))
+    sock.setblocking(False)
+    return sock
+
+
+def read_error(sock, timeout=1.0):
+    """The first error in the socket's error queue, as (errno, origin, type, code, info), or
+    None after `timeout` seconds."""
+    end = time.monotonic() + timeout * SCALE
+    while time.monotonic() < end:
+        try:
+            _, anc, _, _ = sock.recvmsg(2048, 512, socket.MSG_ERRQUEUE)
+        except BlockingIOError:
+            time.sleep(0.02)
+            continue
+        for level, kind, data in anc:
+            if level == socket.IPPROTO_IPV6 and kind == IPV6_RECVERR:
+                errno_, origin, etype, code, _, info = struct.unpack_from("=IBBBBI", data)
+                return errno_, origin, etype, code, info
+    return None
+
+
+def too_big_about(sent):
+    """The Packet Too Big a router sends to the packet's source, quoting it."""
+    return (IPv6(src=ROUTER, dst=sent.src) / ICMPv6PacketTooBig(mtu=PTB_MTU)
+            / Raw(bytes(sent)[:1232]))
+
+
+def ptb_reaches_socket(tn, sock, sent_match, what):
+    """Sends 1200 bytes on `sock`, answers the packet the NUT puts on the wire with a Packet
+    Too Big, and requires the socket to read it (EMSGSIZE from ICMPv6 type 2, MTU 1280)."""
+    tn.flush()
+    sock.send(bytes(1200))
+    got = tn.capture(2.0, sent_match, count=1)
+    if not got:
+        raise Fail(f"{what}: the datagram did not leave route-optimised")
+    tn.send(too_big_about(got[0]))
+    err = read_error(sock)
+    if err is None:
+        raise Fail(f"{what}: the socket read no error (the Packet Too Big found no socket)")
+    if err != (EMSGSIZE, SO_EE_ORIGIN_ICMP6, 2, 0, PTB_MTU):
+        raise Fail(f"{what}: error (errno, origin, type, code, info) {err}")
+    return got[0]
+
+
+def route_mtu(addr):
+    """The path MTU `ip -6 route get` shows towards `addr` in the NUT, or None."""
+    out = sh(f"ip -n nut -6 route get {addr}")
+    m = re.search(r"\bmtu (\d+)", out)
+    return int(m.group(1)) if m else None
+
+
+@test("CN-1-6-1", "Packet Too Big about a packet the NUT sent with RT2 to a bound mobile "
+      "node: the connected UDP socket of the home address reads it (IPV6_RECVERR) and the "
+      "path MTU towards the home address drops to 1280",
+      differs={"mip6": "the error quotes the care-of address as destination and no socket "
+                       "has it: lost (no hook in icmpv6_notify)"})
+def cn_ptb_rt2(tn):
+    nut_ip(*cn_binding())
+    sock = recverr_socket(MN_HOA)
+    ptb_reaches_socket(tn, sock, lambda p: UDP in p and IPv6ExtHdrRouting in p, "RT2")
+    if route_mtu(MN_HOA) != PTB_MTU:
+        raise Fail(f"ip -6 route get {MN_HOA}: mtu {route_mtu(MN_HOA)}, expected {PTB_MTU}")
+    stats = rv6_mip6_stats()
+    if stats is not None and stats["icmp-rt2-restored"] != 1:
+        raise Fail(f"rv6 mip6 stats: {stats}")
+
+
+@test("MN-1-3-1", "Packet Too Big about a packet the NUT sent with HAO from its care-of "
+      "address: the UDP socket bound to the home address reads it (IPV6_RECVERR)",
+      differs={"mip6": "the error quotes the care-of address as source and no socket has "
+                       "it: lost (no hook in icmpv6_notify)"})
+def mn_ptb_hao(tn):
+    nut_ip(*mn_binding())
+    sock = recverr_socket(PEER, local=NUT_HOA)
+    ptb_reaches_socket(tn, sock, lambda p: UDP in p and HAO in p, "HAO")
+    if route_mtu(PEER) != PTB_MTU:
+        raise Fail(f"ip -6 route get {PEER}: mtu {route_mtu(PEER)}, expected {PTB_MTU}")
+    stats = rv6_mip6_stats()
+    if stats is not None and stats["icmp-hao-restored"] != 1:
+        raise Fail(f"rv6 mip6 stats: {stats}")
+
+
+@test("CN-1-6-2", "Packet Too Big quoting an RT2 packet of no binding (a forged error): the "
+      "quoted addresses are left alone, a socket connected to that home address reads "
+      "nothing")
+def cn_ptb_unbound(tn):
+    sock = recverr_socket(MN_HOA)
+    forged = (IPv6(src=CN, dst=MN_COA) / IPv6ExtHdrRouting(type=2, segleft=1, addresses=[MN_HOA])
+              / UDP(sport=sock.getsockname()[1], dport=9) / Raw(bytes(1200)))
+    tn.send(too_big_about(IPv6(bytes(forged))))
+    err = read_error(sock, timeout=0.5)
+    if err is not None:
+        raise Fail(f"a socket read the forged error: {err}")
+    stats = rv6_mip6_stats()
+    if stats is not None and (stats["icmp-unbound"], stats["icmp-rt2-restored"]) != (1, 0):
+        raise Fail(f"rv6 mip6 stats: {stats}")
 
 
 # --- HA: Binding Update reception -----------------------------------------------------

@@ -198,6 +198,9 @@ pub(crate) mod tests {
                     "mh-truncated",
                     "mh-bad-len",
                     "mh-bad-proto",
+                    "icmp-rt2-restored",
+                    "icmp-hao-restored",
+                    "icmp-unbound",
                 ],
             ),
             (
@@ -347,7 +350,8 @@ pub(crate) mod tests {
         assert_eq!(
             render(&output(&rv6_mip6::FAMILY), Format::Text),
             "hao-in-mismatch 0 rt2-in-mismatch 10 reports 20 reports-repeated 30 \
-             reports-unheard 40 mh-ok 50 mh-truncated 60 mh-bad-len 70 mh-bad-proto 80\n"
+             reports-unheard 40 mh-ok 50 mh-truncated 60 mh-bad-len 70 mh-bad-proto 80 \
+             icmp-rt2-restored 90 icmp-hao-restored 100 icmp-unbound 110\n"
         );
         assert_eq!(
             render(&output(&rv6_ct_ftp::FAMILY), Format::Text),
@@ -365,7 +369,8 @@ pub(crate) mod tests {
             render(&output(&rv6_mip6::FAMILY), Format::Json),
             "[{\"hao-in-mismatch\":0,\"rt2-in-mismatch\":10,\"reports\":20,\
              \"reports-repeated\":30,\"reports-unheard\":40,\"mh-ok\":50,\
-             \"mh-truncated\":60,\"mh-bad-len\":70,\"mh-bad-proto\":80}]\n"
+             \"mh-truncated\":60,\"mh-bad-len\":70,\"mh-bad-proto\":80,\
+             \"icmp-rt2-restored\":90,\"icmp-hao-restored\":100,\"icmp-unbound\":110}]\n"
         );
         assert_eq!(
             render(&output(&rv6_ct_ftp::FAMILY), Format::Json),

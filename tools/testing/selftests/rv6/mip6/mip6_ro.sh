@@ -8,13 +8,19 @@
 #   mn  m0 2001:db8:1::100 (care-of), lo 2001:db8:9::1 (home)
 #   ha  h1 2001:db8:1::2, h2 2001:db8:2::1; 2001:db8:9::/64 -> blackhole
 #   cn  c0 2001:db8:2::2
+#
+# Then the path MTU: ha's link to the MN carries 1280 bytes, the CN's TCP to the
+# home address (via RT2, to the care-of address) needs more, and ha's Packet Too
+# Big quotes the care-of address.  rv6_mip6 swaps the quoted addresses back
+# (kernel patch 0012's hook), TCP shrinks its segments and the transfer
+# completes; with mip6.ko the error finds no socket and the transfer stalls.
 . "$(dirname "$0")/../lib.sh"
 H=2001:db8:9::1 A=2001:db8:1::100 C=2001:db8:2::2
 work=/tmp/rv6-mip6-ro; mkdir -p $work
 
 ktap_print_header
 impls="rv6 mip6"; quick && impls=rv6
-plan 13 6
+plan 17 8
 
 cleanup() {
   for n in mn ha cn; do ip netns pids "$n" 2>/dev/null | xargs -r kill 2>/dev/null; done
@@ -76,6 +82,24 @@ for impl in $impls; do
   check "[$impl] replies go to the care-of address with RT2 = home address" 2 "$rep"
   udp=$(grep -c "$A > $C: DSTOPT (padn)(homeaddr: $H) .*UDP" $work/wire.txt)
   check "[$impl] the UDP datagram carries the HAO too" 1 "$udp"
+  # Path MTU across the 1280-byte link, with the MN's own link still at 1500 (so
+  # it offers an MSS of 1440 and the CN sends segments that do not fit).
+  ip -n ha link set h1 mtu 1280
+  head -c 300000 /dev/urandom >$work/tcp.in
+  rm -f $work/tcp.out
+  ip netns exec mn socat -u TCP6-LISTEN:5001,bind=[$H],reuseaddr OPEN:$work/tcp.out,creat,trunc &
+  receiver=$!
+  wait_listening mn tcp 5001
+  ip netns exec cn socat -u OPEN:$work/tcp.in TCP6:[$H]:5001 >/dev/null 2>&1 &
+  for _ in $(seq $((50 * S))); do kill -0 $receiver 2>/dev/null || break; sleep 0.1; done
+  kill $receiver 2>/dev/null; wait $receiver 2>/dev/null
+  got=stalled; cmp -s $work/tcp.in $work/tcp.out && got=complete
+  want=complete; [ $impl = mip6 ] && want=stalled
+  check "[$impl] TCP from the CN to the home address across a 1280-byte link: $want" $want $got
+  mtu=$(ip -n cn -6 route get $H | grep -o 'mtu [0-9]*'); want="mtu 1280"; [ $impl = mip6 ] && want=""
+  check "[$impl] the CN's path MTU towards the home address: ${want:-unchanged}" "$want" "$mtu"
+  ip netns pids cn | xargs -r kill 2>/dev/null
+  ip -n ha link set h1 mtu 1500
   # Negative control: without the CN's RT2 state the reply heads for the home network.
   ip -n cn xfrm policy delete src $C/128 dst $H/128 dir out
   ip -n cn xfrm state delete src $C dst $H proto route2
