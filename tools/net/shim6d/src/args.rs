@@ -1,32 +1,48 @@
 //! The command line:
 //!
 //! ```text
-//! shim6d --locators ADDR[,ADDR...] [ --ulid ADDR ] [ --log FILE ] [ -v ]
+//! shim6d [ --locators ADDR[,ADDR...] ] [ --ulid ADDR ]
+//!        [ --preference ADDR=[PRIO[,WEIGHT]][,FLAG...] ]... [ --log FILE ] [ -v ]
 //! shim6d { -h | --help | -V | --version }
 //! ```
 //!
-//! `--locators`: this host's addresses a context may use, the first its
-//! ULID unless `--ulid` names another of them; `--log`: append the log to
-//! FILE instead of writing it to stderr; `-v`: log more (each message's
-//! bytes, the kernel's events the daemon does not act on).  An option's
-//! value follows it as the next word or after `=`.  A usage error exits
-//! with status 2, as iproute2's do.
+//! `--locators`: the addresses a context may use, each while the host has
+//! it (rtnetlink says when one comes or goes), the first the ULID unless
+//! `--ulid` names another of them; without it, every global address of the
+//! host is a locator, and the ULID is `--ulid` or the lowest of them.
+//! `--preference` (once per address): its Locator Preference (RFC 5533
+//! §5.15.3) as sent to the peers, a priority and a weight (0-255: lower
+//! priorities first, as DNS SRV's) and flags (`broken`, `temporary`).
+//! `--log`: append the log to FILE instead of writing it to stderr; `-v`:
+//! log more (each message's bytes, the kernel's events the daemon does not
+//! act on, each address rtnetlink tells).  An option's value follows it as
+//! the next word or after `=`.  A usage error exits with status 2, as
+//! iproute2's do.
 
 use std::net::Ipv6Addr;
 use std::path::PathBuf;
 
-use rv6_cores::shim6_wire::Addr;
+use rv6_cores::shim6_wire::{
+    Addr,
+    LocatorPreference,
+    LOCATOR_BROKEN,
+    LOCATOR_TEMPORARY, //
+};
 
 /// The grammar, for `--help` and usage errors.
-pub const USAGE: &str =
-    "Usage: shim6d --locators ADDR[,ADDR...] [ --ulid ADDR ] [ --log FILE ] [ -v ]
-       shim6d { -h | --help | -V | --version }";
+pub const USAGE: &str = "Usage: shim6d [ --locators ADDR[,ADDR...] ] [ --ulid ADDR ]
+              [ --preference ADDR=[PRIO[,WEIGHT]][,FLAG...] ]... [ --log FILE ] [ -v ]
+       shim6d { -h | --help | -V | --version }
+FLAG := { broken | temporary }";
 
 /// A daemon's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Args {
-    pub locators: Vec<Addr>,
+    /// The locators given, or `None`: the host's global addresses.
+    pub locators: Option<Vec<Addr>>,
     pub ulid: Option<Addr>,
+    /// Locator Preferences, one per address at most.
+    pub preferences: Vec<(Addr, LocatorPreference)>,
     pub log: Option<PathBuf>,
     pub verbose: bool,
 }
@@ -45,11 +61,47 @@ fn addr(word: &str, option: &str) -> Result<Addr, String> {
         .map_err(|_| format!("{option}: \"{word}\" is not an IPv6 address"))
 }
 
+/// `ADDR=[PRIO[,WEIGHT]][,FLAG...]`: the numbers first, then the flags;
+/// at least one of them.
+fn preference(word: &str) -> Result<(Addr, LocatorPreference), String> {
+    let bad = || format!("--preference: \"{word}\" is not ADDR=[PRIO[,WEIGHT]][,FLAG...]");
+    let (a, spec) = word.split_once('=').ok_or_else(bad)?;
+    let a = addr(a, "--preference")?;
+    let mut p = LocatorPreference {
+        flags: 0,
+        priority: None,
+        weight: None,
+    };
+    for item in spec.split(',') {
+        match item {
+            "broken" => p.flags |= LOCATOR_BROKEN,
+            "temporary" => p.flags |= LOCATOR_TEMPORARY,
+            _ => {
+                let n = item.parse::<u8>().map_err(|_| match item.parse::<u64>() {
+                    Ok(_) => format!("--preference: {item} is more than 255"),
+                    Err(_) => bad(),
+                })?;
+                // Numbers come before flags: PRIO, then WEIGHT.
+                if p.flags != 0 || p.weight.is_some() {
+                    return Err(bad());
+                }
+                if p.priority.is_none() {
+                    p.priority = Some(n);
+                } else {
+                    p.weight = Some(n);
+                }
+            }
+        }
+    }
+    Ok((a, p))
+}
+
 /// Parses the arguments after the program's name.
 pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Invocation, String> {
     let mut argv = argv.into_iter();
     let mut locators = None;
     let mut ulid = None;
+    let mut preferences: Vec<(Addr, LocatorPreference)> = Vec::new();
     let mut log = None;
     let mut verbose = false;
     while let Some(word) = argv.next() {
@@ -79,14 +131,32 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
                 locators = Some(addrs);
             }
             "--ulid" => ulid = Some(addr(&value("ADDR")?, "--ulid")?),
+            "--preference" => {
+                let (a, p) = preference(&value("ADDR=[PRIO[,WEIGHT]][,FLAG...]")?)?;
+                if preferences.iter().any(|(b, _)| *b == a) {
+                    return Err(format!(
+                        "--preference: {} is given twice",
+                        Ipv6Addr::from(a)
+                    ));
+                }
+                preferences.push((a, p));
+            }
             "--log" => log = Some(PathBuf::from(value("FILE")?)),
             _ => return Err(format!("unknown option \"{word}\"")),
         }
     }
-    let locators = locators.ok_or("--locators is required")?;
+    if let Some(list) = &locators {
+        if let Some((a, _)) = preferences.iter().find(|(a, _)| !list.contains(a)) {
+            return Err(format!(
+                "--preference: {} is not one of the --locators",
+                Ipv6Addr::from(*a)
+            ));
+        }
+    }
     Ok(Invocation::Run(Args {
         locators,
         ulid,
+        preferences,
         log,
         verbose,
     }))
@@ -115,8 +185,9 @@ mod tests {
                 "-v"
             ]),
             Ok(Invocation::Run(Args {
-                locators: vec![ip("2001:db8:a1::1"), ip("2001:db8:a2::1")],
+                locators: Some(vec![ip("2001:db8:a1::1"), ip("2001:db8:a2::1")]),
                 ulid: None,
+                preferences: vec![],
                 log: Some("/tmp/a.log".into()),
                 verbose: true,
             }))
@@ -127,8 +198,9 @@ mod tests {
                 "--locators=2001:db8:a1::1,2001:db8:a2::1"
             ]),
             Ok(Invocation::Run(Args {
-                locators: vec![ip("2001:db8:a1::1"), ip("2001:db8:a2::1")],
+                locators: Some(vec![ip("2001:db8:a1::1"), ip("2001:db8:a2::1")]),
                 ulid: Some(ip("2001:db8:a2::1")),
+                preferences: vec![],
                 log: None,
                 verbose: false,
             }))
@@ -138,8 +210,93 @@ mod tests {
     }
 
     #[test]
+    fn without_locators_the_host_s_addresses_are_and_preferences_say_how_much() {
+        let pref = |flags, priority, weight| LocatorPreference {
+            flags,
+            priority,
+            weight,
+        };
+        assert_eq!(
+            run(&[
+                "--ulid",
+                "2001:db8:b1::1",
+                "--preference",
+                "2001:db8:b1::1=10,5",
+                "--preference=2001:db8:b2::1=20,temporary",
+                "--preference",
+                "2001:db8:b3::1=broken",
+                "--preference",
+                "2001:db8:b4::1=0",
+            ]),
+            Ok(Invocation::Run(Args {
+                locators: None,
+                ulid: Some(ip("2001:db8:b1::1")),
+                preferences: vec![
+                    (ip("2001:db8:b1::1"), pref(0, Some(10), Some(5))),
+                    (
+                        ip("2001:db8:b2::1"),
+                        pref(LOCATOR_TEMPORARY, Some(20), None)
+                    ),
+                    (ip("2001:db8:b3::1"), pref(LOCATOR_BROKEN, None, None)),
+                    (ip("2001:db8:b4::1"), pref(0, Some(0), None)),
+                ],
+                log: None,
+                verbose: false,
+            }))
+        );
+        assert_eq!(
+            run(&[]),
+            Ok(Invocation::Run(Args {
+                locators: None,
+                ulid: None,
+                preferences: vec![],
+                log: None,
+                verbose: false,
+            }))
+        );
+    }
+
+    #[test]
+    fn bad_preferences_say_what_was_wrong() {
+        let shape = |w: &str| {
+            Err(format!(
+                "--preference: \"{w}\" is not ADDR=[PRIO[,WEIGHT]][,FLAG...]"
+            ))
+        };
+        for w in [
+            "2001:db8::1",
+            "2001:db8::1=",
+            "2001:db8::1=1,2,3",
+            "2001:db8::1=broken,1",
+            "2001:db8::1=fast",
+        ] {
+            assert_eq!(run(&["--preference", w]), shape(w), "{w}");
+        }
+        assert_eq!(
+            run(&["--preference", "2001:db8::1=256"]),
+            Err("--preference: 256 is more than 255".into())
+        );
+        assert_eq!(
+            run(&["--preference", "nope=1"]),
+            Err("--preference: \"nope\" is not an IPv6 address".into())
+        );
+        assert_eq!(
+            run(&[
+                "--preference",
+                "2001:db8::1=1",
+                "--preference",
+                "2001:db8::1=2"
+            ]),
+            Err("--preference: 2001:db8::1 is given twice".into())
+        );
+        assert_eq!(
+            run(&["--locators", "2001:db8::1", "--preference", "2001:db8::2=1"]),
+            Err("--preference: 2001:db8::2 is not one of the --locators".into())
+        );
+    }
+
+    #[test]
     fn usage_errors_name_the_option_and_the_word() {
-        assert_eq!(run(&[]), Err("--locators is required".into()));
         assert_eq!(
             run(&["--locators"]),
             Err("--locators needs ADDR[,ADDR...]".into())

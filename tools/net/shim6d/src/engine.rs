@@ -30,24 +30,27 @@
 //! current pair (the pair the peer sends on), and answers R2.
 //!
 //! Locator changes (§10, in [`update`]): a new set of local locators or
-//! preferences ([`Input::Locators`]) gets a new Locator List Generation and
-//! an Update Request on every ESTABLISHED (or I2BIS-SENT) context, carrying
+//! preferences ([`Input::Locators`], which `main.rs` feeds from rtnetlink
+//! through [`crate::locators`]) gets a new Locator List Generation and an
+//! Update Request on every ESTABLISHED (or I2BIS-SENT) context, carrying
 //! the Locator List and, when the host has some, its Locator Preferences;
 //! the machine retransmits it with the same Request Nonce until the Update
 //! Acknowledgement echoes it (UPDATE_TIMEOUT, doubling to
 //! MAX_UPDATE_TIMEOUT, randomized: §10.2, §14).  The peer checks the
 //! request (§10.4: the context by its tag, the addresses among its
 //! locators, the verification methods, the preferences' generation and
-//! number), records the locators and preferences, tells the kernel, and
-//! acknowledges.  Control messages of a type or with a critical option it
-//! does not know are answered with an Error Message (§5.14, §12.3); an
-//! Error about our pending Update Request stops its retransmissions.
+//! number), records the locators and preferences, and acknowledges.  Each
+//! side tells its kernel ([`KernelRequest::Set`]): the new set, and where
+//! the current pair goes if its locator left or is no longer usable.
+//! Control messages of a type or with a critical option it does not know
+//! are answered with an Error Message (§5.14, §12.3), at most 20 at once
+//! and 10 a second ([`crate::ratelimit`]); an Error about our pending
+//! Update Request stops its retransmissions.
 //!
 //! Not yet (later increments): REAP exploration and Keepalives, HBA/CGA
 //! (locators are taken on trust: [`update`] says where the checks go),
 //! forked contexts (FII ≠ 0), ICMPv6 errors about our I1, Locator
-//! Preferences in I2, R2 and I2bis (sent and read in Update Requests only),
-//! context-set requests through kernel.rs ([`ContextSet`]).
+//! Preferences in I2, R2 and I2bis (sent and read in Update Requests only).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -80,6 +83,7 @@ use crate::msg::{
     Options,
     Refusal, //
 };
+use crate::ratelimit::TokenBucket;
 use crate::validator::{
     self,
     Inputs,
@@ -136,6 +140,7 @@ impl Entropy for SplitMix {
 
 /// A control message as it came: from `src` to `dst`, the Shim6 header's
 /// bytes (what an Error Message about it carries).
+#[derive(Clone, Copy)]
 struct Incoming<'a> {
     src: Addr,
     dst: Addr,
@@ -279,21 +284,62 @@ pub enum KernelRequest {
     Add(KernelContext),
     /// `context-del` of the context with this local tag.
     Del { local_tag: u64 },
+    /// `context-set`: new locator sets, and the current pair they leave.
+    Set(ContextSet),
 }
 
-/// A `context-set` for the kernel: the locator sets and current pair of the
-/// context with `local_tag` change to those given (each set replaces the
-/// old one; the ULID stays in it, as the family requires).  Kept out of
-/// [`KernelRequest`] until kernel.rs sends context-set: `main.rs` logs it.
+/// One side's locators in a [`ContextSet`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SideSet {
+    /// The set the kernel keeps: the side's ULID first (the family wants it
+    /// there; it stays the identifier, §1.3), then its locators.
+    pub set: Vec<Addr>,
+    /// Where the current locator may be: the side's locators as it has
+    /// them (its ULID only while that is one of them), best first by their
+    /// preferences, BROKEN ones left out (as REAP's exploration orders
+    /// them, `shim6_explore::Candidates`).
+    pub usable: Vec<Addr>,
+}
+
+impl SideSet {
+    /// The current locator of this side after the set: `current` if it is
+    /// in the set and usable, else the best usable one in the set, else
+    /// `current` if the set keeps it, else the set's first (the ULID).
+    pub fn current_after(&self, current: Addr) -> Addr {
+        if self.set.contains(&current) && self.usable.contains(&current) {
+            return current;
+        }
+        match self.usable.iter().find(|a| self.set.contains(a)) {
+            Some(best) => *best,
+            None if self.set.contains(&current) => current,
+            None => self.set.first().copied().unwrap_or(current),
+        }
+    }
+}
+
+/// A `context-set` for the kernel: the context with `local_tag` takes the
+/// sets given (each replaces the old one).  The current pair is the
+/// kernel's (REAP or a person may have moved it): kernel.rs reads it and
+/// moves a side whose locator leaves its set or is no longer usable, in the
+/// same request ([`ContextSet::current_after`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContextSet {
     pub local_tag: u64,
-    /// Ours, the ULID first.
-    pub local_locators: Option<Vec<Addr>>,
-    /// The peer's, its ULID first.
-    pub peer_locators: Option<Vec<Addr>>,
-    /// A new current pair, ours first, when the old one left a set.
-    pub current: Option<Pair>,
+    /// Ours.
+    pub local: Option<SideSet>,
+    /// The peer's.
+    pub peer: Option<SideSet>,
+}
+
+impl ContextSet {
+    /// The current pair after the set, from `current` before it.
+    pub fn current_after(&self, current: Pair) -> Pair {
+        let side = |s: &Option<SideSet>, a: Addr| s.as_ref().map_or(a, |s| s.current_after(a));
+        Pair {
+            local: side(&self.local, current.local),
+            peer: side(&self.peer, current.peer),
+        }
+    }
 }
 
 impl fmt::Display for ContextSet {
@@ -305,14 +351,11 @@ impl fmt::Display for ContextSet {
                 .join(",")
         };
         write!(f, "context-set local-tag {:#x}", self.local_tag)?;
-        if let Some(l) = &self.local_locators {
-            write!(f, " local-locators {}", list(l))?;
+        if let Some(l) = &self.local {
+            write!(f, " local-locators {}", list(&l.set))?;
         }
-        if let Some(l) = &self.peer_locators {
-            write!(f, " peer-locators {}", list(l))?;
-        }
-        if let Some(c) = &self.current {
-            write!(f, " pair {} {}", ip(&c.local), ip(&c.peer))?;
+        if let Some(l) = &self.peer {
+            write!(f, " peer-locators {}", list(&l.set))?;
         }
         Ok(())
     }
@@ -433,6 +476,9 @@ pub enum Note {
     Locators { outcome: String },
     /// What an Update Request or Acknowledgement did to a context.
     Update { pair: Pair, outcome: String },
+    /// Error Messages not sent for the rate limit, since the last one sent
+    /// (logged when the next goes).
+    ErrorsLimited { count: u64 },
     /// An Error Message came in: its code and pointer, and what it was
     /// about.
     PeerError {
@@ -515,6 +561,9 @@ impl fmt::Display for Note {
                 ip(&pair.local),
                 ip(&pair.peer)
             ),
+            Note::ErrorsLimited { count } => {
+                write!(f, "{count} Error message(s) not sent: rate limit")
+            }
             Note::PeerError {
                 src,
                 dst,
@@ -537,8 +586,6 @@ impl fmt::Display for Note {
 pub struct Output {
     pub packets: Vec<Packet>,
     pub kernel: Vec<KernelRequest>,
-    /// The context-set requests, after `kernel`'s.
-    pub context_set: Vec<ContextSet>,
     pub notes: Vec<Note>,
 }
 
@@ -625,6 +672,8 @@ pub struct Engine {
     /// Our Locator List Generation (§5.15.2), random at start.
     generation: u32,
     contexts: BTreeMap<Pair, Entry>,
+    /// The Error Messages' rate limit.
+    errors: TokenBucket,
 }
 
 /// The peer's locators as the kernel takes them: its ULID first, then the
@@ -642,25 +691,6 @@ fn peer_locators(list: Option<Vec<Addr>>, ulid: Addr) -> Vec<Addr> {
 /// A message's Locator List as sent, with its generation.
 fn peer_list(c: &msg::Control<'_>) -> Option<(u32, Vec<Addr>)> {
     Some((c.list.as_ref()?.generation, c.locators.clone()?))
-}
-
-/// An Error Message with `code` about the field `offset` bytes into the
-/// Shim6 header `bytes` that came from `src` to `dst`, back to its sender
-/// (§5.14): the invoking packet, its IPv6 header rebuilt, as much as fits.
-fn send_error(out: &mut Output, code: u8, offset: usize, src: Addr, dst: Addr, bytes: &[u8]) {
-    let packet = msg::packet_in_error(src, dst, bytes);
-    send(
-        out,
-        "Error",
-        dst,
-        src,
-        Message::Error {
-            code,
-            pointer: msg::pointer(offset),
-            packet_in_error: &packet,
-        },
-        &Options::default(),
-    );
 }
 
 /// Builds `message` and queues it from `src` to `dst`, with its log line.
@@ -696,6 +726,7 @@ impl Engine {
             entropy,
             generation,
             contexts: BTreeMap::new(),
+            errors: TokenBucket::for_errors(now),
         }
     }
 
@@ -872,6 +903,34 @@ impl Engine {
         );
     }
 
+    /// An Error Message with `code` about the field `offset` bytes into the
+    /// Shim6 header of `m`, back to its sender (§5.14): the invoking
+    /// packet, its IPv6 header rebuilt, as much as fits; at most
+    /// [`ERROR_BURST`](crate::ratelimit::ERROR_BURST) at once and then
+    /// [`ERROR_RATE`](crate::ratelimit::ERROR_RATE) a second (§5.14's
+    /// SHOULD: any stranger can provoke one).
+    fn send_error(&mut self, now: u64, out: &mut Output, code: u8, offset: usize, m: &Incoming) {
+        let Incoming { src, dst, bytes } = *m;
+        match self.errors.take(now) {
+            None => return,
+            Some(0) => {}
+            Some(count) => out.notes.push(Note::ErrorsLimited { count }),
+        }
+        let packet = msg::packet_in_error(src, dst, bytes);
+        send(
+            out,
+            "Error",
+            dst,
+            src,
+            Message::Error {
+                code,
+                pointer: msg::pointer(offset),
+                packet_in_error: &packet,
+            },
+            &Options::default(),
+        );
+    }
+
     fn trigger(&mut self, pair: Pair, now: u64, out: &mut Output) {
         let ignored = if pair.local != self.config.ulid {
             Some("ignored: not this host's ULID")
@@ -913,7 +972,8 @@ impl Engine {
                 });
                 if let Refusal::CriticalOption { offset, .. } = r {
                     // §5.15, §12.3: the Pointer at the option's Type.
-                    send_error(out, ERR_CRITICAL_OPTION, offset, src, dst, bytes);
+                    let m = Incoming { src, dst, bytes };
+                    self.send_error(now, out, ERR_CRITICAL_OPTION, offset, &m);
                 }
                 return;
             }
@@ -1203,7 +1263,8 @@ impl Engine {
             Message::Unknown { msg_type, .. } => {
                 drop(out, Why::UnknownType(msg_type));
                 // §12.3: the Pointer at the Type field.
-                send_error(out, ERR_UNKNOWN_TYPE, 2, src, dst, bytes);
+                let m = Incoming { src, dst, bytes };
+                self.send_error(now, out, ERR_UNKNOWN_TYPE, 2, &m);
             }
             _ => drop(out, Why::NotYet),
         }

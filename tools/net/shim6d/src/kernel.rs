@@ -2,8 +2,13 @@
 //! generic netlink layer and the tables it generates from
 //! Documentation/netlink/specs/rv6_shim6.yaml: one socket joined to the
 //! `events` group (CAP_NET_ADMIN), which the event loop polls, and one for
-//! requests (`context-add`, `context-del`), so that waiting for a request's
-//! acknowledgement never skips an event.
+//! requests (`context-add`, `context-del`, `context-get` and `context-set`),
+//! so that waiting for a request's acknowledgement never skips an event.
+//!
+//! A [`ContextSet`] is planned against the kernel's context as it is
+//! ([`plan_set`], after a `context-get`): REAP or a person may have moved
+//! the current pair since the daemon set it, so the daemon's view is not
+//! trusted for it.
 
 use std::net::Ipv6Addr;
 use std::os::fd::{
@@ -35,6 +40,8 @@ use rv6::spec::specs::rv6_shim6::{
     A_CONTEXT_ULID_PEER,
     CMD_CONTEXT_ADD,
     CMD_CONTEXT_DEL,
+    CMD_CONTEXT_GET,
+    CMD_CONTEXT_SET,
     CMD_EVENT,
     EVENT,
     FAMILY_CONTEXT,
@@ -43,6 +50,7 @@ use rv6::spec::specs::rv6_shim6::{
 use rv6_cores::shim6_wire::Addr;
 
 use crate::engine::{
+    ContextSet,
     KernelContext,
     KernelRequest,
     Pair, //
@@ -122,6 +130,103 @@ pub fn add_attrs(c: &KernelContext) -> Result<Attrs, Error> {
     Ok(attrs.into_iter().collect())
 }
 
+/// A `context-get` reply as a [`KernelContext`]: tags, ULIDs, both sets and
+/// the current pair.
+pub fn context_of(msg: &Message) -> Result<KernelContext, Error> {
+    let attrs = msg.attrs().get_attr_handle();
+    let u64_of = |id| attrs.get_attr_payload_as::<u64>(id).map_err(netlink);
+    let address = |id| -> Result<Addr, Error> {
+        attrs
+            .get_attribute(id)
+            .ok_or_else(|| netlink(format!("a context without attribute {id}")))?
+            .get_payload_as::<[u8; 16]>()
+            .map_err(netlink)
+    };
+    let list = |id| -> Result<Vec<Addr>, Error> {
+        msg.attrs()
+            .iter()
+            .filter(|a| *a.nla_type().nla_type() == id)
+            .map(|a| a.get_payload_as::<[u8; 16]>().map_err(netlink))
+            .collect()
+    };
+    Ok(KernelContext {
+        local_tag: u64_of(A_CONTEXT_LOCAL_TAG)?,
+        peer_tag: u64_of(A_CONTEXT_PEER_TAG)?,
+        ulid_local: address(A_CONTEXT_ULID_LOCAL)?,
+        ulid_peer: address(A_CONTEXT_ULID_PEER)?,
+        local_locators: list(A_CONTEXT_LOCAL_LOCATOR)?,
+        peer_locators: list(A_CONTEXT_PEER_LOCATOR)?,
+        current: Pair {
+            local: address(A_CONTEXT_CURRENT_LOCAL)?,
+            peer: address(A_CONTEXT_CURRENT_PEER)?,
+        },
+    })
+}
+
+/// A `context-set` as it goes: the sets that change, and the current pair
+/// if it moves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetPlan {
+    pub local_tag: u64,
+    pub local_locators: Option<Vec<Addr>>,
+    pub peer_locators: Option<Vec<Addr>>,
+    pub current: Option<Pair>,
+}
+
+/// What `context-set` sends for `s` to a kernel whose context is `now`:
+/// each set that differs, and the current pair [`ContextSet::current_after`]
+/// gives if it differs; `None` when nothing would change.
+pub fn plan_set(s: &ContextSet, now: &KernelContext) -> Option<SetPlan> {
+    let differs = |new: Option<&Vec<Addr>>, old: &Vec<Addr>| new.filter(|n| *n != old).cloned();
+    let local_locators = differs(s.local.as_ref().map(|l| &l.set), &now.local_locators);
+    let peer_locators = differs(s.peer.as_ref().map(|p| &p.set), &now.peer_locators);
+    let current = Some(s.current_after(now.current)).filter(|c| *c != now.current);
+    if local_locators.is_none() && peer_locators.is_none() && current.is_none() {
+        return None;
+    }
+    Some(SetPlan {
+        local_tag: s.local_tag,
+        local_locators,
+        peer_locators,
+        current,
+    })
+}
+
+/// `context-set`'s attributes for `p`.
+pub fn set_attrs(p: &SetPlan) -> Result<Attrs, Error> {
+    let mut attrs = vec![attr(A_CONTEXT_LOCAL_TAG, p.local_tag)?];
+    for l in p.local_locators.iter().flatten() {
+        attrs.push(attr(A_CONTEXT_LOCAL_LOCATOR, *l)?);
+    }
+    for l in p.peer_locators.iter().flatten() {
+        attrs.push(attr(A_CONTEXT_PEER_LOCATOR, *l)?);
+    }
+    if let Some(c) = p.current {
+        attrs.push(attr(A_CONTEXT_CURRENT_LOCAL, c.local)?);
+        attrs.push(attr(A_CONTEXT_CURRENT_PEER, c.peer)?);
+    }
+    Ok(attrs.into_iter().collect())
+}
+
+/// A plan as the log says it, in `rv6 shim6 context`'s words.
+pub fn describe_plan(p: &SetPlan) -> String {
+    let mut s = format!("context-set local-tag {:#x}", p.local_tag);
+    if let Some(l) = &p.local_locators {
+        s += &format!(" local-locators {}", addrs(l));
+    }
+    if let Some(l) = &p.peer_locators {
+        s += &format!(" peer-locators {}", addrs(l));
+    }
+    if let Some(c) = &p.current {
+        s += &format!(
+            " pair {} {}",
+            Ipv6Addr::from(c.local),
+            Ipv6Addr::from(c.peer)
+        );
+    }
+    s
+}
+
 fn addrs(list: &[Addr]) -> String {
     let words: Vec<String> = list
         .iter()
@@ -146,6 +251,7 @@ pub fn describe(r: &KernelRequest) -> String {
             Ipv6Addr::from(c.current.peer)
         ),
         KernelRequest::Del { local_tag } => format!("context-del local-tag {local_tag:#x}"),
+        KernelRequest::Set(s) => s.to_string(),
     }
 }
 
@@ -194,8 +300,23 @@ impl Kernel {
         Ok(out)
     }
 
-    /// Sends `r` and waits for the kernel's answer.
-    pub fn apply(&mut self, r: &KernelRequest) -> Result<(), Error> {
+    /// The kernel's context with `local_tag` (`context-get`).
+    pub fn context(&mut self, local_tag: u64) -> Result<KernelContext, Error> {
+        let attrs = [attr(A_CONTEXT_LOCAL_TAG, local_tag)?]
+            .into_iter()
+            .collect();
+        let replies = self
+            .requests
+            .request(&self.family, CMD_CONTEXT_GET, attrs)?;
+        let reply = replies
+            .first()
+            .ok_or_else(|| netlink(format!("no answer to context-get {local_tag:#x}")))?;
+        context_of(reply)
+    }
+
+    /// Sends `r` and waits for the kernel's answer: what was done, in the
+    /// log's words (a context-set as planned against the kernel's context).
+    pub fn apply(&mut self, r: &KernelRequest) -> Result<String, Error> {
         match r {
             KernelRequest::Add(c) => {
                 self.requests
@@ -208,8 +329,17 @@ impl Kernel {
                 self.requests
                     .request(&self.family, CMD_CONTEXT_DEL, attrs)?;
             }
+            KernelRequest::Set(s) => {
+                let now = self.context(s.local_tag)?;
+                let Some(plan) = plan_set(s, &now) else {
+                    return Ok(format!("{s}: unchanged"));
+                };
+                self.requests
+                    .request(&self.family, CMD_CONTEXT_SET, set_attrs(&plan)?)?;
+                return Ok(describe_plan(&plan));
+            }
         }
-        Ok(())
+        Ok(describe(r))
     }
 }
 
@@ -355,5 +485,130 @@ mod tests {
             describe(&KernelRequest::Del { local_tag: 0x1a }),
             "context-del local-tag 0x1a"
         );
+    }
+
+    #[test]
+    fn a_context_set_is_planned_against_the_kernels_context_and_sent_as_planned() {
+        use crate::engine::SideSet;
+        let (a1, a2, a3) = (
+            ip("2001:db8:a1::1"),
+            ip("2001:db8:a2::1"),
+            ip("2001:db8:a3::1"),
+        );
+        let (b1, b2) = (ip("2001:db8:b1::1"), ip("2001:db8:b2::1"));
+        // context-get's reply, as the kernel writes it (counters and
+        // timeouts too, which the plan ignores).
+        let reply = message(
+            CMD_CONTEXT_GET,
+            vec![
+                attr(A_CONTEXT_LOCAL_TAG, 0x1au64).unwrap(),
+                attr(A_CONTEXT_PEER_TAG, 0x1bu64).unwrap(),
+                attr(A_CONTEXT_ULID_LOCAL, a1).unwrap(),
+                attr(A_CONTEXT_ULID_PEER, b1).unwrap(),
+                attr(A_CONTEXT_LOCAL_LOCATOR, a1).unwrap(),
+                attr(A_CONTEXT_LOCAL_LOCATOR, a2).unwrap(),
+                attr(A_CONTEXT_PEER_LOCATOR, b1).unwrap(),
+                attr(A_CONTEXT_PEER_LOCATOR, b2).unwrap(),
+                attr(A_CONTEXT_CURRENT_LOCAL, a2).unwrap(),
+                attr(A_CONTEXT_CURRENT_PEER, b2).unwrap(),
+                attr(A_CONTEXT_PAD, ()).unwrap(),
+                attr(rv6::spec::specs::rv6_shim6::A_CONTEXT_RX_PACKETS, 7u64).unwrap(),
+            ],
+        );
+        let now = context_of(&reply).unwrap();
+        assert_eq!(
+            now,
+            KernelContext {
+                local_tag: 0x1a,
+                peer_tag: 0x1b,
+                ulid_local: a1,
+                ulid_peer: b1,
+                local_locators: vec![a1, a2],
+                peer_locators: vec![b1, b2],
+                current: Pair {
+                    local: a2,
+                    peer: b2
+                },
+            }
+        );
+        let without_current = message(
+            CMD_CONTEXT_GET,
+            vec![
+                attr(A_CONTEXT_LOCAL_TAG, 0x1au64).unwrap(),
+                attr(A_CONTEXT_PEER_TAG, 0x1bu64).unwrap(),
+                attr(A_CONTEXT_ULID_LOCAL, a1).unwrap(),
+                attr(A_CONTEXT_ULID_PEER, b1).unwrap(),
+            ],
+        );
+        assert!(context_of(&without_current).is_err());
+        // a2 leaves: the kernel's current a2 moves to the best usable one.
+        let local = |set: &[Addr], usable: &[Addr]| {
+            Some(SideSet {
+                set: set.to_vec(),
+                usable: usable.to_vec(),
+            })
+        };
+        let s = ContextSet {
+            local_tag: 0x1a,
+            local: local(&[a1, a3], &[a3, a1]),
+            peer: None,
+        };
+        let plan = plan_set(&s, &now).unwrap();
+        assert_eq!(
+            plan,
+            SetPlan {
+                local_tag: 0x1a,
+                local_locators: Some(vec![a1, a3]),
+                peer_locators: None,
+                current: Some(Pair {
+                    local: a3,
+                    peer: b2
+                }),
+            }
+        );
+        let sent: Vec<(u16, Vec<u8>)> = set_attrs(&plan)
+            .unwrap()
+            .iter()
+            .map(|a| (*a.nla_type().nla_type(), a.nla_payload().as_ref().to_vec()))
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                (A_CONTEXT_LOCAL_TAG, 0x1au64.to_ne_bytes().to_vec()),
+                (A_CONTEXT_LOCAL_LOCATOR, a1.to_vec()),
+                (A_CONTEXT_LOCAL_LOCATOR, a3.to_vec()),
+                (A_CONTEXT_CURRENT_LOCAL, a3.to_vec()),
+                (A_CONTEXT_CURRENT_PEER, b2.to_vec()),
+            ]
+        );
+        assert_eq!(
+            describe_plan(&plan),
+            "context-set local-tag 0x1a local-locators 2001:db8:a1::1,2001:db8:a3::1 \
+             pair 2001:db8:a3::1 2001:db8:b2::1"
+        );
+        // The sets the kernel has and a current pair that stays: nothing to
+        // send.
+        let same = ContextSet {
+            local_tag: 0x1a,
+            local: local(&[a1, a2], &[a1, a2]),
+            peer: None,
+        };
+        assert_eq!(plan_set(&same, &now), None);
+        assert_eq!(
+            describe(&KernelRequest::Set(same)),
+            "context-set local-tag 0x1a local-locators 2001:db8:a1::1,2001:db8:a2::1"
+        );
+        // A new peer set that keeps b2: only the set goes.
+        let peer = ContextSet {
+            local_tag: 0x1a,
+            local: None,
+            peer: Some(SideSet {
+                set: vec![b1, b2, ip("2001:db8:b3::1")],
+                usable: vec![b1, b2, ip("2001:db8:b3::1")],
+            }),
+        };
+        let plan = plan_set(&peer, &now).unwrap();
+        assert_eq!((plan.local_locators, plan.current), (None, None));
+        assert_eq!(plan.peer_locators.unwrap().len(), 3);
     }
 }

@@ -1,8 +1,10 @@
 //! shim6d's program: the command line, the sockets and the event loop (the
 //! library's documentation says what the daemon does).  One thread, one
-//! poll(2) over the raw socket, the rv6-shim6 events socket and a signalfd
-//! for SIGINT and SIGTERM, whose timeout is the contexts' earliest
-//! deadline; each wake-up feeds the engine and carries out what it answers.
+//! poll(2) over the raw socket, the rv6-shim6 events socket, the rtnetlink
+//! address notifications and a signalfd for SIGINT and SIGTERM, whose
+//! timeout is the contexts' earliest deadline; each wake-up feeds the
+//! engine and carries out what it answers, and ends with the round's
+//! locator change, if the addresses changed the locators.
 
 use std::fmt::Write as _;
 use std::net::Ipv6Addr;
@@ -30,6 +32,7 @@ use nix::sys::signalfd::{
 };
 use shim6d::args::{
     self,
+    Args,
     Invocation,
     USAGE, //
 };
@@ -45,8 +48,16 @@ use shim6d::kernel::{
     Kernel,
     KernelEvent, //
 };
+use shim6d::locators::{
+    self,
+    AddressEvent,
+    Discovery,
+    Selection,
+    Universe, //
+};
 use shim6d::log::Log;
 use shim6d::raw::RawSocket;
+use shim6d::rtnl::AddressWatch;
 
 const HELP: &str = "
 Sets up Shim6 (RFC 5533) contexts with the daemons of other hosts for the
@@ -55,12 +66,27 @@ shim6d ...): a trigger event of the module starts the four-way exchange,
 an exchange another host starts is answered, and an established context
 is installed in the kernel.  A payload packet whose tag the module does
 not know (an unknown-tag event: this host lost the context) is answered
-with an R1bis, and the peer's I2bis re-creates the context (RFC 5533 §7.4).  SIGINT or SIGTERM removes them and stops.
+with an R1bis, and the peer's I2bis re-creates the context (RFC 5533
+§7.4).  When this host's locators change (rtnetlink tells of its
+addresses), each peer is sent an Update Request and each context in the
+kernel gets the new set; a peer's Update Request changes its locators in
+the kernel (RFC 5533 §10).  SIGINT or SIGTERM removes the contexts and
+stops.
 
-  --locators ADDR[,ADDR...]  this host's locators (at most 8)
-  --ulid ADDR                this host's ULID, one of them (the first)
+  --locators ADDR[,ADDR...]  the locators, each while this host has it
+                             (usable: global, DAD done, not deprecated);
+                             without it, every global address of the host
+                             but temporary ones, at most 8
+  --ulid ADDR                this host's ULID: one of --locators (the
+                             first), or the lowest global address
+  --preference ADDR=[PRIO[,WEIGHT]][,FLAG...]
+                             ADDR's Locator Preference for the peers:
+                             priority and weight 0-255 (lower priorities
+                             first), FLAG broken or temporary; the kernel's
+                             current pair leaves a broken locator
   --log FILE                 append the log to FILE (stderr)
-  -v, --verbose              log each message's bytes and every event
+  -v, --verbose              log each message's bytes, every event and
+                             every address rtnetlink tells
 ";
 
 fn main() -> ExitCode {
@@ -79,13 +105,14 @@ fn main() -> ExitCode {
         }
         Ok(Invocation::Run(a)) => a,
     };
-    let config = match Config::new(args.locators.clone(), args.ulid) {
-        Ok(c) => c,
-        Err(e) => {
+    // Locators given on the command line are checked before anything
+    // opens; the host's own are known once rtnetlink told them.
+    if let Some(list) = &args.locators {
+        if let Err(e) = Config::new(list.clone(), args.ulid) {
             eprintln!("shim6d: {e}");
             return ExitCode::from(2);
         }
-    };
+    }
     let mut log = match &args.log {
         None => Log::stderr(args.verbose),
         Some(path) => match Log::file(path, args.verbose) {
@@ -96,7 +123,7 @@ fn main() -> ExitCode {
             }
         },
     };
-    match run(config, &mut log) {
+    match run(&args, &mut log) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             log.line(format_args!("stopped: {e}"));
@@ -123,6 +150,67 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
+fn event(e: &AddressEvent) -> String {
+    let (what, a) = match e {
+        AddressEvent::New(a) => ("new", a),
+        AddressEvent::Del(a) => ("deleted", a),
+    };
+    format!(
+        "address {} on interface {} {what}, scope {} flags {:#x}",
+        Ipv6Addr::from(a.addr),
+        a.index,
+        a.scope,
+        a.flags
+    )
+}
+
+/// The locators and ULID to start with, from the host's addresses: the
+/// discovery that follows them, and the engine's config.
+fn start(args: &Args, watch: &mut AddressWatch) -> Result<(Discovery, Config), String> {
+    let addresses = watch
+        .dump()
+        .map_err(|e| format!("the host's addresses: {e}"))?;
+    let (universe, ulid) = match &args.locators {
+        Some(list) => {
+            let c = Config::new(list.clone(), args.ulid)?;
+            (Universe::Given(c.locators), c.ulid)
+        }
+        None => {
+            let ulid = args
+                .ulid
+                .or_else(|| locators::default_ulid(&addresses))
+                .ok_or("no global address of this host to be a locator")?;
+            (Universe::Host, ulid)
+        }
+    };
+    let discovery = Discovery::new(universe, ulid, &addresses);
+    let first = discovery.locators().locators;
+    if first.is_empty() {
+        return Err("no locator: none of them is a usable address of this host".into());
+    }
+    if args.locators.is_none() && !first.contains(&ulid) {
+        return Err(format!(
+            "the ULID {} is not a usable global address of this host",
+            Ipv6Addr::from(ulid)
+        ));
+    }
+    // The ULID stays the ULID while it is gone; the locators are those
+    // the host has.
+    let mut config = Config::new(vec![ulid], Some(ulid))?;
+    config.locators = first;
+    config.preferences = args.preferences.clone();
+    Ok((discovery, config))
+}
+
+fn left_out(s: &Selection, log: &mut Log) {
+    if !s.left_out.is_empty() {
+        log.line(format_args!(
+            "locators: {} left out (more than 8)",
+            addrs(&s.left_out)
+        ));
+    }
+}
+
 /// Carries out what the engine answered: the log lines, then the kernel
 /// requests (a context is in the kernel before the message that lets the
 /// peer use it leaves), then the messages.
@@ -132,14 +220,9 @@ fn carry_out(out: Output, raw: &RawSocket, kernel: &mut Kernel, log: &mut Log) {
     }
     for r in &out.kernel {
         match kernel.apply(r) {
-            Ok(()) => log.line(format_args!("kernel: {}", kernel::describe(r))),
+            Ok(done) => log.line(format_args!("kernel: {done}")),
             Err(e) => log.line(format_args!("kernel refused {}: {e}", kernel::describe(r))),
         }
-    }
-    for s in &out.context_set {
-        log.line(format_args!(
-            "not sent to the kernel (no context-set yet): {s}"
-        ));
     }
     for p in &out.packets {
         if log.verbose() {
@@ -154,7 +237,7 @@ fn carry_out(out: Output, raw: &RawSocket, kernel: &mut Kernel, log: &mut Log) {
     }
 }
 
-fn run(config: Config, log: &mut Log) -> Result<(), String> {
+fn run(args: &Args, log: &mut Log) -> Result<(), String> {
     // SIGINT and SIGTERM are read from a signalfd in the loop: blocked
     // before anything else, so none is lost in between.
     let mut mask = SigSet::empty();
@@ -166,13 +249,22 @@ fn run(config: Config, log: &mut Log) -> Result<(), String> {
         .map_err(|e| format!("signalfd: {e}"))?;
     let mut kernel = Kernel::open().map_err(|e| e.to_string())?;
     let raw = RawSocket::open().map_err(|e| format!("the raw socket for next header 140: {e}"))?;
+    // Joined before the first dump: no change falls in between.
+    let mut watch = AddressWatch::open().map_err(|e| format!("rtnetlink: {e}"))?;
+    let (mut discovery, config) = start(args, &mut watch)?;
+    left_out(&discovery.locators(), log);
     let start = Instant::now();
     let clock = || u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
     let mut engine = Engine::new(config, Box::new(OsEntropy), clock());
     log.line(format_args!(
-        "ready: ULID {} locators {} (events joined, raw socket open)",
+        "ready: ULID {} locators {} (events joined, raw socket open, {} addresses watched)",
         Ipv6Addr::from(engine.config().ulid),
-        addrs(&engine.config().locators)
+        addrs(&engine.config().locators),
+        if args.locators.is_some() {
+            "given"
+        } else {
+            "the host's"
+        }
     ));
     let mut buf = vec![0u8; 65536];
     loop {
@@ -183,14 +275,21 @@ fn run(config: Config, log: &mut Log) -> Result<(), String> {
                 PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
             }
         };
-        let (raw_ready, events_ready, signalled) = {
-            // SAFETY: the descriptor of `kernel`'s events socket, which
-            // `kernel` owns and keeps open for as long as this borrow (the
-            // poll call) lasts.  neli gives it only as a RawFd.
-            let events_fd = unsafe { BorrowedFd::borrow_raw(kernel.events_fd()) };
+        let (raw_ready, events_ready, addresses_ready, signalled) = {
+            // SAFETY: the descriptors of `kernel`'s events socket and of
+            // `watch`'s notifications socket, which they own and keep open
+            // for as long as these borrows (the poll call) last.  neli
+            // gives them only as RawFds.
+            let (events_fd, addresses_fd) = unsafe {
+                (
+                    BorrowedFd::borrow_raw(kernel.events_fd()),
+                    BorrowedFd::borrow_raw(watch.events_fd()),
+                )
+            };
             let mut fds = [
                 PollFd::new(raw.as_fd(), PollFlags::POLLIN),
                 PollFd::new(events_fd, PollFlags::POLLIN),
+                PollFd::new(addresses_fd, PollFlags::POLLIN),
                 PollFd::new(signals.as_fd(), PollFlags::POLLIN),
             ];
             match poll(&mut fds, timeout) {
@@ -198,7 +297,12 @@ fn run(config: Config, log: &mut Log) -> Result<(), String> {
                 Err(e) => return Err(format!("poll: {e}")),
             }
             let ready = |fd: &PollFd| fd.revents().is_some_and(|r| !r.is_empty());
-            (ready(&fds[0]), ready(&fds[1]), ready(&fds[2]))
+            (
+                ready(&fds[0]),
+                ready(&fds[1]),
+                ready(&fds[2]),
+                ready(&fds[3]),
+            )
         };
         if signalled {
             let signal = signals
@@ -259,6 +363,34 @@ fn run(config: Config, log: &mut Log) -> Result<(), String> {
                 }
                 Err(e) => log.line(format_args!("events: {e}")),
             }
+        }
+        if addresses_ready {
+            match watch.notifications() {
+                Ok(n) => {
+                    for e in n.events {
+                        log.detail(event(&e));
+                        discovery.apply(e);
+                    }
+                    if n.lost {
+                        log.line("rtnetlink: address notifications lost, listing them again");
+                        match watch.dump() {
+                            Ok(all) => discovery.replace(&all),
+                            Err(e) => log.line(format_args!("rtnetlink: {e}")),
+                        }
+                    }
+                }
+                Err(e) => log.line(format_args!("rtnetlink: {e}")),
+            }
+        }
+        // The round's locator change, once whatever the addresses did.
+        if let Some(s) = discovery.change(&engine.config().locators) {
+            left_out(&s, log);
+            let input = Input::Locators {
+                locators: &s.locators,
+                preferences: &args.preferences,
+            };
+            let out = engine.handle(input, clock());
+            carry_out(out, &raw, &mut kernel, log);
         }
         let out = engine.handle(Input::Tick, clock());
         carry_out(out, &raw, &mut kernel, log);

@@ -5,6 +5,12 @@
 //! with next header 140, and rewritten traffic is all payload headers
 //! (P = 1) that the kernel handles.  The Shim6 checksum has no
 //! pseudo-header: the engine fills it in, the kernel does not.
+//!
+//! The socket bypasses every XFRM policy, as IKE daemons' sockets do
+//! (`IPV6_XFRM_POLICY`, allow, both directions): control messages go
+//! between locators, and one whose locators happen to be a context's ULIDs
+//! must not be rewritten by that context's policy (RFC 5533 §5: control
+//! messages are not subject to the shim's translation).
 
 use std::io::{
     self,
@@ -32,6 +38,16 @@ use nix::sys::socket::{
 use rv6_cores::shim6_wire::{
     Addr,
     IPPROTO_SHIM6, //
+};
+use netlink_packet_core::Emitable;
+use netlink_packet_xfrm::{
+    Selector,
+    UserPolicyInfo,
+    AF_INET6,
+    XFRM_POLICY_ALLOW,
+    XFRM_POLICY_IN,
+    XFRM_POLICY_OUT,
+    XFRM_USER_POLICY_INFO_LEN, //
 };
 use socket2::{
     Domain,
@@ -82,6 +98,7 @@ impl RawSocket {
         sock.set_nonblocking(true)?;
         setsockopt(&sock, sockopt::Ipv6RecvPacketInfo, &true)?;
         sock.attach_filter(&CONTROL_ONLY)?;
+        bypass_xfrm(&sock)?;
         Ok(RawSocket { sock })
     }
 
@@ -138,6 +155,41 @@ impl RawSocket {
         )?;
         Ok(())
     }
+}
+
+/// Gives `sock` a per-socket XFRM policy of its own in each direction that
+/// allows everything, so that no policy of the namespace (a Shim6
+/// context's, IPsec's) applies to its packets.  Needs CAP_NET_ADMIN.
+fn bypass_xfrm(sock: &Socket) -> io::Result<()> {
+    for direction in [XFRM_POLICY_IN, XFRM_POLICY_OUT] {
+        let policy = UserPolicyInfo {
+            selector: Selector {
+                family: AF_INET6,
+                ..Selector::default()
+            },
+            direction,
+            action: XFRM_POLICY_ALLOW,
+            ..UserPolicyInfo::default()
+        };
+        let mut buf = [0u8; XFRM_USER_POLICY_INFO_LEN];
+        policy.emit(&mut buf);
+        // SAFETY: `sock` is an open socket; the option value is `buf`, a
+        // `struct xfrm_userpolicy_info` of its full length, which the
+        // kernel only reads during the call.
+        let r = unsafe {
+            libc::setsockopt(
+                sock.as_raw_fd(),
+                libc::IPPROTO_IPV6,
+                libc::IPV6_XFRM_POLICY,
+                buf.as_ptr().cast(),
+                buf.len() as libc::socklen_t,
+            )
+        };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 impl AsFd for RawSocket {

@@ -18,10 +18,21 @@
 //! is stale); I1-SENT discards, I2-SENT and I2BIS-SENT repeat their message
 //! first (the machine's).  Locators are taken on trust: where HBA (RFC 5535)
 //! and CGA (RFC 3972) checks belong is marked `HBA/CGA:` below.
+//!
+//! The kernel's side ([`ContextSet`]): the set that changed (the ULID kept
+//! in it), and the locators its current pair may take, best first by their
+//! preferences ([`best_first`]): a current locator that left the set, is no
+//! longer one of the side's (a ULID the host lost) or is flagged BROKEN
+//! gives way to the best of them, in the same `context-set`.  A new list or
+//! new preferences of either side makes one.
 
 use rv6_cores::shim6_ctx::{
     Event,
     State, //
+};
+use rv6_cores::shim6_explore::{
+    Candidates,
+    Preference, //
 };
 use rv6_cores::shim6_wire::{
     Addr,
@@ -31,6 +42,8 @@ use rv6_cores::shim6_wire::{
     ERR_GENERATION_OUT_OF_SYNC,
     ERR_PREFERENCE_COUNT,
     ERR_VERIFICATION_FAILED,
+    LOCATOR_BROKEN,
+    LOCATOR_TEMPORARY,
     VERIFY_CGA,
     VERIFY_HBA, //
 };
@@ -40,14 +53,15 @@ use super::{
     ip,
     peer_locators,
     send,
-    send_error,
     Answer,
     ContextSet,
     Engine,
     Incoming,
+    KernelRequest,
     Note,
     Output,
     Pair,
+    SideSet,
     Why, //
 };
 use crate::msg::{
@@ -93,6 +107,27 @@ fn preference_elements(
         elements.extend(&full[..len]);
     }
     Some((len as u8, elements))
+}
+
+/// `list` best first by the preference `of` each of its locators (by
+/// index), BROKEN ones left out: non-TEMPORARY before TEMPORARY, lower
+/// priorities first, list order among equals, as REAP's exploration tries
+/// them (`shim6_explore::Candidates`).
+pub fn best_first(list: &[Addr], of: impl Fn(usize) -> Option<LocatorPreference>) -> Vec<Addr> {
+    let preferences: Vec<Preference> = (0..list.len())
+        .map(|i| {
+            of(i).map_or(Preference::default(), |p| Preference {
+                broken: p.flags & LOCATOR_BROKEN != 0,
+                transient: p.flags & LOCATOR_TEMPORARY != 0,
+                priority: p.priority.unwrap_or(0),
+            })
+        })
+        .collect();
+    Candidates::new(&preferences, &[Preference::default()])
+        .as_slice()
+        .iter()
+        .map(|p| list[usize::from(p.local)])
+        .collect()
 }
 
 impl Engine {
@@ -150,32 +185,64 @@ impl Engine {
                 self.contexts.len()
             ),
         });
-        let local = self.kernel_local_locators();
+        // The kernel's contexts take the new local set (the ULID kept in
+        // it), and their current locator moves if it is no longer ours or
+        // is now BROKEN.
+        let ours = SideSet {
+            set: self.kernel_local_locators(),
+            usable: best_first(&self.config.locators, |i| {
+                let l = self.config.locators[i];
+                self.config
+                    .preferences
+                    .iter()
+                    .find(|(a, _)| *a == l)
+                    .map(|(_, p)| *p)
+            }),
+        };
         let pairs: Vec<Pair> = self.contexts.keys().copied().collect();
         for pair in pairs {
-            if new_list {
-                if let Some(e) = self.contexts.get_mut(&pair) {
-                    // The kernel's current local locator must stay in the
-                    // set: a gone one gives way to the ULID.
-                    let current = e.current.unwrap_or(pair);
-                    let moved = (!local.contains(&current.local)).then_some(Pair {
-                        local: pair.local,
-                        peer: current.peer,
-                    });
-                    if let Some(m) = moved {
-                        e.current = Some(m);
-                    }
-                    if e.installed.is_some() {
-                        out.context_set.push(ContextSet {
-                            local_tag: e.ctx.local_tag(),
-                            local_locators: Some(local.clone()),
-                            peer_locators: None,
-                            current: moved,
-                        });
-                    }
+            if let Some(e) = self.contexts.get_mut(&pair) {
+                let set = ContextSet {
+                    local_tag: e.ctx.local_tag(),
+                    local: Some(ours.clone()),
+                    peer: None,
+                };
+                e.current = Some(set.current_after(e.current.unwrap_or(pair)));
+                if e.installed.is_some() {
+                    out.kernel.push(KernelRequest::Set(set));
                 }
             }
             self.step(pair, Event::LocatorsChanged, now, &Answer::default(), out);
+        }
+    }
+
+    /// The peer's side of `pair`'s context for the kernel, from what the
+    /// engine recorded: its ULID and list, its list ordered by its
+    /// preferences; the context-set for it if the kernel has the context.
+    fn peer_changed(&mut self, pair: Pair, out: &mut Output) {
+        let Some(e) = self.contexts.get_mut(&pair) else {
+            return;
+        };
+        let list = if e.peer_list.is_empty() {
+            vec![pair.peer]
+        } else {
+            e.peer_list.clone()
+        };
+        let preferences = &e.peer_preferences;
+        let usable = best_first(&list, |i| {
+            (preferences.len() == list.len()).then(|| preferences[i])
+        });
+        let set = ContextSet {
+            local_tag: e.ctx.local_tag(),
+            local: None,
+            peer: Some(SideSet {
+                set: e.peer_locators.clone(),
+                usable,
+            }),
+        };
+        e.current = Some(set.current_after(e.current.unwrap_or(pair)));
+        if e.installed.is_some() {
+            out.kernel.push(KernelRequest::Set(set));
         }
     }
 
@@ -282,12 +349,6 @@ impl Engine {
     ) {
         let (src, dst) = (m.src, m.dst);
         let drop = |out: &mut Output, why| out.notes.push(Note::Dropped { src, dst, why });
-        // No further processing, and an Error Message with `code` about the
-        // field at `offset` (§10.4).
-        let refuse = |out: &mut Output, why, code, offset| {
-            drop(out, why);
-            send_error(out, code, offset, src, dst, m.bytes);
-        };
         let Some(pair) = self.updated_context(src, dst, tag, out) else {
             return;
         };
@@ -320,6 +381,14 @@ impl Engine {
         }
         // HBA/CGA: a CGA Parameter Data Structure (`c.cga`) must match
         // ULID(peer), else the request is silently discarded (§10.4).
+
+        // Whether what the kernel's peer side is made of changed: the
+        // peer's locators, or their preferences (the order a current one
+        // is picked in).
+        let mut changed = false;
+        // No further processing, and an Error Message with `code` about the
+        // field at `offset` (§10.4): `(why, code, offset)`.
+        let mut refusal = None;
         if let (Some(locators), Some(info)) = (&c.locators, &c.list) {
             if locators.is_empty() {
                 return drop(out, Why::NoLocator);
@@ -335,37 +404,22 @@ impl Engine {
                 .position(|m| !matches!(*m, VERIFY_HBA | VERIFY_CGA));
             if let Some(i) = unknown {
                 let at = info.method_offset(i);
-                return refuse(out, Why::Unverified, ERR_VERIFICATION_FAILED, at);
+                drop(out, Why::Unverified);
+                return self.send_error(now, out, ERR_VERIFICATION_FAILED, at, m);
             }
-            // Verified: the peer's generation and locators are these now.
+            // Verified: the peer's generation and locators are these now
+            // (the preferences of another list no longer apply).
             let kernel_set = peer_locators(Some(locators.clone()), pair.peer);
             let Some(e) = self.contexts.get_mut(&pair) else {
                 return;
             };
+            if e.peer_generation != Some(info.generation) {
+                e.peer_preferences.clear();
+            }
+            changed = kernel_set != e.peer_locators || *locators != e.peer_list;
             e.peer_generation = Some(info.generation);
             e.peer_list = locators.clone();
-            if kernel_set != e.peer_locators {
-                e.peer_locators = kernel_set.clone();
-                // The kernel's current peer locator must stay in the set: a
-                // gone one gives way to the peer's ULID (REAP's exploration
-                // picks a better one, §10.4's last paragraph).
-                let current = e.current.unwrap_or(pair);
-                let moved = (!kernel_set.contains(&current.peer)).then_some(Pair {
-                    local: current.local,
-                    peer: pair.peer,
-                });
-                if let Some(m) = moved {
-                    e.current = Some(m);
-                }
-                if e.installed.is_some() {
-                    out.context_set.push(ContextSet {
-                        local_tag: e.ctx.local_tag(),
-                        local_locators: None,
-                        peer_locators: Some(kernel_set),
-                        current: moved,
-                    });
-                }
-            }
+            e.peer_locators = kernel_set;
             out.notes.push(Note::Update {
                 pair,
                 outcome: format!(
@@ -381,23 +435,28 @@ impl Engine {
             };
             if e.peer_generation != Some(p.generation) {
                 let at = p.generation_offset();
-                return refuse(
-                    out,
-                    Why::GenerationOutOfSync,
-                    ERR_GENERATION_OUT_OF_SYNC,
-                    at,
-                );
-            }
-            // Ls(peer): the ULID alone until the peer sends a list.
-            if p.elements.len() != e.peer_list.len().max(1) {
+                refusal = Some((Why::GenerationOutOfSync, ERR_GENERATION_OUT_OF_SYNC, at));
+            } else if p.elements.len() != e.peer_list.len().max(1) {
+                // Ls(peer): the ULID alone until the peer sends a list.
                 let at = p.length_offset();
-                return refuse(out, Why::PreferenceCount, ERR_PREFERENCE_COUNT, at);
+                refusal = Some((Why::PreferenceCount, ERR_PREFERENCE_COUNT, at));
+            } else {
+                changed |= e.peer_preferences != p.elements;
+                e.peer_preferences = p.elements.clone();
+                out.notes.push(Note::Update {
+                    pair,
+                    outcome: format!("peer preferences for generation {:#x}", p.generation),
+                });
             }
-            e.peer_preferences = p.elements.clone();
-            out.notes.push(Note::Update {
-                pair,
-                outcome: format!("peer preferences for generation {:#x}", p.generation),
-            });
+        }
+        // The kernel follows what the engine recorded, even of a request
+        // whose preferences are refused: its list was verified (§10.4).
+        if changed {
+            self.peer_changed(pair, out);
+        }
+        if let Some((why, code, at)) = refusal {
+            drop(out, why);
+            return self.send_error(now, out, code, at, m);
         }
         if let Some(e) = self.contexts.get_mut(&pair) {
             if e.requests.len() == REQUESTS_KEPT {

@@ -47,8 +47,13 @@ use shim6d::engine::{
     Output,
     Packet,
     Pair,
+    SideSet,
     SplitMix,
     Why, //
+};
+use shim6d::kernel::{
+    self,
+    SetPlan, //
 };
 use shim6d::msg::{
     self,
@@ -103,8 +108,11 @@ struct Host {
     kernel: BTreeMap<u64, KernelContext>,
     /// Every request the kernel got.
     requests: Vec<KernelRequest>,
-    /// Every context-set it got.
+    /// Every context-set the engine asked for.
     sets: Vec<ContextSet>,
+    /// What kernel.rs would have sent for them (those that changed
+    /// something).
+    plans: Vec<SetPlan>,
     notes: Vec<Note>,
 }
 
@@ -117,6 +125,7 @@ impl Host {
             kernel: BTreeMap::new(),
             requests: Vec::new(),
             sets: Vec::new(),
+            plans: Vec::new(),
             notes: Vec::new(),
         }
     }
@@ -156,31 +165,37 @@ impl Host {
                         "context-del of a tag the kernel lacks: {local_tag:#x}"
                     );
                 }
+                KernelRequest::Set(set) => {
+                    // As kernel.rs plans it against the kernel's context,
+                    // and rv6_shim6's context-set applies it: each given set
+                    // replaces the old one, and the result must hold the
+                    // ULIDs and the current pair.
+                    let c = self.kernel.get_mut(&set.local_tag).unwrap_or_else(|| {
+                        panic!("context-set of a tag the kernel lacks: {set:?}")
+                    });
+                    let plan = kernel::plan_set(set, c);
+                    if let Some(p) = &plan {
+                        if let Some(l) = &p.local_locators {
+                            c.local_locators = l.clone();
+                        }
+                        if let Some(l) = &p.peer_locators {
+                            c.peer_locators = l.clone();
+                        }
+                        if let Some(pair) = p.current {
+                            c.current = pair;
+                        }
+                    }
+                    assert!(c.local_locators.contains(&c.ulid_local), "{set:?}");
+                    assert!(c.peer_locators.contains(&c.ulid_peer), "{set:?}");
+                    assert!(c.local_locators.contains(&c.current.local), "{set:?}");
+                    assert!(c.peer_locators.contains(&c.current.peer), "{set:?}");
+                    assert!(c.local_locators.len() <= 8 && c.peer_locators.len() <= 8);
+                    self.sets.push(set.clone());
+                    self.plans.extend(plan);
+                    continue;
+                }
             }
             self.requests.push(r);
-        }
-        for set in out.context_set {
-            // As rv6_shim6's context-set: each given set replaces the old
-            // one, and the result must hold the ULIDs and the current pair.
-            let c = self
-                .kernel
-                .get_mut(&set.local_tag)
-                .unwrap_or_else(|| panic!("context-set of a tag the kernel lacks: {set:?}"));
-            if let Some(l) = &set.local_locators {
-                c.local_locators = l.clone();
-            }
-            if let Some(l) = &set.peer_locators {
-                c.peer_locators = l.clone();
-            }
-            if let Some(p) = set.current {
-                c.current = p;
-            }
-            assert!(c.local_locators.contains(&c.ulid_local), "{set:?}");
-            assert!(c.peer_locators.contains(&c.ulid_peer), "{set:?}");
-            assert!(c.local_locators.contains(&c.current.local), "{set:?}");
-            assert!(c.peer_locators.contains(&c.current.peer), "{set:?}");
-            assert!(c.local_locators.len() <= 8 && c.peer_locators.len() <= 8);
-            self.sets.push(set);
         }
         self.notes.extend(out.notes);
         out.packets
@@ -1524,10 +1539,21 @@ fn a_new_locator_goes_in_an_update_request_the_peer_records_and_acknowledges() {
     let (mut net, ta, tb, mark) = established_net();
     let g = net.hosts[B].context().unwrap().peer_generation.unwrap();
     relocate(&mut net, A, &[a1(), a2(), a3()], &[]);
-    // A's kernel takes the new local set at once.
+    // A's kernel takes the new local set at once; its current pair stays.
     assert_eq!(
         net.hosts[A].sets,
         [ContextSet {
+            local_tag: ta,
+            local: Some(SideSet {
+                set: vec![a1(), a2(), a3()],
+                usable: vec![a1(), a2(), a3()],
+            }),
+            peer: None,
+        }]
+    );
+    assert_eq!(
+        net.hosts[A].plans,
+        [SetPlan {
             local_tag: ta,
             local_locators: Some(vec![a1(), a2(), a3()]),
             peer_locators: None,
@@ -1562,6 +1588,17 @@ fn a_new_locator_goes_in_an_update_request_the_peer_records_and_acknowledges() {
     assert_eq!(
         net.hosts[B].sets,
         [ContextSet {
+            local_tag: tb,
+            local: None,
+            peer: Some(SideSet {
+                set: vec![a1(), a2(), a3()],
+                usable: vec![a1(), a2(), a3()],
+            }),
+        }]
+    );
+    assert_eq!(
+        net.hosts[B].plans,
+        [SetPlan {
             local_tag: tb,
             local_locators: None,
             peer_locators: Some(vec![a1(), a2(), a3()]),
@@ -1713,7 +1750,7 @@ fn a_newer_change_replaces_the_request_and_stale_nonces_are_ignored_both_ways() 
         },
         net.now,
     );
-    assert!(out.packets.is_empty() && out.context_set.is_empty());
+    assert!(out.packets.is_empty() && out.kernel.is_empty());
     assert!(out.notes.contains(&Note::Dropped {
         src: b1(),
         dst: a1(),
@@ -1788,7 +1825,7 @@ fn an_update_request_for_a_tag_or_from_a_locator_b_does_not_have_gets_an_r1bis()
             panic!()
         };
         assert_eq!(packet_context_tag.get(), tag);
-        assert!(out.context_set.is_empty());
+        assert!(out.kernel.is_empty());
     }
     assert_eq!(net.hosts[B].context().unwrap().peer_locators, [a1(), a2()]);
 }
@@ -1847,8 +1884,9 @@ fn preferences_go_with_the_list_and_the_peer_records_them() {
         weight: None,
     };
     relocate(&mut net, A, &[a1(), a2()], &[(a2(), broken)]);
-    // The list is the same: its generation stays, the kernels hear nothing.
-    assert!(net.hosts[A].sets.is_empty());
+    // The list is the same: its generation stays, and the kernels' sets and
+    // current pair (a1 is not BROKEN) too.
+    assert!(net.hosts[A].plans.is_empty());
     net.settle();
     let urs = sent_of(&net, mark, "Update-Request");
     let c = msg::parse(&urs[0].1.bytes).unwrap();
@@ -1868,11 +1906,130 @@ fn preferences_go_with_the_list_and_the_peer_records_them() {
     assert_eq!(sent_since(&net, B, mark), ["Update-Ack"]);
     let cb = net.hosts[B].context().unwrap();
     assert_eq!(cb.peer_preferences, elements);
-    assert!(net.hosts[B].sets.is_empty());
+    assert!(net.hosts[B].plans.is_empty());
     // The same again: nothing to tell.
     let sent = net.sent.len();
     relocate(&mut net, A, &[a1(), a2()], &[(a2(), broken)]);
     assert_eq!(net.sent.len(), sent);
+}
+
+#[test]
+fn a_current_locator_flagged_broken_moves_both_kernels_pairs() {
+    let (mut net, ta, tb, mark) = established_net();
+    let broken = LocatorPreference {
+        flags: LOCATOR_BROKEN,
+        priority: None,
+        weight: None,
+    };
+    relocate(&mut net, A, &[a1(), a2()], &[(a1(), broken)]);
+    // A's current local locator, its ULID, is BROKEN now: A's kernel moves
+    // to a2 in the same context-set.
+    assert_eq!(
+        net.hosts[A].sets[0].local,
+        Some(SideSet {
+            set: vec![a1(), a2()],
+            usable: vec![a2()],
+        })
+    );
+    assert_eq!(
+        net.hosts[A].plans,
+        [SetPlan {
+            local_tag: ta,
+            local_locators: None,
+            peer_locators: None,
+            current: Some(Pair {
+                local: a2(),
+                peer: b1()
+            }),
+        }]
+    );
+    net.settle();
+    // The request leaves from a2; B records the preferences and moves its
+    // current peer locator off a1.
+    let urs = sent_of(&net, mark, "Update-Request");
+    assert_eq!((urs[0].1.src, urs[0].1.dst), (a2(), b1()));
+    assert_eq!(
+        net.hosts[B].plans,
+        [SetPlan {
+            local_tag: tb,
+            local_locators: None,
+            peer_locators: None,
+            current: Some(Pair {
+                local: b1(),
+                peer: a2()
+            }),
+        }]
+    );
+    assert_eq!(
+        net.hosts[B].kernel[&tb].current,
+        Pair {
+            local: b1(),
+            peer: a2()
+        }
+    );
+    assert_eq!(net.hosts[A].context().unwrap().pending_update, None);
+}
+
+#[test]
+fn a_context_set_leaves_a_pair_someone_else_chose_while_it_stays_usable() {
+    let (mut net, ta, _, _) = established_net();
+    // REAP or a person moved A's kernel context to (a2, b2).
+    let moved = Pair {
+        local: a2(),
+        peer: b2(),
+    };
+    net.hosts[A].kernel.get_mut(&ta).unwrap().current = moved;
+    relocate(&mut net, A, &[a1(), a2(), a3()], &[]);
+    assert_eq!(net.hosts[A].plans[0].current, None);
+    assert_eq!(net.hosts[A].kernel[&ta].current, moved);
+    // a2 goes: the kernel's pair moves to the best of what is left, a1,
+    // and keeps its peer locator.
+    relocate(&mut net, A, &[a1(), a3()], &[]);
+    assert_eq!(
+        net.hosts[A].plans[1],
+        SetPlan {
+            local_tag: ta,
+            local_locators: Some(vec![a1(), a3()]),
+            peer_locators: None,
+            current: Some(Pair {
+                local: a1(),
+                peer: b2()
+            }),
+        }
+    );
+}
+
+#[test]
+fn a_side_s_current_locator_goes_to_the_best_usable_one_in_its_set() {
+    let side = |set: &[Addr], usable: &[Addr]| SideSet {
+        set: set.to_vec(),
+        usable: usable.to_vec(),
+    };
+    // Kept while in the set and usable, even when not the best.
+    assert_eq!(side(&[a1(), a2()], &[a1(), a2()]).current_after(a2()), a2());
+    // Gone from the set, or no longer usable: the best usable one.
+    assert_eq!(side(&[a1(), a3()], &[a3(), a1()]).current_after(a2()), a3());
+    assert_eq!(side(&[a1(), a2()], &[a2()]).current_after(a1()), a2());
+    // Nothing usable: kept if the set keeps it, else the set's first (the
+    // ULID, which the family keeps in it).
+    assert_eq!(side(&[a1(), a2()], &[]).current_after(a2()), a2());
+    assert_eq!(side(&[a1(), a3()], &[]).current_after(a2()), a1());
+    // A side not given is left alone.
+    let set = ContextSet {
+        local_tag: 1,
+        local: None,
+        peer: Some(side(&[b1(), b2()], &[b2()])),
+    };
+    assert_eq!(
+        set.current_after(Pair {
+            local: a3(),
+            peer: b1()
+        }),
+        Pair {
+            local: a3(),
+            peer: b2()
+        }
+    );
 }
 
 /// B's answer to `bytes` from a1: its only packet, an Error Message to a1,
@@ -2139,14 +2296,29 @@ fn without_the_ulid_among_its_locators_a_host_updates_from_one_the_peer_knows() 
     let (mut net, ta, tb, mark) = established_net();
     let g = net.hosts[B].context().unwrap().peer_generation.unwrap();
     relocate(&mut net, A, &[a2()], &[]);
-    // The kernel's sets keep the ULID (the family wants it there).
+    // The kernel's sets keep the ULID (the family wants it there), but the
+    // current pair leaves it: a1 is no longer an address of A's.
     assert_eq!(
         net.hosts[A].sets,
         [ContextSet {
             local_tag: ta,
-            local_locators: Some(vec![a1(), a2()]),
+            local: Some(SideSet {
+                set: vec![a1(), a2()],
+                usable: vec![a2()],
+            }),
+            peer: None,
+        }]
+    );
+    assert_eq!(
+        net.hosts[A].plans,
+        [SetPlan {
+            local_tag: ta,
+            local_locators: None,
             peer_locators: None,
-            current: None,
+            current: Some(Pair {
+                local: a2(),
+                peer: b1()
+            }),
         }]
     );
     net.settle();
@@ -2156,9 +2328,21 @@ fn without_the_ulid_among_its_locators_a_host_updates_from_one_the_peer_knows() 
     assert_eq!((uas.len(), uas[0].1.src, uas[0].1.dst), (1, b1(), a2()));
     let cb = net.hosts[B].context().unwrap();
     assert_eq!(cb.peer_generation, Some(g.wrapping_add(1)));
-    // B's kernel set was a1, a2 and stays so: no context-set.
+    // B's kernel set was a1, a2 and stays so, but A's ULID is no longer
+    // one of A's locators: B's current peer locator moves to a2.
     assert_eq!(cb.peer_locators, [a1(), a2()]);
-    assert!(net.hosts[B].sets.is_empty());
+    assert_eq!(
+        net.hosts[B].plans,
+        [SetPlan {
+            local_tag: tb,
+            local_locators: None,
+            peer_locators: None,
+            current: Some(Pair {
+                local: b1(),
+                peer: a2()
+            }),
+        }]
+    );
     assert_eq!(net.hosts[B].kernel[&tb].peer_locators, [a1(), a2()]);
     assert_eq!(net.hosts[A].context().unwrap().pending_update, None);
 }
@@ -2180,4 +2364,53 @@ fn locators_the_kernel_could_not_take_are_refused_and_nothing_is_sent() {
     assert_eq!(net.sent.len(), mark);
     assert!(net.hosts[A].sets.is_empty());
     assert_eq!(net.hosts[A].engine.config().locators, [a1(), a2()]);
+}
+
+#[test]
+fn error_messages_are_rate_limited_to_a_burst_of_20_then_10_a_second() {
+    let mut net = Net::new();
+    let repr = ControlRepr {
+        next_header: IPPROTO_NONE,
+        message: Message::Unknown {
+            msg_type: 100,
+            type_specific: 0,
+            body: &[0; 10],
+        },
+        options: &[],
+    };
+    let mut bytes = vec![0; repr.buffer_len()];
+    repr.emit(&mut bytes).unwrap();
+    // 50 messages of an unknown type from a1 at `at`: how many Errors B
+    // sends, and its last note about the limit.
+    let mut flood = |at: u64, n: usize| {
+        let mut errors = 0;
+        let mut limited = None;
+        for _ in 0..n {
+            let out = net.hosts[B].engine.handle(
+                Input::Packet {
+                    src: a1(),
+                    dst: b1(),
+                    bytes: &bytes,
+                },
+                at,
+            );
+            errors += out.packets.iter().filter(|p| kind(p) == "Error").count();
+            for note in out.notes {
+                if let Note::ErrorsLimited { count } = note {
+                    limited = Some(count);
+                }
+            }
+        }
+        (errors, limited)
+    };
+    // Every message is dropped with its reason; only the first 20 get an
+    // Error.
+    assert_eq!(flood(10 * SEC, 50), (20, None));
+    // A tenth of a second later, one more, which says how many were not sent.
+    assert_eq!(flood(10 * SEC + SEC / 20, 5), (0, None));
+    assert_eq!(flood(10 * SEC + SEC / 10, 5), (1, Some(35)));
+    // A second later, ten.
+    assert_eq!(flood(11 * SEC + SEC / 10, 50), (10, Some(4)));
+    let line = Note::ErrorsLimited { count: 4 }.to_string();
+    assert_eq!(line, "4 Error message(s) not sent: rate limit");
 }

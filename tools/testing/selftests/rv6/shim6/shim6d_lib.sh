@@ -57,3 +57,29 @@ for _ in range(10):
     s.sendto(b"x" * 300, (sys.argv[2], 9000))
 PY
 }
+# daemon_host HOST NAME ULID [ARGS...]: as daemon, but without --locators:
+# every global address of HOST's namespace is a locator (rtnetlink tells the
+# daemon when one comes or goes), ULID the ULID; ARGS for the daemon too.
+daemon_host() {
+  local host=$1 name=$2 ulid=$3; shift 3
+  ip netns exec "$host" "$SHIM6D" --ulid "$ulid" "$@" --log "$work/$name.log" -v \
+    2>"$work/$name.err" & pid=$!
+  pids+=("$pid")
+  wait_for "$work/$name.log" ' ready: ' >/dev/null
+}
+# updates LOG [FROM]: the Update Requests, Acknowledgements and Errors a
+# daemon logged in $work/LOG.log from its line FROM on (1), in order, each
+# kind once.
+updates() {
+  tail -n +"${2:-1}" "$work/$1.log" | grep -oE '(sent|received) (Update-Request|Update-Ack|Error) ' |
+    sed 's/ $//' | awk '!seen[$0]++' | paste -sd, -
+}
+# wait_context NS REGEX: until NS's context (as `context` prints it) matches
+# REGEX, 10 s (scaled) at most.
+wait_context() {
+  for _ in $(seq $((100 * S))); do
+    context "$1" | grep -qE "$2" && return 0
+    sleep 0.1
+  done
+  ktap_print_msg "$1's context: no match for '$2': $(context "$1")"; return 1
+}
