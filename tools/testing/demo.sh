@@ -220,6 +220,37 @@ sed 's/^/  /' /tmp/demo-migrate.txt | head -n 12
 ip -n ma xfrm state flush; ip -n ma xfrm policy flush
 ip netns del ma; ip netns del mb
 
+step "rv6_guard: KAME's invalid addresses and RFC 8883 header chain limits, on a router"
+echo "a -- r -- b again; r forwards.  Every namespace gets the guard's defaults:"
+chain_setup
+run "$top/tools/target/release/rv6" -n r guard show
+echo "a sends b three packets r must refuse, through a raw socket (IPV6_HDRINCL): from"
+echo "::ffff:10.0.0.1 (v4-mapped), with 2002:c0a8:101::1 (6to4 of 192.168.1.1) in a type 0"
+echo "routing header, and behind 13 Destination Options headers; then an ordinary ping."
+ip netns exec a tcpdump -l -n -i va 'icmp6 and ip6[40] == 4' >/tmp/demo-guard.txt 2>/dev/null &
+sleep 1
+ip netns exec a python3 - <<'PY'
+import socket, struct
+A, B = "2001:db8:1::1", "2001:db8:2::2"
+a6 = lambda s: socket.inet_pton(socket.AF_INET6, s)
+echo = bytes([128, 0, 0, 0, 0, 1, 0, 1]) + b"rv6-guard"
+def packet(src, nh, chain):
+    body = chain + echo
+    return struct.pack("!IHBB", 0x60000000, len(body), nh, 64) + a6(src) + a6(B) + body
+rh0 = bytes([58, 2, 0, 0, 0, 0, 0, 0]) + a6("2002:c0a8:101::1")
+dstopts = b"".join(bytes([60 if i < 12 else 58, 0, 1, 4, 0, 0, 0, 0]) for i in range(13))
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for p in (packet("::ffff:10.0.0.1", 58, b""), packet(A, 43, rh0), packet(A, 60, dstopts)):
+    s.sendto(p, (B, 0))
+PY
+run ip netns exec a ping -c 1 2001:db8:2::2
+sleep 1; ip netns pids a | xargs -r kill; sleep 0.5
+echo "r's answer to the 13 headers (tcpdump in a): RFC 8883's Parameter Problem, code 8:"
+sed 's/^[0-9:.]* /  /' /tmp/demo-guard.txt
+run "$top/tools/target/release/rv6" -n r guard stats
+echo "(b's guard counted nothing: r stopped all three; the ping passed untouched)"
+chain_cleanup
+
 step "unloading"
 # Namespaces are torn down asynchronously, and the state in them (a Shim6
 # context rewriting a's traffic holds its XFRM state) keeps a module busy for
