@@ -10,12 +10,17 @@
 #                                           ulids, shim6), per datagram
 #   scripts/tbprof.sh xfrm WAY:N[:nosa] [TOP]  the XFRM MIGRATE bench's move of N
 #                                           policies (WAY bulk or messages), per policy
+#   scripts/tbprof.sh guard MODE [TOP]      the rv6_guard flood of MODE (bare, guard,
+#                                           bare-ro, guard-ro), per datagram
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
-mode=${1:?usage: tbprof.sh bare|plain|ulids|shim6 [TOP] | tbprof.sh xfrm WAY:N[:nosa] [TOP]}
+mode=${1:?usage: tbprof.sh bare|plain|ulids|shim6 [TOP] | tbprof.sh xfrm WAY:N[:nosa] [TOP] | tbprof.sh guard MODE [TOP]}
 bench=shim6
-if [ "$mode" = xfrm ]; then bench=xfrm; mode=${2:?tbprof.sh xfrm WAY:N[:nosa]}; shift; fi
+case $mode in
+xfrm) bench=xfrm; mode=${2:?tbprof.sh xfrm WAY:N[:nosa]}; shift ;;
+guard) bench=guard; mode=${2:?tbprof.sh guard bare|guard|bare-ro|guard-ro}; shift ;;
+esac
 "$top/scripts/kernel.sh" >/dev/null
 "$top/scripts/modules.sh" >/dev/null
 "$top/scripts/tools.sh" >/dev/null
@@ -31,8 +36,8 @@ RV6_QEMU_ARGS="-plugin $so,out=$out/blocks.txt,mark=0x$mark" RV6_PROFILE=$mode \
   --kernel "$KOBJ/arch/x86/boot/bzImage" --moddir "$KOBJ/modroot/lib/modules/$(krelease)" \
   --rw "$out" --log "$BUILD/logs/tbprof-$bench.log" --cpus 1 --icount --timeout 1800 \
   --append "kunit.filter_glob=none nokaslr" -- "$top/tools/testing/bench/${bench}_bench.sh" >/dev/null
-if [ $bench = shim6 ]; then
-  n=$(awk '$1 == "shim6-sent" { print $2 }' "$out/shim6_bench.txt")
+if [ $bench = shim6 ] || [ $bench = guard ]; then
+  n=$(awk -v k=$bench-sent '$1 == k { print $2 }' "$out/${bench}_bench.txt")
 else
   n=$(awk '$1 == "xfrm-profile" { print $3 }' "$out/xfrm_bench.txt")
 fi

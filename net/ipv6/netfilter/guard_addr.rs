@@ -40,6 +40,11 @@ pub enum Bad {
 /// What kind of refused address `a` is, if it is one.  An unspecified address is not one:
 /// where `::` may stand is for [`unspecified_tcp_source`] to say.
 pub fn classify(a: &[u8; 16]) -> Option<Bad> {
+    // Every kind starts with 0000 (v4-mapped, v4-compatible) or 2002 (6to4): most
+    // addresses are decided by their first 16 bits.
+    if !matches!((a[0], a[1]), (0, 0) | (0x20, 0x02)) {
+        return None;
+    }
     let v4 = |at: usize| [a[at], a[at + 1], a[at + 2], a[at + 3]];
     if a[..10].iter().all(|&b| b == 0) && a[10] == 0xff && a[11] == 0xff {
         return Some(Bad::V4Mapped);

@@ -76,9 +76,11 @@ mod guard_rules;
 
 use guard_rules::{
     judge,
+    quick_pass,
     Config,
     Judgement,
     Mode,
+    Packed,
     Rule,
     PLACES, //
 };
@@ -115,11 +117,15 @@ static SLOT: PernetSlot = PernetSlot::new();
 impl NetGuard {
     /// The packet's judgement, from the buffer's linear part or, if the chain reaches past
     /// it, from a copy.
-    fn judge(&self, skb: &SkBuff, config: &Config) -> Judgement {
+    #[inline]
+    fn judge(&self, skb: &SkBuff, config: &Packed) -> Judgement {
         let linear = skb.network_linear();
         let j = judge(linear, config);
+        if !j.truncated {
+            return j;
+        }
         let len = skb.network_len();
-        if !j.truncated || len <= linear.len() {
+        if len <= linear.len() {
             return j;
         }
         self.copied.add(1, Relaxed);
@@ -174,10 +180,23 @@ impl NetHooks for NetGuard {
         })
     }
 
+    /// The common packet (an upper layer right after the IPv6 header, addresses no rule is
+    /// about) passes in a few instructions; the rest is judged out of line.
+    #[inline]
     fn hook(&self, skb: &SkBuff, state: &HookState) -> Verdict {
-        let config = Config::unpack(self.config.load(Relaxed));
-        let j = self.judge(skb, &config);
-        if j == Judgement::default() {
+        if quick_pass(skb.network_linear()) {
+            return Verdict::Accept;
+        }
+        self.judged(skb, state)
+    }
+}
+
+impl NetGuard {
+    /// Judges a packet [`quick_pass`] could not pass, counts and acts.
+    #[inline(never)]
+    fn judged(&self, skb: &SkBuff, state: &HookState) -> Verdict {
+        let j = self.judge(skb, &Packed(self.config.load(Relaxed)));
+        if j.is_nothing() {
             return Verdict::Accept;
         }
         self.count(&j);

@@ -175,6 +175,7 @@ impl HookState {
     /// # Safety
     ///
     /// `ptr` must point to a live `nf_hook_state` that outlives `'a`.
+    #[inline]
     unsafe fn from_raw<'a>(ptr: *const bindings::nf_hook_state) -> &'a Self {
         // SAFETY: `repr(transparent)`; the caller promises validity.
         unsafe { &*ptr.cast() }

@@ -542,6 +542,22 @@ proptest! {
     }
 
     #[test]
+    fn a_quick_pass_matches_nothing(
+        src in address(),
+        dst in address(),
+        next in any::<u8>(),
+        tail in prop::collection::vec(any::<u8>(), 0..64),
+        c in config(),
+    ) {
+        let mut p = Packet::new(src, dst).bytes;
+        p[6] = next;
+        p.extend_from_slice(&tail);
+        if quick_pass(&p) {
+            prop_assert!(judge(&p, &c).is_nothing());
+        }
+    }
+
+    #[test]
     fn the_fast_path_agrees_with_the_walk(
         src in address(),
         dst in address(),
@@ -577,6 +593,7 @@ proptest! {
         }
         let mut p = p.upper(upper);
         prop_assert_eq!(judge(&p, &c), judge_by_walk(&p, &c));
+        prop_assert_eq!(judge(&p, &Packed(c.pack())), judge(&p, &c));
         p.truncate(cut.index(p.len() + 1));
         prop_assert_eq!(judge(&p, &c), judge_by_walk(&p, &c));
     }
