@@ -24,6 +24,10 @@
 #include <net/ip6_route.h>
 #include <net/tcp.h>
 #include <linux/icmpv6.h>
+#include <linux/inetdevice.h>
+#include <net/addrconf.h>
+#include <net/if_inet6.h>
+#include <linux/utsname.h>
 #include <linux/rhashtable.h>
 
 /* Flags of a generic netlink multicast group (BIT() macros bindgen cannot see). */

@@ -251,6 +251,23 @@ run "$top/tools/target/release/rv6" -n r guard stats
 echo "(b's guard counted nothing: r stopped all three; the ping passed untouched)"
 chain_cleanup
 
+step "rv6_ninfo: IPv6 Node Information Queries (RFC 4620) answered in the kernel"
+echo "a -- r -- b again.  iputils' ping -N asks r over a's link (a link-local querier: answered):"
+chain_setup
+# Until both ends' link-local addresses are past DAD (a tentative one is not a source).
+for _ in $(seq 100); do
+  [ -z "$(ip -n a -6 addr show dev va scope link tentative)$(ip -n r -6 addr show dev vra scope link tentative)" ] && break
+  sleep 0.1
+done
+LLR=$(ip -n r -6 addr show dev vra scope link | awk '/inet6/ { sub("/.*", "", $2); print $2 }')
+for q in name ipv6-global ipv6-linklocal; do run ip netns exec a ping -c 1 -N $q "$LLR%va"; done
+echo "A global querier gets nothing (RFC 4620 section 8) until r allows it:"
+run ip netns exec a ping -c 1 -W 1 -N name 2001:db8:1::2 || true
+run "$top/tools/target/release/rv6" -n r ninfo set querier-scope global name r.rv6.example
+run ip netns exec a ping -c 1 -N name 2001:db8:1::2
+run "$top/tools/target/release/rv6" -n r ninfo stats
+chain_cleanup
+
 step "unloading"
 # Namespaces are torn down asynchronously, and the state in them (a Shim6
 # context rewriting a's traffic holds its XFRM state) keeps a module busy for

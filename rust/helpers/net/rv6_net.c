@@ -14,6 +14,10 @@
 #include <net/protocol.h>
 #include <net/xfrm.h>
 #include <linux/icmpv6.h>
+#include <linux/inetdevice.h>
+#include <net/addrconf.h>
+#include <net/ip6_checksum.h>
+#include <linux/utsname.h>
 #include <net/genetlink.h>
 
 #ifdef CONFIG_NET
@@ -202,6 +206,39 @@ __rust_helper void rust_helper_rv6_consume_skb(struct sk_buff *skb)
 __rust_helper __sum16 rust_helper_csum_fold(__wsum csum)
 {
 	return csum_fold(csum);
+}
+
+/* ICMPv6 messages built in Rust: kernel::net::ipv6::icmp. */
+__rust_helper __sum16 rust_helper_csum_ipv6_magic(const struct in6_addr *saddr,
+						  const struct in6_addr *daddr, __u32 len,
+						  __u8 proto, __wsum sum)
+{
+	return csum_ipv6_magic(saddr, daddr, len, proto, sum);
+}
+
+__rust_helper void rust_helper_skb_dst_set(struct sk_buff *skb, struct dst_entry *dst)
+{
+	skb_dst_set(skb, dst);
+}
+
+__rust_helper struct net_device *rust_helper_next_net_device_rcu(struct net_device *dev)
+{
+	return next_net_device_rcu(dev);
+}
+
+__rust_helper struct inet6_dev *rust_helper___in6_dev_get(const struct net_device *dev)
+{
+	return __in6_dev_get(dev);
+}
+
+__rust_helper struct in_device *rust_helper___in_dev_get_rcu(const struct net_device *dev)
+{
+	return __in_dev_get_rcu(dev);
+}
+
+__rust_helper struct new_utsname *rust_helper_init_utsname(void)
+{
+	return init_utsname();
 }
 #endif
 

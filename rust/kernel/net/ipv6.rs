@@ -32,6 +32,7 @@ use core::{
     ptr::NonNull, //
 };
 
+pub mod icmp;
 pub mod protocol;
 pub mod tcp;
 

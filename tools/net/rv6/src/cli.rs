@@ -567,7 +567,7 @@ mod tests {
     fn prefixes_reach_the_same_command_as_full_words() {
         let full = run("nf-count show").unwrap();
         assert_eq!(run("nf sh").unwrap(), full);
-        assert_eq!(run("n s").unwrap(), full);
+        assert_eq!(run("nf s").unwrap(), full);
         assert_eq!(full.1, "Show { hook: None }");
         assert_eq!(
             run("nf sh h local-out").unwrap(),

@@ -44,6 +44,16 @@ pub enum Error {
     },
     /// The socket, or a message that does not parse.
     Netlink(String),
+    /// A file a command reads or writes (`rv6 shim6 cga generate ... out
+    /// FILE`): what it was doing (`open`, `create`, ...) and why it failed.
+    File {
+        file: String,
+        doing: &'static str,
+        err: io::Error,
+    },
+    /// A command that works on this host alone found what it was given
+    /// wrong (`rv6 shim6 cga verify`: not a CGA), or could not do it.
+    Refused(String),
 }
 
 impl fmt::Display for Error {
@@ -96,6 +106,10 @@ impl fmt::Display for Error {
                 write!(f, "cannot read file \"{file}\": {}", io_strerror(err))
             }
             Error::Netlink(s) => write!(f, "netlink: {s}"),
+            Error::File { file, doing, err } => {
+                write!(f, "cannot {doing} file \"{file}\": {}", io_strerror(err))
+            }
+            Error::Refused(why) => f.write_str(why),
         }
     }
 }
@@ -173,6 +187,15 @@ mod tests {
             }
             .to_string(),
             "cannot read file \"-\": not UTF-8"
+        );
+        assert_eq!(
+            Error::File {
+                file: "set.cga".into(),
+                doing: "create",
+                err: io::Error::from_raw_os_error(libc::EEXIST)
+            }
+            .to_string(),
+            "cannot create file \"set.cga\": File exists"
         );
         assert_eq!(
             Error::NothingToMonitor {

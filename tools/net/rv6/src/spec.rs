@@ -372,6 +372,7 @@ mod tests {
                 "rv6-guard",
                 "rv6-mip6",
                 "rv6-nf-count",
+                "rv6-ninfo",
                 "rv6-shim6",
                 "rv6-migrate"
             ]

@@ -83,7 +83,7 @@ fn shim6_usage_errors_exit_2_naming_the_argument() {
             "-n",
             "rv6-test-absent-ns",
             "sh",
-            "c",
+            "co",
             "set",
             "local-tag",
             "1",
@@ -318,8 +318,13 @@ fn help_and_version_go_to_stdout() {
     assert!(text(&out.stdout).ends_with(
         "\n       rv6 shim6 stats\n       rv6 shim6 settings show\n       \
          rv6 shim6 settings set [ trigger { on | off } ] [ trigger-bytes N ] \
-         [ trigger-seconds N ]\n       rv6 shim6 help\n\
-         where  REAP_STATE := { operational | exploring }\n"
+         [ trigger-seconds N ]\n       \
+         rv6 shim6 cga generate prefix PREFIX [ sec SEC ] [ key FILE ] [ out FILE ]\n       \
+         rv6 shim6 cga verify address ADDR params FILE\n       \
+         rv6 shim6 hba generate prefixes PREFIX[,PREFIX...] [ sec SEC ] [ key FILE ] \
+         [ out FILE ]\n       \
+         rv6 shim6 hba verify address ADDR params FILE\n       rv6 shim6 help\n\
+         where  REAP_STATE := { operational | exploring }\n       SEC := { 0 | 1 | 2 }\n"
     ));
     let out = rv6(&["ct-d", "help"]);
     assert_eq!(

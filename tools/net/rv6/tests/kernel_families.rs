@@ -85,6 +85,14 @@ const NAMING: &[Naming] = &[
         sets: &[("A_", "context"), ("S_", "stats"), ("T_", "settings")],
         enums: &[("EVENT_", "event")],
     },
+    // `settings` is `T_`, `stats` `S_`. The enum `scope` has no entry
+    // constants: the module reads it as the core's `Scope`, bounded by
+    // `SCOPE_MAX`.
+    Naming {
+        module: "rv6_ninfo",
+        sets: &[("T_", "settings"), ("S_", "stats")],
+        enums: &[],
+    },
     // `rules` is `R_`, `stats` `S_`. The enum `mode` has no entry constants:
     // the module reads it as the core's `Mode`, bounded by `MODE_MAX`.
     Naming {

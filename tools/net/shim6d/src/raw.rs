@@ -24,6 +24,16 @@ use std::os::fd::{
     BorrowedFd, //
 };
 
+use netlink_packet_core::Emitable;
+use netlink_packet_xfrm::{
+    Selector,
+    UserPolicyInfo,
+    AF_INET6,
+    XFRM_POLICY_ALLOW,
+    XFRM_POLICY_IN,
+    XFRM_POLICY_OUT,
+    XFRM_USER_POLICY_INFO_LEN, //
+};
 use nix::errno::Errno;
 use nix::sys::socket::{
     recvmsg,
@@ -38,16 +48,6 @@ use nix::sys::socket::{
 use rv6_cores::shim6_wire::{
     Addr,
     IPPROTO_SHIM6, //
-};
-use netlink_packet_core::Emitable;
-use netlink_packet_xfrm::{
-    Selector,
-    UserPolicyInfo,
-    AF_INET6,
-    XFRM_POLICY_ALLOW,
-    XFRM_POLICY_IN,
-    XFRM_POLICY_OUT,
-    XFRM_USER_POLICY_INFO_LEN, //
 };
 use socket2::{
     Domain,

@@ -13,11 +13,11 @@
 //! rv6 guard stats                 the namespace's counters
 //! ```
 //!
-//! The keywords of `set` are the attributes of the `rules` set, one for
-//! one, so they are read from its table: a rule takes a `MODE`, an entry of
-//! the spec's enum `mode`; a limit an `N` within its type (`max-headers` a
-//! u8, `max-chain-bytes` a u16); `icmp-errors`, a u8 of 1 or 0, takes `on`
-//! or `off`, as shim6's `settings set trigger` does.
+//! `show` and `set` are [`settings`](super::settings)' on the `rules` set:
+//! its keywords are the set's attributes, one for one; a rule takes a
+//! `MODE`, an entry of the spec's enum `mode`; a limit an `N` within its
+//! type (`max-headers` a u8, `max-chain-bytes` a u16); `icmp-errors`, a
+//! switch, takes `on` or `off`, as shim6's `settings set trigger` does.
 //!
 //! The rules print in the words of `set`, which reads them back: `v4-mapped
 //! drop v4-compatible drop 6to4 drop tcp-unspecified drop too-many-headers
@@ -26,31 +26,11 @@
 //! enum prints, `icmp-errors` the u8 it is. `stats` is
 //! [`stats`](super::stats)'s.
 
-use std::fmt;
-
-use crate::cli::{
-    keyword,
-    Args,
-    UsageError, //
+use crate::objects::settings::{
+    self,
+    Settings, //
 };
-use crate::error::Error;
-use crate::genl::{
-    attr,
-    Attrs, //
-};
-use crate::objects::{
-    stats,
-    Action,
-    Command,
-    Object, //
-};
-use crate::output::{
-    field_words,
-    Output,
-    Record,
-    Value, //
-};
-use crate::sockets::Sockets;
+use crate::objects::Object;
 use crate::spec::specs::rv6_guard::{
     A_RULES_ICMP_ERRORS,
     CMD_RULES_GET,
@@ -60,237 +40,57 @@ use crate::spec::specs::rv6_guard::{
     FAMILY_STATS,
     MODE, //
 };
-use crate::spec::{
-    AttrSpec,
-    Enum,
-    Kind, //
-};
 
 pub static OBJECT: Object = Object {
     name: "guard",
     summary: "IPv6 address and header chain rules and counters (rv6_guard)",
-    commands: &[
-        Command {
-            name: "show",
-            synopsis: "",
-            parse: parse_show,
-        },
-        Command {
-            name: "set",
-            synopsis: "[ v4-mapped MODE ] [ v4-compatible MODE ] [ 6to4 MODE ] \
-                       [ tcp-unspecified MODE ] [ too-many-headers MODE ] \
-                       [ chain-too-long MODE ] [ max-headers N ] [ max-chain-bytes N ] \
-                       [ icmp-errors { on | off } ]",
-            parse: parse_set,
-        },
-        Command {
-            name: "stats",
-            synopsis: "",
-            parse: |args| stats::parse_stats(args, "guard", &FAMILY_STATS, CMD_STATS_GET),
-        },
-    ],
+    commands: settings::commands!(
+        RULES,
+        "[ v4-mapped MODE ] [ v4-compatible MODE ] [ 6to4 MODE ] \
+         [ tcp-unspecified MODE ] [ too-many-headers MODE ] \
+         [ chain-too-long MODE ] [ max-headers N ] [ max-chain-bytes N ] \
+         [ icmp-errors { on | off } ]"
+    ),
     default_command: "show",
     enums: &[&MODE],
 };
 
-/// `show`: a get of the namespace's rules and limits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Show;
-
-/// `set`: the rules and limits given, each with the number it is sent as
-/// (a MODE's value, a limit, `icmp-errors`' 1 or 0), in spec order; at
-/// least one. What is not given stays as it is.
-#[derive(Clone)]
-pub struct Set {
-    given: Vec<(&'static AttrSpec, u32)>,
-}
-
-/// `Set { v4-mapped: 2, max-headers: 12 }`: each attribute by its name.
-impl fmt::Debug for Set {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut s = f.debug_struct("Set");
-        for (a, v) in &self.given {
-            s.field(a.name, v);
-        }
-        s.finish()
-    }
-}
-
-/// What a keyword of `set` takes, by its attribute in the spec.
-enum Takes {
-    /// An entry of the enum, spelt in full (a `MODE`).
-    Entry(&'static Enum),
-    OnOff,
-    /// Decimal digits, at most this (the attribute's type's largest).
-    Number(u32),
-}
-
-impl Takes {
-    fn of(a: &AttrSpec) -> Takes {
-        match a.kind {
-            Kind::EnumU32(e) => Takes::Entry(e),
-            _ if a.id == A_RULES_ICMP_ERRORS => Takes::OnOff,
-            Kind::U8 => Takes::Number(u8::MAX.into()),
-            Kind::U16 => Takes::Number(u16::MAX.into()),
-            _ => Takes::Number(u32::MAX),
-        }
-    }
-
-    /// What a keyword lacking its value needs.
-    fn meta(&self) -> String {
-        match self {
-            Takes::Entry(e) => format!("a {}", e.meta),
-            Takes::OnOff => "on or off".to_string(),
-            Takes::Number(_) => "an N".to_string(),
-        }
-    }
-
-    /// `arg` as it is sent; `name` is the keyword's.
-    fn parse(&self, arg: &str, name: &str) -> Result<u32, UsageError> {
-        let wrong = |why: String| UsageError::Wrong {
-            arg: arg.to_string(),
-            why,
-        };
-        match (self, arg) {
-            (Takes::Entry(e), _) => e.parse(arg),
-            (Takes::OnOff, "on") => Ok(1),
-            (Takes::OnOff, "off") => Ok(0),
-            (Takes::OnOff, _) => Err(wrong(format!("{name} must be on or off"))),
-            (Takes::Number(max), _) => match arg.parse() {
-                Ok(n) if n <= *max && arg.chars().all(|c| c.is_ascii_digit()) => Ok(n),
-                _ => Err(wrong(format!(
-                    "N must be a number in decimal, at most {max}"
-                ))),
-            },
-        }
-    }
-}
-
-fn parse_show(args: &mut Args) -> Result<Box<dyn Action>, UsageError> {
-    args.finish("\"rv6 guard show\" takes no arguments")?;
-    Ok(Box::new(Show))
-}
-
-fn parse_set(args: &mut Args) -> Result<Box<dyn Action>, UsageError> {
-    Ok(Box::new(set_args(args)?))
-}
-
-/// The `rules` set's attributes and their values, in any order, each at
-/// most once, and at least one of them.
-fn set_args(args: &mut Args) -> Result<Set, UsageError> {
-    let names: Vec<&'static str> = FAMILY_RULES.attrs.iter().map(|a| a.name).collect();
-    let mut given: Vec<(&'static AttrSpec, u32)> = Vec::new();
-    while let Some(arg) = args.next() {
-        let Some(a) =
-            keyword(&arg, &names)?.and_then(|kw| FAMILY_RULES.attrs.iter().find(|a| a.name == kw))
-        else {
-            return Err(UsageError::Wrong {
-                arg,
-                why: format!("expected one of {}", names.join(", ")),
-            });
-        };
-        let takes = Takes::of(a);
-        let value = args.value(&arg, &takes.meta())?;
-        if given.iter().any(|(g, _)| g.id == a.id) {
-            return Err(UsageError::Duplicate {
-                keyword: a.name,
-                arg: value,
-            });
-        }
-        given.push((a, takes.parse(&value, a.name)?));
-    }
-    if given.is_empty() {
-        return Err(UsageError::Incomplete {
-            keyword: "rv6 guard set".to_string(),
-            meta: format!("one of {}", names.join(", ")),
-        });
-    }
-    given.sort_by_key(|(a, _)| a.id);
-    Ok(Set { given })
-}
-
-impl Set {
-    /// The values given, in spec order, each in its attribute's type
-    /// (within it: [`Takes::parse`] checked).
-    fn attrs(&self) -> Result<Attrs, Error> {
-        self.given
-            .iter()
-            .map(|&(a, v)| match a.kind {
-                Kind::U8 => attr(a.id, v as u8),
-                Kind::U16 => attr(a.id, v as u16),
-                _ => attr(a.id, v),
-            })
-            .collect()
-    }
-}
-
-/// The rules in the words of `set`: the modes by name, as every enum
-/// prints, and `icmp-errors` as `on` or `off` (another value, from a newer
-/// module, as its number).
-fn rules_line(r: &Record) -> String {
-    let mut words = Vec::new();
-    for (key, value) in r.fields() {
-        let on_off = match (*key, value) {
-            ("icmp-errors", Value::U64(1)) => Some("on"),
-            ("icmp-errors", Value::U64(0)) => Some("off"),
-            _ => None,
-        };
-        match on_off {
-            Some(word) => words.extend([key.to_string(), word.to_string()]),
-            None => field_words(key, value, &mut words),
-        }
-    }
-    words.join(" ")
-}
-
-/// Rules as records (the spec's names, `icmp-errors` a number, for JSON)
-/// and as text lines.
-fn rules(records: Vec<Record>) -> Output {
-    let lines = records.iter().map(rules_line).collect();
-    Output::Worded { records, lines }
-}
-
-impl Action for Show {
-    fn run(&self, sockets: &mut Sockets) -> Result<Output, Error> {
-        Ok(rules(stats::get(sockets, &FAMILY_RULES, CMD_RULES_GET)?))
-    }
-}
-
-impl Action for Set {
-    fn run(&self, sockets: &mut Sockets) -> Result<Output, Error> {
-        let nl = sockets.genl()?;
-        let family = nl.resolve(&FAMILY_RULES)?;
-        nl.request(&family, CMD_RULES_SET, self.attrs()?)?;
-        Ok(Output::Nothing)
-    }
-}
+/// The rules and limits: the set `rules`, whose modes are enums and whose
+/// limits take any value of their types; `icmp-errors` is a switch.
+pub static RULES: Settings = Settings {
+    object: "guard",
+    family: &FAMILY_RULES,
+    get_cmd: CMD_RULES_GET,
+    set_cmd: CMD_RULES_SET,
+    stats: &FAMILY_STATS,
+    stats_cmd: CMD_STATS_GET,
+    switches: &[A_RULES_ICMP_ERRORS],
+    bounds: &[],
+};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::genl::{
-        self,
-        ExtAck,
-        KernelError, //
+    use crate::genl::attr;
+    use crate::objects::settings::tests::{
+        assert_tables,
+        request,
+        sent,
+        shown, //
     };
     use crate::objects::stats::tests::{
         action,
-        reply,
-        wire, //
+        err,
+        output, //
     };
     use crate::output::{
         render,
-        Format, //
+        Format,
+        Output,
+        Record,
+        Value, //
     };
     use crate::spec::specs::rv6_guard::*;
-    use neli::{
-        genl::Nlattr,
-        types::Buffer, //
-    };
-
-    fn err(line: &str) -> String {
-        action(line).unwrap_err()
-    }
 
     /// Every rule and limit, as `show` prints the module's defaults.
     const DEFAULTS: &str = "v4-mapped drop v4-compatible drop 6to4 drop tcp-unspecified drop \
@@ -445,23 +245,13 @@ mod tests {
         );
     }
 
-    /// `set` with `args`.
-    fn set(args: &str) -> Set {
-        set_args(&mut Args::new(args.split_whitespace())).unwrap()
-    }
-
-    /// The attributes `attrs`, as a request carries them.
-    fn request(attrs: Vec<Result<Nlattr<u16, Buffer>, Error>>) -> Attrs {
-        attrs.into_iter().collect::<Result<_, _>>().unwrap()
-    }
-
     /// Modes are u32s, max-headers and icmp-errors u8s, max-chain-bytes a
     /// u16, as the spec types them and the module's policy checks; what is
     /// not given is not sent.
     #[test]
     fn set_sends_what_is_given_in_spec_order_and_type() {
         assert_eq!(
-            set(DEFAULTS).attrs().unwrap(),
+            sent(&RULES, DEFAULTS),
             request(vec![
                 attr(A_RULES_V4_MAPPED, 2u32),
                 attr(A_RULES_V4_COMPATIBLE, 2u32),
@@ -476,9 +266,10 @@ mod tests {
         );
         // The command line's order does not matter.
         assert_eq!(
-            set("icmp-errors off max-chain-bytes 65535 max-headers 255 v4-compatible count")
-                .attrs()
-                .unwrap(),
+            sent(
+                &RULES,
+                "icmp-errors off max-chain-bytes 65535 max-headers 255 v4-compatible count"
+            ),
             request(vec![
                 attr(A_RULES_V4_COMPATIBLE, 1u32),
                 attr(A_RULES_MAX_HEADERS, 255u8),
@@ -487,7 +278,7 @@ mod tests {
             ])
         );
         assert_eq!(
-            set("tcp-unspecified off").attrs().unwrap(),
+            sent(&RULES, "tcp-unspecified off"),
             request(vec![attr(A_RULES_TCP_UNSPECIFIED, 0u32)])
         );
     }
@@ -504,16 +295,11 @@ mod tests {
             A_RULES_TOO_MANY_HEADERS,
             A_RULES_CHAIN_TOO_LONG,
         ];
-        let mut attrs: Vec<_> = ids
-            .iter()
-            .zip(modes)
-            .map(|(&id, m)| attr(id, m).unwrap())
-            .collect();
-        attrs.push(attr(A_RULES_MAX_HEADERS, max_headers).unwrap());
-        attrs.push(attr(A_RULES_MAX_CHAIN_BYTES, max_chain_bytes).unwrap());
-        attrs.push(attr(A_RULES_ICMP_ERRORS, icmp).unwrap());
-        let m = wire(CMD_RULES_GET, attrs);
-        rules(vec![genl::decode(&m, &FAMILY_RULES).unwrap()])
+        let mut attrs: Vec<_> = ids.iter().zip(modes).map(|(&id, m)| attr(id, m)).collect();
+        attrs.push(attr(A_RULES_MAX_HEADERS, max_headers));
+        attrs.push(attr(A_RULES_MAX_CHAIN_BYTES, max_chain_bytes));
+        attrs.push(attr(A_RULES_ICMP_ERRORS, icmp));
+        shown(&RULES, request(attrs))
     }
 
     #[test]
@@ -542,7 +328,7 @@ mod tests {
         let mut r = Record::default();
         r.push("max-headers", Value::U64(5));
         r.push("icmp-errors", Value::U64(0));
-        assert_eq!(rules_line(&r), "max-headers 5 icmp-errors off");
+        assert_eq!(RULES.line(&r), "max-headers 5 icmp-errors off");
     }
 
     /// With -j, the spec's names, the modes by name and icmp-errors the
@@ -563,42 +349,11 @@ mod tests {
         );
     }
 
-    /// The text line is a `set` command line for the same rules.
-    #[test]
-    fn the_rules_line_reads_back_as_set() {
-        for (modes, max_headers, max_chain_bytes, icmp) in [
-            ([2; 6], 12, 0, 1),
-            ([0, 1, 2, 1, 0, 2], 0, 65535, 0),
-            ([1; 6], 255, 40, 1),
-        ] {
-            let text = render(
-                &rules_output(modes, max_headers, max_chain_bytes, icmp),
-                Format::Text,
-            );
-            let mut want = modes
-                .iter()
-                .zip(&FAMILY_RULES.attrs[..6])
-                .map(|(m, a)| format!("{}: {m}", a.name))
-                .collect::<Vec<_>>();
-            want.extend([
-                format!("max-headers: {max_headers}"),
-                format!("max-chain-bytes: {max_chain_bytes}"),
-                format!("icmp-errors: {icmp}"),
-            ]);
-            assert_eq!(
-                action(&format!("guard set {}", text.trim_end())),
-                Ok(format!("Set {{ {} }}", want.join(", ")))
-            );
-        }
-    }
-
     /// `rv6 guard stats` is the stats objects' command on the `stats` set:
     /// its reply prints as theirs do.
     #[test]
     fn stats_print_as_one_line_of_spec_names() {
-        let out = Output::Records(vec![
-            genl::decode(&reply(&FAMILY_STATS), &FAMILY_STATS).unwrap()
-        ]);
+        let out = output(&FAMILY_STATS);
         assert_eq!(
             render(&out, Format::Text),
             "v4-mapped-dropped 0 v4-mapped-counted 10 v4-compatible-dropped 20 \
@@ -617,79 +372,27 @@ mod tests {
 
     /// The generated tables against the module's numbering: the operations
     /// 1 to 3, the rules from 1 with their types, and the counters after
-    /// pad 1, all u64s; `set`'s synopsis names the rules in spec order.
+    /// pad 1, all u64s.
     #[test]
     fn the_generated_tables_have_the_modules_numbers() {
-        assert_eq!(
-            (FAMILY_RULES.name, FAMILY_RULES.version, FAMILY_RULES.module),
-            ("rv6-guard", 1, Some("rv6_guard"))
-        );
-        assert_eq!(
-            (FAMILY_STATS.name, FAMILY_STATS.version, FAMILY_STATS.module),
-            ("rv6-guard", 1, Some("rv6_guard"))
-        );
         assert_eq!((CMD_STATS_GET, CMD_RULES_GET, CMD_RULES_SET), (1, 2, 3));
-        let rules: Vec<(u16, &str, String)> = FAMILY_RULES
-            .attrs
-            .iter()
-            .map(|a| (a.id, a.name, format!("{:?}", a.kind)))
-            .collect();
         let mode =
             "EnumU32(Enum { meta: \"MODE\", start: 0, entries: [\"off\", \"count\", \"drop\"] })";
-        let want: Vec<(u16, &str, String)> = [
-            (1, "v4-mapped", mode),
-            (2, "v4-compatible", mode),
-            (3, "6to4", mode),
-            (4, "tcp-unspecified", mode),
-            (5, "too-many-headers", mode),
-            (6, "chain-too-long", mode),
-            (7, "max-headers", "U8"),
-            (8, "max-chain-bytes", "U16"),
-            (9, "icmp-errors", "U8"),
-        ]
-        .into_iter()
-        .map(|(id, name, kind)| (id, name, kind.to_string()))
-        .collect();
-        assert_eq!(rules, want);
-        let (pad, counters) = FAMILY_STATS.attrs.split_first().unwrap();
-        assert_eq!((pad.id, pad.name), (A_STATS_PAD, "pad"));
-        for (i, a) in counters.iter().enumerate() {
-            assert_eq!(a.id as usize, 2 + i, "{}", a.name);
-            assert!(matches!(a.kind, Kind::U64), "{}", a.name);
-        }
-        assert_eq!(A_STATS_COPIED, 21);
-        let synopsis = OBJECT.commands[1].synopsis;
-        let keywords: Vec<&str> = synopsis
-            .split(" [ ")
-            .map(|s| s.trim_start_matches("[ ").split(' ').next().unwrap())
-            .collect();
-        let names: Vec<&str> = FAMILY_RULES.attrs.iter().map(|a| a.name).collect();
-        assert_eq!(keywords, names);
-    }
-
-    /// The ranges are the types': whatever else the module refuses, it
-    /// points at the attribute, which the error names.
-    #[test]
-    fn refusals_name_the_attribute() {
-        let req = set(DEFAULTS).attrs().unwrap();
-        // Each attribute takes 8 bytes (4 of header, the payload padded to
-        // 4), from offset 20.
-        for (i, a) in FAMILY_RULES.attrs.iter().enumerate() {
-            let e = KernelError::new(
-                -libc::EINVAL,
-                ExtAck {
-                    offset: Some(20 + 8 * i as u32),
-                    ..ExtAck::default()
-                },
-                &req,
-                &FAMILY_RULES,
-            );
-            assert_eq!(
-                format!("Error: {e}"),
-                format!("Error: Invalid argument (bad attribute: {})", a.name)
-            );
-        }
-        let e = KernelError::new(-libc::EPERM, ExtAck::default(), &req, &FAMILY_RULES);
-        assert_eq!(format!("Error: {e}"), "Error: Operation not permitted");
+        assert_tables(
+            &RULES,
+            "rv6_guard",
+            &[
+                (1, "v4-mapped", mode),
+                (2, "v4-compatible", mode),
+                (3, "6to4", mode),
+                (4, "tcp-unspecified", mode),
+                (5, "too-many-headers", mode),
+                (6, "chain-too-long", mode),
+                (7, "max-headers", "U8"),
+                (8, "max-chain-bytes", "U16"),
+                (9, "icmp-errors", "U8"),
+            ],
+        );
+        assert_eq!((A_STATS_PAD, A_STATS_COPIED), (1, 21));
     }
 }

@@ -14,7 +14,9 @@
 //! list it below, and document the lines its `help()` prints in `rv6.8`
 //! (the `help_and_man_page_agree` test fails until you do). A family whose
 //! only operation reads a set of counters needs no module of its own: add
-//! an entry to [`stats`].
+//! an entry to [`stats`]; one that keeps settings per namespace, read by one
+//! operation and changed by another, takes its `show` and `set` from a
+//! [`settings::Settings`] table.
 
 use std::fmt;
 use std::io::Write;
@@ -33,7 +35,10 @@ use crate::spec::Enum;
 
 pub mod guard;
 pub mod nf_count;
+pub mod ninfo;
+pub mod settings;
 pub mod shim6;
+pub mod shim6_hba;
 pub mod stats;
 pub mod xfrm;
 
@@ -43,6 +48,7 @@ pub static OBJECTS: &[&Object] = &[
     &stats::MIP6,
     &stats::CT_FTP,
     &stats::CT_DHCPV6,
+    &ninfo::OBJECT,
     &shim6::OBJECT,
     &guard::OBJECT,
     &xfrm::OBJECT,

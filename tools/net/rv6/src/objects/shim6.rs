@@ -21,6 +21,12 @@
 //! rv6 shim6 settings show                    the namespace's settings
 //! rv6 shim6 settings set [ trigger { on | off } ] [ trigger-bytes N ]
 //!         [ trigger-seconds N ]              (CAP_NET_ADMIN)
+//! rv6 shim6 cga generate prefix PREFIX [ sec SEC ] [ key FILE ] [ out FILE ]
+//! rv6 shim6 cga verify address ADDR params FILE
+//! rv6 shim6 hba generate prefixes PREFIX[,PREFIX...] [ sec SEC ] [ key FILE ]
+//!         [ out FILE ]
+//! rv6 shim6 hba verify address ADDR params FILE
+//!                                            (these four: no netlink)
 //! ```
 //!
 //! `context` and `settings` are groups of commands, as `ip mptcp endpoint`
@@ -44,6 +50,9 @@
 //!
 //! The module's `event` notifications (group `events`) print through `rv6
 //! monitor rv6-shim6`, from the spec alone.
+//!
+//! `cga` and `hba` make and check a host's CGA (RFC 3972) or HBA set (RFC
+//! 5535) on the host alone: [`shim6_hba`].
 
 use std::net::Ipv6Addr;
 
@@ -64,6 +73,7 @@ use crate::genl::{
     Attrs, //
 };
 use crate::objects::{
+    shim6_hba,
     stats,
     Action,
     Command,
@@ -159,9 +169,29 @@ pub static OBJECT: Object = Object {
             synopsis: "[ trigger { on | off } ] [ trigger-bytes N ] [ trigger-seconds N ]",
             parse: parse_settings_set,
         },
+        Command {
+            name: "cga generate",
+            synopsis: shim6_hba::CGA_GENERATE,
+            parse: shim6_hba::parse_cga_generate,
+        },
+        Command {
+            name: "cga verify",
+            synopsis: shim6_hba::VERIFY,
+            parse: shim6_hba::parse_cga_verify,
+        },
+        Command {
+            name: "hba generate",
+            synopsis: shim6_hba::HBA_GENERATE,
+            parse: shim6_hba::parse_hba_generate,
+        },
+        Command {
+            name: "hba verify",
+            synopsis: shim6_hba::VERIFY,
+            parse: shim6_hba::parse_hba_verify,
+        },
     ],
     default_command: "context show",
-    enums: &[&REAP_STATE],
+    enums: &[&REAP_STATE, &shim6_hba::SEC],
 };
 
 /// The largest context tag: tags are 47 bits (RFC 5533 §5.1), and not 0.
@@ -908,7 +938,7 @@ mod tests {
         // `rv6 shim6` lists the contexts, and so does the group alone.
         assert_eq!(action("shim6"), show);
         assert_eq!(action("shim6 context"), show);
-        assert_eq!(action("sh c sh"), show);
+        assert_eq!(action("sh co sh"), show);
         assert_eq!(action("sh st"), action("shim6 stats"));
         // `rv6 shim6 settings` shows them, as `settings show` does.
         let settings = Ok("SettingsShow".to_string());
@@ -921,9 +951,14 @@ mod tests {
                  trigger_seconds: Some(5) }"
                 .into())
         );
-        assert_eq!(action("shim6 c f"), Ok("Flush".into()));
+        assert_eq!(action("shim6 co f"), Ok("Flush".into()));
+        // `c` is `context` or `cga`: a prefix of two keywords names neither.
         assert_eq!(
-            action("shim6 c d l 0X10"),
+            action("shim6 c f"),
+            Err("Error: argument \"c\" is ambiguous: it may be context, cga".into())
+        );
+        assert_eq!(
+            action("shim6 co d l 0X10"),
             Ok("Del { local_tag: 16 }".into())
         );
         // Optional arguments left out: no locators, no pair (the kernel's
@@ -957,7 +992,7 @@ mod tests {
             ))
         );
         assert_eq!(
-            action("shim6 c se local-t 1 r operational"),
+            action("shim6 co se local-t 1 r operational"),
             Ok(format!(
                 "Set {{ local_tag: 1, local_locators: [], peer_locators: [], pair: None, \
                  reap: Some(0), timeouts: {NO_TIMEOUTS} }}"
@@ -1301,7 +1336,8 @@ mod tests {
         for line in [
             "shim6 help",
             "shim6 context help",
-            "sh c he",
+            "sh co he",
+            "shim6 hba help",
             "shim6 settings help",
         ] {
             match parse(line.split_whitespace()) {
@@ -1331,8 +1367,14 @@ mod tests {
              rv6 shim6 settings show\n       \
              rv6 shim6 settings set [ trigger { on | off } ] [ trigger-bytes N ] \
              [ trigger-seconds N ]\n       \
+             rv6 shim6 cga generate prefix PREFIX [ sec SEC ] [ key FILE ] [ out FILE ]\n       \
+             rv6 shim6 cga verify address ADDR params FILE\n       \
+             rv6 shim6 hba generate prefixes PREFIX[,PREFIX...] [ sec SEC ] [ key FILE ] \
+             [ out FILE ]\n       \
+             rv6 shim6 hba verify address ADDR params FILE\n       \
              rv6 shim6 help\n\
-             where  REAP_STATE := { operational | exploring }\n"
+             where  REAP_STATE := { operational | exploring }\n       \
+             SEC := { 0 | 1 | 2 }\n"
         );
     }
 

@@ -14,8 +14,9 @@
 //! names, in spec order: `hao-in-mismatch 0 rt2-in-mismatch 0 ...`.
 //!
 //! An object with other commands besides takes its `stats` from here too,
-//! through [`parse_stats`]: `rv6 shim6 stats`, `rv6 guard stats`; and
-//! reads another set the same way through [`get`]: `rv6 guard show`.
+//! through [`parse_stats`]: `rv6 shim6 stats`, and the settings objects'
+//! (`rv6 guard stats`, `rv6 ninfo stats`); and reads another set the same
+//! way through [`get`]: their `show`.
 
 use std::fmt;
 
@@ -240,6 +241,11 @@ pub(crate) mod tests {
         }
     }
 
+    /// The usage error's text of `rv6 WORDS`, which must have one.
+    pub(crate) fn err(line: &str) -> String {
+        action(line).unwrap_err()
+    }
+
     #[test]
     fn stats_is_the_default_and_takes_no_arguments() {
         for (o, family, ..) in objects() {
@@ -340,7 +346,8 @@ pub(crate) mod tests {
         back.get_payload().unwrap().clone()
     }
 
-    fn output(family: &FamilySpec) -> Output {
+    /// The counters of [`reply`], as `stats` prints them.
+    pub(crate) fn output(family: &FamilySpec) -> Output {
         let r: Record = genl::decode(&reply(family), family).unwrap();
         Output::Records(vec![r])
     }
