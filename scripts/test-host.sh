@@ -49,4 +49,9 @@ if grep -rln 'debugfs' "$top"/net "$top"/crypto "$top"/samples --include='*.rs';
 fi
 echo "$ok $bad 0" >"$out/specs.counts"
 python3 "$top/scripts/readme-doctest.py" --counts "$out/readme.counts"  # the README's commands and layout, doc-tested
+# The conformance suite's scapy Shim6 layer, checked byte for byte and against tshark
+# and rv6's own parser; the Shim6 RFC 2119 table's tests and functions, each found.
+say "Shim6: the scapy layer (tools/testing/conformance/shim6) and the RFC 2119 table"
+/usr/bin/python3 "$top/tools/testing/conformance/shim6/test_shim6_layer.py" --counts "$out/shim6-layer.counts"
+/usr/bin/python3 "$top/tools/testing/conformance/shim6/table_check.py" --counts "$out/shim6-table.counts"
 [ "$bad" = 0 ]
