@@ -56,7 +56,9 @@ ALL_NODES = "ff02::1"
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODULES = os.environ.get("RV6_MODULES", os.path.join(HERE, "../../../../build/modules"))
 SHIM6D = os.environ.get("SHIM6D", os.path.join(HERE, "../../../target/release/shim6d"))
-WORK = os.path.join(os.environ.get("RV6_OUT", "/tmp"), "shim6-conformance")
+# The daemons' logs stay in the guest's own /tmp: read while shim6d appends to them, a file
+# on the host-shared RV6_OUT (9p) fails now and then with ENODATA.  Failures quote them.
+WORK = "/tmp/shim6-conformance"
 
 # The TN's context tag and nonces (any would do; fixed, so that a failure reads the same
 # every run).
@@ -438,33 +440,40 @@ def i1_unspecified_source(tn):
         raise Fail(f"shim6d answered the I1 from ::: {d.tail(mark)}")
 
 
-@test("SH-1-1-13", "30 messages of an unknown type at once: at most 20 Error Messages and "
-      "no more than 10 a second after (RFC 5533 §5.14: rate-limited); the next one after a "
-      "pause is sent, and shim6d counts those it held back")
+BURST_N = 60
+
+
+@test("SH-1-1-13", f"{BURST_N} messages of an unknown type at once: at most 20 Error Messages "
+      "and no more than 10 a second after (RFC 5533 §5.14: rate-limited); the next one after "
+      "a pause is sent, and shim6d counts those it held back")
 def errors_rate_limited(tn):
     d = daemon()
     mark = d.mark()
-    pkt = IPv6(src=TN, dst=NUT) / Shim6Unknown(type=7, body=bytes(10))
+    # Built once: under TCG scapy takes tens of milliseconds a packet, which the limit's
+    # refill would cover.
+    raw = bytes(IPv6(src=TN, dst=NUT) / Shim6Unknown(type=7, body=bytes(10)))
+    pkt = IPv6(raw)
     tn.flush()
     start = time.monotonic()
-    for _ in range(30):
-        tn.send(pkt)
-    # Every one of the 30 dropped (its line written before its Error goes) ...
+    for _ in range(BURST_N):
+        tn.send_bytes(raw)
+    # Every one dropped (its line written before its Error goes) ...
     end = time.monotonic() + 10 * SCALE
-    while d.count("unknown message type 7", mark) < 30 and time.monotonic() < end:
+    while d.count("unknown message type 7", mark) < BURST_N and time.monotonic() < end:
         time.sleep(0.02)
     took = time.monotonic() - start
     # ... and the Errors sent meanwhile on their way to tn0.
     got = tn.capture(0.5, is_(Shim6Error))
     allowed = 20 + int(10 * took) + 1
-    if not 20 <= len(got) <= min(29, allowed):
-        raise Fail(f"{len(got)} Error Messages for 30 messages in {took:.2f} s; {d.tail(mark)}")
+    if not 20 <= len(got) <= min(BURST_N - 1, allowed):
+        raise Fail(f"{len(got)} Error Messages for {BURST_N} messages in {took:.2f} s; "
+                   f"{d.tail(mark)}")
     time.sleep(0.25)
     late = tn.exchange(pkt, is_(Shim6Error), timeout=2.0)
     if late is None:
         raise Fail(f"no Error Message after the pause; {d.tail(mark)}")
     # Each Error sent after some were held back says how many.
-    held = 30 - len(got)
+    held = BURST_N - len(got)
     end = time.monotonic() + 2 * SCALE
     while True:
         counted = sum(int(n) for n in re.findall(r"(\d+) Error message\(s\) not sent: rate limit",
