@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! shim6d [ --locators ADDR[,ADDR...] ] [ --ulid ADDR ]
-//!        [ --preference ADDR=[PRIO[,WEIGHT]][,FLAG...] ]... [ --log FILE ] [ -v ]
+//!        [ --preference ADDR=[PRIO[,WEIGHT]][,FLAG...] ]...
+//!        [ { --hba | --cga } FILE [ --key FILE ] ] [ --log FILE ] [ -v ]
 //! shim6d { -h | --help | -V | --version }
 //! ```
 //!
@@ -13,6 +14,12 @@
 //! `--preference` (once per address): its Locator Preference (RFC 5533
 //! §5.15.3) as sent to the peers, a priority and a weight (0-255: lower
 //! priorities first, as DNS SRV's) and flags (`broken`, `temporary`).
+//! `--hba FILE` or `--cga FILE`: the host's HBA set (RFC 5535) or CGA (RFC
+//! 3972), as `rv6 shim6 hba|cga generate ... out FILE` writes it: the ULID
+//! must be one of its addresses, and so must every locator that its key,
+//! if it has one, does not sign for; its parameters go with every Locator
+//! List, and the peers' lists are verified.  `--key FILE`: the private key
+//! when FILE has none (the file `generate ... key FILE` read).
 //! `--log`: append the log to FILE instead of writing it to stderr; `-v`:
 //! log more (each message's bytes, the kernel's events the daemon does not
 //! act on, each address rtnetlink tells).  An option's value follows it as
@@ -29,9 +36,12 @@ use rv6_cores::shim6_wire::{
     LOCATOR_TEMPORARY, //
 };
 
+use crate::binding::Kind;
+
 /// The grammar, for `--help` and usage errors.
 pub const USAGE: &str = "Usage: shim6d [ --locators ADDR[,ADDR...] ] [ --ulid ADDR ]
-              [ --preference ADDR=[PRIO[,WEIGHT]][,FLAG...] ]... [ --log FILE ] [ -v ]
+              [ --preference ADDR=[PRIO[,WEIGHT]][,FLAG...] ]...
+              [ { --hba | --cga } FILE [ --key FILE ] ] [ --log FILE ] [ -v ]
        shim6d { -h | --help | -V | --version }
 FLAG := { broken | temporary }";
 
@@ -43,6 +53,10 @@ pub struct Args {
     pub ulid: Option<Addr>,
     /// Locator Preferences, one per address at most.
     pub preferences: Vec<(Addr, LocatorPreference)>,
+    /// The HBA set's or CGA's file.
+    pub binding: Option<(Kind, PathBuf)>,
+    /// The file of its private key, if not that one.
+    pub key: Option<PathBuf>,
     pub log: Option<PathBuf>,
     pub verbose: bool,
 }
@@ -102,6 +116,8 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
     let mut locators = None;
     let mut ulid = None;
     let mut preferences: Vec<(Addr, LocatorPreference)> = Vec::new();
+    let mut binding: Option<(Kind, PathBuf)> = None;
+    let mut key = None;
     let mut log = None;
     let mut verbose = false;
     while let Some(word) = argv.next() {
@@ -141,9 +157,25 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
                 }
                 preferences.push((a, p));
             }
+            "--hba" | "--cga" => {
+                let kind = if option == "--hba" {
+                    Kind::Hba
+                } else {
+                    Kind::Cga
+                };
+                let file = PathBuf::from(value("FILE")?);
+                if binding.is_some() {
+                    return Err(format!("{option}: one --hba or --cga only"));
+                }
+                binding = Some((kind, file));
+            }
+            "--key" => key = Some(PathBuf::from(value("FILE")?)),
             "--log" => log = Some(PathBuf::from(value("FILE")?)),
             _ => return Err(format!("unknown option \"{word}\"")),
         }
+    }
+    if key.is_some() && binding.is_none() {
+        return Err("--key: the key of an --hba or --cga FILE, which is missing".into());
     }
     if let Some(list) = &locators {
         if let Some((a, _)) = preferences.iter().find(|(a, _)| !list.contains(a)) {
@@ -157,6 +189,8 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
         locators,
         ulid,
         preferences,
+        binding,
+        key,
         log,
         verbose,
     }))
@@ -188,6 +222,8 @@ mod tests {
                 locators: Some(vec![ip("2001:db8:a1::1"), ip("2001:db8:a2::1")]),
                 ulid: None,
                 preferences: vec![],
+                binding: None,
+                key: None,
                 log: Some("/tmp/a.log".into()),
                 verbose: true,
             }))
@@ -201,6 +237,8 @@ mod tests {
                 locators: Some(vec![ip("2001:db8:a1::1"), ip("2001:db8:a2::1")]),
                 ulid: Some(ip("2001:db8:a2::1")),
                 preferences: vec![],
+                binding: None,
+                key: None,
                 log: None,
                 verbose: false,
             }))
@@ -240,6 +278,8 @@ mod tests {
                     (ip("2001:db8:b3::1"), pref(LOCATOR_BROKEN, None, None)),
                     (ip("2001:db8:b4::1"), pref(0, Some(0), None)),
                 ],
+                binding: None,
+                key: None,
                 log: None,
                 verbose: false,
             }))
@@ -250,10 +290,44 @@ mod tests {
                 locators: None,
                 ulid: None,
                 preferences: vec![],
+                binding: None,
+                key: None,
                 log: None,
                 verbose: false,
             }))
         );
+    }
+
+    #[test]
+    fn an_hba_set_or_a_cga_with_its_key_once() {
+        assert_eq!(
+            run(&["--hba", "/etc/set.pem", "--locators", "2001:db8:a1::1"]),
+            Ok(Invocation::Run(Args {
+                locators: Some(vec![ip("2001:db8:a1::1")]),
+                ulid: None,
+                preferences: vec![],
+                binding: Some((Kind::Hba, "/etc/set.pem".into())),
+                key: None,
+                log: None,
+                verbose: false,
+            }))
+        );
+        let Ok(Invocation::Run(a)) = run(&["--cga=c.pem", "--key", "k.pem"]) else {
+            panic!()
+        };
+        assert_eq!(
+            (a.binding, a.key),
+            (Some((Kind::Cga, "c.pem".into())), Some("k.pem".into()))
+        );
+        assert_eq!(
+            run(&["--hba", "a.pem", "--cga", "b.pem"]),
+            Err("--cga: one --hba or --cga only".into())
+        );
+        assert_eq!(
+            run(&["--key", "k.pem"]),
+            Err("--key: the key of an --hba or --cga FILE, which is missing".into())
+        );
+        assert_eq!(run(&["--hba"]), Err("--hba needs FILE".into()));
     }
 
     #[test]

@@ -11,10 +11,21 @@
 //! the context a message belongs to (§12.4: by ULID pair for I1 and I2, by
 //! address pair for R1 and R2), makes the checks the machine leaves to its
 //! caller (the Responder Validator, the I2's source among the locators it
-//! lists), passes the event on and carries out the actions, building the
-//! messages with `shim6_wire`.  The responder keeps no state for an I1: an
-//! I1 with no context is answered by a fresh IDLE machine that is then
-//! dropped, and only an I2 whose validator verifies creates a context.
+//! lists, the peer's locators and CGA Parameter Data Structure), passes the
+//! event on and carries out the actions, building the messages with
+//! `shim6_wire`.  The responder keeps no state for an I1: an I1 with no
+//! context is answered by a fresh IDLE machine that is then dropped, and
+//! only an I2 whose validator and locators verify creates a context.
+//!
+//! HBA and CGA (§7.2, in [`crate::binding`]): with the host's HBA set or
+//! CGA ([`Config::binding`]), every Locator List (I2, R2, I2bis, Update
+//! Request) goes with each locator's verification method, the CGA
+//! Parameter Data Structure of the ULID and, when a locator is CGA, the CGA
+//! Signature, signed once per generation.  Every list received is verified
+//! against the structure it came with or the one its context recorded: a
+//! structure that is not ULID(peer)'s is discarded silently (§7.13, §7.16,
+//! §7.20, §10.4), a locator that fails gets an Error Message with code 2 at
+//! its method octet, and neither creates nor changes anything.
 //!
 //! Context recovery (§7.4, §7.17–§7.20): when the kernel finds a payload
 //! header whose tag no context has (an [`Input::UnknownTag`]: this host lost
@@ -38,8 +49,8 @@
 //! Acknowledgement echoes it (UPDATE_TIMEOUT, doubling to
 //! MAX_UPDATE_TIMEOUT, randomized: §10.2, §14).  The peer checks the
 //! request (§10.4: the context by its tag, the addresses among its
-//! locators, the verification methods, the preferences' generation and
-//! number), records the locators and preferences, and acknowledges.  Each
+//! locators, the structure and the locators' verification, the
+//! preferences' generation and number), records the locators and preferences, and acknowledges.  Each
 //! side tells its kernel ([`KernelRequest::Set`]): the new set, and where
 //! the current pair goes if its locator left or is no longer usable.
 //! Control messages of a type or with a critical option it does not know
@@ -47,10 +58,9 @@
 //! and 10 a second ([`crate::ratelimit`]); an Error about our pending
 //! Update Request stops its retransmissions.
 //!
-//! Not yet (later increments): REAP exploration and Keepalives, HBA/CGA
-//! (locators are taken on trust: [`update`] says where the checks go),
-//! forked contexts (FII ≠ 0), ICMPv6 errors about our I1, Locator
-//! Preferences in I2, R2 and I2bis (sent and read in Update Requests only).
+//! Not yet (later increments): REAP exploration and Keepalives, forked
+//! contexts (FII ≠ 0), ICMPv6 errors about our I1, Locator Preferences in
+//! I2, R2 and I2bis (sent and read in Update Requests only).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -75,9 +85,18 @@ use rv6_cores::shim6_wire::{
     Message,
     UlidPair,
     ERR_CRITICAL_OPTION,
-    ERR_UNKNOWN_TYPE, //
+    ERR_UNKNOWN_TYPE,
+    ERR_VERIFICATION_FAILED, //
 };
 
+use crate::binding::{
+    self,
+    Binding,
+    PeerMessage,
+    PeerRefusal,
+    SignedList,
+    Unverified, //
+};
 use crate::msg::{
     self,
     Options,
@@ -170,6 +189,12 @@ pub struct Config {
     /// as long as the longest any locator needs (flags; then priority; then
     /// weight), a locator without one getting 0s.
     pub preferences: Vec<(Addr, LocatorPreference)>,
+    /// The HBA set or CGA that binds the locators to the ULID: sent with
+    /// every Locator List, and what makes the engine verify the peer's
+    /// (RFC 5533 §7.2).  Without one, the lists say HBA with nothing to
+    /// back it, and the peer's are taken on trust unless it sends a CGA
+    /// Parameter Data Structure.
+    pub binding: Option<Binding>,
 }
 
 impl Config {
@@ -197,7 +222,19 @@ impl Config {
             constants: Constants::RFC5533,
             secret_lifetime: validator::DEFAULT_LIFETIME,
             preferences: Vec::new(),
+            binding: None,
         })
+    }
+
+    /// Why `locators` cannot be this host's: [`check_locators`]'s reasons,
+    /// or, with a binding, a ULID it does not make or a locator it neither
+    /// has in its HBA set nor signs for.
+    pub fn refusal(&self, locators: &[Addr]) -> Result<(), String> {
+        check_locators(locators, self.ulid)?;
+        match &self.binding {
+            Some(b) => b.check(&self.ulid, locators),
+            None => Ok(()),
+        }
     }
 }
 
@@ -395,9 +432,13 @@ pub enum Why {
     WrongNonce,
     /// A Locator List with no locator.
     NoLocator,
-    /// A locator whose verification method this host cannot apply
-    /// (an Error Message with code 2 answers it, §10.4).
-    Unverified,
+    /// A CGA Parameter Data Structure that is not ULID(peer)'s (§7.13,
+    /// §7.16, §7.20, §10.4: discarded silently).
+    ForeignParameters(rv6_hba::shim6::Refusal),
+    /// A locator that does not verify, or whose verification method this
+    /// host cannot apply (an Error Message with code 2 answers it, §7.2,
+    /// §10.4).
+    Unverified(Unverified),
     /// Locator Preferences for another generation than the peer's list
     /// (code 3, §10.4).
     GenerationOutOfSync,
@@ -431,7 +472,10 @@ impl fmt::Display for Why {
             Why::StaleRequest => f.write_str("an older Update Request"),
             Why::WrongNonce => f.write_str("not the pending Update Request's nonce"),
             Why::NoLocator => f.write_str("an empty Locator List"),
-            Why::Unverified => f.write_str("a locator that cannot be verified"),
+            Why::ForeignParameters(r) => {
+                write!(f, "a CGA Parameter Data Structure not its ULID's: {r}")
+            }
+            Why::Unverified(u) => write!(f, "a locator that does not verify: {u}"),
             Why::GenerationOutOfSync => {
                 f.write_str("preferences for another locator list generation")
             }
@@ -620,6 +664,10 @@ struct Entry {
     peer_list: Vec<Addr>,
     /// The peer's Locator Preferences, for `peer_list`.
     peer_preferences: Vec<LocatorPreference>,
+    /// The peer's CGA Parameter Data Structure, once one came with a
+    /// verified message: what verifies the lists of later messages that
+    /// do not repeat it.
+    peer_pds: Option<Vec<u8>>,
     /// The Request Nonces of the Update Requests acknowledged, the latest
     /// last (a few).
     requests: Vec<u32>,
@@ -638,6 +686,8 @@ struct Answer {
     locators: Option<Vec<Addr>>,
     /// Its Locator List as sent, with the generation.
     list: Option<(u32, Vec<Addr>)>,
+    /// Its CGA Parameter Data Structure, verified.
+    pds: Option<Vec<u8>>,
     /// An Update Request's nonce.
     request_nonce: u32,
     /// An R1bis's echo.
@@ -662,6 +712,8 @@ pub struct ContextView {
     pub peer_preferences: Vec<LocatorPreference>,
     /// Our Update Request awaiting its acknowledgement: its nonce.
     pub pending_update: Option<u32>,
+    /// The peer's CGA Parameter Data Structure, once one came.
+    pub peer_pds: Option<Vec<u8>>,
 }
 
 /// One host's contexts and secrets.
@@ -671,6 +723,10 @@ pub struct Engine {
     entropy: Box<dyn Entropy>,
     /// Our Locator List Generation (§5.15.2), random at start.
     generation: u32,
+    /// With a binding: our list of that generation, its methods,
+    /// parameters and signature (signed once for every context); `None`
+    /// if it could not be made (then no list goes out).
+    list: Option<SignedList>,
     contexts: BTreeMap<Pair, Entry>,
     /// The Error Messages' rate limit.
     errors: TokenBucket,
@@ -691,6 +747,30 @@ fn peer_locators(list: Option<Vec<Addr>>, ulid: Addr) -> Vec<Addr> {
 /// A message's Locator List as sent, with its generation.
 fn peer_list(c: &msg::Control<'_>) -> Option<(u32, Vec<Addr>)> {
     Some((c.list.as_ref()?.generation, c.locators.clone()?))
+}
+
+/// The options that carry our Locator List: with a binding, the list
+/// `signed`, its methods, parameters and signature (none if it could not
+/// be made); without, the locators of `config` (each said HBA).
+fn list_options<'a>(
+    signed: &'a Option<SignedList>,
+    config: &'a Config,
+    generation: u32,
+) -> Options<'a> {
+    match (&config.binding, signed) {
+        (None, _) => Options {
+            locators: Some((generation, &config.locators)),
+            ..Options::default()
+        },
+        (Some(_), Some(l)) => Options {
+            locators: Some((l.generation, &l.locators)),
+            methods: Some(&l.methods),
+            pds: Some(&l.pds),
+            signature: l.signature.as_deref(),
+            ..Options::default()
+        },
+        (Some(_), None) => Options::default(),
+    }
 }
 
 /// Builds `message` and queues it from `src` to `dst`, with its log line.
@@ -720,14 +800,90 @@ impl Engine {
     pub fn new(config: Config, mut entropy: Box<dyn Entropy>, now: u64) -> Self {
         let secrets = Secrets::new(&mut *entropy, now, config.secret_lifetime);
         let generation = entropy.u32();
-        Engine {
+        let mut engine = Engine {
             config,
             secrets,
             entropy,
             generation,
+            list: None,
             contexts: BTreeMap::new(),
             errors: TokenBucket::for_errors(now),
+        };
+        // A binding the config checked (main.rs signed once to be sure);
+        // should signing fail after all, no list goes out.
+        let _ = engine.sign_list();
+        engine
+    }
+
+    /// Our list of the current generation, signed when a locator is CGA
+    /// (with a binding; nothing to do without).
+    pub(crate) fn sign_list(&mut self) -> Result<(), String> {
+        self.list = None;
+        if let Some(b) = &self.config.binding {
+            let l = b.list(&self.config.ulid, self.generation, &self.config.locators)?;
+            self.list = Some(l);
         }
+        Ok(())
+    }
+
+    /// The checks of the peer's CGA Parameter Data Structure and Locator
+    /// List ([`binding::check_peer`]) on `c`, which came as `m` from
+    /// `ulid`, `pair`'s context (if any) having recorded an earlier
+    /// structure.  A refusal is logged, and a locator that fails is
+    /// answered with an Error Message with code 2, the Pointer at its
+    /// method octet (§5.15.2, §7.2); the structure, when the message goes
+    /// on.
+    fn verified(
+        &mut self,
+        m: &Incoming<'_>,
+        c: &msg::Control<'_>,
+        ulid: Addr,
+        pair: Option<Pair>,
+        now: u64,
+        out: &mut Output,
+    ) -> Result<Option<Vec<u8>>, ()> {
+        let recorded = pair
+            .and_then(|p| self.contexts.get(&p))
+            .and_then(|e| e.peer_pds.as_deref());
+        let list = match (&c.locators, &c.list) {
+            (Some(locators), Some(info)) => Some(rv6_hba::shim6::LocatorList {
+                generation: info.generation,
+                locators,
+                methods: &info.methods,
+            }),
+            _ => None,
+        };
+        let peer = PeerMessage {
+            carried: c.pds,
+            recorded,
+            list,
+            signature: c.signature,
+        };
+        let verifying = self.config.binding.is_some();
+        let refusal = match binding::check_peer(verifying, &ulid, &peer) {
+            Ok(()) => return Ok(c.pds.map(<[u8]>::to_vec)),
+            Err(r) => r,
+        };
+        let (src, dst) = (m.src, m.dst);
+        match refusal {
+            PeerRefusal::Parameters(r) => out.notes.push(Note::Dropped {
+                src,
+                dst,
+                why: Why::ForeignParameters(r),
+            }),
+            PeerRefusal::Locator(u) => {
+                out.notes.push(Note::Dropped {
+                    src,
+                    dst,
+                    why: Why::Unverified(u),
+                });
+                if let Some(info) = &c.list {
+                    let at = info.method_offset(u.locator);
+                    self.send_error(now, out, ERR_VERIFICATION_FAILED, at, m);
+                }
+            }
+        }
+        Err(())
     }
 
     /// The host's side.
@@ -783,6 +939,7 @@ impl Engine {
             peer_generation: e.peer_generation,
             peer_preferences: e.peer_preferences.clone(),
             pending_update: e.ctx.pending_update(),
+            peer_pds: e.peer_pds.clone(),
         })
     }
 
@@ -837,6 +994,7 @@ impl Engine {
                 peer_generation: None,
                 peer_list: Vec::new(),
                 peer_preferences: Vec::new(),
+                peer_pds: None,
                 requests: Vec::new(),
             },
         );
@@ -1088,6 +1246,12 @@ impl Engine {
                 if !self.secrets.verify(&inputs, v) {
                     return drop(out, Why::BadValidator);
                 }
+                // §7.13: the parameters are ULID(peer)'s, the locators
+                // verify; else no context.
+                let m = Incoming { src, dst, bytes };
+                let Ok(pds) = self.verified(&m, &c, ulids.peer, Some(ulids), now, out) else {
+                    return;
+                };
                 let list = peer_list(&c);
                 let locators = peer_locators(c.locators, ulids.peer);
                 let locators_ok = locators.contains(&src);
@@ -1101,6 +1265,7 @@ impl Engine {
                     initiator_tag: peer_tag,
                     locators: Some(locators),
                     list,
+                    pds,
                     ..Answer::default()
                 };
                 let ev = Event::I2 {
@@ -1129,12 +1294,19 @@ impl Engine {
                 if peer_tag == 0 {
                     return drop(out, Why::ZeroTag);
                 }
+                // §7.16: the parameters are ULID(peer)'s, the locators
+                // verify; else the context waits on.
+                let m = Incoming { src, dst, bytes };
+                let Ok(pds) = self.verified(&m, &c, key.peer, Some(key), now, out) else {
+                    return;
+                };
                 let answer = Answer {
                     src,
                     dst,
                     initiator_nonce,
                     list: peer_list(&c),
                     locators: Some(peer_locators(c.locators, key.peer)),
+                    pds,
                     ..Answer::default()
                 };
                 let ev = Event::R2 {
@@ -1206,6 +1378,11 @@ impl Engine {
                 if !self.secrets.verify_recovery(&inputs, v) {
                     return drop(out, Why::BadValidator);
                 }
+                // §7.20: as an I2's.
+                let m = Incoming { src, dst, bytes };
+                let Ok(pds) = self.verified(&m, &c, ulids.peer, Some(ulids), now, out) else {
+                    return;
+                };
                 let list = peer_list(&c);
                 let locators = peer_locators(c.locators, ulids.peer);
                 let locators_ok = locators.contains(&src);
@@ -1231,6 +1408,7 @@ impl Engine {
                     initiator_tag: peer_tag,
                     locators: Some(locators),
                     list,
+                    pds,
                     // The pair the peer sends on, if its source checked.
                     current: locators_ok.then_some(addresses),
                     ..Answer::default()
@@ -1340,9 +1518,8 @@ impl Engine {
                     },
                     &Options {
                         validator: Some(validator),
-                        locators: Some((self.generation, &self.config.locators)),
                         ulids: None,
-                        ..Options::default()
+                        ..list_options(&self.list, &self.config, self.generation)
                     },
                 );
             }
@@ -1356,10 +1533,7 @@ impl Engine {
                     responder_context_tag: my_tag,
                     initiator_nonce: answer.initiator_nonce,
                 },
-                &Options {
-                    locators: Some((self.generation, &self.config.locators)),
-                    ..Options::default()
-                },
+                &list_options(&self.list, &self.config, self.generation),
             ),
             Action::Install { peer_tag } => {
                 if let Some(l) = &answer.locators {
@@ -1368,6 +1542,9 @@ impl Engine {
                 if let Some((generation, list)) = &answer.list {
                     e.peer_generation = Some(*generation);
                     e.peer_list = list.clone();
+                }
+                if let Some(pds) = &answer.pds {
+                    e.peer_pds = Some(pds.clone());
                 }
                 if e.peer_locators.is_empty() {
                     e.peer_locators = vec![pair.peer];
@@ -1440,9 +1617,8 @@ impl Engine {
                     },
                     &Options {
                         validator: Some(&r.validator),
-                        locators: Some((self.generation, &self.config.locators)),
                         ulids,
-                        ..Options::default()
+                        ..list_options(&self.list, &self.config, self.generation)
                     },
                 );
             }

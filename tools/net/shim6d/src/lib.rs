@@ -21,7 +21,9 @@
 //!   messages, kernel requests and log lines out; `shim6_ctx` (the state
 //!   machine the project's cores share) decides every transition.
 //! - [`msg`]: control messages through `shim6_wire`; [`validator`]: the
-//!   Responder Validator (HMAC-SHA256 under a rotating secret).
+//!   Responder Validator (HMAC-SHA256 under a rotating secret);
+//!   [`binding`]: the host's HBA set or CGA and the checks of a peer's
+//!   (RFC 5535, RFC 3972, through `rv6-hba`).
 //! - [`locators`]: which addresses are locators, and when they changed
 //!   (pure); [`rtnl`]: the addresses from rtnetlink; [`ratelimit`]: the
 //!   Error Messages' token bucket.
@@ -32,6 +34,7 @@
 //!   contexts' earliest deadline as its timeout.
 
 pub mod args;
+pub mod binding;
 pub mod engine;
 pub mod kernel;
 pub mod locators;

@@ -36,6 +36,10 @@ use shim6d::args::{
     Invocation,
     USAGE, //
 };
+use shim6d::binding::{
+    Binding,
+    Kind, //
+};
 use shim6d::engine::{
     Config,
     Engine,
@@ -84,6 +88,14 @@ stops.
                              priority and weight 0-255 (lower priorities
                              first), FLAG broken or temporary; the kernel's
                              current pair leaves a broken locator
+  --hba FILE                 this host's HBA set (RFC 5535), as rv6 shim6 hba
+                             generate ... out FILE writes it: the ULID and the
+                             locators are its addresses (with a key, others
+                             too, signed); the peers' locators are verified
+  --cga FILE                 this host's CGA (RFC 3972) and its key: the ULID
+                             is the CGA, the locators are signed
+  --key FILE                 the private key of --hba or --cga when FILE has
+                             none (the key rv6 shim6 ... generate key read)
   --log FILE                 append the log to FILE (stderr)
   -v, --verbose              log each message's bytes, every event and
                              every address rtnetlink tells
@@ -105,13 +117,19 @@ fn main() -> ExitCode {
         }
         Ok(Invocation::Run(a)) => a,
     };
-    // Locators given on the command line are checked before anything
-    // opens; the host's own are known once rtnetlink told them.
-    if let Some(list) = &args.locators {
-        if let Err(e) = Config::new(list.clone(), args.ulid) {
+    // The HBA set or CGA is read, and locators given on the command line
+    // checked, before anything opens; the host's own are known once
+    // rtnetlink told them.
+    let binding = match read_binding(&args) {
+        Ok(b) => b,
+        Err(e) => {
             eprintln!("shim6d: {e}");
-            return ExitCode::from(2);
+            return ExitCode::from(1);
         }
+    };
+    if let Err(e) = given(&args, binding.as_ref()) {
+        eprintln!("shim6d: {e}");
+        return ExitCode::from(2);
     }
     let mut log = match &args.log {
         None => Log::stderr(args.verbose),
@@ -123,7 +141,7 @@ fn main() -> ExitCode {
             }
         },
     };
-    match run(&args, &mut log) {
+    match run(&args, binding, &mut log) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             log.line(format_args!("stopped: {e}"));
@@ -164,23 +182,83 @@ fn event(e: &AddressEvent) -> String {
     )
 }
 
+/// The CGA Parameters and key of the file `path`.
+fn read_file(path: &std::path::Path) -> Result<rv6_hba::file::Contents, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    rv6_hba::file::decode(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The HBA set or CGA of `--hba` or `--cga`, with `--key`'s key.
+fn read_binding(args: &Args) -> Result<Option<Binding>, String> {
+    let Some((kind, path)) = &args.binding else {
+        return Ok(None);
+    };
+    let key = match &args.key {
+        None => None,
+        Some(k) => Some(
+            read_file(k)?
+                .key
+                .ok_or_else(|| format!("{}: no private key in it", k.display()))?,
+        ),
+    };
+    Binding::new(*kind, read_file(path)?, key)
+        .map(Some)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `--locators` as the config takes them, with the ULID: `--ulid`, else
+/// the first of them (with a binding, the first it makes a ULID).
+fn given(args: &Args, binding: Option<&Binding>) -> Result<Option<Config>, String> {
+    let Some(list) = &args.locators else {
+        return Ok(None);
+    };
+    let ulid = args
+        .ulid
+        .or_else(|| binding.and_then(|b| list.iter().find(|a| b.is_ulid(a)).copied()));
+    let mut c = Config::new(list.clone(), ulid)?;
+    c.binding = binding.cloned();
+    c.refusal(&c.locators)?;
+    Ok(Some(c))
+}
+
 /// The locators and ULID to start with, from the host's addresses: the
-/// discovery that follows them, and the engine's config.
-fn start(args: &Args, watch: &mut AddressWatch) -> Result<(Discovery, Config), String> {
+/// discovery that follows them, and the engine's config.  With an HBA set
+/// that no key signs for, the host's addresses in the set are the
+/// candidates; with a binding, the ULID is one it makes.
+fn start(
+    args: &Args,
+    binding: Option<Binding>,
+    watch: &mut AddressWatch,
+) -> Result<(Discovery, Config), String> {
     let addresses = watch
         .dump()
         .map_err(|e| format!("the host's addresses: {e}"))?;
-    let (universe, ulid) = match &args.locators {
-        Some(list) => {
-            let c = Config::new(list.clone(), args.ulid)?;
-            (Universe::Given(c.locators), c.ulid)
-        }
-        None => {
+    let (universe, ulid) = match (given(args, binding.as_ref())?, &binding) {
+        (Some(c), _) => (Universe::Given(c.locators), c.ulid),
+        (None, None) => {
             let ulid = args
                 .ulid
                 .or_else(|| locators::default_ulid(&addresses))
                 .ok_or("no global address of this host to be a locator")?;
             (Universe::Host, ulid)
+        }
+        (None, Some(b)) => {
+            let ours: Vec<_> = addresses
+                .iter()
+                .filter(|a| b.is_ulid(&a.addr))
+                .copied()
+                .collect();
+            let ulid =
+                args.ulid
+                    .or_else(|| locators::default_ulid(&ours))
+                    .ok_or(match b.kind() {
+                        Kind::Hba => "no global address of this host is in the HBA set",
+                        Kind::Cga => "the CGA is no global address of this host",
+                    })?;
+            match b.signs() {
+                true => (Universe::Host, ulid),
+                false => (Universe::Given(b.addresses()), ulid),
+            }
         }
     };
     let discovery = Discovery::new(universe, ulid, &addresses);
@@ -199,6 +277,12 @@ fn start(args: &Args, watch: &mut AddressWatch) -> Result<(Discovery, Config), S
     let mut config = Config::new(vec![ulid], Some(ulid))?;
     config.locators = first;
     config.preferences = args.preferences.clone();
+    config.binding = binding;
+    config.refusal(&config.locators)?;
+    // One signature now, so that a key that cannot sign stops the start.
+    if let Some(b) = &config.binding {
+        b.list(&config.ulid, 0, &config.locators)?;
+    }
     Ok((discovery, config))
 }
 
@@ -237,7 +321,7 @@ fn carry_out(out: Output, raw: &RawSocket, kernel: &mut Kernel, log: &mut Log) {
     }
 }
 
-fn run(args: &Args, log: &mut Log) -> Result<(), String> {
+fn run(args: &Args, binding: Option<Binding>, log: &mut Log) -> Result<(), String> {
     // SIGINT and SIGTERM are read from a signalfd in the loop: blocked
     // before anything else, so none is lost in between.
     let mut mask = SigSet::empty();
@@ -251,13 +335,25 @@ fn run(args: &Args, log: &mut Log) -> Result<(), String> {
     let raw = RawSocket::open().map_err(|e| format!("the raw socket for next header 140: {e}"))?;
     // Joined before the first dump: no change falls in between.
     let mut watch = AddressWatch::open().map_err(|e| format!("rtnetlink: {e}"))?;
-    let (mut discovery, config) = start(args, &mut watch)?;
+    let (mut discovery, config) = start(args, binding, &mut watch)?;
     left_out(&discovery.locators(), log);
     let start = Instant::now();
     let clock = || u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
     let mut engine = Engine::new(config, Box::new(OsEntropy), clock());
+    let bound = match engine
+        .config()
+        .binding
+        .as_ref()
+        .map(|b| (b.kind(), b.signs()))
+    {
+        None => "",
+        Some((Kind::Hba, false)) => " HBA set",
+        Some((Kind::Hba, true)) => " HBA set with key",
+        Some((Kind::Cga, _)) => " CGA",
+    };
     log.line(format_args!(
-        "ready: ULID {} locators {} (events joined, raw socket open, {} addresses watched)",
+        "ready: ULID {} locators {}{bound} (events joined, raw socket open, {} addresses \
+         watched)",
         Ipv6Addr::from(engine.config().ulid),
         addrs(&engine.config().locators),
         if args.locators.is_some() {

@@ -28,6 +28,7 @@ use rv6_cores::shim6_wire::{
     ERR_VERIFICATION_FAILED,
     IPPROTO_NONE,
     IPPROTO_SHIM6,
+    VERIFY_CGA,
     VERIFY_HBA, //
 };
 
@@ -105,8 +106,10 @@ pub struct Control<'a> {
     pub list: Option<ListInfo>,
     /// The Locator Preferences option (§5.15.3).
     pub preferences: Option<Preferences>,
-    /// Whether a CGA Parameter Data Structure option (§5.15.4) came.
-    pub cga: bool,
+    /// The CGA Parameter Data Structure option's contents (§5.15.4).
+    pub pds: Option<&'a [u8]>,
+    /// The CGA Signature option's contents (§5.15.5).
+    pub signature: Option<&'a [u8]>,
     /// The ULID Pair option (§5.15.6): the sender's and receiver's ULIDs
     /// when the addresses are other locators.
     pub ulids: Option<UlidPair>,
@@ -141,7 +144,8 @@ fn read(bytes: &[u8], critical_refused: bool) -> Result<Control<'_>, Refusal> {
         locators: None,
         list: None,
         preferences: None,
-        cga: false,
+        pds: None,
+        signature: None,
         ulids: None,
         fii: 0,
     };
@@ -168,14 +172,15 @@ fn read(bytes: &[u8], critical_refused: bool) -> Result<Control<'_>, Refusal> {
                     offset,
                 })
             }
-            OptionBody::CgaParameterDataStructure(_) => c.cga = true,
+            OptionBody::CgaParameterDataStructure(p) => c.pds = Some(p),
+            OptionBody::CgaSignature(g) => c.signature = Some(g),
             OptionBody::UlidPair(u) => c.ulids = Some(u),
             OptionBody::ForkedInstanceIdentifier(f) => c.fii = f,
             OptionBody::Unknown { kind, .. } if o.critical && critical_refused => {
                 return Err(Refusal::CriticalOption { kind, offset })
             }
-            // CGA Signature, Keepalive Timeout and unknown options without
-            // the C bit: not used yet.  (A known option in a message whose
+            // Keepalive Timeout and unknown options without the C bit:
+            // not used yet.  (A known option in a message whose
             // type does not list it is taken as the others are: §5.15's
             // SHOULD to answer it with an Error when critical is left out.)
             _ => {}
@@ -198,26 +203,44 @@ pub struct PreferenceBytes<'a> {
 pub struct Options<'a> {
     /// A Responder Validator (R1, and echoed in the I2).
     pub validator: Option<&'a [u8]>,
-    /// Our Locator List, with its generation (I2, R2, Update Request).
+    /// Our Locator List, with its generation (I2, R2, I2bis, Update
+    /// Request).
     pub locators: Option<(u32, &'a [Addr])>,
+    /// The verification method of each locator of the list (§5.15.2);
+    /// without them, HBA for each: a host without an HBA set or CGA, whose
+    /// lists nothing verifies.
+    pub methods: Option<&'a [u8]>,
     /// Our Locator Preferences (Update Request).
     pub preferences: Option<PreferenceBytes<'a>>,
+    /// Our CGA Parameter Data Structure (§5.15.4), with the list.
+    pub pds: Option<&'a [u8]>,
+    /// Our CGA Signature over the list (§5.15.5), when a locator is CGA.
+    pub signature: Option<&'a [u8]>,
     /// The ULIDs, when the addresses are not they (I1, I2).
     pub ulids: Option<UlidPair>,
 }
 
 /// The message's bytes, checksum filled in, options in type order
-/// (RFC 5533 §5.15).  The locators' verification method says HBA: no
-/// HBA/CGA check is made either way yet.
+/// (RFC 5533 §5.15).  Without methods the locators' verification method
+/// says HBA.
 pub fn build(message: Message<'_>, options: &Options<'_>) -> Result<Vec<u8>, wire::Error> {
-    let methods;
+    let hba;
     let mut bodies = Vec::new();
     if let Some(v) = options.validator {
         bodies.push(OptionBody::ResponderValidator(v));
     }
     if let Some((generation, locators)) = options.locators {
-        methods = vec![VERIFY_HBA; locators.len()];
-        let list = LocatorList::new(generation, &methods, locators.as_flattened())
+        let methods = match options.methods {
+            Some(m) => m,
+            None => {
+                hba = vec![VERIFY_HBA; locators.len()];
+                &hba
+            }
+        };
+        if methods.len() != locators.len() {
+            return Err(wire::Error::Field(0));
+        }
+        let list = LocatorList::new(generation, methods, locators.as_flattened())
             .ok_or(wire::Error::Field(0))?;
         bodies.push(OptionBody::LocatorList(list));
     }
@@ -225,6 +248,12 @@ pub fn build(message: Message<'_>, options: &Options<'_>) -> Result<Vec<u8>, wir
         let prefs = LocatorPreferences::new(p.generation, p.element_len, p.elements)
             .ok_or(wire::Error::Field(0))?;
         bodies.push(OptionBody::LocatorPreferences(prefs));
+    }
+    if let Some(p) = options.pds {
+        bodies.push(OptionBody::CgaParameterDataStructure(p));
+    }
+    if let Some(g) = options.signature {
+        bodies.push(OptionBody::CgaSignature(g));
     }
     if let Some(u) = options.ulids {
         bodies.push(OptionBody::UlidPair(u));
@@ -315,6 +344,15 @@ pub fn error_name(code: u8) -> &'static str {
         ERR_PREFERENCE_COUNT => "wrong number of locator preferences",
         120..=127 => "debugging",
         _ => "unassigned",
+    }
+}
+
+/// A verification method's name (§5.15.2), or its number.
+pub fn method_name(m: u8) -> String {
+    match m {
+        VERIFY_HBA => "hba".into(),
+        VERIFY_CGA => "cga".into(),
+        m => m.to_string(),
     }
 }
 
@@ -410,6 +448,16 @@ pub fn describe(c: &Control<'_>) -> String {
     if let Some(l) = &c.locators {
         let _ = write!(s, " locators {}", addrs(l));
     }
+    // The methods when some locator's is not HBA (what every list said
+    // before HBA and CGA).
+    if let Some(info) = c
+        .list
+        .as_ref()
+        .filter(|i| i.methods.iter().any(|m| *m != VERIFY_HBA))
+    {
+        let names: Vec<String> = info.methods.iter().map(|m| method_name(*m)).collect();
+        let _ = write!(s, " methods {}", names.join(","));
+    }
     if let Some(p) = &c.preferences {
         let elements: Vec<String> = p
             .elements
@@ -431,6 +479,12 @@ pub fn describe(c: &Control<'_>) -> String {
             Ipv6Addr::from(u.sender),
             Ipv6Addr::from(u.receiver)
         );
+    }
+    if c.pds.is_some() {
+        s += " cga-parameters";
+    }
+    if c.signature.is_some() {
+        s += " cga-signature";
     }
     if c.fii != 0 {
         let _ = write!(s, " fii {}", c.fii);
@@ -493,7 +547,8 @@ mod tests {
                     offset: 64,
                 }),
                 preferences: None,
-                cga: false,
+                pds: None,
+                signature: None,
                 ulids: Some(ulids),
                 fii: 0,
             }
@@ -508,6 +563,51 @@ mod tests {
         let repr = ControlRepr::parse(&header).unwrap();
         let kinds: Vec<u16> = repr.options().map(|o| o.unwrap().kind).collect();
         assert_eq!(kinds, [1, 2, 6]);
+    }
+
+    /// §5.15: the list with its methods, then the CGA Parameter Data
+    /// Structure and Signature, in type order; the log names them.
+    #[test]
+    fn a_list_goes_with_its_methods_parameters_and_signature() {
+        let locators = [ip("2001:db8:a1::1"), ip("2001:db8:a2::1")];
+        let (pds, signature) = ([4u8; 37], [5u8; 128]);
+        let bytes = build(
+            Message::R2 {
+                responder_context_tag: tag(3),
+                initiator_nonce: 4,
+            },
+            &Options {
+                locators: Some((9, &locators)),
+                methods: Some(&[VERIFY_HBA, VERIFY_CGA]),
+                pds: Some(&pds),
+                signature: Some(&signature),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let c = parse(&bytes).unwrap();
+        assert_eq!(c.list.as_ref().unwrap().methods, [VERIFY_HBA, VERIFY_CGA]);
+        assert_eq!((c.pds, c.signature), (Some(&pds[..]), Some(&signature[..])));
+        let header = ControlHeader::new_checked(&bytes[..]).unwrap();
+        let repr = ControlRepr::parse(&header).unwrap();
+        let kinds: Vec<u16> = repr.options().map(|o| o.unwrap().kind).collect();
+        assert_eq!(kinds, [2, 4, 5]);
+        assert_eq!(
+            describe(&c),
+            "R2 tag 0x3 nonce 0x00000004 locators 2001:db8:a1::1,2001:db8:a2::1 \
+             methods hba,cga cga-parameters cga-signature"
+        );
+        // One method per locator, or the message is not built.
+        let short = Options {
+            locators: Some((9, &locators)),
+            methods: Some(&[VERIFY_HBA]),
+            ..Options::default()
+        };
+        let r2 = Message::R2 {
+            responder_context_tag: tag(3),
+            initiator_nonce: 4,
+        };
+        assert_eq!(build(r2, &short), Err(wire::Error::Field(0)));
     }
 
     #[test]

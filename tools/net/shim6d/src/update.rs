@@ -15,9 +15,13 @@
 //!
 //! Receiving (§10.4, §10.5): the context whose CT(local) the message
 //! names, between its locators (else an R1bis, §7.17: the sender's context
-//! is stale); I1-SENT discards, I2-SENT and I2BIS-SENT repeat their message
-//! first (the machine's).  Locators are taken on trust: where HBA (RFC 5535)
-//! and CGA (RFC 3972) checks belong is marked `HBA/CGA:` below.
+//! is stale); a CGA Parameter Data Structure that is not ULID(peer)'s
+//! discards the request silently; I1-SENT discards, I2-SENT and I2BIS-SENT
+//! repeat their message first (the machine's).  The list is verified
+//! against the structure the request carries or, since one need not come
+//! again, the one the context recorded (HBA, RFC 5535; CGA, RFC 3972:
+//! [`crate::binding`]); a locator that fails gets an Error Message with
+//! code 2, and the request no further processing (§7.2).
 //!
 //! The kernel's side ([`ContextSet`]): the set that changed (the ULID kept
 //! in it), and the locators its current pair may take, best first by their
@@ -41,16 +45,13 @@ use rv6_cores::shim6_wire::{
     Message,
     ERR_GENERATION_OUT_OF_SYNC,
     ERR_PREFERENCE_COUNT,
-    ERR_VERIFICATION_FAILED,
     LOCATOR_BROKEN,
-    LOCATOR_TEMPORARY,
-    VERIFY_CGA,
-    VERIFY_HBA, //
+    LOCATOR_TEMPORARY, //
 };
 
 use super::{
-    check_locators,
     ip,
+    list_options,
     peer_locators,
     send,
     Answer,
@@ -64,6 +65,7 @@ use super::{
     SideSet,
     Why, //
 };
+use crate::binding;
 use crate::msg::{
     self,
     Control,
@@ -156,7 +158,7 @@ impl Engine {
         now: u64,
         out: &mut Output,
     ) {
-        if let Err(e) = check_locators(locators, self.config.ulid) {
+        if let Err(e) = self.config.refusal(locators) {
             return out.notes.push(Note::Locators {
                 outcome: format!("{} refused: {e}", list(locators)),
             });
@@ -171,6 +173,11 @@ impl Engine {
         self.config.preferences = preferences.to_vec();
         if new_list {
             self.generation = self.generation.wrapping_add(1);
+            if let Err(e) = self.sign_list() {
+                out.notes.push(Note::Locators {
+                    outcome: format!("no Locator List can be sent: {e}"),
+                });
+            }
         }
         out.notes.push(Note::Locators {
             outcome: format!(
@@ -294,9 +301,8 @@ impl Engine {
                 request_nonce: nonce,
             },
             &Options {
-                locators: Some((self.generation, &self.config.locators)),
                 preferences,
-                ..Options::default()
+                ..list_options(&self.list, &self.config, self.generation)
             },
         );
     }
@@ -358,6 +364,11 @@ impl Engine {
             request_nonce: nonce,
             ..Answer::default()
         };
+        // A CGA Parameter Data Structure must be ULID(peer)'s, else the
+        // request is discarded silently (§10.4).
+        if let Some(Err(r)) = c.pds.map(|p| binding::check_parameters(p, &pair.peer)) {
+            return drop(out, Why::ForeignParameters(r));
+        }
         let Some(e) = self.contexts.get(&pair) else {
             return;
         };
@@ -379,9 +390,16 @@ impl Engine {
         if e.requests.contains(&nonce) {
             return drop(out, Why::StaleRequest);
         }
-        // HBA/CGA: a CGA Parameter Data Structure (`c.cga`) must match
-        // ULID(peer), else the request is silently discarded (§10.4).
-
+        // §7.2, §10.4: each locator verified by its method, against the
+        // structure the request carries or the one the context has; one
+        // that fails gets an Error Message with code 2 at its method octet,
+        // and the request no further processing.
+        let Ok(pds) = self.verified(m, c, pair.peer, Some(pair), now, out) else {
+            return;
+        };
+        if let (Some(pds), Some(e)) = (pds, self.contexts.get_mut(&pair)) {
+            e.peer_pds = Some(pds);
+        }
         // Whether what the kernel's peer side is made of changed: the
         // peer's locators, or their preferences (the order a current one
         // is picked in).
@@ -392,20 +410,6 @@ impl Engine {
         if let (Some(locators), Some(info)) = (&c.locators, &c.list) {
             if locators.is_empty() {
                 return drop(out, Why::NoLocator);
-            }
-            // §7.2: each locator is verified by its method before use.
-            // HBA/CGA: the checks of RFC 5535 (the locator among the HBA
-            // set of the CGA PDS) and RFC 3972 (the CGA Signature) go here;
-            // until then only the method is checked: one this host cannot
-            // apply fails (code 2, the Pointer at its octet).
-            let unknown = info
-                .methods
-                .iter()
-                .position(|m| !matches!(*m, VERIFY_HBA | VERIFY_CGA));
-            if let Some(i) = unknown {
-                let at = info.method_offset(i);
-                drop(out, Why::Unverified);
-                return self.send_error(now, out, ERR_VERIFICATION_FAILED, at, m);
             }
             // Verified: the peer's generation and locators are these now
             // (the preferences of another list no longer apply).

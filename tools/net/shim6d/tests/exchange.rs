@@ -32,7 +32,21 @@ use rv6_cores::shim6_wire::{
     ERR_UNKNOWN_TYPE,
     ERR_VERIFICATION_FAILED,
     IPPROTO_NONE,
-    LOCATOR_BROKEN, //
+    LOCATOR_BROKEN,
+    VERIFY_CGA,
+    VERIFY_HBA, //
+};
+use rv6_hba::cga::{
+    CgaRefusal,
+    SignatureRefusal, //
+};
+use rv6_hba::hba::HbaRefusal;
+use rv6_hba::shim6;
+use shim6d::binding::{
+    Binding,
+    Failure,
+    Kind,
+    Unverified, //
 };
 use shim6d::engine::{
     Config,
@@ -104,6 +118,8 @@ fn kind(p: &Packet) -> String {
 
 struct Host {
     engine: Engine,
+    /// The peer's ULID: the context is this host's and its.
+    peer: Addr,
     /// The kernel's contexts, by local tag.
     kernel: BTreeMap<u64, KernelContext>,
     /// Every request the kernel got.
@@ -117,11 +133,19 @@ struct Host {
 }
 
 impl Host {
+    /// A host with `locators` (the first the ULID), whose peer is b1, or
+    /// a1 for b1 itself.
     fn new(locators: &[Addr], entropy: Box<dyn Entropy>, config: impl Fn(&mut Config)) -> Host {
         let mut c = Config::new(locators.to_vec(), None).unwrap();
         config(&mut c);
+        let peer = if c.ulid == b1() { a1() } else { b1() };
+        Host::with_config(c, peer, entropy)
+    }
+
+    fn with_config(c: Config, peer: Addr, entropy: Box<dyn Entropy>) -> Host {
         Host {
             engine: Engine::new(c, entropy, 0),
+            peer,
             kernel: BTreeMap::new(),
             requests: Vec::new(),
             sets: Vec::new(),
@@ -201,9 +225,16 @@ impl Host {
         out.packets
     }
 
+    /// This host's context with its peer.
+    fn pair(&self) -> Pair {
+        Pair {
+            local: self.engine.config().ulid,
+            peer: self.peer,
+        }
+    }
+
     fn context(&self) -> Option<ContextView> {
-        let a = self.engine.config().ulid == a1();
-        self.engine.context(&pair(if a { A } else { B }))
+        self.engine.context(&self.pair())
     }
 
     fn state(&self) -> Option<State> {
@@ -243,11 +274,15 @@ impl Net {
 
     /// Both hosts with their config changed by `config`.
     fn with(config: impl Fn(&mut Config)) -> Net {
+        Net::of([
+            Host::new(&[a1(), a2()], Box::new(SplitMix(0xa)), &config),
+            Host::new(&[b1(), b2()], Box::new(SplitMix(0xb)), &config),
+        ])
+    }
+
+    fn of(hosts: [Host; 2]) -> Net {
         Net {
-            hosts: [
-                Host::new(&[a1(), a2()], Box::new(SplitMix(0xa)), &config),
-                Host::new(&[b1(), b2()], Box::new(SplitMix(0xb)), &config),
-            ],
+            hosts,
             now: 0,
             queue: VecDeque::new(),
             sent: Vec::new(),
@@ -263,7 +298,8 @@ impl Net {
     }
 
     fn trigger(&mut self, h: usize) {
-        self.input(h, Input::Trigger(pair(h)));
+        let pair = self.hosts[h].pair();
+        self.input(h, Input::Trigger(pair));
     }
 
     /// Delivers `p` from `from` to the host that owns its destination.
@@ -353,16 +389,17 @@ impl Net {
             (None, None),
             "a timer still runs"
         );
+        let (la, lb) = (&a.engine.config().locators, &b.engine.config().locators);
         assert_eq!(
             a.kernel.values().collect::<Vec<_>>(),
             [&KernelContext {
                 local_tag: ca.local_tag,
                 peer_tag: cb.local_tag,
-                ulid_local: a1(),
-                ulid_peer: b1(),
-                local_locators: vec![a1(), a2()],
-                peer_locators: vec![b1(), b2()],
-                current: pair(A),
+                ulid_local: a.pair().local,
+                ulid_peer: b.pair().local,
+                local_locators: la.clone(),
+                peer_locators: lb.clone(),
+                current: a.pair(),
             }]
         );
         assert_eq!(
@@ -370,11 +407,11 @@ impl Net {
             [&KernelContext {
                 local_tag: cb.local_tag,
                 peer_tag: ca.local_tag,
-                ulid_local: b1(),
-                ulid_peer: a1(),
-                local_locators: vec![b1(), b2()],
-                peer_locators: vec![a1(), a2()],
-                current: pair(B),
+                ulid_local: b.pair().local,
+                ulid_peer: a.pair().local,
+                local_locators: lb.clone(),
+                peer_locators: la.clone(),
+                current: b.pair(),
             }]
         );
     }
@@ -2153,7 +2190,13 @@ fn a_locator_that_cannot_be_verified_gets_error_2_which_stops_the_request() {
         panic!("{e:?}")
     };
     assert_eq!((code, pointer), (ERR_VERIFICATION_FAILED, 40 + 16 + 9));
-    assert_eq!(net.hosts[B].dropped(), [Why::Unverified]);
+    assert_eq!(
+        net.hosts[B].dropped(),
+        [Why::Unverified(Unverified {
+            locator: 0,
+            why: Failure::Refused(shim6::Why::UnknownMethod(201))
+        })]
+    );
     assert_eq!(net.hosts[B].context().unwrap().peer_locators, [a1(), a2()]);
     assert!(net.hosts[B].sets.is_empty());
     // A hears that its request will not be processed: no retransmission.
@@ -2175,8 +2218,8 @@ fn a_locator_that_cannot_be_verified_gets_error_2_which_stops_the_request() {
         format!(
             "error 2 (locator verification method failed) at 65 \
              (2001:db8:b1::1 -> 2001:db8:a1::1): about our Update-Request tag {tb:#x} \
-             nonce {nonce:#010x} locators 2001:db8:a1::1,2001:db8:a2::1,2001:db8:a3::1: \
-             no longer retransmitted"
+             nonce {nonce:#010x} locators 2001:db8:a1::1,2001:db8:a2::1,2001:db8:a3::1 \
+             methods 201,hba,hba: no longer retransmitted"
         )
     );
 }
@@ -2413,4 +2456,493 @@ fn error_messages_are_rate_limited_to_a_burst_of_20_then_10_a_second() {
     assert_eq!(flood(11 * SEC + SEC / 10, 50), (10, Some(4)));
     let line = Note::ErrorsLimited { count: 4 }.to_string();
     assert_eq!(line, "4 Error message(s) not sent: rate limit");
+}
+
+// HBA and CGA (RFC 5533 §7.2, §5.15.4, §5.15.5; RFC 5535, RFC 3972), with
+// the parameters of tests/data (see its README).
+
+/// The contents of tests/data/`name`.pem.
+fn data(name: &str) -> rv6_hba::file::Contents {
+    let text = match name {
+        "a.hba" => include_str!("data/a.hba.pem"),
+        "b.hba" => include_str!("data/b.hba.pem"),
+        "e.hba" => include_str!("data/e.hba.pem"),
+        "a.cga" => include_str!("data/a.cga.pem"),
+        "a.hba-key" => include_str!("data/a.hba-key.pem"),
+        "key1024" => include_str!("data/key1024.pem"),
+        _ => panic!("no {name}"),
+    };
+    rv6_hba::file::decode(text).unwrap()
+}
+
+/// A's HBA set (tests/data/a.hba.pem).
+fn ah1() -> Addr {
+    ip("2001:db8:a1:0:280a:464c:91db:c5b2")
+}
+fn ah2() -> Addr {
+    ip("2001:db8:a2:0:28e3:b407:ce93:c033")
+}
+fn ah3() -> Addr {
+    ip("2001:db8:a3:0:385b:8396:cdeb:b3db")
+}
+/// B's (b.hba.pem).
+fn bh1() -> Addr {
+    ip("2001:db8:b1:0:30a7:2a7e:35b7:a00b")
+}
+fn bh2() -> Addr {
+    ip("2001:db8:b2:0:34c4:325f:9418:270d")
+}
+/// A's CGA (a.cga.pem), and the first of A's CGA-compatible HBA set
+/// (a.hba-key.pem, whose key is key1024.pem).
+fn ac1() -> Addr {
+    ip("2001:db8:a1:0:2831:8f52:fea2:cd5")
+}
+fn ak1() -> Addr {
+    ip("2001:db8:a1:0:24e3:660c:2470:c82c")
+}
+fn ak2() -> Addr {
+    ip("2001:db8:a2:0:2841:fc50:9ad1:c8")
+}
+
+/// A host with the HBA set or CGA of `file` (`key`: key1024.pem beside
+/// it), or none, with `locators` (the first the ULID), whose peer is
+/// `peer`.
+fn bound(file: Option<&str>, key: bool, locators: &[Addr], peer: Addr, seed: u64) -> Host {
+    let mut c = Config::new(locators.to_vec(), None).unwrap();
+    if let Some(f) = file {
+        let kind = if f.ends_with(".cga") {
+            Kind::Cga
+        } else {
+            Kind::Hba
+        };
+        let key = key.then(|| data("key1024").key.unwrap());
+        c.binding = Some(Binding::new(kind, data(f), key).unwrap());
+        c.refusal(&c.locators).unwrap();
+    }
+    Host::with_config(c, peer, Box::new(SplitMix(seed)))
+}
+
+/// A with its HBA set on ah1 and ah2, B with its set on bh1 and bh2.
+fn hba_net() -> Net {
+    Net::of([
+        bound(Some("a.hba"), false, &[ah1(), ah2()], bh1(), 0xa),
+        bound(Some("b.hba"), false, &[bh1(), bh2()], ah1(), 0xb),
+    ])
+}
+
+/// `net` after its exchange, notes and kernel requests cleared; B's tag,
+/// and the mark past what was sent.
+fn established(mut net: Net) -> (Net, u64, usize) {
+    net.trigger(A);
+    net.settle();
+    net.assert_established();
+    let tb = net.hosts[B].context().unwrap().local_tag;
+    for h in &mut net.hosts {
+        h.notes.clear();
+        h.requests.clear();
+    }
+    let mark = net.sent.len();
+    (net, tb, mark)
+}
+
+/// A message's options as owned parts, to change and build again.
+struct Parts {
+    validator: Option<Vec<u8>>,
+    generation: u32,
+    locators: Vec<Addr>,
+    methods: Vec<u8>,
+    pds: Option<Vec<u8>>,
+    signature: Option<Vec<u8>>,
+}
+
+/// `p` built again with its options changed by `change`.
+fn rebuilt(p: &mut Packet, change: impl FnOnce(&mut Parts)) {
+    let old = p.bytes.clone();
+    let c = msg::parse(&old).unwrap();
+    let list = c.list.clone().unwrap();
+    let mut parts = Parts {
+        validator: c.validator.map(<[u8]>::to_vec),
+        generation: list.generation,
+        locators: c.locators.clone().unwrap(),
+        methods: list.methods,
+        pds: c.pds.map(<[u8]>::to_vec),
+        signature: c.signature.map(<[u8]>::to_vec),
+    };
+    change(&mut parts);
+    p.bytes = msg::build(
+        c.message,
+        &Options {
+            validator: parts.validator.as_deref(),
+            locators: Some((parts.generation, &parts.locators)),
+            methods: Some(&parts.methods),
+            pds: parts.pds.as_deref(),
+            signature: parts.signature.as_deref(),
+            ulids: c.ulids,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+}
+
+/// An Update Request of A to B (tag `tb`) from ah1 to bh1 with `nonce`,
+/// generation `g`, `locators` said HBA, and `pds`; what B answers.
+fn a_requests(
+    net: &mut Net,
+    tb: u64,
+    nonce: u32,
+    (g, locators): (u32, &[Addr]),
+    pds: Option<&[u8]>,
+) -> (Vec<u8>, Output) {
+    let methods = vec![VERIFY_HBA; locators.len()];
+    let bytes = msg::build(
+        Message::UpdateRequest {
+            receiver_context_tag: ctag(tb),
+            request_nonce: nonce,
+        },
+        &Options {
+            locators: Some((g, locators)),
+            methods: Some(&methods),
+            pds,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let out = net.hosts[B].engine.handle(
+        Input::Packet {
+            src: ah1(),
+            dst: bh1(),
+            bytes: &bytes,
+        },
+        net.now,
+    );
+    net.hosts[B].apply(out.clone());
+    (bytes, out)
+}
+
+/// The code and pointer of `p`, an Error Message.
+fn error_of(p: &Packet) -> (u8, u16) {
+    match msg::parse(&p.bytes).unwrap().message {
+        Message::Error { code, pointer, .. } => (code, pointer),
+        m => panic!("not an Error: {m:?}"),
+    }
+}
+
+#[test]
+fn hosts_with_hba_sets_exchange_and_update_verified_lists() {
+    let mut net = hba_net();
+    net.trigger(A);
+    net.settle();
+    assert_eq!(net.sent_by(A), ["I1", "I2"]);
+    assert_eq!(net.sent_by(B), ["R1", "R2"]);
+    net.assert_established();
+    assert!(net.hosts[A].dropped().is_empty() && net.hosts[B].dropped().is_empty());
+    // The I2 and R2: each locator HBA, the CGA Parameter Data Structure of
+    // the sender's ULID (its set's Multi-Prefix extension covering every
+    // locator), no signature; each side keeps the other's.
+    let control = |i: usize| msg::parse(&net.sent[i].2.bytes).unwrap();
+    let (i2, r2) = (control(2), control(3));
+    for (c, ulid, file) in [(&i2, ah1(), "a.hba"), (&r2, bh1(), "b.hba")] {
+        assert_eq!(c.list.as_ref().unwrap().methods, [VERIFY_HBA; 2]);
+        let ours = data(file)
+            .params
+            .into_iter()
+            .find(|p| p.subnet_prefix == ulid[..8]);
+        assert_eq!(c.pds.map(<[u8]>::to_vec), ours.map(|p| p.to_bytes()));
+        assert_eq!(c.signature, None);
+    }
+    assert_eq!(net.hosts[B].context().unwrap().peer_pds.as_deref(), i2.pds);
+    assert_eq!(net.hosts[A].context().unwrap().peer_pds.as_deref(), r2.pds);
+    drop((i2, r2));
+    // A's third address: an Update Request with the list and structure,
+    // verified, recorded and acknowledged.
+    let mark = net.sent.len();
+    relocate(&mut net, A, &[ah1(), ah2(), ah3()], &[]);
+    net.settle();
+    assert_eq!(sent_since(&net, A, mark), ["Update-Request"]);
+    assert_eq!(sent_since(&net, B, mark), ["Update-Ack"]);
+    let ur = msg::parse(&net.sent[mark].2.bytes).unwrap();
+    assert_eq!(ur.pds, msg::parse(&net.sent[2].2.bytes).unwrap().pds);
+    let tb = net.hosts[B].context().unwrap().local_tag;
+    assert_eq!(
+        net.hosts[B].kernel[&tb].peer_locators,
+        [ah1(), ah2(), ah3()]
+    );
+    // A request without the structure is verified against the one B
+    // recorded (§10.4 lets it be left out once sent).
+    let g = net.hosts[B].context().unwrap().peer_generation.unwrap();
+    let (_, out) = a_requests(&mut net, tb, 7, (g + 1, &[ah1(), ah3()]), None);
+    assert_eq!(
+        out.packets.iter().map(kind).collect::<Vec<_>>(),
+        ["Update-Ack"]
+    );
+    assert_eq!(net.hosts[B].kernel[&tb].peer_locators, [ah1(), ah3()]);
+    assert!(net.hosts[B].dropped().is_empty());
+}
+
+#[test]
+fn a_forged_locator_in_an_update_request_gets_error_2_and_no_update() {
+    let (mut net, tb, mark) = established(hba_net());
+    let pds = msg::parse(&net.sent[2].2.bytes)
+        .unwrap()
+        .pds
+        .unwrap()
+        .to_vec();
+    let g = net.hosts[B].context().unwrap().peer_generation.unwrap();
+    // On one of A's prefixes, but not A's address there.
+    let forged = ip("2001:db8:a3::1");
+    for (nonce, pds) in [(1, Some(&pds[..])), (2, None)] {
+        let (bytes, out) = a_requests(&mut net, tb, nonce, (g + 1, &[ah1(), ah2(), forged]), pds);
+        // Code 2, the Pointer at the third locator's method octet: 40
+        // (IPv6) + 16 (the request) + 9 (the list's fields) + 2.
+        let [e] = &out.packets[..] else {
+            panic!("{out:?}")
+        };
+        assert_eq!(error_of(e), (ERR_VERIFICATION_FAILED, 40 + 16 + 9 + 2));
+        assert_eq!(bytes[16 + 9 + 2], VERIFY_HBA);
+        assert!(out.notes.contains(&Note::Dropped {
+            src: ah1(),
+            dst: bh1(),
+            why: Why::Unverified(Unverified {
+                locator: 2,
+                why: Failure::Refused(shim6::Why::NotInHbaSet(HbaRefusal::Cga(CgaRefusal::Hash1))),
+            }),
+        }));
+    }
+    // No update: B and its kernel keep A's two locators.
+    let cb = net.hosts[B].context().unwrap();
+    assert_eq!(
+        (cb.peer_locators, cb.peer_generation),
+        (vec![ah1(), ah2()], Some(g))
+    );
+    assert!(net.hosts[B].sets.is_empty());
+    assert_eq!(net.sent.len(), mark);
+}
+
+#[test]
+fn a_cga_list_whose_signature_fails_gets_error_2_and_no_update() {
+    // A's CGA signs its ULID and a2, B verifies them.
+    let net = Net::of([
+        bound(Some("a.cga"), false, &[ac1(), a2()], bh1(), 0xa),
+        bound(Some("b.hba"), false, &[bh1(), bh2()], ac1(), 0xb),
+    ]);
+    let (mut net, _, mark) = established(net);
+    let i2 = msg::parse(&net.sent[2].2.bytes).unwrap();
+    assert_eq!(i2.list.unwrap().methods, [VERIFY_CGA; 2]);
+    assert_eq!(i2.signature.map(<[u8]>::len), Some(128));
+    assert_eq!(net.hosts[B].context().unwrap().peer_locators, [ac1(), a2()]);
+    // A's Update Request for a3, its signature changed on the wire.
+    relocate(&mut net, A, &[ac1(), a2(), a3()], &[]);
+    net.run(net.now + 600 * SEC, &mut |_, p| {
+        if kind(p) == "Update-Request" {
+            rebuilt(p, |parts| {
+                let s = parts.signature.as_mut().unwrap();
+                s[64] ^= 1;
+            });
+        }
+        Fate::Deliver
+    });
+    // Code 2 at the first CGA locator's method octet; no update; A stops.
+    assert_eq!(sent_since(&net, B, mark), ["Error"]);
+    let errors = sent_of(&net, mark, "Error");
+    assert_eq!(
+        error_of(&errors[0].1),
+        (ERR_VERIFICATION_FAILED, 40 + 16 + 9)
+    );
+    assert_eq!(
+        net.hosts[B].dropped(),
+        [Why::Unverified(Unverified {
+            locator: 0,
+            why: Failure::Refused(shim6::Why::Signature(SignatureRefusal::Signature)),
+        })]
+    );
+    assert_eq!(net.hosts[B].context().unwrap().peer_locators, [ac1(), a2()]);
+    assert!(net.hosts[B].sets.is_empty());
+    assert_eq!(sent_since(&net, A, mark), ["Update-Request"]);
+    assert_eq!(net.hosts[A].context().unwrap().pending_update, None);
+}
+
+#[test]
+fn a_cga_compatible_set_says_hba_for_its_addresses_and_signs_the_others() {
+    let net = Net::of([
+        bound(Some("a.hba-key"), true, &[ak1(), ak2(), a3()], bh1(), 0xa),
+        bound(Some("b.hba"), false, &[bh1(), bh2()], ak1(), 0xb),
+    ]);
+    let (net, _, _) = established(net);
+    let i2 = msg::parse(&net.sent[2].2.bytes).unwrap();
+    assert_eq!(
+        i2.list.unwrap().methods,
+        [VERIFY_HBA, VERIFY_HBA, VERIFY_CGA]
+    );
+    assert!(i2.signature.is_some());
+    assert_eq!(
+        net.hosts[B].context().unwrap().peer_locators,
+        [ak1(), ak2(), a3()]
+    );
+}
+
+#[test]
+fn parameters_that_are_not_the_ulids_are_dropped_silently() {
+    // Every I2 with another set's structure: B drops each, sends nothing
+    // but its R1, keeps no context.
+    let e = data("e.hba").params[0].to_bytes();
+    let mut net = hba_net();
+    net.trigger(A);
+    let mut i1s = 0;
+    net.run(600 * SEC, &mut |_, p| match kind(p).as_str() {
+        "I2" => {
+            rebuilt(p, |parts| parts.pds = Some(e.clone()));
+            Fate::Deliver
+        }
+        "I1" => {
+            i1s += 1;
+            if i1s == 1 {
+                Fate::Deliver
+            } else {
+                Fate::Lose
+            }
+        }
+        _ => Fate::Deliver,
+    });
+    assert_eq!(net.sent_by(B), ["R1"]);
+    assert!(net.hosts[B].engine.is_empty());
+    let dropped = net.hosts[B].dropped();
+    assert_eq!(dropped.len(), 3, "the I2 and its two retransmissions");
+    assert!(dropped.iter().all(|w| matches!(
+        w,
+        Why::ForeignParameters(shim6::Refusal {
+            locator: None,
+            why: shim6::Why::UlidNotInSet(HbaRefusal::PrefixNotInSet)
+        })
+    )));
+    // An R2 with it: A drops it silently, and waits on in I2-SENT.
+    let mut net = hba_net();
+    net.trigger(A);
+    net.run(0, &mut |_, p| {
+        if kind(p) == "R2" {
+            rebuilt(p, |parts| parts.pds = Some(e.clone()));
+        }
+        Fate::Deliver
+    });
+    assert_eq!(net.sent_by(A), ["I1", "I2"]);
+    assert_eq!(net.hosts[A].state(), Some(State::I2Sent));
+    assert!(matches!(
+        net.hosts[A].dropped()[..],
+        [Why::ForeignParameters(_)]
+    ));
+    assert!(net.hosts[A].kernel.is_empty());
+    // An Update Request with it: no Error, no acknowledgement, no update.
+    let (mut net, tb, mark) = established(hba_net());
+    let g = net.hosts[B].context().unwrap().peer_generation.unwrap();
+    let (_, out) = a_requests(&mut net, tb, 3, (g + 1, &[ah1(), ah2(), ah3()]), Some(&e));
+    assert!(out.packets.is_empty(), "{out:?}");
+    assert!(matches!(
+        net.hosts[B].dropped()[..],
+        [Why::ForeignParameters(_)]
+    ));
+    assert_eq!(
+        net.hosts[B].context().unwrap().peer_locators,
+        [ah1(), ah2()]
+    );
+    assert_eq!(net.sent.len(), mark);
+}
+
+/// A host with an HBA set and one without: the one without verifies what
+/// comes with a structure and takes the rest on trust; the one with takes
+/// a list without a structure only if it holds the ULID alone (§7.2: only
+/// locators other than the ULID need verifying), and refuses any other
+/// with Error 2 at its first other locator's method.
+#[test]
+fn a_host_with_an_hba_set_and_one_without_interwork_only_on_the_ulid() {
+    // B without a set, and without locators but its ULID: a context.
+    let net = Net::of([
+        bound(Some("a.hba"), false, &[ah1(), ah2()], b1(), 0xa),
+        bound(None, false, &[b1()], ah1(), 0xb),
+    ]);
+    let (net, _, _) = established(net);
+    let r2 = msg::parse(&net.sent[3].2.bytes).unwrap();
+    assert_eq!((r2.locators, r2.pds), (Some(vec![b1()]), None));
+    assert!(net.hosts[B].context().unwrap().peer_pds.is_some());
+    assert_eq!(net.hosts[A].context().unwrap().peer_locators, [b1()]);
+    // B with a second locator: A refuses its R2, and its I2.
+    for initiator in [A, B] {
+        let mut net = Net::of([
+            bound(Some("a.hba"), false, &[ah1(), ah2()], b1(), 0xa),
+            bound(None, false, &[b1(), b2()], ah1(), 0xb),
+        ]);
+        net.trigger(initiator);
+        net.run(0, &mut |_, _| Fate::Deliver);
+        let errors = sent_of(&net, 0, "Error");
+        let [(_, e)] = &errors[..] else {
+            panic!("{:?}", net.sent_by(A))
+        };
+        assert_eq!((e.src, e.dst), (ah1(), b1()));
+        // The Pointer at b2's method octet, in a list right after the 16
+        // fixed bytes of an R2 (or the 24 of an I2 and its validator's 40).
+        let list_at = if initiator == A { 16 } else { 24 + 40 };
+        assert_eq!(error_of(e), (ERR_VERIFICATION_FAILED, 40 + list_at + 9 + 1));
+        assert_eq!(
+            net.hosts[A].dropped(),
+            [Why::Unverified(Unverified {
+                locator: 1,
+                why: Failure::NoParameters,
+            })]
+        );
+        assert!(net.hosts[A].kernel.is_empty());
+        let a_state = net.hosts[A].state();
+        match initiator {
+            A => assert_eq!(a_state, Some(State::I2Sent)),
+            _ => assert_eq!(a_state, None, "a refused I2 made a context"),
+        }
+    }
+}
+
+/// §7.20: an I2bis's list and structure are checked as an I2's.
+#[test]
+fn a_context_of_hba_sets_is_recovered_by_a_verified_i2bis_and_not_by_a_forged_one() {
+    for forge in [false, true] {
+        let (mut net, tb, _) = established(hba_net());
+        let ta = net.hosts[A].context().unwrap().local_tag;
+        // B's daemon restarts, its context gone, and A's payload comes.
+        let out = net.hosts[B].engine.shutdown();
+        let _ = net.hosts[B].apply(out);
+        let c = net.hosts[B].engine.config().clone();
+        net.hosts[B].engine = Engine::new(c, Box::new(SplitMix(0xbb)), net.now);
+        let mark = net.sent.len();
+        net.input(
+            B,
+            Input::UnknownTag {
+                tag: tb,
+                local: bh1(),
+                peer: ah1(),
+            },
+        );
+        let forged = ip("2001:db8:a2::1");
+        net.run(net.now, &mut |_, p| {
+            if forge && kind(p) == "I2bis" {
+                rebuilt(p, |parts| parts.locators[1] = forged);
+            }
+            Fate::Deliver
+        });
+        let i2bis = &sent_of(&net, mark, "I2bis")[0].1;
+        let c = msg::parse(&i2bis.bytes).unwrap();
+        assert_eq!(c.list.as_ref().unwrap().methods, [VERIFY_HBA; 2]);
+        assert!(c.pds.is_some());
+        if forge {
+            // Each I2bis (the clock moved to its retransmission) refused.
+            let b = sent_since(&net, B, mark);
+            assert_eq!(b[0], "R1bis");
+            assert!(b.len() > 1 && b[1..].iter().all(|k| k == "Error"), "{b:?}");
+            assert!(
+                net.hosts[B].engine.is_empty(),
+                "a forged I2bis made a context"
+            );
+            assert!(net.hosts[B].kernel.is_empty());
+            continue;
+        }
+        assert_eq!(sent_since(&net, B, mark), ["R1bis", "R2"]);
+        let cb = net.hosts[B].context().unwrap();
+        assert_eq!((cb.local_tag, cb.peer_tag), (tb, Some(ta)));
+        assert_eq!(cb.peer_locators, [ah1(), ah2()]);
+        assert_eq!(cb.peer_pds.as_deref(), c.pds);
+    }
 }
