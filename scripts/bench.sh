@@ -150,6 +150,7 @@ awk '
     if (!($2 in least) || $5 < least[$2]) least[$2] = $5
   }
   $1 == "guard-check" { if ($3 > moved) moved = $3 }
+  $1 == "ninfo" { nq = $3; if (!($2 in ni) || $4 < ni[$2]) ni[$2] = $4; if ($2 == "on" && (!seen_on++ || $5 < ans)) ans = $5 }
   $1 == "guard-sent" { sent = $2 }
   $1 == "guard-backlog-drops" { drops += $2 }
   END {
@@ -164,6 +165,12 @@ awk '
     if (drops) printf "the receive backlog (netdev_max_backlog) dropped %d packets\n", drops
     for (k in least) if (least[k] < sent) { printf "FAILED: a %s run lost %d of %d datagrams\n", k, sent - least[k], sent; bad = 1 }
     if (moved) { printf "FAILED: the guard counted %d things in a legitimate flood\n", moved; bad = 1 }
+    if (nq) {
+      printf "rv6_ninfo: %d NOOP Queries from a Python raw socket, icount time (best of the rounds):\n", nq
+      printf "  answered %.0f instructions a Query, ignored (module unloaded) %.0f: %.0f a Reply\n", ni["on"] / nq, ni["off"] / nq, (ni["on"] - ni["off"]) / nq
+      printf "  (a Reply: the work of the responder, the way of its packet and its receipt by the querier; the rest is Python)\n"
+      if (ans < nq) { printf "FAILED: r answered only %d of %d Queries\n", ans, nq; bad = 1 }
+    }
     exit bad
   }' "$out/guard_bench.txt" | tee -a "$out/summary.txt"
 fi

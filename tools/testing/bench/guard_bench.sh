@@ -16,7 +16,8 @@
 # runs instead, between two sync(2) calls (scripts/tbprof.sh's window).
 # Writes "guard-sent N", "guard MODE ROUND PPS ARRIVED" and, from the loaded
 # runs, "guard-check MODE DROPS" (every counter of the guard's summed: a
-# legitimate flood must move none) to $RV6_OUT/guard_bench.txt.
+# legitimate flood must move none) to $RV6_OUT/guard_bench.txt.  Then
+# rv6_ninfo's cost per NI Query answered: "ninfo on|off N NS REPLIES".
 set -u
 out=${RV6_OUT:?}/guard_bench.txt
 : >"$out"
@@ -97,6 +98,31 @@ for round in $(seq "$ROUNDS"); do
   for mode in $(rotate "$round" bare guard bare-ro guard-ro); do
     run_mode "$mode" "$round"
   done
+done
+
+# rv6_ninfo: the cost of answering an NI Query (NOOP, from a to r's link-local address), in
+# icount time: the same flood of Queries with the module loaded (each answered, no rate
+# limit) and unloaded (each ignored by icmpv6_rcv), the difference per Query.
+ninfo_ko=$(find "$mods" -name rv6_ninfo.ko)
+NQ=${GUARD_BENCH_NI_N:-20000}
+llr=$(ip -n r -6 addr show dev vra scope link | awk '/inet6/ { sub("/.*", "", $2); print $2 }')
+# The querier's socket buffer holds a few hundred Replies: r's own count says how many
+# Queries it answered.
+answered() { if grep -q "^rv6_ninfo " /proc/modules; then "$rv6" -j -n r ninfo stats | jq '.[0].answered'; else echo 0; fi; }
+ni_flood() { # ni_flood MODE: "ninfo MODE N NS ANSWERED"
+  local t0 t1 a0
+  a0=$(answered)
+  t0=$(date +%s%N)
+  ip netns exec a python3 "$top/tools/testing/selftests/rv6/ninfo/ninfo_query.py" flood "$llr%va" "$NQ" >/dev/null
+  t1=$(date +%s%N)
+  echo "ninfo $1 $NQ $((t1 - t0)) $(( $(answered) - a0 ))" >>"$out"
+}
+for round in $(seq "$ROUNDS"); do
+  insmod "$ninfo_ko"
+  "$rv6" -n r ninfo set rate 0
+  ni_flood on
+  rmmod rv6_ninfo
+  ni_flood off
 done
 
 ip netns pids b | xargs -r kill
