@@ -382,14 +382,9 @@ impl genl::Operations for Family {
 
     fn doit(nets: &Self::Data, req: &Request<'_>) -> Result {
         let g = nets.state(req.net()).ok_or(ENODEV)?;
-        let reply = |cmd: u8, put: fn(&NetGuard, &mut Writer<'_>) -> Result| -> Result {
-            let mut msg = req.reply(kernel::net::netlink::GENLMSG_DEFAULT_SIZE, cmd)?;
-            put(g, &mut msg.writer())?;
-            msg.reply(req)
-        };
         match req.cmd() {
-            CMD_STATS_GET => reply(CMD_STATS_GET, Self::stats),
-            CMD_RULES_GET => reply(CMD_RULES_GET, Self::rules),
+            CMD_STATS_GET => req.reply_with(CMD_STATS_GET, |w| Self::stats(g, w)),
+            CMD_RULES_GET => req.reply_with(CMD_RULES_GET, |w| Self::rules(g, w)),
             CMD_RULES_SET => Self::set(g, req),
             _ => Err(EOPNOTSUPP),
         }

@@ -615,14 +615,9 @@ impl genl::Operations for Family {
 
     fn doit(nets: &Self::Data, req: &Request<'_>) -> Result {
         let n = nets.state(req.net()).ok_or(ENODEV)?;
-        let reply = |cmd: u8, put: fn(&NetNinfo, &mut Writer<'_>) -> Result| -> Result {
-            let mut msg = req.reply(kernel::net::netlink::GENLMSG_DEFAULT_SIZE, cmd)?;
-            put(n, &mut msg.writer())?;
-            msg.reply(req)
-        };
         match req.cmd() {
-            CMD_STATS_GET => reply(CMD_STATS_GET, Self::stats),
-            CMD_SETTINGS_GET => reply(CMD_SETTINGS_GET, Self::settings),
+            CMD_STATS_GET => req.reply_with(CMD_STATS_GET, |w| Self::stats(n, w)),
+            CMD_SETTINGS_GET => req.reply_with(CMD_SETTINGS_GET, |w| Self::settings(n, w)),
             CMD_SETTINGS_SET => Self::set(n, req),
             _ => Err(EOPNOTSUPP),
         }

@@ -28,6 +28,7 @@ flood=$top/tools/target/release/rv6-flood
 rv6=$top/tools/target/release/rv6
 . "$top/tools/testing/selftests/rv6/lib.sh" 2>/dev/null || true
 N=${GUARD_BENCH_N:-100000} ROUNDS=${GUARD_BENCH_ROUNDS:-3}
+. "$here/lib.sh"
 A=2001:db8:1::1 B=2001:db8:2::2 H=2001:db8:9::1
 
 ko=$(find "$mods" -name rv6_guard.ko)
@@ -53,16 +54,7 @@ for _ in $(seq 100); do ip netns exec b ss -Hlun 'sport = :9' | grep -q . && bre
 ip netns exec a "$flood" send $A $B 9 1000 >/dev/null
 ip netns exec a "$flood" send $H $B 9 1000 >/dev/null
 
-udp_in() { ip netns exec b awk '$1 == "Udp6InDatagrams" || $1 == "Udp6InErrors" { s += $2 } END { print s }' /proc/net/snmp6; }
-backlog_drops() { local s=0 _p d _r; while read -r _p d _r; do s=$((s + 16#$d)); done </proc/net/softnet_stat; echo $s; }
-flood() { # flood SRC DST: "PPS ARRIVED", and a "guard-backlog-drops N" line when the backlog dropped
-  local before pps drops
-  before=$(udp_in) drops=$(backlog_drops)
-  pps=$(ip netns exec a "$flood" send "$1" "$2" 9 "$N" | sed 's/.*pps=//')
-  drops=$(( $(backlog_drops) - drops ))
-  [ "$drops" = 0 ] || echo "guard-backlog-drops $drops" >>"$out"
-  echo "$pps $(( $(udp_in) - before ))"
-}
+flood() { measured_flood guard "$@"; }
 loaded() { grep -q "^rv6_guard " /proc/modules; }
 load() { loaded || insmod "$ko"; }
 unload() { if loaded; then rmmod rv6_guard; fi; }
@@ -93,7 +85,6 @@ if [ -n "${RV6_PROFILE:-}" ]; then
   exit 0
 fi
 
-rotate() { local r=$1; shift; local a=("$@"); local i; for i in "${!a[@]}"; do echo -n "${a[(i + r) % ${#a[@]}]} "; done; }
 for round in $(seq "$ROUNDS"); do
   for mode in $(rotate "$round" bare guard bare-ro guard-ro); do
     run_mode "$mode" "$round"

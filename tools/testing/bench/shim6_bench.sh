@@ -27,6 +27,7 @@ flood=$top/tools/target/release/rv6-flood
 rv6=$top/tools/target/release/rv6
 A1=2001:db8:1::1 A2=2001:db8:2::1 B1=2001:db8:1::2 B2=2001:db8:2::2
 N=${SHIM6_BENCH_N:-100000} ROUNDS=${SHIM6_BENCH_ROUNDS:-3} CONTEXTS=${SHIM6_BENCH_CONTEXTS:-10000}
+. "$here/lib.sh"
 
 ko=$(find "$mods" -name rv6_shim6.ko)
 insmod "$ko"
@@ -66,17 +67,7 @@ contexts() { # contexts add [ulids]|flush
     for n in a b; do "$rv6" -n $n shim6 context flush; done
   fi
 }
-udp_in() { ip netns exec b awk '$1 == "Udp6InDatagrams" || $1 == "Udp6InErrors" { s += $2 } END { print s }' /proc/net/snmp6; }
-# Packets the receive backlogs dropped (softnet_stat's second column), all CPUs.
-backlog_drops() { local s=0 _p d _r; while read -r _p d _r; do s=$((s + 16#$d)); done </proc/net/softnet_stat; echo $s; }
-flood() { # flood SRC DST: "PPS ARRIVED", and a "shim6-backlog-drops N" line when the backlog dropped
-  local before pps drops
-  before=$(udp_in) drops=$(backlog_drops)
-  pps=$(ip netns exec a "$flood" send "$1" "$2" 9 "$N" | sed 's/.*pps=//')
-  drops=$(( $(backlog_drops) - drops ))
-  [ "$drops" = 0 ] || echo "shim6-backlog-drops $drops" >>"$out"
-  echo "$pps $(( $(udp_in) - before ))"
-}
+flood() { measured_flood shim6 "$@"; }
 payload_in() { "$rv6" -j -n b shim6 stats | jq '.[0]."payload-in"'; }
 
 run_mode() { # run_mode MODE ROUND
@@ -114,7 +105,6 @@ if [ -n "${RV6_PROFILE:-}" ]; then
   exit 0
 fi
 
-rotate() { local r=$1; shift; local a=("$@"); local i; for i in "${!a[@]}"; do echo -n "${a[(i + r) % ${#a[@]}]} "; done; }
 for round in $(seq "$ROUNDS"); do
   for mode in $(rotate "$round" bare plain ulids shim6); do
     run_mode "$mode" "$round"

@@ -784,6 +784,15 @@ impl<'a> Request<'a> {
         let skb = NetlinkSkBuff::new(size, GFP_KERNEL)?;
         Ok(skb.genlmsg_put_with(info.snd_portid, info.snd_seq, info.family, 0, cmd)?)
     }
+
+    /// Replies to this request with one message of command `cmd` whose attributes `put`
+    /// writes (at most [`GENLMSG_DEFAULT_SIZE`](super::GENLMSG_DEFAULT_SIZE) bytes): what a
+    /// `get` of counters or settings answers.
+    pub fn reply_with(&self, cmd: u8, put: impl FnOnce(&mut Writer<'_>) -> Result) -> Result {
+        let mut msg = self.reply(super::GENLMSG_DEFAULT_SIZE, cmd)?;
+        put(&mut msg.writer())?;
+        msg.reply(self)
+    }
 }
 
 /// A message for an extack's buffer (`NETLINK_MAX_FMTMSG_LEN` bytes with the NUL), written
