@@ -305,6 +305,13 @@ impl Explorer {
         }
     }
 
+    /// The current pair moved outside exploration (the locator sets changed, or a person set
+    /// it): Operational's Keepalives and the next exploration start from it; a series under
+    /// way goes on.
+    pub fn set_current(&mut self, current: Pair) {
+        self.current = current;
+    }
+
     /// Our recent probes, for a Probe's sent reports (newest first).
     pub fn sent(&self) -> &[SentProbe] {
         self.sent.as_slice()

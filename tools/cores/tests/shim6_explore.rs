@@ -431,3 +431,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_current_pair_set_from_outside_is_where_keepalives_and_exploration_start() {
+    let mut e = explorer();
+    e.set_current(pair(1, 1));
+    let r = &mut counter(0);
+    assert_eq!(
+        acts(e.handle(Event::KeepaliveDue, 0, r)),
+        [Action::SendKeepalive { pair: pair(1, 1) }]
+    );
+    let a = acts(e.handle(Event::SendTimeout, 0, r));
+    assert!(
+        matches!(a[..], [Action::SendProbe { pair: p, sta: ReapState::Exploring, .. }] if p == pair(1, 1)),
+        "{a:?}"
+    );
+}

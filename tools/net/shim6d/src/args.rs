@@ -3,7 +3,8 @@
 //! ```text
 //! shim6d [ --locators ADDR[,ADDR...] ] [ --ulid ADDR ]
 //!        [ --preference ADDR=[PRIO[,WEIGHT]][,FLAG...] ]...
-//!        [ { --hba | --cga } FILE [ --key FILE ] ] [ --log FILE ] [ -v ]
+//!        [ { --hba | --cga } FILE [ --key FILE ] ] [ --send-timeout SECS ]
+//!        [ --log FILE ] [ -v ]
 //! shim6d { -h | --help | -V | --version }
 //! ```
 //!
@@ -20,6 +21,9 @@
 //! if it has one, does not sign for; its parameters go with every Locator
 //! List, and the peers' lists are verified.  `--key FILE`: the private key
 //! when FILE has none (the file `generate ... key FILE` read).
+//! `--send-timeout SECS`: REAP's Send Timeout (RFC 5534 §7; 15 by default,
+//! 1 to 65535): how long payload may go unanswered before exploration
+//! starts; the peers learn it from a Keepalive Timeout option.
 //! `--log`: append the log to FILE instead of writing it to stderr; `-v`:
 //! log more (each message's bytes, the kernel's events the daemon does not
 //! act on, each address rtnetlink tells).  An option's value follows it as
@@ -41,7 +45,8 @@ use crate::binding::Kind;
 /// The grammar, for `--help` and usage errors.
 pub const USAGE: &str = "Usage: shim6d [ --locators ADDR[,ADDR...] ] [ --ulid ADDR ]
               [ --preference ADDR=[PRIO[,WEIGHT]][,FLAG...] ]...
-              [ { --hba | --cga } FILE [ --key FILE ] ] [ --log FILE ] [ -v ]
+              [ { --hba | --cga } FILE [ --key FILE ] ] [ --send-timeout SECS ]
+              [ --log FILE ] [ -v ]
        shim6d { -h | --help | -V | --version }
 FLAG := { broken | temporary }";
 
@@ -57,6 +62,8 @@ pub struct Args {
     pub binding: Option<(Kind, PathBuf)>,
     /// The file of its private key, if not that one.
     pub key: Option<PathBuf>,
+    /// REAP's Send Timeout in seconds, if not RFC 5534's.
+    pub send_timeout: Option<u16>,
     pub log: Option<PathBuf>,
     pub verbose: bool,
 }
@@ -118,6 +125,7 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
     let mut preferences: Vec<(Addr, LocatorPreference)> = Vec::new();
     let mut binding: Option<(Kind, PathBuf)> = None;
     let mut key = None;
+    let mut send_timeout = None;
     let mut log = None;
     let mut verbose = false;
     while let Some(word) = argv.next() {
@@ -170,6 +178,13 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
                 binding = Some((kind, file));
             }
             "--key" => key = Some(PathBuf::from(value("FILE")?)),
+            "--send-timeout" => {
+                let v = value("SECS")?;
+                match v.parse::<u16>() {
+                    Ok(s) if s > 0 => send_timeout = Some(s),
+                    _ => return Err(format!("--send-timeout: \"{v}\" is not 1 to 65535 seconds")),
+                }
+            }
             "--log" => log = Some(PathBuf::from(value("FILE")?)),
             _ => return Err(format!("unknown option \"{word}\"")),
         }
@@ -191,6 +206,7 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Invocation, Strin
         preferences,
         binding,
         key,
+        send_timeout,
         log,
         verbose,
     }))
@@ -224,6 +240,7 @@ mod tests {
                 preferences: vec![],
                 binding: None,
                 key: None,
+                send_timeout: None,
                 log: Some("/tmp/a.log".into()),
                 verbose: true,
             }))
@@ -239,6 +256,7 @@ mod tests {
                 preferences: vec![],
                 binding: None,
                 key: None,
+                send_timeout: None,
                 log: None,
                 verbose: false,
             }))
@@ -280,6 +298,7 @@ mod tests {
                 ],
                 binding: None,
                 key: None,
+                send_timeout: None,
                 log: None,
                 verbose: false,
             }))
@@ -292,6 +311,7 @@ mod tests {
                 preferences: vec![],
                 binding: None,
                 key: None,
+                send_timeout: None,
                 log: None,
                 verbose: false,
             }))
@@ -308,6 +328,7 @@ mod tests {
                 preferences: vec![],
                 binding: Some((Kind::Hba, "/etc/set.pem".into())),
                 key: None,
+                send_timeout: None,
                 log: None,
                 verbose: false,
             }))

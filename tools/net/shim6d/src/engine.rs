@@ -66,8 +66,16 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::Ipv6Addr;
 
+#[path = "reap.rs"]
+pub mod reap;
 #[path = "update.rs"]
 pub mod update;
+
+pub use reap::{
+    reap_state_name,
+    ReapEvent,
+    ReapSet, //
+};
 
 use rv6::spec::specs::rv6_shim6::MAX_LOCATORS;
 use rv6_cores::shim6_ctx::{
@@ -195,9 +203,22 @@ pub struct Config {
     /// back it, and the peer's are taken on trust unless it sends a CGA
     /// Parameter Data Structure.
     pub binding: Option<Binding>,
+    /// Our Send Timeout in seconds when it is not RFC 5534's 15 (§7): the
+    /// kernel's contexts take it, and the peers learn it from the
+    /// Keepalive Timeout option of our I2, R2, I2bis and Update Requests
+    /// (§5.3), so that their Keepalives come often enough.
+    pub send_timeout: Option<u16>,
 }
 
 impl Config {
+    /// RFC 5534's Send Timeout (§7), in seconds.
+    pub const DEFAULT_SEND_TIMEOUT: u16 = 15;
+
+    /// Our Send Timeout in ns.
+    pub fn send_timeout_ns(&self) -> u64 {
+        u64::from(self.send_timeout.unwrap_or(Self::DEFAULT_SEND_TIMEOUT)) * 1_000_000_000
+    }
+
     /// `locators` (at most the kernel's `max-locators`, each once, unicast),
     /// with `ulid` (one of them; the first by default) moved first, and
     /// RFC 5533's constants.
@@ -223,6 +244,7 @@ impl Config {
             secret_lifetime: validator::DEFAULT_LIFETIME,
             preferences: Vec::new(),
             binding: None,
+            send_timeout: None,
         })
     }
 
@@ -280,6 +302,13 @@ pub enum Input<'a> {
     /// `unknown-tag` event): the tag, and the packet's destination (`local`)
     /// and source (`peer`).
     UnknownTag { tag: u64, local: Addr, peer: Addr },
+    /// A REAP event of the kernel for the context with `local_tag`, and the
+    /// kernel's current pair for it, when it could be read.
+    Reap {
+        local_tag: u64,
+        event: ReapEvent,
+        current: Option<Pair>,
+    },
     /// This host's locators (the ULID need not be one of them any more)
     /// and their preferences are now these: the peers are told (§10.1).
     Locators {
@@ -312,6 +341,10 @@ pub struct KernelContext {
     /// The current locator pair, ours first: the ULIDs, but for a context
     /// re-created from an I2bis, the pair the I2bis came over.
     pub current: Pair,
+    /// Our Send Timeout, when it is not RFC 5534's 15 s (ms).
+    pub send_timeout_ms: Option<u32>,
+    /// The peer's, from its Keepalive Timeout option (ms).
+    pub keepalive_timeout_ms: Option<u32>,
 }
 
 /// A request for the rv6-shim6 family.
@@ -323,6 +356,10 @@ pub enum KernelRequest {
     Del { local_tag: u64 },
     /// `context-set`: new locator sets, and the current pair they leave.
     Set(ContextSet),
+    /// `context-set` of REAP: the reap-state, and the current pair.
+    Reap(ReapSet),
+    /// `context-set` of the Keepalive Timeout the peer advertised (ms).
+    KeepaliveTimeout { local_tag: u64, ms: u32 },
 }
 
 /// One side's locators in a [`ContextSet`].
@@ -415,8 +452,6 @@ pub enum Why {
     NoValidator,
     /// Its Responder Validator is not the one this host would make.
     BadValidator,
-    /// Its type is for a later shim6d.
-    NotYet,
     /// Its type is none RFC 5533 or 5534 defines (an Error Message
     /// answers it, §12.3).
     UnknownType(u8),
@@ -444,6 +479,11 @@ pub enum Why {
     GenerationOutOfSync,
     /// Locator Preferences for another number of locators (code 4, §10.4).
     PreferenceCount,
+    /// A Probe whose State is the unassigned value 3.
+    ReservedState,
+    /// A Probe without the report of itself (RFC 5534 §5.2: it MUST be
+    /// there).
+    NoProbeReport,
 }
 
 impl fmt::Display for Why {
@@ -465,7 +505,6 @@ impl fmt::Display for Why {
             Why::NoContext => f.write_str("no context waits for it"),
             Why::NoValidator => f.write_str("no Responder Validator"),
             Why::BadValidator => f.write_str("bad Responder Validator"),
-            Why::NotYet => f.write_str("its type is for a later shim6d"),
             Why::UnknownType(t) => write!(f, "unknown message type {t}"),
             Why::ForeignLocators => f.write_str("not between its context's locators"),
             Why::NotEstablished => f.write_str("its context is not established"),
@@ -480,6 +519,8 @@ impl fmt::Display for Why {
                 f.write_str("preferences for another locator list generation")
             }
             Why::PreferenceCount => f.write_str("preferences for another number of locators"),
+            Why::ReservedState => f.write_str("a Probe with the unassigned State 3"),
+            Why::NoProbeReport => f.write_str("a Probe without its own report"),
         }
     }
 }
@@ -523,6 +564,14 @@ pub enum Note {
     /// Error Messages not sent for the rate limit, since the last one sent
     /// (logged when the next goes).
     ErrorsLimited { count: u64 },
+    /// A REAP event of the kernel, and what came of it.
+    ReapEvent {
+        local_tag: u64,
+        event: ReapEvent,
+        outcome: String,
+    },
+    /// REAP moved a context (a state change).
+    Reap { pair: Pair, outcome: String },
     /// An Error Message came in: its code and pointer, and what it was
     /// about.
     PeerError {
@@ -605,6 +654,17 @@ impl fmt::Display for Note {
                 ip(&pair.local),
                 ip(&pair.peer)
             ),
+            Note::ReapEvent {
+                local_tag,
+                event,
+                outcome,
+            } => write!(f, "event {} tag {local_tag:#x}: {outcome}", event.name()),
+            Note::Reap { pair, outcome } => write!(
+                f,
+                "context {} {}: {outcome}",
+                ip(&pair.local),
+                ip(&pair.peer)
+            ),
             Note::ErrorsLimited { count } => {
                 write!(f, "{count} Error message(s) not sent: rate limit")
             }
@@ -671,6 +731,10 @@ struct Entry {
     /// The Request Nonces of the Update Requests acknowledged, the latest
     /// last (a few).
     requests: Vec<u32>,
+    /// The Keepalive Timeout the peer advertised (s; RFC 5534 §5.3).
+    peer_keepalive: Option<u16>,
+    /// REAP's exploration, once the context is in the kernel.
+    reap: Option<reap::Reaper>,
 }
 
 /// The message a step answers: where it came from and what a reply echoes.
@@ -694,6 +758,8 @@ struct Answer {
     r1bis: Option<Recovery>,
     /// The current pair an I2bis gives a re-created context.
     current: Option<Pair>,
+    /// Its Keepalive Timeout option (s).
+    keepalive: Option<u16>,
 }
 
 /// A context as the tests and the log see it.
@@ -714,6 +780,10 @@ pub struct ContextView {
     pub pending_update: Option<u32>,
     /// The peer's CGA Parameter Data Structure, once one came.
     pub peer_pds: Option<Vec<u8>>,
+    /// REAP's state and current pair, once the context is in the kernel.
+    pub reap: Option<(rv6_cores::shim6_explore::ReapState, Pair)>,
+    /// The Keepalive Timeout the peer advertised (s).
+    pub peer_keepalive: Option<u16>,
 }
 
 /// One host's contexts and secrets.
@@ -749,7 +819,8 @@ fn peer_list(c: &msg::Control<'_>) -> Option<(u32, Vec<Addr>)> {
     Some((c.list.as_ref()?.generation, c.locators.clone()?))
 }
 
-/// The options that carry our Locator List: with a binding, the list
+/// The options that go with our Locator List (and our Keepalive Timeout,
+/// when it is not the default): with a binding, the list
 /// `signed`, its methods, parameters and signature (none if it could not
 /// be made); without, the locators of `config` (each said HBA).
 fn list_options<'a>(
@@ -757,19 +828,23 @@ fn list_options<'a>(
     config: &'a Config,
     generation: u32,
 ) -> Options<'a> {
+    let keepalive = Options {
+        keepalive_timeout: config.send_timeout,
+        ..Options::default()
+    };
     match (&config.binding, signed) {
         (None, _) => Options {
             locators: Some((generation, &config.locators)),
-            ..Options::default()
+            ..keepalive
         },
         (Some(_), Some(l)) => Options {
             locators: Some((l.generation, &l.locators)),
             methods: Some(&l.methods),
             pds: Some(&l.pds),
             signature: l.signature.as_deref(),
-            ..Options::default()
+            ..keepalive
         },
-        (Some(_), None) => Options::default(),
+        (Some(_), None) => keepalive,
     }
 }
 
@@ -899,6 +974,11 @@ impl Engine {
             Input::Packet { src, dst, bytes } => self.packet(src, dst, bytes, now, &mut out),
             Input::Trigger(pair) => self.trigger(pair, now, &mut out),
             Input::UnknownTag { tag, local, peer } => self.unknown_tag(tag, local, peer, &mut out),
+            Input::Reap {
+                local_tag,
+                event,
+                current,
+            } => self.reap_event(local_tag, event, current, now, &mut out),
             Input::Locators {
                 locators,
                 preferences,
@@ -913,17 +993,24 @@ impl Engine {
                 for pair in due {
                     self.step(pair, Event::Timer, now, &Answer::default(), &mut out);
                 }
+                self.reap_due(now, &mut out);
             }
         }
         out
     }
 
     /// When the next [`Input::Tick`] is due: the earliest of the contexts'
-    /// retransmission and hold-down timers.
+    /// retransmission and hold-down timers and REAP's probes.
     pub fn deadline(&self) -> Option<u64> {
         self.contexts
             .values()
-            .filter_map(|e| e.ctx.deadline())
+            .flat_map(|e| {
+                [
+                    e.ctx.deadline(),
+                    e.reap.as_ref().and_then(reap::Reaper::deadline),
+                ]
+            })
+            .flatten()
             .min()
     }
 
@@ -940,6 +1027,11 @@ impl Engine {
             peer_preferences: e.peer_preferences.clone(),
             pending_update: e.ctx.pending_update(),
             peer_pds: e.peer_pds.clone(),
+            reap: e
+                .reap
+                .as_ref()
+                .and_then(|r| Some((r.state(), r.current()?))),
+            peer_keepalive: e.peer_keepalive,
         })
     }
 
@@ -996,6 +1088,8 @@ impl Engine {
                 peer_preferences: Vec::new(),
                 peer_pds: None,
                 requests: Vec::new(),
+                peer_keepalive: None,
+                reap: None,
             },
         );
     }
@@ -1266,6 +1360,7 @@ impl Engine {
                     locators: Some(locators),
                     list,
                     pds,
+                    keepalive: c.keepalive_timeout.filter(|t| *t > 0),
                     ..Answer::default()
                 };
                 let ev = Event::I2 {
@@ -1307,6 +1402,7 @@ impl Engine {
                     list: peer_list(&c),
                     locators: Some(peer_locators(c.locators, key.peer)),
                     pds,
+                    keepalive: c.keepalive_timeout.filter(|t| *t > 0),
                     ..Answer::default()
                 };
                 let ev = Event::R2 {
@@ -1409,6 +1505,7 @@ impl Engine {
                     locators: Some(locators),
                     list,
                     pds,
+                    keepalive: c.keepalive_timeout.filter(|t| *t > 0),
                     // The pair the peer sends on, if its source checked.
                     current: locators_ok.then_some(addresses),
                     ..Answer::default()
@@ -1438,13 +1535,16 @@ impl Engine {
                 let m = Incoming { src, dst, bytes };
                 self.peer_error(&m, code, pointer, packet_in_error, now, out)
             }
+            Message::Keepalive {
+                receiver_context_tag,
+            } => self.keepalive(src, dst, receiver_context_tag, now, out),
+            Message::Probe(p) => self.probe(src, dst, &p, now, out),
             Message::Unknown { msg_type, .. } => {
                 drop(out, Why::UnknownType(msg_type));
                 // §12.3: the Pointer at the Type field.
                 let m = Incoming { src, dst, bytes };
                 self.send_error(now, out, ERR_UNKNOWN_TYPE, 2, &m);
             }
-            _ => drop(out, Why::NotYet),
         }
     }
 
@@ -1468,6 +1568,14 @@ impl Engine {
         }
         for a in actions.iter() {
             self.act(pair, a, answer, out);
+        }
+        // A context the kernel has now is watched by REAP from here on.
+        if self
+            .contexts
+            .get(&pair)
+            .is_some_and(|e| e.installed.is_some() && e.reap.is_none())
+        {
+            self.reaper(pair);
         }
         if self
             .contexts
@@ -1552,11 +1660,15 @@ impl Engine {
                 if let Some(c) = answer.current {
                     e.current = Some(c);
                 }
+                if let Some(k) = answer.keepalive {
+                    e.peer_keepalive = Some(k);
+                }
                 if e.installed == Some(peer_tag) {
                     // The R2 of a recovery: the kernel kept the context, and
                     // its current pair, all along.
                     return;
                 }
+                e.reap = None;
                 if e.installed.is_some() {
                     out.kernel.push(KernelRequest::Del { local_tag });
                 }
@@ -1575,6 +1687,8 @@ impl Engine {
                     local_locators: self.config.locators.clone(),
                     peer_locators: e.peer_locators.clone(),
                     current,
+                    send_timeout_ms: self.config.send_timeout.map(|s| u32::from(s) * 1000),
+                    keepalive_timeout_ms: e.peer_keepalive.map(|s| u32::from(s) * 1000),
                 }));
             }
             Action::Remove => {

@@ -32,10 +32,13 @@ use rv6::spec::specs::rv6_shim6::{
     A_CONTEXT_CURRENT_LOCAL,
     A_CONTEXT_CURRENT_PEER,
     A_CONTEXT_EVENT,
+    A_CONTEXT_KEEPALIVE_TIMEOUT,
     A_CONTEXT_LOCAL_LOCATOR,
     A_CONTEXT_LOCAL_TAG,
     A_CONTEXT_PEER_LOCATOR,
     A_CONTEXT_PEER_TAG,
+    A_CONTEXT_REAP_STATE,
+    A_CONTEXT_SEND_TIMEOUT,
     A_CONTEXT_ULID_LOCAL,
     A_CONTEXT_ULID_PEER,
     CMD_CONTEXT_ADD,
@@ -45,7 +48,8 @@ use rv6::spec::specs::rv6_shim6::{
     CMD_EVENT,
     EVENT,
     FAMILY_CONTEXT,
-    NOTIFICATIONS, //
+    NOTIFICATIONS,
+    REAP_STATE, //
 };
 use rv6_cores::shim6_wire::Addr;
 
@@ -53,7 +57,9 @@ use crate::engine::{
     ContextSet,
     KernelContext,
     KernelRequest,
-    Pair, //
+    Pair,
+    ReapEvent,
+    ReapSet, //
 };
 
 /// An event of the family, as the daemon reads it.
@@ -64,8 +70,9 @@ pub enum KernelEvent {
     /// `unknown-tag`: a payload header with this tag, which no context has,
     /// came from `peer` to `local` (its `peer-locator` and `local-locator`).
     UnknownTag { tag: u64, local: Addr, peer: Addr },
-    /// Another event (its spec name, or its number): REAP's, for a later
-    /// shim6d.
+    /// One of REAP's, for the context with `local_tag`.
+    Reap { local_tag: u64, event: ReapEvent },
+    /// An event this shim6d does not know (its spec name, or its number).
     Other(String),
 }
 
@@ -104,6 +111,12 @@ pub fn event(ty: u16, family: u16, msg: &Message) -> Result<Option<KernelEvent>,
             local: address(A_CONTEXT_LOCAL_LOCATOR)?,
             peer: address(A_CONTEXT_PEER_LOCATOR)?,
         })),
+        Some(n) if ReapEvent::from_name(n).is_some() => Ok(Some(KernelEvent::Reap {
+            local_tag: attrs
+                .get_attr_payload_as::<u64>(A_CONTEXT_LOCAL_TAG)
+                .map_err(netlink)?,
+            event: ReapEvent::from_name(n).unwrap_or(ReapEvent::Idle),
+        })),
         _ => Ok(Some(KernelEvent::Other(
             name.map_or_else(|| kind.to_string(), str::to_string),
         ))),
@@ -127,7 +140,56 @@ pub fn add_attrs(c: &KernelContext) -> Result<Attrs, Error> {
     }
     attrs.push(attr(A_CONTEXT_CURRENT_LOCAL, c.current.local)?);
     attrs.push(attr(A_CONTEXT_CURRENT_PEER, c.current.peer)?);
+    if let Some(ms) = c.send_timeout_ms {
+        attrs.push(attr(A_CONTEXT_SEND_TIMEOUT, ms)?);
+    }
+    if let Some(ms) = c.keepalive_timeout_ms {
+        attrs.push(attr(A_CONTEXT_KEEPALIVE_TIMEOUT, ms)?);
+    }
     Ok(attrs.into_iter().collect())
+}
+
+/// `context-set`'s attributes for REAP's `r` on a kernel whose context is
+/// `now`: the reap-state, and the current pair if it moves.
+pub fn reap_attrs(r: &ReapSet, now: &KernelContext) -> Result<Attrs, Error> {
+    let state = if r.exploring {
+        "exploring"
+    } else {
+        "operational"
+    };
+    let value = REAP_STATE
+        .parse(state)
+        .map_err(|e| netlink(format!("reap-state {state}: {e}")))?;
+    let mut attrs = vec![
+        attr(A_CONTEXT_LOCAL_TAG, r.local_tag)?,
+        attr(A_CONTEXT_REAP_STATE, value)?,
+    ];
+    if r.current != now.current {
+        attrs.push(attr(A_CONTEXT_CURRENT_LOCAL, r.current.local)?);
+        attrs.push(attr(A_CONTEXT_CURRENT_PEER, r.current.peer)?);
+    }
+    Ok(attrs.into_iter().collect())
+}
+
+/// REAP's `r` as the log says it, the pair only if it moves.
+pub fn describe_reap(r: &ReapSet, now: Option<&KernelContext>) -> String {
+    let mut s = format!(
+        "context-set local-tag {:#x} reap {}",
+        r.local_tag,
+        if r.exploring {
+            "exploring"
+        } else {
+            "operational"
+        }
+    );
+    if now.is_none_or(|n| n.current != r.current) {
+        s += &format!(
+            " pair {} {}",
+            Ipv6Addr::from(r.current.local),
+            Ipv6Addr::from(r.current.peer)
+        );
+    }
+    s
 }
 
 /// A `context-get` reply as a [`KernelContext`]: tags, ULIDs, both sets and
@@ -160,6 +222,12 @@ pub fn context_of(msg: &Message) -> Result<KernelContext, Error> {
             local: address(A_CONTEXT_CURRENT_LOCAL)?,
             peer: address(A_CONTEXT_CURRENT_PEER)?,
         },
+        send_timeout_ms: attrs
+            .get_attr_payload_as::<u32>(A_CONTEXT_SEND_TIMEOUT)
+            .ok(),
+        keepalive_timeout_ms: attrs
+            .get_attr_payload_as::<u32>(A_CONTEXT_KEEPALIVE_TIMEOUT)
+            .ok(),
     })
 }
 
@@ -252,6 +320,10 @@ pub fn describe(r: &KernelRequest) -> String {
         ),
         KernelRequest::Del { local_tag } => format!("context-del local-tag {local_tag:#x}"),
         KernelRequest::Set(s) => s.to_string(),
+        KernelRequest::Reap(r) => describe_reap(r, None),
+        KernelRequest::KeepaliveTimeout { local_tag, ms } => {
+            format!("context-set local-tag {local_tag:#x} keepalive-timeout {ms}")
+        }
     }
 }
 
@@ -338,6 +410,22 @@ impl Kernel {
                     .request(&self.family, CMD_CONTEXT_SET, set_attrs(&plan)?)?;
                 return Ok(describe_plan(&plan));
             }
+            KernelRequest::Reap(reap) => {
+                let now = self.context(reap.local_tag)?;
+                self.requests
+                    .request(&self.family, CMD_CONTEXT_SET, reap_attrs(reap, &now)?)?;
+                return Ok(describe_reap(reap, Some(&now)));
+            }
+            KernelRequest::KeepaliveTimeout { local_tag, ms } => {
+                let attrs = [
+                    attr(A_CONTEXT_LOCAL_TAG, *local_tag)?,
+                    attr(A_CONTEXT_KEEPALIVE_TIMEOUT, *ms)?,
+                ]
+                .into_iter()
+                .collect();
+                self.requests
+                    .request(&self.family, CMD_CONTEXT_SET, attrs)?;
+            }
         }
         Ok(describe(r))
     }
@@ -423,8 +511,34 @@ mod tests {
         );
         assert_eq!(
             event(0x20, 0x20, &keepalive).unwrap(),
-            Some(KernelEvent::Other("keepalive".into()))
+            Some(KernelEvent::Reap {
+                local_tag: 0x1a,
+                event: ReapEvent::Keepalive
+            })
         );
+        for name in ["send-timeout", "inbound", "idle"] {
+            let m = message(
+                CMD_EVENT,
+                vec![
+                    attr(A_CONTEXT_EVENT, EVENT.parse(name).unwrap()).unwrap(),
+                    attr(A_CONTEXT_LOCAL_TAG, 0x1au64).unwrap(),
+                ],
+            );
+            let Some(KernelEvent::Reap {
+                local_tag,
+                event: e,
+            }) = event(0x20, 0x20, &m).unwrap()
+            else {
+                panic!("{name}: not a REAP event");
+            };
+            assert_eq!((local_tag, e.name()), (0x1a, name));
+            // Without its tag, a REAP event is refused.
+            let m = message(
+                CMD_EVENT,
+                vec![attr(A_CONTEXT_EVENT, EVENT.parse(name).unwrap()).unwrap()],
+            );
+            assert!(event(0x20, 0x20, &m).is_err(), "{name}");
+        }
         let newer = message(CMD_EVENT, vec![attr(A_CONTEXT_EVENT, 99u32).unwrap()]);
         assert_eq!(
             event(0x20, 0x20, &newer).unwrap(),
@@ -453,6 +567,8 @@ mod tests {
                 local: ip("2001:db8:a2::1"),
                 peer: ip("2001:db8:b2::1"),
             },
+            send_timeout_ms: None,
+            keepalive_timeout_ms: None,
         };
         let sent: Vec<(u16, Vec<u8>)> = add_attrs(&c)
             .unwrap()
@@ -529,6 +645,8 @@ mod tests {
                     local: a2,
                     peer: b2
                 },
+                send_timeout_ms: None,
+                keepalive_timeout_ms: None,
             }
         );
         let without_current = message(

@@ -74,7 +74,11 @@ with an R1bis, and the peer's I2bis re-creates the context (RFC 5533
 §7.4).  When this host's locators change (rtnetlink tells of its
 addresses), each peer is sent an Update Request and each context in the
 kernel gets the new set; a peer's Update Request changes its locators in
-the kernel (RFC 5533 §10).  SIGINT or SIGTERM removes the contexts and
+the kernel (RFC 5533 §10).  REAP (RFC 5534) watches each context: the
+kernel says when a Keepalive is due, which goes on the current pair, and
+when payload went unanswered for the Send Timeout; then Probes go to each
+locator pair in turn until one is known to work both ways, which becomes
+the kernel's current pair.  SIGINT or SIGTERM removes the contexts and
 stops.
 
   --locators ADDR[,ADDR...]  the locators, each while this host has it
@@ -96,6 +100,10 @@ stops.
                              is the CGA, the locators are signed
   --key FILE                 the private key of --hba or --cga when FILE has
                              none (the key rv6 shim6 ... generate key read)
+  --send-timeout SECS        REAP's Send Timeout (RFC 5534, 15 by default):
+                             payload unanswered this long starts exploring
+                             the other locator pairs; told to the peers in
+                             a Keepalive Timeout option
   --log FILE                 append the log to FILE (stderr)
   -v, --verbose              log each message's bytes, every event and
                              every address rtnetlink tells
@@ -217,6 +225,7 @@ fn given(args: &Args, binding: Option<&Binding>) -> Result<Option<Config>, Strin
         .or_else(|| binding.and_then(|b| list.iter().find(|a| b.is_ulid(a)).copied()));
     let mut c = Config::new(list.clone(), ulid)?;
     c.binding = binding.cloned();
+    c.send_timeout = args.send_timeout;
     c.refusal(&c.locators)?;
     Ok(Some(c))
 }
@@ -278,6 +287,7 @@ fn start(
     config.locators = first;
     config.preferences = args.preferences.clone();
     config.binding = binding;
+    config.send_timeout = args.send_timeout;
     config.refusal(&config.locators)?;
     // One signature now, so that a key that cannot sign stops the start.
     if let Some(b) = &config.binding {
@@ -451,8 +461,20 @@ fn run(args: &Args, binding: Option<Binding>, log: &mut Log) -> Result<(), Strin
                                 let out = engine.handle(input, clock());
                                 carry_out(out, &raw, &mut kernel, log);
                             }
+                            KernelEvent::Reap { local_tag, event } => {
+                                // The kernel's current pair: a person or an
+                                // Update may have moved it.
+                                let current = kernel.context(local_tag).ok().map(|c| c.current);
+                                let input = Input::Reap {
+                                    local_tag,
+                                    event,
+                                    current,
+                                };
+                                let out = engine.handle(input, clock());
+                                carry_out(out, &raw, &mut kernel, log);
+                            }
                             KernelEvent::Other(name) => {
-                                log.detail(format_args!("event {name}: for a later shim6d"))
+                                log.detail(format_args!("event {name}: not one shim6d knows"))
                             }
                         }
                     }

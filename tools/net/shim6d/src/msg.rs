@@ -115,6 +115,9 @@ pub struct Control<'a> {
     pub ulids: Option<UlidPair>,
     /// The Forked Instance Identifier option (§5.15.7); 0 without one.
     pub fii: u32,
+    /// The Keepalive Timeout option (RFC 5534 §5.3): the sender's Send
+    /// Timeout, in seconds.
+    pub keepalive_timeout: Option<u16>,
 }
 
 /// Reads a control message: its structure, checksum and options.
@@ -148,6 +151,7 @@ fn read(bytes: &[u8], critical_refused: bool) -> Result<Control<'_>, Refusal> {
         signature: None,
         ulids: None,
         fii: 0,
+        keepalive_timeout: None,
     };
     for o in repr.options() {
         // ControlRepr::parse checked every option's framing and body.
@@ -176,11 +180,11 @@ fn read(bytes: &[u8], critical_refused: bool) -> Result<Control<'_>, Refusal> {
             OptionBody::CgaSignature(g) => c.signature = Some(g),
             OptionBody::UlidPair(u) => c.ulids = Some(u),
             OptionBody::ForkedInstanceIdentifier(f) => c.fii = f,
+            OptionBody::KeepaliveTimeout(t) => c.keepalive_timeout = Some(t),
             OptionBody::Unknown { kind, .. } if o.critical && critical_refused => {
                 return Err(Refusal::CriticalOption { kind, offset })
             }
-            // Keepalive Timeout and unknown options without the C bit:
-            // not used yet.  (A known option in a message whose
+            // Unknown options without the C bit are skipped.  (A known option in a message whose
             // type does not list it is taken as the others are: §5.15's
             // SHOULD to answer it with an Error when critical is left out.)
             _ => {}
@@ -218,6 +222,9 @@ pub struct Options<'a> {
     pub signature: Option<&'a [u8]>,
     /// The ULIDs, when the addresses are not they (I1, I2).
     pub ulids: Option<UlidPair>,
+    /// Our Send Timeout in seconds, as a Keepalive Timeout option (I2, R2,
+    /// I2bis, Update Request; RFC 5534 §5.3).
+    pub keepalive_timeout: Option<u16>,
 }
 
 /// The message's bytes, checksum filled in, options in type order
@@ -257,6 +264,9 @@ pub fn build(message: Message<'_>, options: &Options<'_>) -> Result<Vec<u8>, wir
     }
     if let Some(u) = options.ulids {
         bodies.push(OptionBody::UlidPair(u));
+    }
+    if let Some(t) = options.keepalive_timeout {
+        bodies.push(OptionBody::KeepaliveTimeout(t));
     }
     let reprs: Vec<OptionRepr> = bodies
         .into_iter()
@@ -436,7 +446,18 @@ pub fn describe(c: &Control<'_>) -> String {
             t.get(),
             p.get()
         ),
-        Message::Probe(p) => write!(s, " tag {:#x}", p.receiver_context_tag.get()),
+        Message::Probe(p) => {
+            let _ = write!(
+                s,
+                " tag {:#x} state {:?}",
+                p.receiver_context_tag.get(),
+                p.state
+            );
+            if let Some(this) = p.sent.iter().next() {
+                let _ = write!(s, " nonce {:#010x}", this.nonce);
+            }
+            write!(s, " sent {} received {}", p.sent.len(), p.received.len())
+        }
         Message::Error { code, pointer, .. } => {
             write!(s, " code {code} ({}) pointer {pointer}", error_name(code))
         }
@@ -485,6 +506,9 @@ pub fn describe(c: &Control<'_>) -> String {
     }
     if c.signature.is_some() {
         s += " cga-signature";
+    }
+    if let Some(t) = c.keepalive_timeout {
+        let _ = write!(s, " keepalive-timeout {t}");
     }
     if c.fii != 0 {
         let _ = write!(s, " fii {}", c.fii);
@@ -551,6 +575,7 @@ mod tests {
                 signature: None,
                 ulids: Some(ulids),
                 fii: 0,
+                keepalive_timeout: None,
             }
         );
         assert_eq!(

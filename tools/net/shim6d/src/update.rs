@@ -458,6 +458,21 @@ impl Engine {
         if changed {
             self.peer_changed(pair, out);
         }
+        // A new Send Timeout of the peer's is our Keepalive Timeout (RFC
+        // 5534 §5.3: SHOULD update it).
+        if let Some(t) = c.keepalive_timeout.filter(|t| *t > 0) {
+            if let Some(e) = self.contexts.get_mut(&pair) {
+                if e.peer_keepalive != Some(t) {
+                    e.peer_keepalive = Some(t);
+                    if e.installed.is_some() {
+                        out.kernel.push(KernelRequest::KeepaliveTimeout {
+                            local_tag: e.ctx.local_tag(),
+                            ms: u32::from(t) * 1000,
+                        });
+                    }
+                }
+            }
+        }
         if let Some((why, code, at)) = refusal {
             drop(out, why);
             return self.send_error(now, out, code, at, m);
