@@ -21,7 +21,7 @@ if [ "${1:-}" = --list ]; then runs; exit 0; fi
 "$top/scripts/tools.sh"
 out=$BUILD/bench; mkdir -p "$out" "$BUILD/logs"
 : >"$out/summary.txt"
-# BENCH=crypto-ct, BENCH=mip6, BENCH=guard, BENCH=shim6 or BENCH=xfrm runs one of the guest runs (each reports on its own).
+# BENCH=crypto-ct, BENCH=mip6, BENCH=guard, BENCH=shim6, BENCH=failover or BENCH=xfrm runs one of the guest runs (each reports on its own).
 want() { [ "${BENCH:-all}" = all ] || [ "$BENCH" = "$1" ]; }
 
 if want crypto-ct; then
@@ -214,6 +214,34 @@ awk '
     if (seen && restored < sent) { printf "FAILED: a shim6 run restored only %d of %d datagrams\n", restored, sent; bad = 1 }
     exit bad
   }' "$out/shim6_bench.txt" | tee -a "$out/summary.txt"
+fi
+
+if want failover; then
+# Shim6 failover: two shim6d daemons, a paced TCP stream between the ULIDs, the path it
+# is on cut ten times; the time from each cut to the stream's first data on the other
+# pair, in icount time, with a 2 s Send Timeout and with RFC 5534's 15 s.
+RV6_OUT=$out RV6_MODULES=$MODOUT RV6_SRC=$SRC "$TOOLS/rv6-vm" --kernel "$KOBJ/arch/x86/boot/bzImage" \
+  --moddir "$KOBJ/modroot/lib/modules/$(krelease)" --rw "$out" --log "$BUILD/logs/bench-failover.log" \
+  --cpus 1 --icount --timeout 1800 --append "kunit.filter_glob=none" -- "$top/tools/testing/bench/failover_bench.sh" >/dev/null
+awk '
+  function sort(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t } }
+  $1 == "failover" { k = $2; n[k]++; v[k, n[k]] = $4; if ($4 < 0) lost[k]++ }
+  $1 == "failover-check" { check[$2] = $3; bytes[$2] = $4 }
+  END {
+    printf "\nShim6 failover (shim6d REAP): a TCP stream a -> b between the ULIDs, its path cut\n"
+    printf "(a router link down), ms in icount time from the cut to the first data on the other pair:\n"
+    printf "%-14s %5s %7s %7s %7s  %s\n", "Send Timeout", "runs", "min", "median", "max", "expected (RFC 5534: Send Timeout + probes 0.5 s apart)"
+    for (k = 2; k <= 15; k++) {
+      if (!(k in n)) continue
+      delete a; for (i = 1; i <= n[k]; i++) a[i] = v[k, i]; sort(a, n[k])
+      med = n[k] % 2 ? a[(n[k] + 1) / 2] : (a[n[k] / 2] + a[n[k] / 2 + 1]) / 2
+      printf "%-14s %5d %7d %7d %7d  %d to %d ms\n", k " s", n[k], a[1], med, a[n[k]], k * 1000 + 500, k * 1000 + 1500
+      if (lost[k]) { printf "FAILED: %d run(s) with %d s found no data after the cut\n", lost[k], k; bad = 1 }
+      if (check[k] != "exact") { printf "FAILED: the %d s stream arrived %s (%d bytes)\n", k, check[k], bytes[k]; bad = 1 }
+    }
+    if (!length(n)) { print "FAILED: no failover measured"; bad = 1 }
+    exit bad
+  }' "$out/failover_bench.txt" | tee -a "$out/summary.txt"
 fi
 
 if want xfrm; then

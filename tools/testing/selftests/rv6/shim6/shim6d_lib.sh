@@ -32,16 +32,17 @@ terminate() {
   if ! gone "$1"; then status=alive; kill -9 "$1"; wait "$1" 2>/dev/null; return; fi
   wait "$1"; status=$?
 }
-# daemon HOST NAME: starts a daemon in HOST's namespace (a or b, with its
-# two locators) logging to $work/NAME.log (-v: each message's bytes too),
-# waits until it says it is ready (it joined the events group and opened its
-# raw socket), and sets $pid to its pid.
+# daemon HOST NAME [ARGS...]: starts a daemon in HOST's namespace (a or b,
+# with its two locators; ARGS for the daemon too) logging to $work/NAME.log
+# (-v: each message's bytes too), waits until it says it is ready (it joined
+# the events group and opened its raw socket), and sets $pid to its pid.
 daemon() {
-  local locators=$A1,$A2
-  [ "$1" = b ] && locators=$B1,$B2
-  ip netns exec "$1" "$SHIM6D" --locators $locators --log "$work/$2.log" -v 2>"$work/$2.err" & pid=$!
+  local host=$1 name=$2 locators=$A1,$A2; shift 2
+  [ "$host" = b ] && locators=$B1,$B2
+  ip netns exec "$host" "$SHIM6D" --locators $locators "$@" --log "$work/$name.log" -v \
+    2>"$work/$name.err" & pid=$!
   pids+=("$pid")
-  wait_for "$work/$2.log" ' ready: ' >/dev/null
+  wait_for "$work/$name.log" ' ready: ' >/dev/null
 }
 # trigger_traffic: UDP from a's ULID to b's, 10 datagrams of 300 bytes (3480
 # with their headers: past the default trigger-bytes), into a socket on b
