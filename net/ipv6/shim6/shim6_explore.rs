@@ -197,6 +197,18 @@ impl<T: Copy + Default> Recent<T> {
         self.len = 0;
     }
 
+    /// Keeps the items `f` maps, mapped, in order.
+    fn retain_map(&mut self, f: &dyn Fn(T) -> Option<T>) {
+        let mut kept = 0;
+        for i in 0..self.len {
+            if let Some(t) = f(self.items[i]) {
+                self.items[kept] = t;
+                kept += 1;
+            }
+        }
+        self.len = kept;
+    }
+
     /// Newest first.
     pub fn as_slice(&self) -> &[T] {
         &self.items[..self.len]
@@ -310,6 +322,22 @@ impl Explorer {
     /// way goes on.
     pub fn set_current(&mut self, current: Pair) {
         self.current = current;
+    }
+
+    /// The locator lists changed (RFC 5533 §10): `f` maps a pair of the old lists to the new
+    /// ones.  The current pair, the probes sent and those received are mapped; a probe whose
+    /// pair is gone is forgotten (its reports would name other locators), and a current pair
+    /// that is gone stays as it was until the caller sets another.  Exploration goes on over
+    /// `candidates`.
+    pub fn remap(&mut self, f: &dyn Fn(Pair) -> Option<Pair>, candidates: Candidates) {
+        if let Some(c) = f(self.current) {
+            self.current = c;
+        }
+        self.sent
+            .retain_map(&|p: SentProbe| f(p.pair).map(|pair| SentProbe { pair, ..p }));
+        self.received
+            .retain_map(&|p: ReceivedProbe| f(p.pair).map(|pair| ReceivedProbe { pair, ..p }));
+        self.set_candidates(candidates);
     }
 
     /// Our recent probes, for a Probe's sent reports (newest first).
@@ -523,8 +551,14 @@ impl Explorer {
 
     fn expired(&mut self, now: u64, random: &mut dyn FnMut() -> u32, out: &mut Actions) {
         if self.send_timer.is_some_and(|t| t <= now) {
-            // InboundOk heard nothing back for a Send Timeout: explore again (§6.4).
+            // InboundOk heard nothing back for a Send Timeout: explore again (§6.4), and the
+            // kernel, exploring all along, reports the next payload anew (what moves us back
+            // to InboundOk, §6).
             self.explore(now, random, out);
+            out.push(Action::Kernel {
+                exploring: true,
+                pair: self.current,
+            });
             return;
         }
         if self.series.filter(|s| s.at <= now).is_none() {

@@ -174,14 +174,62 @@ fn inbound_ok_that_hears_nothing_back_explores_again() {
     assert_eq!(e.state(), ReapState::InboundOk);
     // Probes every 0.5 s ... until the Send Timeout (15 s) ends InboundOk.
     let mut t;
-    loop {
+    let last = loop {
         t = e.deadline().unwrap();
-        e.handle(Event::Timer, t, r);
+        let a = acts(e.handle(Event::Timer, t, r));
         if e.state() != ReapState::InboundOk {
-            break;
+            break a;
         }
-    }
+    };
     assert_eq!((e.state(), t), (ReapState::Exploring, 16 * S));
+    // The kernel is told again, so that it reports the next payload (§6: back to InboundOk).
+    assert!(
+        last.contains(&Action::Kernel {
+            exploring: true,
+            pair: pair(0, 0)
+        }),
+        "{last:?}"
+    );
+}
+
+#[test]
+fn new_locator_lists_keep_the_history_that_still_names_locators() {
+    let mut e = explorer();
+    let r = &mut counter(0);
+    e.handle(Event::SendTimeout, 0, r);
+    let t = e.deadline().unwrap();
+    e.handle(Event::Timer, t, r);
+    // Probes went on (0,0) and (0,1); one came in on (1,1).
+    e.handle(
+        Event::Probe {
+            pair: pair(1, 1),
+            sta: ReapState::Exploring,
+            nonce: 77,
+            data: 5,
+            reported: &[],
+        },
+        t,
+        r,
+    );
+    // The peer's first locator goes: its second becomes its first.
+    let f = |p: Pair| (p.peer == 1).then_some(pair(p.local, 0));
+    let one_peer = Candidates::new(&[Preference::default(); 2], &[Preference::default()]);
+    e.remap(&f, one_peer);
+    let sent: Vec<Pair> = e.sent().iter().map(|p| p.pair).collect();
+    assert!(sent.iter().all(|p| p.peer == 0), "{sent:?}");
+    assert!(
+        sent.contains(&pair(0, 0)),
+        "the probe on (0,1) is now on (0,0)"
+    );
+    assert_eq!(
+        e.received()
+            .iter()
+            .map(|p| (p.pair, p.nonce))
+            .collect::<Vec<_>>(),
+        [(pair(1, 0), 77)]
+    );
+    // The current pair (0,0) named the lost locator: it stays for the caller to set.
+    assert_eq!(e.current(), pair(0, 0));
 }
 
 #[test]

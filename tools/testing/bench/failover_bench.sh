@@ -1,5 +1,5 @@
 #!/bin/bash
-# Shim6 failover series for `make bench`, in the guest (icount time): the two
+# Shim6 failover series for `make bench`, in the guest (its real time): the two
 # multihomed hosts of shim6_setup (topo.sh), a shim6d daemon in each, one TCP
 # stream from a's ULID to b's paced at RATE bytes/s for the whole series, and
 # RUNS cuts: each takes down the router link of the pair the context is on
@@ -20,7 +20,7 @@ top=$(cd "$here/../../.." && pwd)
 rv6=$top/tools/target/release/rv6
 shim6d=$top/tools/target/release/shim6d
 A1=2001:db8:a1::1 A2=2001:db8:a2::1 B1=2001:db8:b1::1 B2=2001:db8:b2::1
-RUNS=${FAILOVER_RUNS:-10} RATE=${FAILOVER_RATE:-100000}
+RUNS=${FAILOVER_RUNS:-10} RATE=${FAILOVER_RATE:-50000}
 work=/tmp/failover; rm -rf $work; mkdir -p $work
 . "$top/tools/testing/selftests/rv6/topo.sh"
 insmod "$(find "$mods" -name rv6_shim6.ko)"

@@ -414,4 +414,33 @@ mod tests {
         );
         assert_eq!(run(&["--log"]), Err("--log needs FILE".into()));
     }
+
+    #[test]
+    fn the_send_timeout_is_1_to_65535_seconds() {
+        let timeout = |w: &str| match run(&["--send-timeout", w]) {
+            Ok(Invocation::Run(a)) => Ok(a.send_timeout),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e),
+        };
+        assert_eq!(timeout("2"), Ok(Some(2)));
+        assert_eq!(timeout("65535"), Ok(Some(65535)));
+        assert_eq!(
+            run(&["--send-timeout=15"])
+                .map(|i| matches!(i, Invocation::Run(a) if a.send_timeout == Some(15))),
+            Ok(true)
+        );
+        for bad in ["0", "65536", "-1", "1.5", "soon"] {
+            assert_eq!(
+                timeout(bad),
+                Err(format!(
+                    "--send-timeout: \"{bad}\" is not 1 to 65535 seconds"
+                )),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            run(&["--send-timeout"]),
+            Err("--send-timeout needs SECS".into())
+        );
+    }
 }

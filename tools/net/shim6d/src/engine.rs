@@ -58,9 +58,14 @@
 //! and 10 a second ([`crate::ratelimit`]); an Error about our pending
 //! Update Request stops its retransmissions.
 //!
-//! Not yet (later increments): REAP exploration and Keepalives, forked
-//! contexts (FII ≠ 0), ICMPv6 errors about our I1, Locator Preferences in
-//! I2, R2 and I2bis (sent and read in Update Requests only).
+//! REAP (RFC 5534, in [`reap`]): Keepalives when the kernel says one is
+//! due, exploration when its Send Timer expired, the working pair given
+//! back to the kernel; our Send Timeout goes to the peer in a Keepalive
+//! Timeout option with every Locator List.
+//!
+//! Not yet (later increments): forked contexts (FII ≠ 0), ICMPv6 errors
+//! about our I1, Locator Preferences in I2, R2 and I2bis (sent and read in
+//! Update Requests only).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -1660,14 +1665,22 @@ impl Engine {
                 if let Some(c) = answer.current {
                     e.current = Some(c);
                 }
-                if let Some(k) = answer.keepalive {
-                    e.peer_keepalive = Some(k);
-                }
                 if e.installed == Some(peer_tag) {
                     // The R2 of a recovery: the kernel kept the context, and
-                    // its current pair, all along.
+                    // its current pair, all along; a new Keepalive Timeout
+                    // of the peer's is all it may need.
+                    if let Some(k) = answer.keepalive.filter(|k| e.peer_keepalive != Some(*k)) {
+                        e.peer_keepalive = Some(k);
+                        out.kernel.push(KernelRequest::KeepaliveTimeout {
+                            local_tag,
+                            ms: u32::from(k) * 1000,
+                        });
+                    }
                     return;
                 }
+                // A new association: the peer's Keepalive Timeout is what this
+                // exchange said (RFC 5534 §7's default without the option).
+                e.peer_keepalive = answer.keepalive;
                 e.reap = None;
                 if e.installed.is_some() {
                     out.kernel.push(KernelRequest::Del { local_tag });

@@ -287,8 +287,20 @@ impl Engine {
         let (explorer, current) = match &e.reap {
             Some(r) if r.lists == lists => return e.reap.as_mut(),
             Some(r) => {
+                // The history (probes sent and received) and the current pair move to the
+                // new lists' indices by their addresses; what names a locator that left
+                // is forgotten.
                 let mut explorer = r.explorer;
-                explorer.set_candidates(lists.candidates());
+                let old = &r.lists;
+                let map = |p: explore::Pair| {
+                    let l = old.local.get(usize::from(p.local))?;
+                    let q = old.peer.get(usize::from(p.peer))?;
+                    Some(explore::Pair {
+                        local: lists.local.iter().position(|a| a == l)? as u8,
+                        peer: lists.peer.iter().position(|a| a == q)? as u8,
+                    })
+                };
+                explorer.remap(&map, lists.candidates());
                 (explorer, r.current().unwrap_or(pair))
             }
             None => (
