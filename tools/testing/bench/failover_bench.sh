@@ -5,9 +5,9 @@
 # RUNS cuts: each takes down the router link of the pair the context is on
 # (r1's or r2's towards a), waits until both kernels moved to the other pair
 # and data flows again, then restores the link.  The receiver stamps every
-# read; a run's failover is the cut to the first read after the stream's
-# longest silence that follows it (the data already in flight at the cut
-# arrives before that silence).  Once with --send-timeout 2, once with RFC
+# read; a run's failover is the cut to the first read that ends a silence of
+# a second or more after it (the data already in flight at the cut arrives
+# before that silence).  Once with --send-timeout 2, once with RFC
 # 5534's default 15 s.  The stream must arrive byte-exact, or the series
 # failed.  Writes "failover SEND_TIMEOUT RUN MS FROM-PAIR" lines and
 # "failover-check SEND_TIMEOUT exact|corrupt BYTES" to $RV6_OUT/failover_bench.txt.
@@ -96,17 +96,18 @@ PY
   kill $pid_a $pid_b 2>/dev/null; wait $pid_a $pid_b 2>/dev/null
   if cmp -s $work/data $work/got; then echo "failover-check $st exact $size" >>"$out"
   else echo "failover-check $st corrupt $(stat -c %s $work/got)" >>"$out"; fi
-  # Each cut's failover, from the stamped reads.
+  # Each cut's failover, from the stamped reads: the first read after the cut that
+  # ends a silence of a second or more (the stream reads every 0.16 s; what was in
+  # flight at the cut arrives before the silence), before the next cut.
   awk -v st="$st" '
     FNR == NR { if ($1 == "failover-cut" && $2 == st) { n++; cut[n] = $4; from[n] = $5 } next }
     { t[++m] = $1 }
     END {
       for (i = 1; i <= n; i++) {
-        gap = 0; at = -1
-        for (j = 2; j <= m; j++) {
-          if (t[j] <= cut[i] || t[j] > cut[i] + 120) continue
-          g = t[j] - (t[j - 1] > cut[i] ? t[j - 1] : cut[i])
-          if (g > gap) { gap = g; at = t[j] }
+        end = (i < n) ? cut[i + 1] : cut[i] + 120; at = -1
+        for (j = 2; j <= m && at < 0; j++) {
+          if (t[j] <= cut[i] || t[j] >= end) continue
+          if (t[j] - (t[j - 1] > cut[i] ? t[j - 1] : cut[i]) >= 1) at = t[j]
         }
         printf "failover %s %d %d %s\n", st, i, (at < 0 ? -1 : (at - cut[i]) * 1000), from[i]
       }
