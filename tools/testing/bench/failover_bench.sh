@@ -34,6 +34,7 @@ reads() { [ -s $work/reads ] && [ "$(tail -n1 $work/reads | cut -d' ' -f1)" \> "
 series() { # series SEND_TIMEOUT
   local st=$1 run cut t_cut from want pid_a pid_b size
   shim6_setup
+  for r in r1 r2; do ip netns exec $r sysctl -qw net.ipv6.conf.all.keep_addr_on_down=1; done
   "$rv6" -n b shim6 settings set trigger-bytes 1000000
   ip netns exec a "$shim6d" --locators $A1,$A2 --send-timeout "$st" --log $work/a-$st.log & pid_a=$!
   ip netns exec b "$shim6d" --locators $B1,$B2 --send-timeout "$st" --log $work/b-$st.log & pid_b=$!

@@ -76,15 +76,14 @@ shim6_setup() {
   local n
   # A handful of processes, not forty: on the debug kernel under TCG each one
   # costs about a second.  DAD is off before the links exist (they take the
-  # namespace's defaults when made), and the routers forward and keep their
-  # addresses when a test takes a link down (to cut a path) and up again.
+  # namespace's defaults when made), and the routers forward.
   ip -batch - <<<"netns add a
 netns add b
 netns add r1
 netns add r2"
   for n in a b r1 r2; do
     ip netns exec "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-      $(case $n in r*) echo net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.keep_addr_on_down=1 ;; esac)
+      $(case $n in r*) echo net.ipv6.conf.all.forwarding=1 ;; esac)
   done
   ip -batch - <<<"link add a1 netns a type veth peer name ra netns r1
 link add b1 netns b type veth peer name rb netns r1

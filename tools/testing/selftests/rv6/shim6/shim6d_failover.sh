@@ -47,6 +47,9 @@ trap cleanup EXIT
 [ -x "$SHIM6D" ] || ktap_exit_fail_msg "no $SHIM6D: build it with make tools"
 ensure_module rv6_shim6 || ktap_exit_fail_msg "cannot load rv6_shim6"
 shim6_setup
+# The routers keep their addresses when a link goes down (to cut a path)
+# and comes back (shim6_setup's other users expect them gone).
+for r in r1 r2; do ip netns exec $r sysctl -qw net.ipv6.conf.all.keep_addr_on_down=1; done
 
 # a's heuristic alone asks for the context (as in shim6d.sh).
 rv6 -n b shim6 settings set trigger-bytes 1000000
